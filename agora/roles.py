@@ -1,0 +1,78 @@
+"""Les trois rôles de l'application, sous forme de groupes Django porteurs de permissions.
+
+Créés (et remis à jour) après chaque migration, et par `manage.py creer_roles`.
+Le périmètre des lignes (quels candidats) se règle à part : voir `CandidatQuerySet.visibles_par`.
+"""
+
+from django.apps import apps as django_apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+
+ENSEIGNANT = "enseignant"
+GESTIONNAIRE = "gestionnaire"
+ADMINISTRATEUR = "administrateur"
+ROLES = (ENSEIGNANT, GESTIONNAIRE, ADMINISTRATEUR)
+
+# Permissions « application.codename » de chaque rôle ; l'administrateur les a toutes.
+PERMISSIONS = {
+    ENSEIGNANT: [
+        "examens.view_candidat",
+        "examens.view_note",
+        "referentiel.view_referentiel",
+    ],
+    GESTIONNAIRE: [
+        "examens.view_candidat",
+        "examens.add_candidat",
+        "examens.change_candidat",
+        "examens.view_note",
+        "examens.add_note",
+        "examens.change_note",
+        "examens.view_session",
+        "examens.view_division",
+        "examens.add_division",
+        "examens.change_division",
+        "examens.importer",
+        "examens.deliberer",
+        "examens.verrouiller",
+        "examens.exporter",
+        "referentiel.view_referentiel",
+    ],
+}
+APPLICATIONS = ("referentiel", "examens", "pfmp")
+
+
+def creer_roles() -> dict[str, Group]:
+    """Idempotent : crée les groupes et leur donne exactement leurs permissions."""
+    for config in django_apps.get_app_configs():
+        create_permissions(config, verbosity=0)
+    groupes = {}
+    for role in ROLES:
+        groupe, _ = Group.objects.get_or_create(name=role)
+        if role == ADMINISTRATEUR:
+            perms = Permission.objects.filter(content_type__app_label__in=APPLICATIONS)
+        else:
+            perms = [
+                Permission.objects.get(content_type__app_label=app, codename=codename)
+                for app, codename in (p.split(".") for p in PERMISSIONS[role])
+            ]
+        groupe.permissions.set(perms)
+        groupes[role] = groupe
+    return groupes
+
+
+def apres_migration(sender, **kwargs):
+    # post_migrate est émis pour chaque application : on attend la dernière, quand toutes les tables existent.
+    if sender.name == "pfmp":
+        creer_roles()
+
+
+def role_de(user) -> str | None:
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return ADMINISTRATEUR
+    noms = {g.name for g in user.groups.all()}
+    for role in (ADMINISTRATEUR, GESTIONNAIRE, ENSEIGNANT):
+        if role in noms:
+            return role
+    return None

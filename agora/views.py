@@ -1,0 +1,24 @@
+from django.db.models import Count, Q
+from django.shortcuts import render
+
+from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, role_de
+from examens.models import Division, Etablissement, Session
+
+
+def accueil(request):
+    """Page d'accueil propre à chaque rôle."""
+    role = role_de(request.user)
+    contexte = {"role": role}
+    if role == ENSEIGNANT:
+        contexte["divisions"] = (
+            Division.objects.filter(enseignants=request.user)
+            .select_related("etablissement", "session")
+            .annotate(nb_candidats=Count("candidats"))
+        )
+    elif role in (GESTIONNAIRE, ADMINISTRATEUR):
+        perimetre = Q() if role == ADMINISTRATEUR else Q(candidats__etablissement__gestionnaires=request.user)
+        contexte["sessions"] = Session.objects.annotate(nb_candidats=Count("candidats", filter=perimetre))
+        contexte["etablissements"] = (
+            Etablissement.objects.all() if role == ADMINISTRATEUR else request.user.etablissements_geres.all()
+        )
+    return render(request, f"accueil_{role or 'sans_role'}.html", contexte)

@@ -1,0 +1,146 @@
+"""Données de démonstration : idempotentes, déterministes, jamais en production (DEBUG requis)."""
+
+import datetime
+import random
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, creer_roles
+from examens.identifiants import ALPHABET_UAI
+from examens.models import Candidat, Division, Etablissement, ReglementExamen, Session, Statut
+
+MOT_DE_PASSE = "agora-demo-2026"
+COMPTES = {
+    ENSEIGNANT: "enseignant",
+    GESTIONNAIRE: "gestionnaire",
+    ADMINISTRATEUR: "administrateur",
+    "enseignant (autre division)": "enseignant2",
+}
+NOMS = [
+    "Martin",
+    "Bernard",
+    "Thomas",
+    "Petit",
+    "Robert",
+    "Richard",
+    "Durand",
+    "Dubois",
+    "Moreau",
+    "Laurent",
+    "Simon",
+    "Michel",
+    "Lefèvre",
+    "Leroy",
+    "Roux",
+    "David",
+    "Bertrand",
+    "Morel",
+    "Fournier",
+    "Girard",
+    "Bonnet",
+    "Dupont",
+    "Lambert",
+    "Fontaine",
+    "Rousseau",
+    "Vincent",
+    "Muller",
+    "Lefebvre",
+    "Faure",
+    "André",
+]
+PRENOMS = [
+    "Léa",
+    "Hugo",
+    "Chloé",
+    "Lucas",
+    "Emma",
+    "Nathan",
+    "Inès",
+    "Enzo",
+    "Jade",
+    "Louis",
+    "Manon",
+    "Yanis",
+    "Camille",
+    "Théo",
+    "Sarah",
+    "Noah",
+    "Zoé",
+    "Adam",
+    "Lina",
+    "Rayan",
+    "Anaïs",
+    "Mathis",
+    "Éloïse",
+    "Karim",
+]
+
+
+def uai(sept_chiffres: str) -> str:
+    return sept_chiffres + ALPHABET_UAI[int(sept_chiffres) % 23]
+
+
+@transaction.atomic
+def charger_demo() -> dict[str, tuple[str, str]]:
+    groupes = creer_roles()
+    reglement = ReglementExamen.objects.get(code="AGORA-2020")
+    session, _ = Session.objects.get_or_create(annee=2026, defaults={"reglement": reglement})
+
+    utilisateurs = {}
+    for role, identifiant in COMPTES.items():
+        user, cree = User.objects.get_or_create(
+            username=identifiant, defaults={"first_name": identifiant.capitalize(), "last_name": "Démo"}
+        )
+        if cree:
+            user.set_password(MOT_DE_PASSE)
+            user.save()
+        user.groups.set([groupes[role.split(" ")[0]]])
+        utilisateurs[role] = user
+    admin = utilisateurs[ADMINISTRATEUR]
+    if not admin.is_staff:
+        admin.is_staff = True
+        admin.save(update_fields=["is_staff"])
+
+    lycee_a, _ = Etablissement.objects.get_or_create(
+        uai=uai("0750001"), defaults={"nom": "Lycée professionnel Jean Jaurès", "ville": "Paris"}
+    )
+    lycee_b, _ = Etablissement.objects.get_or_create(
+        uai=uai("0930122"), defaults={"nom": "Lycée des métiers Marie Curie", "ville": "Saint-Denis"}
+    )
+    lycee_a.gestionnaires.add(utilisateurs[GESTIONNAIRE])
+    lycee_b.gestionnaires.add(utilisateurs[GESTIONNAIRE])
+    divisions = [
+        Division.objects.get_or_create(session=session, etablissement=lycee_a, nom="TAGO1")[0],
+        Division.objects.get_or_create(session=session, etablissement=lycee_a, nom="TAGO2")[0],
+        Division.objects.get_or_create(session=session, etablissement=lycee_b, nom="TAGORA")[0],
+    ]
+    divisions[0].enseignants.add(utilisateurs[ENSEIGNANT])
+    divisions[2].enseignants.add(utilisateurs["enseignant (autre division)"])
+
+    hasard = random.Random(2026)
+    statuts = list(Statut.values)
+    candidats = []
+    for i in range(60):
+        division = divisions[i % 3]
+        statut = statuts[i % len(statuts)] if i % 2 else Statut.SCOLAIRE_PUBLIC
+        candidats.append(
+            Candidat(
+                session=session,
+                numero=f"0260{i + 1:05d}",
+                nom=NOMS[i % len(NOMS)].upper(),
+                prenom=PRENOMS[(i * 7) % len(PRENOMS)],
+                date_naissance=datetime.date(2007 + i % 3, 1 + i % 12, 1 + (i * 3) % 28),
+                etablissement=division.etablissement,
+                division=division,
+                statut=statut,
+                forme=Candidat.Forme.PROGRESSIVE
+                if statut in ("fpc_prive", "experience_3_ans") and i % 4 == 1
+                else Candidat.Forme.GLOBALE,
+                lv1="en",
+                lv2=hasard.choice(["es", "de", "it"]),
+                facultative1="EPS" if i % 5 == 0 else ("LV:pt" if i % 7 == 0 else ""),
+            )
+        )
+    Candidat.objects.bulk_create(candidats, ignore_conflicts=True)
+    return {role: (identifiant, MOT_DE_PASSE) for role, identifiant in COMPTES.items()}

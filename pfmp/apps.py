@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PfmpConfig(AppConfig):
+    name = "pfmp"
+    verbose_name = "PFMP"

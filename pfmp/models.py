@@ -1,0 +1,1 @@
+"""Périodes de formation en milieu professionnel (Annexe III)."""

@@ -1,0 +1,56 @@
+import os
+
+import pytest
+from django.core.management import call_command
+
+from tests import fabriques
+
+# Playwright (synchrone) et le serveur de test de Django dans le même processus.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("charger_referentiel", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _referentiel_charge(request):
+    """Les tests transactionnels vident la base à la fin : on recharge le référentiel si besoin."""
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        call_command("charger_referentiel", verbosity=0)
+
+
+@pytest.fixture
+def comptes(db):
+    return fabriques.comptes()
+
+
+@pytest.fixture
+def session_demo(db):
+    return fabriques.session()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "fr-FR", "timezone_id": "Europe/Paris"}

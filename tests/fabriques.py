@@ -1,0 +1,101 @@
+"""Fabriques de test : des objets valides par défaut, que chaque test surcharge."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.test import Client
+
+from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, creer_roles
+from examens.identifiants import ALPHABET_UAI
+from examens.models import Candidat, Division, Etablissement, ReglementExamen, Session
+
+MOT_DE_PASSE = "mot-de-passe-de-test-1"
+
+
+def uai(sept_chiffres: str) -> str:
+    return sept_chiffres + ALPHABET_UAI[int(sept_chiffres) % 23]
+
+
+def session(annee: int = 2026) -> Session:
+    return Session.objects.get_or_create(
+        annee=annee, defaults={"reglement": ReglementExamen.objects.get(code="AGORA-2020")}
+    )[0]
+
+
+def etablissement(code: str = "0750001", **champs) -> Etablissement:
+    return Etablissement.objects.get_or_create(uai=uai(code), defaults={"nom": f"Lycée {code}", **champs})[0]
+
+
+def division(nom: str = "TAGO1", etab: Etablissement | None = None, sess: Session | None = None) -> Division:
+    return Division.objects.get_or_create(session=sess or session(), etablissement=etab or etablissement(), nom=nom)[0]
+
+
+_compteur = iter(range(1, 10**6))
+
+
+def candidat(**champs) -> Candidat:
+    div = champs.pop("division", None) or division()
+    valeurs = {
+        "session": div.session,
+        "numero": f"T{next(_compteur):07d}",
+        "nom": "DURAND",
+        "prenom": "Léa",
+        "date_naissance": datetime.date(2008, 3, 14),
+        "etablissement": div.etablissement,
+        "division": div,
+        "statut": "scolaire_public",
+        "lv1": "en",
+        "lv2": "es",
+    }
+    valeurs.update(champs)
+    return Candidat.objects.create(**valeurs)
+
+
+def utilisateur(identifiant: str, role: str | None) -> User:
+    user = User.objects.create_user(identifiant, password=MOT_DE_PASSE, first_name=identifiant.capitalize())
+    if role:
+        user.groups.add(creer_roles()[role])
+    return user
+
+
+@dataclass
+class Comptes:
+    """La distribution : qui a accès à quoi (dans l'esprit d'alice/bob/charlie de healthchecks)."""
+
+    enseignant: User  # enseigne en division A (lycée 1)
+    enseignant_autre: User  # enseigne en division C (lycée 2) : ne doit rien voir de la division A
+    gestionnaire: User  # gère le lycée 1 seulement
+    gestionnaire_autre: User  # gère le lycée 2 seulement
+    administrateur: User
+    division_a: Division
+    division_c: Division
+
+    def client(self, user: User | None) -> Client:
+        c = Client()
+        if user:
+            c.force_login(user)
+        return c
+
+
+def comptes() -> Comptes:
+    creer_roles()
+    lycee1, lycee2 = (
+        etablissement("0750001", nom="Lycée Jean Jaurès"),
+        etablissement("0930122", nom="Lycée Marie Curie"),
+    )
+    div_a, div_c = division("TAGO1", lycee1), division("TAGORA", lycee2)
+    c = Comptes(
+        enseignant=utilisateur("prof", ENSEIGNANT),
+        enseignant_autre=utilisateur("prof2", ENSEIGNANT),
+        gestionnaire=utilisateur("gest", GESTIONNAIRE),
+        gestionnaire_autre=utilisateur("gest2", GESTIONNAIRE),
+        administrateur=utilisateur("admin", ADMINISTRATEUR),
+        division_a=div_a,
+        division_c=div_c,
+    )
+    div_a.enseignants.add(c.enseignant)
+    div_c.enseignants.add(c.enseignant_autre)
+    lycee1.gestionnaires.add(c.gestionnaire)
+    lycee2.gestionnaires.add(c.gestionnaire_autre)
+    return c
