@@ -1,0 +1,831 @@
+"""Règles de délivrance du baccalauréat professionnel AGOrA : calcul pur, sans base de données.
+
+Aucun import de Django et aucun nombre flottant : les points sont des ``Decimal`` exacts, les moyennes
+des ``fractions.Fraction`` exactes. Les décisions comparent des valeurs exactes ; la troncature
+(``tronquer``, ``format_fr``) ne sert qu'à l'affichage, car aucun texte ne fixe d'arrondi pour la
+moyenne du baccalauréat professionnel (regles-examen.md §1.11).
+
+Sources (étiquettes de regles-examen.md : [C] confirmé, [S] source secondaire, [U] non confirmé) :
+
+- Arrêté du 18 février 2020 portant création de la spécialité AGOrA : art. 6 et 7, annexe II b
+  (règlement d'examen : unités, coefficients, note (2) sur les épreuves facultatives), annexe II c
+  (mention « non valide » en E31/E32), annexe IV (correspondance Gestion-Administration → AGOrA).
+- Code de l'éducation, D337-67 à D337-94-1 : D337-69 (notes conservées 5 ans), D337-78 et D337-79
+  (formes globale et progressive, admission, épreuve de contrôle), D337-80 (dispenses), D337-81
+  (absences), D337-86 (mentions), D337-88 (jury souverain), D337-92 (épreuves de remplacement).
+- Décret n° 2021-1524 et arrêté du 25 novembre 2021 : épreuve de contrôle, sessions 2022 et suivantes.
+- Décret n° 2020-1277 et arrêté du 20 octobre 2020, art. 4 : points du chef-d'œuvre (projet).
+- /work/shared/docs/regles-examen.md : §1.1 à §1.12 (règles et étiquettes), §7 (15 exemples chiffrés,
+  reproduits par tests/examens/test_regles.py).
+"""
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, Inexact, Rounded, localcontext
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+__all__ = [
+    "Decision",
+    "Dossier",
+    "Etat",
+    "Mention",
+    "NoteFacultative",
+    "NoteInvalide",
+    "NoteUnite",
+    "Regles",
+    "Resultat",
+    "bonus_chef_oeuvre",
+    "bonus_facultatives",
+    "calculer",
+    "decision_premier_groupe",
+    "format_fr",
+    "mention_pour",
+    "moyenne_professionnelle",
+    "parser_note",
+    "points_obligatoires",
+    "tronquer",
+]
+
+Nombre = Decimal | Fraction | int
+
+NOTE_MAX = Decimal(20)
+SOURCE_CONTROLE = "D337-78, arrêté du 25/11/2021"
+
+
+# --------------------------------------------------------------------------------------------------
+# Énumérations
+# --------------------------------------------------------------------------------------------------
+
+
+class Etat(StrEnum):
+    """État d'une note d'unité (regles-examen.md §1.10, §5 « statuts »)."""
+
+    NOTE = "note"  # note sur 20 saisie
+    ABJ = "ABJ"  # absence justifiée : note 0, épreuve de remplacement possible (D337-81, D337-92) [C/U]
+    ABS = "ABS"  # absence non justifiée : diplôme non délivrable (D337-81) [C]
+    DIS = "DIS"  # unité dispensée : sort des deux sommes (D337-80, arrêté du 8/11/2012) [C/U]
+    NV = "NV"  # « non valide » : justificatifs administratifs absents (annexe II c, E31/E32) [C]
+    MANQUANTE = "manquante"  # note pas encore saisie : délibération impossible
+
+
+class Decision(StrEnum):
+    ADMIS = "admis"
+    CONTROLE = "controle"  # admis à l'épreuve de contrôle (second groupe)
+    AJOURNE = "ajourne"
+    REMPLACEMENT = "remplacement"  # doit passer une ou des épreuves de remplacement (D337-81, D337-92)
+    NON_DELIVRABLE = "non_delivrable"  # absence, « non valide » ou blocage : diplôme non délivrable
+    INCOMPLET = "incomplet"  # note manquante : pas de délibération possible
+
+    @property
+    def libelle(self) -> str:
+        return _LIBELLES_DECISION[self]
+
+
+_LIBELLES_DECISION = {
+    Decision.ADMIS: "admis",
+    Decision.CONTROLE: "épreuve de contrôle",
+    Decision.AJOURNE: "ajourné",
+    Decision.REMPLACEMENT: "épreuve de remplacement",
+    Decision.NON_DELIVRABLE: "diplôme non délivrable",
+    Decision.INCOMPLET: "dossier incomplet",
+}
+
+
+class Mention(StrEnum):
+    AB = "AB"
+    B = "B"
+    TB = "TB"
+
+    @property
+    def libelle(self) -> str:
+        return _LIBELLES_MENTION[self]
+
+
+_LIBELLES_MENTION = {Mention.AB: "assez bien", Mention.B: "bien", Mention.TB: "très bien"}
+
+
+class NoteInvalide(ValueError):
+    """Saisie de note refusée ; le message, en français, dit pourquoi."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Conversions exactes (jamais de float)
+# --------------------------------------------------------------------------------------------------
+
+
+def _en_decimal(valeur: object, nom: str) -> Decimal:
+    """Decimal fini à partir d'un Decimal ou d'un int ; un float est refusé (il ne serait pas exact)."""
+    if isinstance(valeur, bool) or not isinstance(valeur, Decimal | int):
+        raise TypeError(f"{nom} : Decimal attendu, reçu {type(valeur).__name__} (jamais de float)")
+    resultat = Decimal(valeur)
+    if not resultat.is_finite():
+        raise ValueError(f"{nom} : valeur non finie ({valeur})")
+    return resultat
+
+
+def _en_fraction(valeur: object) -> Fraction:
+    if isinstance(valeur, Fraction):
+        return valeur
+    return Fraction(_en_decimal(valeur, "valeur"))
+
+
+def _note_sur_20(valeur: object, nom: str) -> Decimal:
+    note = _en_decimal(valeur, nom)
+    if not 0 <= note <= NOTE_MAX:
+        raise ValueError(f"{nom} : la note {_nombre(note)} doit être comprise entre 0 et 20")
+    return note
+
+
+def _somme(valeurs: Iterable[Decimal]) -> Decimal:
+    """Somme exacte : lève decimal.Inexact plutôt que d'arrondir en silence."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        ctx.traps[Inexact] = True
+        ctx.traps[Rounded] = True
+        return sum(valeurs, Decimal(0))
+
+
+def _produit(a: Decimal, b: Decimal) -> Decimal:
+    """Produit exact (coefficient × note) : lève decimal.Inexact plutôt que d'arrondir."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        ctx.traps[Inexact] = True
+        ctx.traps[Rounded] = True
+        return a * b
+
+
+def _sans_accents(texte: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", texte) if not unicodedata.combining(c))
+
+
+# --------------------------------------------------------------------------------------------------
+# Affichage
+# --------------------------------------------------------------------------------------------------
+
+
+def tronquer(valeur: Fraction | Decimal | int, decimales: int = 2) -> Decimal:
+    """Troncature vers zéro, pour l'affichage seulement : 9,995 → 9,99 ; 10 → 10,00.
+
+    Aucun texte ne fixe d'arrondi pour la moyenne du bac pro (regles-examen.md §1.11, [C: absent]) ;
+    tronquer évite d'afficher « 10,00 » pour un candidat non admis (exemple §7.3). Les décisions ne
+    s'appuient jamais sur cette valeur.
+    """
+    if decimales < 0:
+        raise ValueError("decimales doit être positif ou nul")
+    mise_a_l_echelle = _en_fraction(valeur) * 10**decimales
+    entier = math.trunc(mise_a_l_echelle)  # vers zéro, exact sur une Fraction
+    return Decimal(f"{entier}E-{decimales}")
+
+
+def format_fr(valeur: Fraction | Decimal | int, decimales: int = 2) -> str:
+    """Valeur tronquée avec virgule décimale : 1999/200 → « 9,99 » (affichage seulement, voir tronquer)."""
+    return f"{tronquer(valeur, decimales):f}".replace(".", ",")
+
+
+def _nombre(valeur: Nombre) -> str:
+    """Nombre pour la trace : exact s'il a au plus 6 décimales (« 9,995 »), sinon tronqué suivi de « … »."""
+    fraction = _en_fraction(valeur)
+    for decimales in range(7):
+        mis_a_l_echelle = fraction * 10**decimales
+        if mis_a_l_echelle.denominator == 1:
+            return f"{Decimal(f'{mis_a_l_echelle.numerator}E-{decimales}'):f}".replace(".", ",")
+    return format_fr(fraction, 4) + "…"
+
+
+# --------------------------------------------------------------------------------------------------
+# Saisie
+# --------------------------------------------------------------------------------------------------
+
+_CODES_SAISIE = {"ABS": Etat.ABS, "ABJ": Etat.ABJ, "DIS": Etat.DIS, "NV": Etat.NV}
+_MOTIF_NOTE = re.compile(r"(?P<signe>[-+]?)(?P<entier>[0-9]+)(?:[.,](?P<decimales>[0-9]+))?")
+_FORMES_ACCEPTEES = "un nombre comme 12, 12,5 ou 12.75, ou l'un des codes ABS, ABJ, DIS, NV"
+
+
+def parser_note(texte: str) -> tuple[Etat, Decimal | None]:
+    """Lit une saisie de note : « 12 », « 12,5 », « 12.75 », « ABS », « abj », « DIS », « NV ».
+
+    Refuse (NoteInvalide, message en français) : la saisie vide, plus de deux décimales, une note
+    hors de [0, 20] (les notes sont sur 20, DecimalField(4, 2) côté modèle, style.md §B 2), NaN,
+    l'infini, la notation exponentielle et tout autre format.
+    """
+    if not isinstance(texte, str):
+        raise NoteInvalide(f"{texte!r} : une note se saisit sous forme de texte")
+    brut = texte.strip()
+    if not brut:
+        raise NoteInvalide(f"note vide : saisir {_FORMES_ACCEPTEES}")
+    if brut.upper() in _CODES_SAISIE:
+        return _CODES_SAISIE[brut.upper()], None
+    correspondance = _MOTIF_NOTE.fullmatch(brut)
+    if correspondance is None:
+        minuscules = brut.lower().lstrip("+-")
+        if minuscules in {"nan", "snan", "inf", "infinity"}:
+            raise NoteInvalide(f"{brut} : ce n'est pas un nombre fini ; saisir {_FORMES_ACCEPTEES}")
+        if re.fullmatch(r"[0-9]+(?:[.,][0-9]*)?e[-+]?[0-9]+", minuscules):
+            raise NoteInvalide(f"{brut} : la notation exponentielle n'est pas acceptée ; saisir {_FORMES_ACCEPTEES}")
+        raise NoteInvalide(f"{brut} : format non reconnu ; saisir {_FORMES_ACCEPTEES}")
+    decimales = correspondance["decimales"] or ""
+    if len(decimales) > 2:
+        raise NoteInvalide(f"{brut} : la note ne peut pas avoir plus de deux décimales")
+    if correspondance["signe"] == "+":
+        raise NoteInvalide(f"{brut} : le signe « + » n'est pas accepté ; saisir {_FORMES_ACCEPTEES}")
+    valeur = Decimal(correspondance["entier"] + ("." + decimales if decimales else ""))
+    if correspondance["signe"] == "-" or valeur > NOTE_MAX:
+        raise NoteInvalide(f"{brut} : la note doit être comprise entre 0 et 20")
+    return Etat.NOTE, valeur
+
+
+# --------------------------------------------------------------------------------------------------
+# Données d'entrée
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoteUnite:
+    """Note d'une unité obligatoire, déjà résolue pour le candidat (coefficient de sa catégorie).
+
+    ``note`` est renseignée si et seulement si ``etat`` vaut NOTE. ``note_controle`` est la note obtenue
+    à l'épreuve de contrôle (second groupe) sur cette unité ; elle n'est permise que sur une unité d'un
+    groupe de contrôle (U11/U12/U33 « scientifique », U51/U52 « francais_hg », arrêté du 25/11/2021).
+    Les notes ne sont pas limitées à deux décimales : une note de CCF peut être une moyenne exacte
+    (10,125 pour E2, deux situations d'égale importance, annexe II c ; exemple §7.3).
+    """
+
+    unite: str
+    coefficient: Decimal
+    etat: Etat
+    note: Decimal | None = None
+    professionnelle: bool = False  # U2, U31, U32 (regles-examen.md §1.3) [S]
+    groupe_controle: str | None = None
+    remplacable: bool = True  # False pour U7 : pas de remplacement en EPS (D337-92) [C]
+    origine: str = ""  # libellé libre pour la trace, ex. « conservée GA 2022 »
+    note_controle: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "etat", Etat(self.etat))
+        coefficient = _en_decimal(self.coefficient, f"{self.unite} : coefficient")
+        if coefficient <= 0:
+            raise ValueError(f"{self.unite} : le coefficient doit être strictement positif")
+        object.__setattr__(self, "coefficient", coefficient)
+        if self.etat is Etat.NOTE:
+            if self.note is None:
+                raise ValueError(f"{self.unite} : l'état « note » exige une note")
+            object.__setattr__(self, "note", _note_sur_20(self.note, self.unite))
+        elif self.note is not None:
+            raise ValueError(f"{self.unite} : une note n'est permise qu'avec l'état « note » (état {self.etat})")
+        if self.note_controle is not None:
+            if self.groupe_controle is None:
+                raise ValueError(f"{self.unite} : cette unité ne peut pas être réexaminée à l'épreuve de contrôle")
+            if self.etat not in (Etat.NOTE, Etat.ABJ):
+                raise ValueError(f"{self.unite} : pas d'épreuve de contrôle sur une unité à l'état {self.etat}")
+            object.__setattr__(self, "note_controle", _note_sur_20(self.note_controle, f"{self.unite} (contrôle)"))
+
+    @property
+    def note_retenue_groupe1(self) -> Decimal:
+        """Note comptée au premier groupe : la note, ou 0 pour ABJ (D337-81) et, à titre indicatif, ABS/NV."""
+        if self.etat in (Etat.DIS, Etat.MANQUANTE):
+            raise ValueError(f"{self.unite} : aucune note comptée pour l'état {self.etat}")
+        return self.note if self.note is not None else Decimal(0)
+
+
+@dataclass(frozen=True)
+class NoteFacultative:
+    """Note d'une unité facultative UF1/UF2 (annexe II b, note (2))."""
+
+    unite: str
+    etat: Etat
+    note: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "etat", Etat(self.etat))
+        if self.etat is Etat.NOTE:
+            if self.note is None:
+                raise ValueError(f"{self.unite} : l'état « note » exige une note")
+            object.__setattr__(self, "note", _note_sur_20(self.note, self.unite))
+        elif self.note is not None:
+            raise ValueError(f"{self.unite} : une note n'est permise qu'avec l'état « note » (état {self.etat})")
+
+
+@dataclass(frozen=True)
+class Regles:
+    """Règles de session d'une version du règlement d'examen (seuils, bonus, contrôle, mentions).
+
+    - ``seuil_admission`` : admis si moyenne ≥ 10 (D337-78 ; regles-examen §1.3) [C].
+    - ``seuil_controle`` : épreuve de contrôle si seuil_controle ≤ moyenne < seuil_admission
+      (D337-78 version 2022, arrêté du 25/11/2021) [C].
+    - ``seuil_professionnel`` : condition « moyenne des épreuves professionnelles ≥ 10 » pour le contrôle
+      (arrêté du 25/11/2021) [C] ; sous-ensemble U2/U31/U32 pour AGOrA (académies de Lille et Nancy-Metz) [S].
+    - ``seuils_mentions`` : AB ≥ 12, B ≥ 14, TB ≥ 16 sur la moyenne du premier groupe (D337-86) [C].
+    - ``max_facultatives`` : une ou deux unités facultatives (annexe II b, note (2)) [C].
+    - ``coefficient_chef_oeuvre`` : l'écart à 10 de la note du chef-d'œuvre est « affecté du coefficient 2 »,
+      ajouté ou retranché (arrêté du 20/10/2020 art. 4) [C via SNETAA] ; dénominateur inchangé [U].
+    - ``mention_apres_controle`` : aucune mention après le contrôle (arrêtés de spécialité 2022, ex. arrêté
+      du 6/1/2022 art. 12 ; résumés officiels) [C pour d'autres spécialités, S pour AGOrA].
+    - ``mention_avec_notes_conservees`` : mention possible avec des notes conservées ; question non tranchée
+      pour le bac pro (regles-examen §1.5) [U], lecture configurable.
+    - ``controle_actif`` : épreuve de contrôle dans sa forme de 2022 (décret 2021-1524) [C] ; False pour un
+      règlement sans second groupe (tout candidat non admis est alors ajourné).
+    """
+
+    seuil_admission: Decimal = Decimal(10)
+    seuil_controle: Decimal = Decimal(8)
+    seuil_professionnel: Decimal = Decimal(10)
+    seuils_mentions: tuple[tuple[Mention, Decimal], ...] = (
+        (Mention.TB, Decimal(16)),
+        (Mention.B, Decimal(14)),
+        (Mention.AB, Decimal(12)),
+    )
+    max_facultatives: int = 2
+    coefficient_chef_oeuvre: Decimal = Decimal(2)
+    mention_apres_controle: bool = False
+    mention_avec_notes_conservees: bool = True
+    controle_actif: bool = True
+
+    def __post_init__(self) -> None:
+        for nom in ("seuil_admission", "seuil_controle", "seuil_professionnel", "coefficient_chef_oeuvre"):
+            object.__setattr__(self, nom, _en_decimal(getattr(self, nom), nom))
+        seuils = tuple((Mention(m), _en_decimal(s, f"seuil de la mention {m}")) for m, s in self.seuils_mentions)
+        # du plus haut au plus bas : la première mention atteinte est la bonne
+        object.__setattr__(self, "seuils_mentions", tuple(sorted(seuils, key=lambda ms: ms[1], reverse=True)))
+        if isinstance(self.max_facultatives, bool) or not isinstance(self.max_facultatives, int):
+            raise TypeError("max_facultatives : entier attendu")
+        if self.max_facultatives < 0:
+            raise ValueError("max_facultatives doit être positif ou nul")
+        if self.seuil_controle > self.seuil_admission:
+            raise ValueError("le seuil du contrôle ne peut pas dépasser le seuil d'admission")
+
+    @classmethod
+    def depuis_dict(cls, donnees: Mapping[str, Any]) -> "Regles":
+        """Construit les règles depuis l'objet « regles » de fixtures/reglement/*.json.
+
+        Les nombres y sont des chaînes (« 10 », « 2 ») pour rester exacts ; « sources » et
+        « validite_notes_conservees_sessions » (D337-69, utile à la saisie, pas au calcul) sont ignorées.
+        """
+
+        def dec(cle: str) -> Decimal:
+            valeur = donnees[cle]
+            if isinstance(valeur, bool) or not isinstance(valeur, str | int):
+                raise TypeError(f"regles.{cle} : chaîne ou entier attendu, reçu {type(valeur).__name__}")
+            return Decimal(valeur)
+
+        def booleen(cle: str) -> bool:
+            valeur = donnees[cle]
+            if not isinstance(valeur, bool):
+                raise TypeError(f"regles.{cle} : booléen attendu, reçu {type(valeur).__name__}")
+            return valeur
+
+        max_facultatives = donnees["max_facultatives"]
+        if isinstance(max_facultatives, bool) or not isinstance(max_facultatives, int):
+            raise TypeError("regles.max_facultatives : entier attendu")
+        mentions = donnees["mentions"]
+        seuils = []
+        for code, seuil in mentions.items():
+            if isinstance(seuil, bool) or not isinstance(seuil, str | int):
+                raise TypeError(f"regles.mentions.{code} : chaîne ou entier attendu")
+            seuils.append((Mention(code), Decimal(seuil)))
+        return cls(
+            seuil_admission=dec("seuil_admission"),
+            seuil_controle=dec("seuil_controle"),
+            seuil_professionnel=dec("seuil_professionnel"),
+            seuils_mentions=tuple(seuils),
+            max_facultatives=max_facultatives,
+            coefficient_chef_oeuvre=dec("coefficient_chef_oeuvre"),
+            mention_apres_controle=booleen("mention_apres_controle"),
+            mention_avec_notes_conservees=booleen("mention_avec_notes_conservees"),
+            controle_actif=booleen("controle_actif"),
+        )
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """Tout ce qu'il faut pour délibérer sur un candidat, une session.
+
+    ``chef_oeuvre`` : note /20 du chef-d'œuvre (projet), None si le candidat n'est pas concerné
+    (scolaires et apprentis seulement, regles-examen §1.7). ``points_jury`` : points ajoutés par le jury
+    souverain (D337-88), dénominateur inchangé, jamais négatifs. ``blocages`` : motifs extérieurs qui
+    empêchent la délivrance (ex. « justificatifs PFMP manquants »).
+    """
+
+    unites: tuple[NoteUnite, ...]
+    facultatives: tuple[NoteFacultative, ...] = ()
+    chef_oeuvre: Decimal | None = None
+    points_jury: Decimal = Decimal(0)
+    blocages: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unites", tuple(self.unites))
+        object.__setattr__(self, "facultatives", tuple(self.facultatives))
+        object.__setattr__(self, "blocages", tuple(self.blocages))
+        codes = [u.unite for u in self.unites] + [f.unite for f in self.facultatives]
+        if doublons := sorted({c for c in codes if codes.count(c) > 1}):
+            raise ValueError(f"unités en double : {', '.join(doublons)}")
+        if self.chef_oeuvre is not None:
+            object.__setattr__(self, "chef_oeuvre", _note_sur_20(self.chef_oeuvre, "chef-d'œuvre"))
+        points_jury = _en_decimal(self.points_jury, "points du jury")
+        if points_jury < 0:
+            raise ValueError("les points du jury s'ajoutent : ils ne peuvent pas être négatifs")
+        object.__setattr__(self, "points_jury", points_jury)
+
+
+@dataclass(frozen=True)
+class Resultat:
+    """Résultat de la délibération, avec la trace lisible des calculs.
+
+    ``points``/``moyenne`` sont ceux sur lesquels repose la décision finale (après le contrôle s'il a eu
+    lieu) ; ``points_groupe1``/``moyenne_groupe1`` ceux du premier groupe. ``moyenne_professionnelle`` est
+    None si toutes les unités professionnelles sont dispensées (condition alors remplie, §1.3) ou si la
+    moyenne ne peut pas être calculée (note manquante).
+    """
+
+    decision: Decision
+    mention: Mention | None
+    points: Decimal | None
+    total_coefficients: Decimal | None
+    moyenne: Fraction | None
+    moyenne_professionnelle: Fraction | None
+    controle_passe: bool
+    trace: tuple[str, ...]
+    decision_groupe1: Decision | None = None
+    points_groupe1: Decimal | None = None
+    moyenne_groupe1: Fraction | None = None
+    bonus_facultatives: Decimal = Decimal(0)
+    bonus_chef_oeuvre: Decimal = Decimal(0)
+    points_jury: Decimal = Decimal(0)
+    unites_controle: tuple[str, ...] = ()
+    unites_a_remplacer: tuple[str, ...] = ()
+    unites_manquantes: tuple[str, ...] = ()
+
+    @property
+    def moyenne_affichee(self) -> str:
+        """Moyenne tronquée à deux décimales, virgule décimale ; « » si elle n'a pas pu être calculée."""
+        return "" if self.moyenne is None else format_fr(self.moyenne)
+
+
+# --------------------------------------------------------------------------------------------------
+# Règles élémentaires
+# --------------------------------------------------------------------------------------------------
+
+
+def ligne_unite(unite: NoteUnite) -> str:
+    """Ligne de trace d'une unité obligatoire : « U31 : 14 × 4 = 56 »."""
+    suffixe = f" ({unite.origine})" if unite.origine else ""
+    coef = _nombre(unite.coefficient)
+    match unite.etat:
+        case Etat.NOTE:
+            assert unite.note is not None
+            produit = _produit(unite.note, unite.coefficient)
+            return f"{unite.unite} : {_nombre(unite.note)} × {coef} = {_nombre(produit)}{suffixe}"
+        case Etat.ABJ:
+            return f"{unite.unite} : absence justifiée (ABJ), compte 0 × {coef} = 0 (D337-81){suffixe}"
+        case Etat.ABS:
+            return (
+                f"{unite.unite} : absent (ABS) → diplôme non délivrable (D337-81) ; "
+                f"0 × {coef} = 0 pour la moyenne indicative{suffixe}"
+            )
+        case Etat.NV:
+            return (
+                f"{unite.unite} : « non valide » (NV) → diplôme non délivrable (annexe II c) ; "
+                f"0 × {coef} = 0 pour la moyenne indicative{suffixe}"
+            )
+        case Etat.DIS:
+            return f"{unite.unite} : dispensée, coefficient {coef} retiré des deux sommes (D337-80){suffixe}"
+        case Etat.MANQUANTE:
+            return f"{unite.unite} : note manquante{suffixe}"
+    raise AssertionError(unite.etat)  # pragma: no cover
+
+
+def points_obligatoires(unites: Iterable[NoteUnite]) -> tuple[Decimal, Decimal]:
+    """(Σ coef × note, Σ coef) sur les unités non dispensées (D337-78, D337-80 ; regles-examen §1.2).
+
+    Une unité dispensée sort des deux sommes [C/U] ; ABJ compte 0 (D337-81) [C] ; ABS et NV comptent 0
+    pour la moyenne indicative (la décision est « non délivrable », exemple §7.11). Une note manquante
+    lève ValueError : la moyenne n'existe pas.
+    """
+    retenues = [u for u in unites if u.etat is not Etat.DIS]
+    points = _somme(_produit(u.note_retenue_groupe1, u.coefficient) for u in retenues)
+    return points, _somme(u.coefficient for u in retenues)
+
+
+def moyenne_professionnelle(unites: Iterable[NoteUnite]) -> tuple[Decimal, Decimal] | None:
+    """(points, coefficients) des unités professionnelles non dispensées ; None si toutes sont dispensées.
+
+    Moyenne des épreuves professionnelles (4·U2 + 4·U31 + 3·U32) / 11 ; sans bonus ni points du jury.
+    Si toutes sont dispensées (D337-71/72) la condition du contrôle est remplie (regles-examen §1.3) [C/S].
+    """
+    professionnelles = [u for u in unites if u.professionnelle and u.etat is not Etat.DIS]
+    if not professionnelles:
+        return None
+    return points_obligatoires(professionnelles)
+
+
+def bonus_facultatives(facultatives: Iterable[NoteFacultative]) -> tuple[Decimal, tuple[str, ...]]:
+    """Σ max(0, note − 10) sur les unités facultatives, avec les lignes de trace.
+
+    « Seuls les points excédant 10 sont pris en compte pour le calcul de la moyenne générale en vue de
+    l'obtention du diplôme et de l'attribution d'une mention » (annexe II b, note (2) ; D337-78/79) [C] ;
+    sans coefficient, dénominateur inchangé [U]. ABS, ABJ, NV ou DIS : aucun bonus (pas de remplacement
+    pour une épreuve facultative, D337-92).
+    """
+    total = Decimal(0)
+    lignes = []
+    for facultative in facultatives:
+        if facultative.etat is Etat.NOTE:
+            assert facultative.note is not None
+            bonus = max(Decimal(0), facultative.note - 10)
+            total = _somme((total, bonus))
+            lignes.append(
+                f"{facultative.unite} (facultative) : {_nombre(facultative.note)} → "
+                f"max(0 ; {_nombre(facultative.note)} − 10) = {_nombre(bonus)} point(s) ajouté(s), "
+                "dénominateur inchangé (annexe II b note 2)"
+            )
+        else:
+            lignes.append(f"{facultative.unite} (facultative) : {facultative.etat} → aucun point ajouté")
+    return total, tuple(lignes)
+
+
+def bonus_chef_oeuvre(note: Decimal, regles: Regles) -> Decimal:
+    """coefficient × (note − 10), positif ou négatif, ajouté aux points (arrêté du 20/10/2020 art. 4) [C].
+
+    Le dénominateur reste inchangé : seule lecture retenue, non confirmée [U] (regles-examen §1.7).
+    """
+    return _produit(regles.coefficient_chef_oeuvre, _note_sur_20(note, "chef-d'œuvre") - 10)
+
+
+def decision_premier_groupe(moyenne: Fraction, moyenne_pro: Fraction | None, regles: Regles) -> tuple[Decision, str]:
+    """Décision du premier groupe sur valeurs exactes, et la règle appliquée (D337-78 ; arrêté du 25/11/2021).
+
+    Admis si moyenne ≥ 10 ; épreuve de contrôle si 8 ≤ moyenne < 10 et moyenne professionnelle ≥ 10
+    (ou toutes les unités professionnelles dispensées) ; sinon ajourné. Bornes incluses (exemple §7.7).
+    """
+    admission = Fraction(regles.seuil_admission)
+    controle = Fraction(regles.seuil_controle)
+    professionnel = Fraction(regles.seuil_professionnel)
+    m, sa, sc, sp = _nombre(moyenne), _nombre(admission), _nombre(controle), _nombre(professionnel)
+    if moyenne >= admission:
+        return Decision.ADMIS, f"moyenne {m} ≥ {sa} → admis (D337-78)"
+    if not regles.controle_actif:
+        return Decision.AJOURNE, f"moyenne {m} < {sa}, pas d'épreuve de contrôle dans ce règlement → ajourné"
+    if moyenne < controle:
+        return Decision.AJOURNE, f"moyenne {m} < {sc} → ajourné (D337-78)"
+    if moyenne_pro is None:
+        return (
+            Decision.CONTROLE,
+            f"moyenne {m} < {sa} et ≥ {sc}, toutes les unités professionnelles dispensées → "
+            f"épreuve de contrôle ({SOURCE_CONTROLE} ; regles-examen §1.3)",
+        )
+    p = _nombre(moyenne_pro)
+    if moyenne_pro >= professionnel:
+        return (
+            Decision.CONTROLE,
+            f"moyenne {m} < {sa} et ≥ {sc}, moyenne professionnelle {p} ≥ {sp} → "
+            f"épreuve de contrôle ({SOURCE_CONTROLE})",
+        )
+    return (
+        Decision.AJOURNE,
+        f"moyenne {m} < {sa} et ≥ {sc}, mais moyenne professionnelle {p} < {sp} → "
+        f"ajourné, pas d'épreuve de contrôle ({SOURCE_CONTROLE})",
+    )
+
+
+def mention_pour(moyenne: Fraction, regles: Regles) -> Mention | None:
+    """Mention sur la moyenne exacte : AB ≥ 12, B ≥ 14, TB ≥ 16 (D337-86) [C]."""
+    for mention, seuil in regles.seuils_mentions:
+        if moyenne >= Fraction(seuil):
+            return mention
+    return None
+
+
+def _a_notes_conservees(unites: Iterable[NoteUnite]) -> tuple[str, ...]:
+    return tuple(u.unite for u in unites if _sans_accents(u.origine).strip().lower().startswith("conservee"))
+
+
+def _attribuer_mention(
+    moyenne: Fraction, unites: tuple[NoteUnite, ...], regles: Regles, trace: list[str]
+) -> Mention | None:
+    """Mention d'un candidat admis, avec la restriction configurable des notes conservées (§1.5) [U]."""
+    mention = mention_pour(moyenne, regles)
+    if mention is None:
+        plus_bas = min((s for _, s in regles.seuils_mentions), default=None)
+        if plus_bas is not None:
+            trace.append(f"moyenne {_nombre(moyenne)} < {_nombre(plus_bas)} → pas de mention (D337-86)")
+        return None
+    conservees = _a_notes_conservees(unites)
+    if conservees and not regles.mention_avec_notes_conservees:
+        trace.append(
+            f"pas de mention : notes conservées ({', '.join(conservees)}) et règlement configuré sans mention "
+            "dans ce cas (regles-examen §1.5, lecture [U])"
+        )
+        return None
+    seuil = dict(regles.seuils_mentions)[mention]
+    trace.append(f"moyenne {_nombre(moyenne)} ≥ {_nombre(seuil)} → mention {mention.libelle} (D337-86)")
+    return mention
+
+
+def _unites_reexaminees(unites: tuple[NoteUnite, ...]) -> tuple[NoteUnite, ...]:
+    """Unités portant une note de contrôle ; au plus une par groupe (arrêté du 25/11/2021) sinon ValueError."""
+    reexaminees = tuple(u for u in unites if u.note_controle is not None)
+    par_groupe: dict[str, list[str]] = {}
+    for u in reexaminees:
+        assert u.groupe_controle is not None  # garanti par NoteUnite.__post_init__
+        par_groupe.setdefault(u.groupe_controle, []).append(u.unite)
+    for groupe, codes in par_groupe.items():
+        if len(codes) > 1:
+            raise ValueError(f"épreuve de contrôle : au plus une unité du groupe « {groupe} », reçu {', '.join(codes)}")
+    return reexaminees
+
+
+def _verifier(dossier: Dossier, regles: Regles) -> None:
+    """Erreurs de données (ValueError), quelle que soit la décision."""
+    if len(dossier.facultatives) > regles.max_facultatives:
+        raise ValueError(
+            f"{len(dossier.facultatives)} unités facultatives : au plus {regles.max_facultatives} (annexe II b, note 2)"
+        )
+    _unites_reexaminees(dossier.unites)
+
+
+# --------------------------------------------------------------------------------------------------
+# Délibération
+# --------------------------------------------------------------------------------------------------
+
+
+def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: B008 (Regles est immuable)
+    """Délibération complète d'un candidat : moyennes exactes, décision, mention, contrôle, trace.
+
+    Ordre des règles :
+    1. ABS ou NV sur une unité obligatoire, ou un blocage → NON_DELIVRABLE « quelle que soit la moyenne »
+       (D337-81 ; annexe II c) ; la moyenne indicative est donnée si aucune note ne manque.
+    2. Sinon une note obligatoire ou facultative manquante → INCOMPLET, sans moyenne.
+    3. Sinon décision du premier groupe (decision_premier_groupe) et mention si admis (D337-86).
+    4. Épreuve de contrôle si la décision est CONTROLE et qu'une note de contrôle existe : meilleure des deux
+       notes par unité réexaminée, moyenne recalculée, admis si ≥ 10, sans mention (arrêté du 25/11/2021).
+    5. Une absence justifiée sur une unité remplaçable chez un candidat non admis → REMPLACEMENT
+       (D337-81, D337-92 ; exemple §7.10).
+    """
+    _verifier(dossier, regles)
+    unites = dossier.unites
+    trace = [ligne_unite(u) for u in unites]
+
+    motifs = [f"{u.unite} : {u.etat}" for u in unites if u.etat in (Etat.ABS, Etat.NV)]
+    motifs += [f"blocage : {b}" for b in dossier.blocages]
+    manquantes = tuple(u.unite for u in unites if u.etat is Etat.MANQUANTE)
+    manquantes += tuple(f.unite for f in dossier.facultatives if f.etat is Etat.MANQUANTE)
+    motif_non_delivrable = (
+        f"{' ; '.join(motifs)} → diplôme non délivrable quelle que soit la moyenne (D337-81 ; annexe II c)"
+    )
+
+    if manquantes:
+        trace.append(f"notes manquantes : {', '.join(manquantes)} → pas de moyenne calculable")
+        if motifs:
+            trace.append(motif_non_delivrable)
+            decision = Decision.NON_DELIVRABLE
+        else:
+            trace.append("dossier incomplet : délibération impossible")
+            decision = Decision.INCOMPLET
+        return Resultat(
+            decision=decision,
+            mention=None,
+            points=None,
+            total_coefficients=None,
+            moyenne=None,
+            moyenne_professionnelle=None,
+            controle_passe=False,
+            trace=tuple(trace),
+            unites_manquantes=manquantes,
+        )
+
+    # Premier groupe
+    points_unites, total = points_obligatoires(unites)
+    if total == 0:
+        raise ValueError("toutes les unités obligatoires sont dispensées : aucune moyenne n'est calculable")
+    trace.append(f"unités obligatoires : {_nombre(points_unites)} points pour {_nombre(total)} coefficients")
+
+    bonus_fac, lignes_fac = bonus_facultatives(dossier.facultatives)
+    trace.extend(lignes_fac)
+    bonus_cdo = Decimal(0)
+    if dossier.chef_oeuvre is not None:
+        bonus_cdo = bonus_chef_oeuvre(dossier.chef_oeuvre, regles)
+        trace.append(
+            f"chef-d'œuvre : {_nombre(regles.coefficient_chef_oeuvre)} × ({_nombre(dossier.chef_oeuvre)} − 10) = "
+            f"{_nombre(bonus_cdo)} point(s), dénominateur inchangé (arrêté du 20/10/2020 art. 4 ; [U] §1.7)"
+        )
+    if dossier.points_jury:
+        trace.append(f"points du jury : +{_nombre(dossier.points_jury)}, dénominateur inchangé (D337-88)")
+
+    points1 = _somme((points_unites, bonus_fac, bonus_cdo, dossier.points_jury))
+    moyenne1 = Fraction(points1) / Fraction(total)
+    trace.append(f"moyenne générale : {_nombre(points1)} / {_nombre(total)} = {_nombre(moyenne1)}")
+
+    pro = moyenne_professionnelle(unites)
+    moyenne_pro: Fraction | None = None
+    if pro is None:
+        trace.append("moyenne professionnelle : toutes les unités professionnelles sont dispensées")
+    else:
+        moyenne_pro = Fraction(pro[0]) / Fraction(pro[1])
+        codes_pro = ", ".join(u.unite for u in unites if u.professionnelle and u.etat is not Etat.DIS)
+        trace.append(
+            f"moyenne professionnelle ({codes_pro}) : {_nombre(pro[0])} / {_nombre(pro[1])} = {_nombre(moyenne_pro)}"
+        )
+
+    communs: dict[str, Any] = {
+        "total_coefficients": total,
+        "moyenne_professionnelle": moyenne_pro,
+        "points_groupe1": points1,
+        "moyenne_groupe1": moyenne1,
+        "bonus_facultatives": bonus_fac,
+        "bonus_chef_oeuvre": bonus_cdo,
+        "points_jury": dossier.points_jury,
+    }
+    reexaminees = _unites_reexaminees(unites)
+
+    if motifs:
+        trace.append(motif_non_delivrable)
+        if reexaminees:
+            trace.append("notes de l'épreuve de contrôle ignorées : diplôme non délivrable")
+        return Resultat(
+            decision=Decision.NON_DELIVRABLE,
+            mention=None,
+            points=points1,
+            moyenne=moyenne1,
+            controle_passe=False,
+            trace=tuple(trace),
+            **communs,
+        )
+
+    decision1, regle = decision_premier_groupe(moyenne1, moyenne_pro, regles)
+    trace.append(regle)
+    decision, mention, points, moyenne, controle_passe = decision1, None, points1, moyenne1, False
+
+    if reexaminees and decision1 is not Decision.CONTROLE:
+        trace.append(
+            f"notes de contrôle ignorées ({', '.join(u.unite for u in reexaminees)}) : la décision du premier "
+            f"groupe est « {decision1.libelle} », pas « épreuve de contrôle »"
+        )
+    if decision1 is Decision.ADMIS:
+        mention = _attribuer_mention(moyenne1, unites, regles, trace)
+    elif decision1 is Decision.CONTROLE and reexaminees:
+        # Second groupe : meilleure des deux notes pour chaque unité réexaminée (arrêté du 25/11/2021 art. 2)
+        ecarts = []
+        for u in reexaminees:
+            assert u.note_controle is not None
+            avant = u.note_retenue_groupe1
+            retenue = max(avant, u.note_controle)
+            ecart = _produit(u.coefficient, retenue - avant)
+            ecarts.append(ecart)
+            trace.append(
+                f"contrôle {u.unite} : {_nombre(avant)} au premier groupe, {_nombre(u.note_controle)} au contrôle → "
+                f"{_nombre(retenue)} retenue (meilleure note), {_nombre(u.coefficient)} × "
+                f"({_nombre(retenue)} − {_nombre(avant)}) = +{_nombre(ecart)} (arrêté du 25/11/2021 art. 2)"
+            )
+        points = _somme((points1, *ecarts))
+        moyenne = Fraction(points) / Fraction(total)
+        controle_passe = True
+        admission = Fraction(regles.seuil_admission)
+        if moyenne >= admission:
+            decision = Decision.ADMIS
+            trace.append(
+                f"moyenne après contrôle : {_nombre(points)} / {_nombre(total)} = {_nombre(moyenne)} ≥ "
+                f"{_nombre(admission)} → admis ({SOURCE_CONTROLE})"
+            )
+            if regles.mention_apres_controle:
+                mention = _attribuer_mention(moyenne, unites, regles, trace)
+            else:
+                trace.append("pas de mention après l'épreuve de contrôle : premier groupe seulement (D337-86) [S]")
+        else:
+            decision = Decision.AJOURNE
+            trace.append(
+                f"moyenne après contrôle : {_nombre(points)} / {_nombre(total)} = {_nombre(moyenne)} < "
+                f"{_nombre(admission)} → ajourné ({SOURCE_CONTROLE})"
+            )
+
+    # Absences justifiées : épreuve de remplacement si le candidat n'est pas admis (D337-81, D337-92)
+    abj = [u for u in unites if u.etat is Etat.ABJ]
+    a_remplacer = tuple(u.unite for u in abj if u.remplacable)
+    non_remplacables = [u.unite for u in abj if not u.remplacable]
+    if non_remplacables:
+        trace.append(f"{', '.join(non_remplacables)} : pas d'épreuve de remplacement (D337-92), le 0 reste compté")
+    if a_remplacer:
+        if decision is Decision.ADMIS:
+            trace.append(f"{', '.join(a_remplacer)} : absence justifiée, candidat admis sans épreuve de remplacement")
+        else:
+            trace.append(
+                f"{', '.join(a_remplacer)} : absence justifiée et candidat non admis ({decision.libelle}) → "
+                "épreuve(s) de remplacement (D337-81, D337-92)"
+            )
+            decision = Decision.REMPLACEMENT
+
+    return Resultat(
+        decision=decision,
+        mention=mention,
+        points=points,
+        moyenne=moyenne,
+        controle_passe=controle_passe,
+        trace=tuple(trace),
+        decision_groupe1=decision1,
+        unites_controle=tuple(u.unite for u in reexaminees) if controle_passe else (),
+        unites_a_remplacer=a_remplacer if decision is Decision.REMPLACEMENT else (),
+        **communs,
+    )
