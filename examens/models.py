@@ -209,6 +209,16 @@ class Candidat(models.Model):
     positionnement_semaines = models.DecimalField(
         "PFMP fixée par positionnement (semaines)", max_digits=4, decimal_places=1, null=True, blank=True
     )
+    # Chef-d'œuvre / projet (scolaires et apprentis, sessions ≥ 2022) : None = sans objet.
+    chef_oeuvre = models.DecimalField(
+        "note de chef-d'œuvre",
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(20)],
+    )
+    points_jury = models.DecimalField("points attribués par le jury", max_digits=4, decimal_places=2, default=0)
 
     objects = CandidatQuerySet.as_manager()
 
@@ -242,7 +252,8 @@ class Note(models.Model):
     unite = models.CharField("unité", max_length=5)  # U11 … U7, UF1, UF2 (codes AGOrA)
     groupe = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(2)])
     etat = models.CharField("état", max_length=5, choices=Etat.choices, default=Etat.NOTE)
-    valeur = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
+    # 3 décimales : la moyenne des deux situations de CCF de E2 peut valoir 10,125 (regles-examen §7.3).
+    valeur = models.DecimalField(max_digits=5, decimal_places=3, null=True, blank=True)
     origine = models.CharField(max_length=20, choices=Origine.choices, default=Origine.SESSION)
     session_origine = models.PositiveSmallIntegerField(null=True, blank=True)
     unite_origine = models.CharField("unité d'origine", max_length=5, blank=True)
@@ -266,7 +277,15 @@ class Note(models.Model):
     def affichage(self) -> str:
         if self.etat != self.Etat.NOTE:
             return self.etat
-        return f"{self.valeur:.2f}".replace(".", ",")
+        return texte_note(self.etat, self.valeur)
+
+
+def texte_note(etat: str, valeur) -> str:
+    """« 14,00 », « 10,125 », « ABJ » : deux décimales au moins, sans rien tronquer."""
+    if etat != Note.Etat.NOTE:
+        return etat
+    texte = f"{valeur:.3f}"
+    return (texte[:-1] if texte.endswith("0") else texte).replace(".", ",")
 
 
 class HistoriqueNote(models.Model):
@@ -291,6 +310,21 @@ class HistoriqueNote(models.Model):
         return f"{self.unite} : {self.avant or '∅'} → {self.apres or '∅'}"
 
 
+class Blocage(models.Model):
+    """Raison extérieure qui empêche de délivrer le diplôme (posée par un autre module, ex. PFMP)."""
+
+    candidat = models.ForeignKey(Candidat, on_delete=models.CASCADE, related_name="blocages")
+    source = models.CharField(max_length=20)  # « pfmp »…
+    motif = models.CharField(max_length=200)
+    cree_le = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["candidat", "source"], name="blocage_unique")]
+
+    def __str__(self):
+        return f"{self.candidat.numero} : {self.motif}"
+
+
 class Resultat(models.Model):
     """Résultat de la dernière délibération d'un candidat (la trace du calcul incluse)."""
 
@@ -308,3 +342,30 @@ class Resultat(models.Model):
 
     def __str__(self):
         return f"{self.candidat.numero} : {self.decision}"
+
+
+class Journal(models.Model):
+    """Journal d'audit en ajout seul : qui, quand, quoi, avant → après, pourquoi.
+
+    Des déclencheurs PostgreSQL (migration 0002) refusent toute modification ou suppression de ses lignes :
+    aucun chemin de code, l'admin compris, ne peut le réécrire. Les références sont des valeurs (année,
+    numéro) et non des clés étrangères, pour que le journal survive aux objets qu'il décrit.
+    """
+
+    date = models.DateTimeField(auto_now_add=True, db_index=True)
+    auteur = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)  # « note.modification », « deliberation.verrouillage »…
+    session_annee = models.PositiveSmallIntegerField(null=True, db_index=True)
+    candidat_numero = models.CharField(max_length=20, blank=True, db_index=True)
+    objet = models.CharField(max_length=100, blank=True)  # « U31 », « grille 42 »…
+    avant = models.JSONField(null=True, blank=True)
+    apres = models.JSONField(null=True, blank=True)
+    motif = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "entrée du journal"
+        verbose_name_plural = "journal d'audit"
+        ordering = ["-date", "-id"]
+
+    def __str__(self):
+        return f"{self.date:%d/%m/%Y %H:%M} {self.auteur} {self.action} {self.objet}"

@@ -1,0 +1,441 @@
+"""Imports des gestionnaires : candidats et notes, tout ou rien.
+
+Chaque import valide toutes les lignes sous verrou de la session ; une seule ligne invalide et rien n'est
+écrit : `ImportRefuse` porte alors la liste des lignes fautives (numéro et raison, en français).
+"""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import pycountry
+from django.db import transaction
+
+from examens import regles, services
+from examens.identifiants import erreur_uai
+from examens.models import (
+    Candidat,
+    CorrespondanceGA,
+    Division,
+    Epreuve,
+    Etablissement,
+    Note,
+    Session,
+    Statut,
+)
+from examens.tableaux import FichierInvalide, Ligne, lire
+
+COLONNES_CANDIDATS = [
+    "numero_candidat",
+    "nom",
+    "prenom",
+    "date_naissance",
+    "uai",
+    "statut",
+    "forme",
+    "lv1",
+    "lv2",
+    "facultatives",
+]
+COLONNES_CANDIDATS_FACULTATIVES = ["duree_cycle", "positionnement_semaines", "division"]
+COLONNES_NOTES = ["numero_candidat", "unite", "note"]
+COLONNES_NOTES_FACULTATIVES = ["groupe", "session_origine", "specialite_origine"]
+
+MOTIF_NUMERO = re.compile(r"^[A-Za-z0-9]{1,20}$")
+# Forme globale pour scolaires et apprentis (D337-78) ; le choix de la forme progressive est ouvert aux autres.
+STATUTS_FORME_GLOBALE = {
+    Statut.SCOLAIRE_PUBLIC,
+    Statut.SCOLAIRE_PRIVE_SOUS_CONTRAT,
+    Statut.SCOLAIRE_PRIVE_HORS_CONTRAT,
+    Statut.APPRENTI_CFA_HABILITE,
+    Statut.APPRENTI_CFA_NON_HABILITE,
+}
+STATUTS_SCOLAIRES = {Statut.SCOLAIRE_PUBLIC, Statut.SCOLAIRE_PRIVE_SOUS_CONTRAT, Statut.SCOLAIRE_PRIVE_HORS_CONTRAT}
+STATUTS_FORMATION_CONTINUE = {Statut.FPC_PUBLIC, Statut.FPC_PUBLIC_HABILITE, Statut.FPC_PRIVE}
+# Annexe III : minimum de PFMP après positionnement.
+MINIMUM_POSITIONNEMENT = {
+    **{s: Decimal(10) for s in STATUTS_SCOLAIRES},
+    **{s: Decimal(8) for s in STATUTS_FORMATION_CONTINUE},
+}
+
+
+@dataclass(frozen=True)
+class Erreur:
+    ligne: int
+    message: str
+
+    def __str__(self):
+        return f"ligne {self.ligne} : {self.message}" if self.ligne else self.message
+
+
+class ImportRefuse(Exception):
+    def __init__(self, erreurs: list[Erreur]):
+        super().__init__(f"{len(erreurs)} erreur(s)")
+        self.erreurs = erreurs
+
+
+@dataclass
+class Bilan:
+    """Ce que l'import a fait (ou ferait, en aperçu)."""
+
+    crees: int = 0
+    modifies: int = 0
+    inchanges: int = 0
+    etablissements_crees: list[str] = field(default_factory=list)
+    session_creee: bool = False
+    details: list[str] = field(default_factory=list)  # quelques lignes lisibles pour l'aperçu
+
+
+class _Apercu(Exception):
+    """Levée pour annuler la transaction d'un aperçu après avoir tout validé et calculé."""
+
+    def __init__(self, bilan):
+        self.bilan = bilan
+
+
+def _lire(contenu: bytes, nom: str, obligatoires, facultatives) -> list[Ligne]:
+    try:
+        return lire(contenu, nom, obligatoires, facultatives)
+    except FichierInvalide as e:
+        raise ImportRefuse([Erreur(0, str(e))]) from None
+
+
+def _session_verrouillee(annee: int, creer: bool) -> tuple[Session, bool]:
+    """La session de l'année, verrouillée en écriture pour toute la transaction (imports concurrents en file)."""
+    session = Session.objects.select_for_update().filter(annee=annee).first()
+    if session:
+        if session.verrouillee:
+            raise ImportRefuse([Erreur(0, f"La délibération de la session {annee} est verrouillée : aucun import.")])
+        return session, False
+    if not creer:
+        raise ImportRefuse([Erreur(0, f"La session {annee} n'existe pas : importez d'abord les candidats.")])
+    reglement = services.reglement_pour(annee)
+    if reglement is None:
+        raise ImportRefuse([Erreur(0, f"Aucun règlement d'examen ne couvre la session {annee}.")])
+    return Session.objects.create(annee=annee, reglement=reglement), True
+
+
+def _date(texte: str) -> datetime.date | None:
+    if not re.fullmatch(r"\d{2}/\d{2}/\d{4}", texte):
+        return None
+    try:
+        return datetime.datetime.strptime(texte, "%d/%m/%Y").date()
+    except ValueError:
+        return None
+
+
+def _langue(code: str) -> bool:
+    return len(code) == 2 and code.isascii() and code.islower() and pycountry.languages.get(alpha_2=code) is not None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Candidats
+# ---------------------------------------------------------------------------------------------------
+
+
+def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
+    """Valide une ligne (ou un formulaire) de candidat ; renvoie (valeurs propres, erreurs par champ)."""
+    erreurs: list[str] = []
+    propre: dict = {}
+    numero = v.get("numero_candidat", "")
+    if not MOTIF_NUMERO.match(numero):
+        erreurs.append(f"numero_candidat « {numero} » : 1 à 20 lettres ou chiffres attendus")
+    propre["numero"] = numero
+    for champ in ("nom", "prenom"):
+        valeur = v.get(champ, "")
+        if not valeur:
+            erreurs.append(f"{champ} obligatoire")
+        elif len(valeur) > 100:
+            erreurs.append(f"{champ} : 100 caractères au plus")
+        elif valeur[0] in "=+-@\t\r":
+            erreurs.append(f"{champ} « {valeur[:20]} » : ne peut pas commencer par {valeur[0]!r}")
+        propre[champ] = valeur
+    naissance = _date(v.get("date_naissance", ""))
+    if naissance is None:
+        erreurs.append(f"date_naissance « {v.get('date_naissance', '')} » : date JJ/MM/AAAA attendue")
+    elif not (annee - 80 <= naissance.year <= annee - 12):
+        erreurs.append(f"date_naissance {v['date_naissance']} : improbable pour la session {annee}")
+    propre["date_naissance"] = naissance
+    uai = v.get("uai", "").upper()
+    if message := erreur_uai(uai):
+        erreurs.append(message)
+    propre["uai"] = uai
+    statut = v.get("statut", "")
+    if statut not in Statut.values:
+        erreurs.append(f"statut « {statut} » inconnu (attendu : {', '.join(Statut.values)})")
+    propre["statut"] = statut
+    forme = v.get("forme", "") or "globale"
+    if forme not in Candidat.Forme.values:
+        erreurs.append(f"forme « {forme} » : globale ou progressive")
+    elif forme == "progressive" and statut in STATUTS_FORME_GLOBALE:
+        erreurs.append("forme progressive impossible pour un scolaire ou un apprenti (D337-78 : forme globale)")
+    propre["forme"] = forme
+    lv1, lv2 = v.get("lv1", "").lower(), v.get("lv2", "").lower()
+    for nom, code in (("lv1", lv1), ("lv2", lv2)):
+        if not _langue(code):
+            erreurs.append(f"{nom} « {code} » : code de langue ISO 639-1 attendu (ex. en, es, de)")
+    if lv1 and lv1 == lv2:
+        erreurs.append("lv1 et lv2 doivent être deux langues différentes")
+    propre["lv1"], propre["lv2"] = lv1, lv2
+    facultatives = [f.strip() for f in v.get("facultatives", "").split("|") if f.strip()]
+    if len(facultatives) > 2:
+        erreurs.append("facultatives : deux unités facultatives au plus")
+    for f in facultatives:
+        if f in ("MOBILITE", "EPS"):
+            continue
+        if f.startswith("LV:"):
+            code = f[3:].lower()
+            if not _langue(code):
+                erreurs.append(f"facultatives « {f} » : code de langue ISO 639-1 attendu après LV:")
+            elif code in (lv1, lv2):
+                erreurs.append(
+                    f"facultatives « {f} » : la langue facultative doit différer de LV1 et LV2 (Annexe II b)"
+                )
+            continue
+        erreurs.append(f"facultatives « {f} » : LV:<code>, MOBILITE ou EPS attendu")
+    if len(set(facultatives)) != len(facultatives):
+        erreurs.append("facultatives : la même unité est choisie deux fois")
+    if sum(f.startswith("LV:") for f in facultatives) > 1:
+        erreurs.append("facultatives : une seule langue vivante facultative")
+    propre["facultative1"] = facultatives[0] if facultatives else ""
+    propre["facultative2"] = facultatives[1] if len(facultatives) > 1 else ""
+    duree = v.get("duree_cycle", "") or "3"
+    if duree not in ("2", "3"):
+        erreurs.append(f"duree_cycle « {duree} » : 2 ou 3 (années)")
+    propre["duree_cycle"] = int(duree) if duree in ("2", "3") else 3
+    positionnement = v.get("positionnement_semaines", "")
+    propre["positionnement_semaines"] = None
+    if positionnement:
+        try:
+            semaines = Decimal(positionnement.replace(",", "."))
+            if (
+                not semaines.is_finite()
+                or semaines < 0
+                or semaines > 22
+                or semaines != semaines.quantize(Decimal("0.1"))
+            ):
+                raise InvalidOperation
+        except InvalidOperation:
+            erreurs.append(f"positionnement_semaines « {positionnement} » : nombre de semaines entre 0 et 22 attendu")
+        else:
+            minimum = MINIMUM_POSITIONNEMENT.get(statut)
+            if minimum is None:
+                erreurs.append(f"positionnement_semaines : sans objet pour le statut {statut} (Annexe III)")
+            elif semaines < minimum:
+                erreurs.append(
+                    f"positionnement_semaines {positionnement} : au moins {minimum} semaines "
+                    "pour ce statut (Annexe III)"
+                )
+            propre["positionnement_semaines"] = semaines
+    division = v.get("division", "")
+    if len(division) > 50:
+        erreurs.append("division : 50 caractères au plus")
+    propre["division"] = division
+    return propre, erreurs
+
+
+def importer_candidats(*, contenu: bytes, nom_fichier: str, annee: int, auteur=None, apercu: bool = False) -> Bilan:
+    lignes = _lire(contenu, nom_fichier, COLONNES_CANDIDATS, COLONNES_CANDIDATS_FACULTATIVES)
+    try:
+        with transaction.atomic():
+            bilan = _importer_candidats(lignes, annee, auteur)
+            if apercu:
+                raise _Apercu(bilan)
+            return bilan
+    except _Apercu as a:
+        return a.bilan
+
+
+def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
+    session, session_creee = _session_verrouillee(annee, creer=True)
+    existants = set(Candidat.objects.filter(session=session).values_list("numero", flat=True))
+    erreurs, propres, vus = [], [], {}
+    for ligne in lignes:
+        propre, messages = valider_candidat(ligne.valeurs, annee)
+        numero = propre["numero"]
+        if numero in existants:
+            messages.append(f"numero_candidat {numero} déjà inscrit à la session {annee}")
+        elif numero in vus:
+            messages.append(f"numero_candidat {numero} en double (déjà ligne {vus[numero]})")
+        vus.setdefault(numero, ligne.numero)
+        erreurs += [Erreur(ligne.numero, m) for m in messages]
+        propres.append(propre)
+    if erreurs:
+        raise ImportRefuse(erreurs)
+
+    bilan = Bilan(session_creee=session_creee)
+    etablissements = {e.uai: e for e in Etablissement.objects.filter(uai__in={p["uai"] for p in propres})}
+    for uai in sorted({p["uai"] for p in propres} - set(etablissements)):
+        etablissements[uai] = Etablissement.objects.create(uai=uai, nom=f"Établissement {uai}")
+        bilan.etablissements_crees.append(uai)
+    divisions = {(d.etablissement_id, d.nom): d for d in Division.objects.filter(session=session)}
+    for p in propres:
+        cle = (etablissements[p["uai"]].pk, p["division"])
+        if p["division"] and cle not in divisions:
+            divisions[cle] = Division.objects.create(
+                session=session, etablissement=etablissements[p["uai"]], nom=p["division"]
+            )
+    nouveaux = []
+    for p in propres:
+        etablissement = etablissements[p.pop("uai")]
+        division = divisions.get((etablissement.pk, p.pop("division")))
+        nouveaux.append(Candidat(session=session, etablissement=etablissement, division=division, **p))
+    Candidat.objects.bulk_create(nouveaux, batch_size=2000)
+    bilan.crees = len(propres)
+    services.journaliser(
+        action="import.candidats",
+        auteur=auteur,
+        session=session,
+        apres={"lignes": len(propres), "etablissements_crees": bilan.etablissements_crees},
+    )
+    return bilan
+
+
+# ---------------------------------------------------------------------------------------------------
+# Notes
+# ---------------------------------------------------------------------------------------------------
+
+
+def importer_notes(*, contenu: bytes, nom_fichier: str, annee: int, auteur=None, apercu: bool = False) -> Bilan:
+    lignes = _lire(contenu, nom_fichier, COLONNES_NOTES, COLONNES_NOTES_FACULTATIVES)
+    try:
+        with transaction.atomic():
+            bilan = _importer_notes(lignes, annee, auteur)
+            if apercu:
+                raise _Apercu(bilan)
+            return bilan
+    except _Apercu as a:
+        return a.bilan
+
+
+def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
+    session, _ = _session_verrouillee(annee, creer=False)
+    reglement = session.reglement
+    candidats = {c.numero: c for c in Candidat.objects.filter(session=session).select_related("session")}
+    epreuves = {
+        e.unite.code: e
+        for e in Epreuve.objects.filter(reglement=reglement, unite__isnull=False).select_related("unite")
+    }
+    obligatoires = {code for code, e in epreuves.items() if not e.facultative}
+    correspondance_ga = {
+        c.unite_ga: (c.unite.code if c.unite else None) for c in CorrespondanceGA.objects.filter(reglement=reglement)
+    }
+    validite = int(reglement.regles.get("validite_notes_conservees_sessions", 5))
+    premiere_agora = reglement.referentiel.premiere_session
+
+    erreurs, saisies, vus = [], [], {}
+    controle_par_groupe: dict[tuple[str, str], int] = {}
+    for ligne in lignes:
+        v, messages = ligne.valeurs, []
+        numero = v["numero_candidat"]
+        candidat = candidats.get(numero)
+        if candidat is None:
+            messages.append(f"numero_candidat « {numero} » inconnu dans la session {annee}")
+        groupe_texte = v.get("groupe", "") or "1"
+        groupe = int(groupe_texte) if groupe_texte in ("1", "2") else None
+        if groupe is None:
+            messages.append(f"groupe « {groupe_texte} » : 1 (premier groupe) ou 2 (épreuve de contrôle)")
+        specialite, session_texte = v.get("specialite_origine", "").upper(), v.get("session_origine", "")
+        unite_fichier = v["unite"].upper().replace(" ", "")
+        unite, origine, session_origine = unite_fichier, Note.Origine.SESSION, None
+        if specialite or session_texte:
+            if not (specialite and session_texte):
+                messages.append("note conservée : session_origine et specialite_origine vont ensemble")
+            elif specialite not in ("AGORA", "GA"):
+                messages.append(f"specialite_origine « {specialite} » : AGORA ou GA")
+            elif not re.fullmatch(r"\d{4}", session_texte):
+                messages.append(f"session_origine « {session_texte} » : année sur 4 chiffres attendue")
+            else:
+                session_origine = int(session_texte)
+                if session_origine >= annee:
+                    messages.append(
+                        f"session_origine {session_origine} : une note conservée vient "
+                        f"d'une session antérieure à {annee}"
+                    )
+                elif annee - session_origine > validite:
+                    messages.append(
+                        f"session_origine {session_origine} : note de plus de {validite} sessions, "
+                        "plus conservable (D337-69)"
+                    )
+                if specialite == "GA":
+                    origine = Note.Origine.CONSERVEE_GA
+                    if unite_fichier not in correspondance_ga:
+                        messages.append(f"unite GA « {unite_fichier} » inconnue (Annexe IV)")
+                    elif correspondance_ga[unite_fichier] is None:
+                        messages.append(
+                            f"unite GA {unite_fichier} : sans équivalent en AGOrA (Annexe IV), non conservable"
+                        )
+                    else:
+                        unite = correspondance_ga[unite_fichier]
+                else:
+                    origine = Note.Origine.CONSERVEE_AGORA
+                    if session_origine < premiere_agora:
+                        messages.append(
+                            f"session_origine {session_origine} : la première session AGOrA est {premiere_agora}"
+                        )
+        if unite not in epreuves and not messages:
+            messages.append(f"unite « {unite_fichier} » inconnue (U11…U7, UF1 ou UF2)")
+        elif unite in ("UF1", "UF2") and candidat is not None:
+            if not (candidat.facultative1 if unite == "UF1" else candidat.facultative2):
+                messages.append(
+                    f"{unite} : le candidat n'a pas choisi de "
+                    f"{'première' if unite == 'UF1' else 'seconde'} unité facultative"
+                )
+        try:
+            etat, valeur = regles.parser_note(v["note"])
+        except regles.NoteInvalide as e:
+            messages.append(f"note {e}")
+            etat, valeur = None, None
+        if etat is not None:
+            if etat == regles.Etat.DIS and (unite not in obligatoires or groupe == 2):
+                messages.append("DIS : seule une unité obligatoire du premier groupe se dispense")
+            if origine != Note.Origine.SESSION:
+                if etat != regles.Etat.NOTE:
+                    messages.append(f"note conservée : une note chiffrée est attendue, pas {etat}")
+                elif candidat and candidat.forme == "globale" and valeur < 10:
+                    messages.append(
+                        "note conservée inférieure à 10 : seule la forme progressive le permet (D337-78/79)"
+                    )
+        if groupe == 2:
+            epreuve = epreuves.get(unite)
+            if origine != Note.Origine.SESSION:
+                messages.append("une note de l'épreuve de contrôle (groupe 2) n'est pas une note conservée")
+            elif epreuve is not None and not epreuve.groupe_controle:
+                messages.append(
+                    f"{unite} : ne peut pas être réexaminée à l'épreuve de contrôle (U11, U12, U33, U51, U52)"
+                )
+            elif epreuve is not None and candidat is not None:
+                cle = (numero, epreuve.groupe_controle)
+                if cle in controle_par_groupe:
+                    messages.append(
+                        f"épreuve de contrôle : une seule unité parmi {epreuve.get_groupe_controle_display()} "
+                        f"(déjà ligne {controle_par_groupe[cle]})"
+                    )
+                controle_par_groupe.setdefault(cle, ligne.numero)
+        cle = (numero, unite, groupe)
+        if cle in vus:
+            messages.append(f"note de {numero} en {unite} (groupe {groupe}) en double : déjà ligne {vus[cle]}")
+        vus.setdefault(cle, ligne.numero)
+        if messages:
+            erreurs += [Erreur(ligne.numero, m) for m in messages]
+            continue
+        saisies.append(
+            services.SaisieNote(
+                candidat=candidat,
+                unite=unite,
+                etat=etat,
+                valeur=valeur,
+                groupe=groupe,
+                origine=origine,
+                session_origine=session_origine,
+                unite_origine=unite_fichier if origine == Note.Origine.CONSERVEE_GA else "",
+            )
+        )
+    if erreurs:
+        raise ImportRefuse(erreurs)
+    compte = services.enregistrer_notes(saisies=saisies, auteur=auteur, source="import")
+    services.journaliser(
+        action="import.notes", auteur=auteur, session=session, apres={"lignes": len(saisies), **compte}
+    )
+    return Bilan(crees=compte["creees"], modifies=compte["modifiees"], inchanges=compte["inchangees"])

@@ -1,0 +1,404 @@
+"""Écritures de l'application examens : notes (avec historique), délibération, verrouillage, journal.
+
+Chaque service est transactionnel, prend des arguments nommés et laisse une trace dans le journal d'audit.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+
+from examens import regles
+from examens.models import (
+    Blocage,
+    Candidat,
+    Epreuve,
+    HistoriqueNote,
+    Journal,
+    Note,
+    ReglementExamen,
+    Resultat,
+    Session,
+    texte_note,
+)
+
+
+class OperationRefusee(Exception):
+    """Erreur métier à montrer telle quelle à l'utilisateur."""
+
+
+def reglement_pour(annee: int) -> ReglementExamen | None:
+    return (
+        ReglementExamen.objects.filter(
+            Q(session_fin__isnull=True) | Q(session_fin__gte=annee), session_debut__lte=annee
+        )
+        .order_by("-session_debut")
+        .first()
+    )
+
+
+def journaliser(
+    *,
+    action: str,
+    auteur=None,
+    session: Session | int | None = None,
+    candidat: Candidat | None = None,
+    objet: str = "",
+    avant=None,
+    apres=None,
+    motif: str = "",
+) -> Journal:
+    annee = session.annee if isinstance(session, Session) else session
+    if candidat is not None and annee is None:
+        annee = candidat.session.annee
+    return Journal.objects.create(
+        auteur=getattr(auteur, "username", "") or "",
+        action=action,
+        session_annee=annee,
+        candidat_numero=candidat.numero if candidat else "",
+        objet=objet,
+        avant=avant,
+        apres=apres,
+        motif=motif,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Notes
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaisieNote:
+    """Une note à écrire : valeurs déjà validées."""
+
+    candidat: Candidat
+    unite: str
+    etat: str
+    valeur: Decimal | None
+    groupe: int = 1
+    origine: str = Note.Origine.SESSION
+    session_origine: int | None = None
+    unite_origine: str = ""
+
+
+def verifier_session_ouverte(session: Session) -> None:
+    if session.verrouillee:
+        raise OperationRefusee(
+            f"La délibération de la session {session.annee} est verrouillée : aucune note ne peut changer. "
+            "Un administrateur peut la déverrouiller, avec un motif."
+        )
+
+
+def enregistrer_notes(*, saisies: list[SaisieNote], auteur=None, source: str, motif: str = "") -> dict[str, int]:
+    """Écrit des notes (création ou remplacement) et leur historique, en un nombre constant de requêtes.
+
+    L'appelant a verrouillé la session (select_for_update) et vérifié qu'elle est ouverte.
+    """
+    if not saisies:
+        return {"creees": 0, "modifiees": 0, "inchangees": 0}
+    candidats = {s.candidat.pk for s in saisies}
+    existantes = {(n.candidat_id, n.unite, n.groupe): n for n in Note.objects.filter(candidat_id__in=candidats)}
+    a_ecrire, historique, compte = [], [], {"creees": 0, "modifiees": 0, "inchangees": 0}
+    for s in saisies:
+        ancienne = existantes.get((s.candidat.pk, s.unite, s.groupe))
+        avant = texte_note(ancienne.etat, ancienne.valeur) if ancienne else ""
+        apres = texte_note(s.etat, s.valeur)
+        if (
+            ancienne
+            and avant == apres
+            and ancienne.origine == s.origine
+            and ancienne.session_origine == s.session_origine
+        ):
+            compte["inchangees"] += 1
+            continue
+        compte["modifiees" if ancienne else "creees"] += 1
+        a_ecrire.append(
+            Note(
+                candidat=s.candidat,
+                unite=s.unite,
+                groupe=s.groupe,
+                etat=s.etat,
+                valeur=s.valeur,
+                origine=s.origine,
+                session_origine=s.session_origine,
+                unite_origine=s.unite_origine,
+                modifiee_par=auteur,
+            )
+        )
+        historique.append(
+            HistoriqueNote(
+                candidat=s.candidat,
+                unite=s.unite,
+                groupe=s.groupe,
+                avant=avant,
+                apres=apres,
+                origine=s.origine,
+                source=source,
+                motif=motif,
+                auteur=auteur,
+            )
+        )
+    Note.objects.bulk_create(
+        a_ecrire,
+        batch_size=5000,
+        update_conflicts=True,
+        unique_fields=["candidat", "unite", "groupe"],
+        update_fields=["etat", "valeur", "origine", "session_origine", "unite_origine", "modifiee_par", "modifiee_le"],
+    )
+    HistoriqueNote.objects.bulk_create(historique, batch_size=5000)
+    return compte
+
+
+@transaction.atomic
+def saisir_note(
+    *, candidat: Candidat, unite: str, texte: str, auteur, groupe: int = 1, source: str = "saisie", motif: str = ""
+) -> Note:
+    """Saisie d'une note dans le navigateur (tableau de notes ponctuelles, jury)."""
+    session = Session.objects.select_for_update().get(pk=candidat.session_id)
+    verifier_session_ouverte(session)
+    codes = unites_du_candidat(candidat)
+    if unite not in codes:
+        raise OperationRefusee(f"{unite} : unité inconnue pour ce candidat")
+    try:
+        etat, valeur = regles.parser_note(texte)
+    except regles.NoteInvalide as e:
+        raise OperationRefusee(str(e)) from None
+    if etat == regles.Etat.DIS and unite.startswith("UF"):
+        raise OperationRefusee("une unité facultative ne se dispense pas")
+    origine = Note.Origine.JURY if source == "jury" else Note.Origine.SESSION
+    enregistrer_notes(
+        saisies=[SaisieNote(candidat=candidat, unite=unite, etat=etat, valeur=valeur, groupe=groupe, origine=origine)],
+        auteur=auteur,
+        source=source,
+        motif=motif,
+    )
+    note = Note.objects.get(candidat=candidat, unite=unite, groupe=groupe)
+    journaliser(
+        action=f"note.{source}",
+        auteur=auteur,
+        candidat=candidat,
+        objet=f"{unite} groupe {groupe}",
+        apres={"note": note.affichage},
+        motif=motif,
+    )
+    return note
+
+
+def unites_du_candidat(candidat: Candidat) -> list[str]:
+    """Unités obligatoires du règlement, plus UF1/UF2 selon les unités facultatives choisies."""
+    codes = list(
+        Epreuve.objects.filter(reglement_id=candidat.session.reglement_id, unite__isnull=False, facultative=False)
+        .order_by("ordre")
+        .values_list("unite__code", flat=True)
+    )
+    return codes + [uf for uf, choix in (("UF1", candidat.facultative1), ("UF2", candidat.facultative2)) if choix]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Délibération
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UniteReglement:
+    code: str
+    coefficient: Decimal
+    professionnelle: bool
+    groupe_controle: str | None
+    remplacable: bool
+
+
+def unites_reglement(reglement: ReglementExamen) -> list[UniteReglement]:
+    return [
+        UniteReglement(e.unite.code, e.coefficient, e.professionnelle, e.groupe_controle or None, e.remplacable)
+        for e in Epreuve.objects.filter(reglement=reglement, unite__isnull=False, facultative=False)
+        .select_related("unite")
+        .order_by("ordre")
+    ]
+
+
+def construire_dossier(
+    candidat: Candidat, unites: list[UniteReglement], notes: list[Note], blocages: list[str]
+) -> regles.Dossier:
+    """Traduit les lignes de la base en un dossier du moteur pur (aucune requête ici)."""
+    par_cle = {(n.unite, n.groupe): n for n in notes}
+    lignes = []
+    for u in unites:
+        note = par_cle.get((u.code, 1))
+        controle = par_cle.get((u.code, 2))
+        etat = regles.Etat(note.etat) if note else regles.Etat.MANQUANTE
+        origine = ""
+        if note and note.origine in (Note.Origine.CONSERVEE_AGORA, Note.Origine.CONSERVEE_GA):
+            diplome = "GA" if note.origine == Note.Origine.CONSERVEE_GA else "AGOrA"
+            origine = f"conservée {diplome} {note.session_origine}"
+        lignes.append(
+            regles.NoteUnite(
+                unite=u.code,
+                coefficient=u.coefficient,
+                etat=etat,
+                note=note.valeur if note else None,
+                professionnelle=u.professionnelle,
+                groupe_controle=u.groupe_controle,
+                remplacable=u.remplacable,
+                origine=origine,
+                note_controle=controle.valeur
+                if controle and controle.etat == Note.Etat.NOTE and u.groupe_controle
+                else None,
+            )
+        )
+    facultatives = []
+    for code, choix in (("UF1", candidat.facultative1), ("UF2", candidat.facultative2)):
+        if choix:
+            n = par_cle.get((code, 1))
+            facultatives.append(
+                regles.NoteFacultative(
+                    code, regles.Etat(n.etat) if n else regles.Etat.MANQUANTE, n.valeur if n else None
+                )
+            )
+    return regles.Dossier(
+        unites=tuple(lignes),
+        facultatives=tuple(facultatives),
+        chef_oeuvre=candidat.chef_oeuvre,
+        points_jury=candidat.points_jury,
+        blocages=tuple(blocages),
+    )
+
+
+def _chaine(valeur) -> str:
+    return "" if valeur is None else str(regles.tronquer(valeur))
+
+
+def calculer_session(session: Session, candidats=None) -> list[tuple[Candidat, regles.Resultat]]:
+    """Calcule (sans rien écrire) le résultat de chaque candidat : 3 requêtes quel que soit leur nombre."""
+    reglement = session.reglement
+    unites = unites_reglement(reglement)
+    parametres = regles.Regles.depuis_dict(reglement.regles)
+    candidats = list(
+        (candidats if candidats is not None else Candidat.objects.filter(session=session)).order_by("numero")
+    )
+    ids = [c.pk for c in candidats]
+    notes = defaultdict(list)
+    for n in (
+        Note.objects.filter(candidat_id__in=ids)
+        .only("candidat_id", "unite", "groupe", "etat", "valeur", "origine", "session_origine")
+        .iterator(chunk_size=20000)
+    ):
+        notes[n.candidat_id].append(n)
+    blocages = defaultdict(list)
+    for candidat_id, motif in Blocage.objects.filter(candidat_id__in=ids).values_list("candidat_id", "motif"):
+        blocages[candidat_id].append(motif)
+    resultats = []
+    for c in candidats:
+        try:
+            resultat = regles.calculer(construire_dossier(c, unites, notes[c.pk], blocages[c.pk]), parametres)
+        except ValueError as e:  # donnée incohérente (ex. deux unités de contrôle du même groupe)
+            resultat = regles.Resultat(
+                decision=regles.Decision.INCOMPLET,
+                mention=None,
+                points=None,
+                total_coefficients=None,
+                moyenne=None,
+                moyenne_professionnelle=None,
+                controle_passe=False,
+                trace=(f"Dossier incohérent : {e}",),
+            )
+        resultats.append((c, resultat))
+    return resultats
+
+
+@transaction.atomic
+def deliberer(*, session: Session, auteur=None) -> list[tuple[Candidat, regles.Resultat]]:
+    """Calcule et enregistre les résultats de toute la session, en un nombre constant de requêtes."""
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    verifier_session_ouverte(session)
+    resultats = calculer_session(session)
+    Resultat.objects.bulk_create(
+        [
+            Resultat(
+                candidat=c,
+                decision=r.decision.value,
+                mention=r.mention.value if r.mention else "",
+                points=r.points,
+                moyenne=_chaine(r.moyenne),
+                moyenne_exacte=f"{r.moyenne.numerator}/{r.moyenne.denominator}" if r.moyenne is not None else "",
+                moyenne_professionnelle=_chaine(r.moyenne_professionnelle),
+                points_jury=r.points_jury,
+                controle_passe=r.controle_passe,
+                trace=list(r.trace),
+            )
+            for c, r in resultats
+        ],
+        batch_size=5000,
+        update_conflicts=True,
+        unique_fields=["candidat"],
+        update_fields=[
+            "decision",
+            "mention",
+            "points",
+            "moyenne",
+            "moyenne_exacte",
+            "moyenne_professionnelle",
+            "points_jury",
+            "controle_passe",
+            "trace",
+            "calcule_le",
+        ],
+    )
+    compte = defaultdict(int)
+    for _, r in resultats:
+        compte[r.decision.value] += 1
+    journaliser(action="deliberation.calcul", auteur=auteur, session=session, apres=dict(compte))
+    return resultats
+
+
+def ligne_resultat(candidat: Candidat, r: regles.Resultat) -> dict:
+    """Forme publique d'un résultat (commande `deliberer`, exports)."""
+    return {
+        "numero_candidat": candidat.numero,
+        "decision": r.decision.value,
+        "mention": r.mention.value if r.mention else None,
+        "points": _chaine(r.points),
+        "moyenne": _chaine(r.moyenne),
+        "moyenne_professionnelle": _chaine(r.moyenne_professionnelle),
+        "trace": list(r.trace),
+    }
+
+
+@transaction.atomic
+def verrouiller(*, session: Session, auteur) -> None:
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if session.verrouillee:
+        raise OperationRefusee(f"La session {session.annee} est déjà verrouillée.")
+    session.verrouillee = True
+    session.save(update_fields=["verrouillee"])
+    journaliser(
+        action="deliberation.verrouillage",
+        auteur=auteur,
+        session=session,
+        avant={"verrouillee": False},
+        apres={"verrouillee": True},
+    )
+
+
+@transaction.atomic
+def deverrouiller(*, session: Session, auteur, motif: str) -> None:
+    if not auteur.has_perm("examens.deverrouiller"):
+        raise OperationRefusee("Seul un administrateur peut déverrouiller une délibération.")
+    if not motif.strip():
+        raise OperationRefusee("Le motif du déverrouillage est obligatoire.")
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if not session.verrouillee:
+        raise OperationRefusee(f"La session {session.annee} n'est pas verrouillée.")
+    session.verrouillee = False
+    session.save(update_fields=["verrouillee"])
+    journaliser(
+        action="deliberation.deverrouillage",
+        auteur=auteur,
+        session=session,
+        avant={"verrouillee": True},
+        apres={"verrouillee": False},
+        motif=motif.strip(),
+    )

@@ -1,0 +1,203 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from examens.imports import ImportRefuse, importer_candidats, importer_notes
+from examens.models import Candidat, Etablissement, HistoriqueNote, Journal, Note, Session
+from tests.examens.outils import ENTETE_CANDIDATS, UAI_1, csv_bytes, ligne_candidat, lignes_notes
+
+pytestmark = pytest.mark.django_db
+
+
+def importer(*lignes, annee=2026, entete=ENTETE_CANDIDATS):
+    return importer_candidats(contenu=csv_bytes(entete, *lignes), nom_fichier="c.csv", annee=annee)
+
+
+def test_un_import_valide_cree_la_session_l_etablissement_et_les_candidats():
+    bilan = importer(
+        ligne_candidat("A001", facultatives="LV:it|EPS"),
+        ligne_candidat("A002", statut="fpc_prive", forme="progressive"),
+    )
+    assert bilan.crees == 2 and bilan.session_creee and bilan.etablissements_crees == [UAI_1]
+    a = Candidat.objects.get(numero="A001")
+    assert (a.session.annee, a.etablissement.uai, a.facultative1, a.facultative2) == (2026, UAI_1, "LV:it", "EPS")
+    assert Journal.objects.filter(action="import.candidats", session_annee=2026).count() == 1
+
+
+def test_une_seule_ligne_fausse_et_rien_n_est_ecrit_toutes_les_erreurs_sont_listees():
+    with pytest.raises(ImportRefuse) as refus:
+        importer(
+            ligne_candidat("A001"),
+            ligne_candidat("A002", uai="0750001A"),
+            ligne_candidat("A003", naissance="2008-03-14", lv2="en", facultatives="LV:en"),
+            ligne_candidat("A001"),
+        )
+    messages = [str(e) for e in refus.value.erreurs]
+    assert "ligne 3 : UAI « 0750001A » : lettre clé incorrecte (attendue : U)" in messages
+    assert any(m.startswith("ligne 4 : date_naissance") for m in messages)
+    assert any(m.startswith("ligne 4 : lv1 et lv2 doivent être deux langues différentes") for m in messages)
+    assert any("ligne 4 : facultatives « LV:en » : la langue facultative doit différer" in m for m in messages)
+    assert "ligne 5 : numero_candidat A001 en double (déjà ligne 2)" in messages
+    assert not Session.objects.filter(annee=2026).exists()
+    assert not Candidat.objects.exists() and not Etablissement.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "surcharge, message",
+    [
+        ({"statut": "scolaire_public", "forme": "progressive"}, "forme progressive impossible"),
+        ({"facultatives": "LV:it|EPS|MOBILITE"}, "deux unités facultatives au plus"),
+        ({"facultatives": "EPS|EPS"}, "la même unité est choisie deux fois"),
+        ({"facultatives": "PEINTURE"}, "LV:<code>, MOBILITE ou EPS attendu"),
+        ({"lv1": "xx"}, "code de langue ISO 639-1"),
+        ({"nom": '=HYPERLINK("x")'}, "ne peut pas commencer par '='"),
+        ({"numero": ""}, "numero_candidat"),
+        ({"statut": "scolaire"}, "statut « scolaire » inconnu"),
+    ],
+)
+def test_chaque_regle_de_validation_a_son_message(surcharge, message):
+    with pytest.raises(ImportRefuse) as refus:
+        importer(ligne_candidat(**surcharge))
+    assert any(message in str(e) for e in refus.value.erreurs), refus.value.erreurs
+
+
+def test_un_numero_deja_inscrit_dans_la_session_est_refuse():
+    importer(ligne_candidat("A001"))
+    with pytest.raises(ImportRefuse) as refus:
+        importer(ligne_candidat("A001"), ligne_candidat("A002"))
+    assert [str(e) for e in refus.value.erreurs] == ["ligne 2 : numero_candidat A001 déjà inscrit à la session 2026"]
+    assert Candidat.objects.count() == 1
+
+
+def test_en_tete_incomplet_ou_mauvais_separateur():
+    with pytest.raises(ImportRefuse, match="erreur"):
+        importer(ligne_candidat(), entete="numero_candidat;nom")
+    with pytest.raises(ImportRefuse) as refus:
+        importer_candidats(contenu=b"numero_candidat,nom,prenom\nA,B,C\n", nom_fichier="c.csv", annee=2026)
+    assert "point-virgule" in str(refus.value.erreurs[0])
+
+
+def test_un_fichier_qui_n_est_pas_en_utf8_est_refuse_avec_la_ligne():
+    contenu = csv_bytes(ENTETE_CANDIDATS, ligne_candidat(prenom="Léa"), bom=False).decode().encode("latin-1")
+    with pytest.raises(ImportRefuse) as refus:
+        importer_candidats(contenu=contenu, nom_fichier="c.csv", annee=2026)
+    assert str(refus.value.erreurs[0]).startswith("Ligne 2 : encodage invalide")
+
+
+def test_xlsx_accepte(tmp_path):
+    from openpyxl import Workbook
+
+    classeur = Workbook()
+    feuille = classeur.active
+    feuille.append(ENTETE_CANDIDATS.split(";"))
+    feuille.append(ligne_candidat("X001").split(";"))
+    chemin = tmp_path / "c.xlsx"
+    classeur.save(chemin)
+    bilan = importer_candidats(contenu=chemin.read_bytes(), nom_fichier="c.xlsx", annee=2026)
+    assert bilan.crees == 1 and Candidat.objects.get().numero == "X001"
+
+
+# ------------------------------------------------------------------------------------------- notes
+
+
+@pytest.fixture
+def candidat_a001():
+    importer(
+        ligne_candidat("A001", facultatives="LV:it"), ligne_candidat("A002", statut="fpc_prive", forme="progressive")
+    )
+    return Candidat.objects.get(numero="A001")
+
+
+def notes(*lignes, annee=2026, entete="numero_candidat;unite;note"):
+    return importer_notes(contenu=csv_bytes(entete, *lignes), nom_fichier="n.csv", annee=annee)
+
+
+def test_import_de_notes_puis_reimport_qui_remplace_avec_historique(candidat_a001):
+    bilan = notes(*lignes_notes("A001", ["12", "11", "13", "14", "12", "10", "11", "9", "10", "12", "13", "15"]))
+    assert bilan.crees == 12
+    notes("A001;U31;14,5", "A001;U32;ABJ", "A001;UF1;16")
+    u31 = Note.objects.get(candidat=candidat_a001, unite="U31")
+    assert str(u31.valeur) == "14.500"
+    assert [(h.avant, h.apres) for h in HistoriqueNote.objects.filter(unite="U31").order_by("id")] == [
+        ("", "14,00"),
+        ("14,00", "14,50"),
+    ]
+    assert Note.objects.get(candidat=candidat_a001, unite="U32").etat == "ABJ"
+
+
+@pytest.mark.parametrize(
+    "ligne, entete, message",
+    [
+        ("A999;U31;12", None, "numero_candidat « A999 » inconnu"),
+        ("A001;U99;12", None, "unite « U99 » inconnue"),
+        ("A001;U31;20,5", None, "la note doit être comprise entre 0 et 20"),
+        ("A001;U31;12,555", None, "plus de deux décimales"),
+        ("A001;UF2;12", None, "pas choisi de seconde unité facultative"),
+        ("A001;UF1;DIS", None, "seule une unité obligatoire du premier groupe se dispense"),
+        ("A001;U31;12;2", "numero_candidat;unite;note;groupe", "ne peut pas être réexaminée"),
+        (
+            "A001;U33;14;;2022;GA",
+            "numero_candidat;unite;note;groupe;session_origine;specialite_origine",
+            "sans équivalent en AGOrA",
+        ),
+        (
+            "A001;U31;14;;2020;GA",
+            "numero_candidat;unite;note;groupe;session_origine;specialite_origine",
+            "plus de 5 sessions",
+        ),
+        (
+            "A001;U31;14;;2022;AGORA",
+            "numero_candidat;unite;note;groupe;session_origine;specialite_origine",
+            "la première session AGOrA est 2023",
+        ),
+        (
+            "A001;U31;8;;2024;AGORA",
+            "numero_candidat;unite;note;groupe;session_origine;specialite_origine",
+            "seule la forme progressive",
+        ),
+        ("A001;U31;14;;2024;", "numero_candidat;unite;note;groupe;session_origine;specialite_origine", "vont ensemble"),
+    ],
+)
+def test_notes_refusees_avec_leur_raison(candidat_a001, ligne, entete, message):
+    with pytest.raises(ImportRefuse) as refus:
+        notes("A001;U11;12", ligne, entete=entete or "numero_candidat;unite;note")
+    assert any(message in str(e) and str(e).startswith("ligne 3") for e in refus.value.erreurs), refus.value.erreurs
+    assert not Note.objects.exists()
+
+
+def test_note_ga_conservee_est_portee_sur_l_unite_agora(candidat_a001):
+    entete = "numero_candidat;unite;note;groupe;session_origine;specialite_origine"
+    notes("A001;U2;12;;2022;GA", "A001;U34;10;;2022;GA", entete=entete)
+    u32 = Note.objects.get(candidat=candidat_a001, unite="U32")
+    u33 = Note.objects.get(candidat=candidat_a001, unite="U33")
+    assert (u32.origine, u32.session_origine, u32.unite_origine, str(u32.valeur)) == (
+        "conservee_ga",
+        2022,
+        "U2",
+        "12.000",
+    )
+    assert u33.unite_origine == "U34"
+
+
+def test_une_seule_unite_de_controle_par_groupe(candidat_a001):
+    with pytest.raises(ImportRefuse) as refus:
+        notes("A001;U11;12;2", "A001;U12;12;2", entete="numero_candidat;unite;note;groupe")
+    assert "une seule unité parmi" in str(refus.value.erreurs[0])
+
+
+def test_import_refuse_quand_la_session_est_verrouillee(candidat_a001):
+    Session.objects.filter(annee=2026).update(verrouillee=True)
+    with pytest.raises(ImportRefuse, match="erreur") as refus:
+        notes("A001;U11;12")
+    assert "verrouillée" in str(refus.value.erreurs[0])
+
+
+def test_les_commandes_sortent_en_erreur_avec_les_lignes(tmp_path, capsys):
+    fichier = tmp_path / "c.csv"
+    fichier.write_bytes(csv_bytes(ENTETE_CANDIDATS, ligne_candidat("A001"), ligne_candidat("A002", statut="x")))
+    with pytest.raises(CommandError, match="Import refusé : 1 erreur"):
+        call_command("importer_candidats", "--session", "2026", str(fichier))
+    assert "ligne 3 : statut « x » inconnu" in capsys.readouterr().err
+    assert not Candidat.objects.exists()
+    fichier.write_bytes(csv_bytes(ENTETE_CANDIDATS, ligne_candidat("A001")))
+    call_command("importer_candidats", "--session", "2026", str(fichier))
+    assert "1 créé(s)" in capsys.readouterr().out
