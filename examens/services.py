@@ -402,3 +402,16 @@ def deverrouiller(*, session: Session, auteur, motif: str) -> None:
         apres={"verrouillee": False},
         motif=motif.strip(),
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Blocages posés par d'autres modules (PFMP) : examens ne les connaît que par ce service.
+# ---------------------------------------------------------------------------------------------------
+
+
+def definir_blocage(*, candidat: Candidat, source: str, motif: str | None) -> None:
+    """Pose (motif) ou lève (None) le blocage d'une source pour un candidat, idempotent."""
+    if motif:
+        Blocage.objects.update_or_create(candidat=candidat, source=source, defaults={"motif": motif})
+    else:
+        Blocage.objects.filter(candidat=candidat, source=source).delete()
