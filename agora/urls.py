@@ -10,5 +10,6 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("referentiel/", include("referentiel.urls")),
     path("examens/", include("examens.urls")),
+    path("pfmp/", include("pfmp.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -219,6 +219,9 @@ class Candidat(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(20)],
     )
     points_jury = models.DecimalField("points attribués par le jury", max_digits=4, decimal_places=2, default=0)
+    # Unité facultative de mobilité : possible seulement avec une PFMP dans l'UE, l'EEE ou l'AELE (Annexe III).
+    # None : inconnu (aucune PFMP saisie) ; renseigné par le module PFMP via services.definir_mobilite_eligible.
+    mobilite_eligible = models.BooleanField("mobilité possible", null=True, blank=True)
     # Épreuve de contrôle (arrêté du 25/11/2021) : une unité parmi U11/U12/U33, une parmi U51/U52.
     controle_scientifique = models.CharField("contrôle : unité scientifique", max_length=5, blank=True)
     controle_francais_hg = models.CharField("contrôle : français ou histoire-géographie", max_length=5, blank=True)

@@ -251,6 +251,8 @@ def construire_dossier(
         )
     facultatives = []
     for code, choix in (("UF1", candidat.facultative1), ("UF2", candidat.facultative2)):
+        if choix == "MOBILITE" and candidat.mobilite_eligible is False:
+            continue  # aucune PFMP dans un pays de l'UE, de l'EEE ou de l'AELE : l'unité de mobilité ne compte pas
         if choix:
             n = par_cle.get((code, 1))
             facultatives.append(
@@ -415,3 +417,9 @@ def definir_blocage(*, candidat: Candidat, source: str, motif: str | None) -> No
         Blocage.objects.update_or_create(candidat=candidat, source=source, defaults={"motif": motif})
     else:
         Blocage.objects.filter(candidat=candidat, source=source).delete()
+
+
+def definir_mobilite_eligible(*, candidat: Candidat, eligible: bool) -> None:
+    if candidat.mobilite_eligible != eligible:
+        Candidat.objects.filter(pk=candidat.pk).update(mobilite_eligible=eligible)
+        candidat.mobilite_eligible = eligible

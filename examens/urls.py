@@ -1,10 +1,5 @@
-from django.urls import path
-
-from examens import views
+from examens.urls_bureau import urlpatterns as bureau
+from examens.urls_grilles import urlpatterns as grilles
 
 app_name = "examens"
-urlpatterns = [
-    path("sessions/", views.sessions, name="sessions"),
-    path("sessions/<int:annee>/", views.session, name="session"),
-    path("divisions/<int:pk>/", views.division, name="division"),
-]
+urlpatterns = bureau + grilles

@@ -1,0 +1,3 @@
+"""Grilles d'évaluation CCF (enseignants, commissions)."""
+
+urlpatterns = []
