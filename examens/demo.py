@@ -2,13 +2,14 @@
 
 import datetime
 import random
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, creer_roles
 from examens.identifiants import ALPHABET_UAI
-from examens.models import Candidat, Division, Etablissement, ReglementExamen, Session, Statut
+from examens.models import Candidat, Division, Etablissement, Note, ReglementExamen, Session, Statut
 
 MOT_DE_PASSE = "agora-demo-2026"
 COMPTES = {
@@ -123,7 +124,7 @@ def charger_demo() -> dict[str, tuple[str, str]]:
     candidats = []
     for i in range(60):
         division = divisions[i % 3]
-        statut = statuts[i % len(statuts)] if i % 2 else Statut.SCOLAIRE_PUBLIC
+        statut = statuts[(i // 2) % len(statuts)] if i % 2 else Statut.SCOLAIRE_PUBLIC
         candidats.append(
             Candidat(
                 session=session,
@@ -143,4 +144,40 @@ def charger_demo() -> dict[str, tuple[str, str]]:
             )
         )
     Candidat.objects.bulk_create(candidats, ignore_conflicts=True)
+    charger_notes_demo(session, utilisateurs[GESTIONNAIRE])
     return {role: (identifiant, MOT_DE_PASSE) for role, identifiant in COMPTES.items()}
+
+
+UNITES_DEMO = ["U11", "U12", "U2", "U31", "U32", "U33", "U41", "U42", "U51", "U52", "U6", "U7"]
+
+
+def charger_notes_demo(session: Session, auteur) -> None:
+    """Des notes plausibles pour voir la délibération : quelques absences, dispenses et notes manquantes."""
+    from examens.services import SaisieNote, enregistrer_notes
+
+    if Note.objects.filter(candidat__session=session).exists():
+        return
+    hasard = random.Random(60)
+    saisies = []
+    for rang, c in enumerate(Candidat.objects.filter(session=session).order_by("numero")):
+        niveau = Decimal(hasard.choice([7, 8.5, 9, 9.5, 10, 11, 12, 13, 14.5, 16]))
+        for unite in UNITES_DEMO:
+            if c.division and c.division.nom == "TAGO1" and rang < 15 and unite in ("U31", "U32"):
+                continue  # évaluées en CCF par la commission : grilles à remplir par l'enseignant
+            if rang % 20 == 19 and unite in ("U51", "U52"):
+                continue  # notes ponctuelles pas encore saisies
+            etat, valeur = "note", (niveau + Decimal(hasard.randint(-6, 6)) / 2).quantize(Decimal("0.5"))
+            valeur = min(max(valeur, Decimal(0)), Decimal(20))
+            if c.statut == "experience_3_ans" and unite in ("U41", "U42", "U51", "U52", "U6", "U7"):
+                etat, valeur = "DIS", None
+            elif rang == 7 and unite == "U33":
+                etat, valeur = "ABJ", None
+            elif rang == 13 and unite == "U6":
+                etat, valeur = "ABS", None
+            saisies.append(SaisieNote(candidat=c, unite=unite, etat=etat, valeur=valeur))
+        for uf, choix in (("UF1", c.facultative1), ("UF2", c.facultative2)):
+            if choix:
+                saisies.append(
+                    SaisieNote(candidat=c, unite=uf, etat="note", valeur=Decimal(hasard.randint(16, 36)) / 2)
+                )
+    enregistrer_notes(saisies=saisies, auteur=auteur, source="demo")

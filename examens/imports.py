@@ -135,7 +135,10 @@ def _langue(code: str) -> bool:
 
 
 def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
-    """Valide une ligne (ou un formulaire) de candidat ; renvoie (valeurs propres, erreurs par champ)."""
+    """Valide une ligne (ou un formulaire) de candidat ; renvoie (valeurs propres, messages d'erreur).
+
+    Chaque message commence par le nom de la colonne concernée : le formulaire le place à côté du champ.
+    """
     erreurs: list[str] = []
     propre: dict = {}
     numero = v.get("numero_candidat", "")

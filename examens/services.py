@@ -162,6 +162,8 @@ def saisir_note(
     codes = unites_du_candidat(candidat)
     if unite not in codes:
         raise OperationRefusee(f"{unite} : unité inconnue pour ce candidat")
+    if groupe == 2 and unite not in (candidat.controle_scientifique, candidat.controle_francais_hg):
+        raise OperationRefusee(f"{unite} : choisissez d'abord cette unité pour l'épreuve de contrôle")
     try:
         etat, valeur = regles.parser_note(texte)
     except regles.NoteInvalide as e:
@@ -423,3 +425,93 @@ def definir_mobilite_eligible(*, candidat: Candidat, eligible: bool) -> None:
     if candidat.mobilite_eligible != eligible:
         Candidat.objects.filter(pk=candidat.pk).update(mobilite_eligible=eligible)
         candidat.mobilite_eligible = eligible
+
+
+# ---------------------------------------------------------------------------------------------------
+# Candidats (formulaires) et décisions du jury
+# ---------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def enregistrer_candidat(*, session: Session, propre: dict, auteur, candidat: Candidat | None = None) -> Candidat:
+    """Crée ou modifie un candidat à partir de valeurs validées par imports.valider_candidat."""
+    from examens.models import Division, Etablissement
+
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    verifier_session_ouverte(session)
+    valeurs = dict(propre)
+    uai, nom_division = valeurs.pop("uai"), valeurs.pop("division")
+    numero = valeurs.pop("numero")
+    etablissement, _ = Etablissement.objects.get_or_create(uai=uai, defaults={"nom": f"Établissement {uai}"})
+    division = (
+        Division.objects.get_or_create(session=session, etablissement=etablissement, nom=nom_division)[0]
+        if nom_division
+        else None
+    )
+    if candidat is None:
+        if Candidat.objects.filter(session=session, numero=numero).exists():
+            raise OperationRefusee(f"numero_candidat {numero} déjà inscrit à la session {session.annee}")
+        candidat = Candidat(session=session, numero=numero)
+        avant = None
+    else:
+        avant = {k: str(getattr(candidat, k)) for k in valeurs}
+    for champ, valeur in valeurs.items():
+        setattr(candidat, champ, valeur)
+    candidat.etablissement, candidat.division = etablissement, division
+    candidat.save()
+    journaliser(
+        action="candidat.creation" if avant is None else "candidat.modification",
+        auteur=auteur,
+        candidat=candidat,
+        avant=avant,
+        apres={k: str(v) for k, v in valeurs.items()},
+    )
+    return candidat
+
+
+@transaction.atomic
+def attribuer_points_jury(*, candidat: Candidat, points: Decimal, motif: str, auteur) -> None:
+    """Points du jury souverain (D337-88) : dénominateur inchangé, motif obligatoire, tracé avant → après."""
+    if not motif.strip():
+        raise OperationRefusee("Le motif est obligatoire pour toute décision du jury.")
+    session = Session.objects.select_for_update().get(pk=candidat.session_id)
+    verifier_session_ouverte(session)
+    avant = candidat.points_jury
+    Candidat.objects.filter(pk=candidat.pk).update(points_jury=points)
+    candidat.points_jury = points
+    journaliser(
+        action="jury.points",
+        auteur=auteur,
+        candidat=candidat,
+        objet="points du jury",
+        avant={"points": str(avant)},
+        apres={"points": str(points)},
+        motif=motif.strip(),
+    )
+
+
+@transaction.atomic
+def choisir_controle(*, candidat: Candidat, scientifique: str, francais_hg: str, auteur) -> None:
+    """Unités choisies pour l'épreuve de contrôle : une parmi U11/U12/U33, une parmi U51/U52 (arrêté du 25/11/2021)."""
+    if scientifique not in ("U11", "U12", "U33") or francais_hg not in ("U51", "U52"):
+        raise OperationRefusee("Choisir une unité parmi U11, U12, U33 et une parmi U51, U52.")
+    session = Session.objects.select_for_update().get(pk=candidat.session_id)
+    verifier_session_ouverte(session)
+    avant = {"scientifique": candidat.controle_scientifique, "francais_hg": candidat.controle_francais_hg}
+    # Changer d'unité efface la note de contrôle de l'unité abandonnée (une seule par sous-groupe).
+    abandonnees = [
+        u
+        for u in (candidat.controle_scientifique, candidat.controle_francais_hg)
+        if u and u not in (scientifique, francais_hg)
+    ]
+    if abandonnees:
+        Note.objects.filter(candidat=candidat, groupe=2, unite__in=abandonnees).delete()
+    Candidat.objects.filter(pk=candidat.pk).update(controle_scientifique=scientifique, controle_francais_hg=francais_hg)
+    candidat.controle_scientifique, candidat.controle_francais_hg = scientifique, francais_hg
+    journaliser(
+        action="controle.choix",
+        auteur=auteur,
+        candidat=candidat,
+        avant=avant,
+        apres={"scientifique": scientifique, "francais_hg": francais_hg},
+    )

@@ -1,8 +1,43 @@
-from django.contrib.auth.decorators import permission_required
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, render
+"""Pages du bureau des examens : tableau de bord, candidats, saisie des notes, délibération, documents."""
 
-from examens.models import Candidat, Division, Session
+import csv
+import io
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from agora.securite import neutraliser_formule
+from examens import exports, imports, selectors, services
+from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
+from examens.models import Candidat, Division, Etablissement, Journal, Note, Resultat, Session
+
+
+def _session(annee: int) -> Session:
+    return get_object_or_404(Session.objects.select_related("reglement"), annee=annee)
+
+
+def _candidat(request, pk: int) -> Candidat:
+    return get_object_or_404(
+        Candidat.objects.visibles_par(request.user).select_related("session__reglement", "etablissement", "division"),
+        pk=pk,
+    )
+
+
+def _perimetre(request, session: Session):
+    return Candidat.objects.visibles_par(request.user).de_session(session)
+
+
+# ------------------------------------------------------------------------------------------ sessions
 
 
 @permission_required("examens.view_session", raise_exception=True)
@@ -10,22 +45,516 @@ def sessions(request):
     perimetre = (
         Q() if request.user.has_perm("examens.voir_tout") else Q(candidats__etablissement__gestionnaires=request.user)
     )
-    liste = Session.objects.annotate(nb_candidats=Count("candidats", filter=perimetre))
+    liste = Session.objects.select_related("reglement").annotate(nb_candidats=Count("candidats", filter=perimetre))
     return render(request, "examens/sessions.html", {"sessions": liste})
 
 
 @permission_required("examens.view_session", raise_exception=True)
 def session(request, annee):
-    session = get_object_or_404(Session, annee=annee)
-    candidats = (
-        Candidat.objects.visibles_par(request.user).de_session(session).select_related("etablissement", "division")
+    session = _session(annee)
+    candidats = _perimetre(request, session)
+    bord = selectors.tableau_de_bord(session, candidats)
+    moyennes = [
+        Decimal(m)
+        for m in Resultat.objects.filter(candidat__in=candidats).exclude(moyenne="").values_list("moyenne", flat=True)
+    ]
+    return render(
+        request,
+        "examens/session.html",
+        {
+            "session": session,
+            "bord": bord,
+            "histogramme": selectors.histogramme(moyennes),
+            "etablissements": Etablissement.objects.filter(candidats__in=candidats).distinct(),
+        },
     )
-    return render(request, "examens/session.html", {"session": session, "candidats": candidats})
+
+
+# ----------------------------------------------------------------------------------------- candidats
+
+
+@permission_required("examens.view_candidat", raise_exception=True)
+def candidats(request, annee):
+    session = _session(annee)
+    qs, actifs = selectors.filtrer_candidats(_perimetre(request, session), request.GET)
+    tri = request.GET.get("tri", "numero")
+    qs = qs.select_related("etablissement", "division", "resultat").order_by(
+        selectors.TRIS.get(tri, "numero"), "numero"
+    )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    visibles = _perimetre(request, session)
+    categories = selectors.categories_par_statut(session.reglement)
+    for c in page:
+        c.categorie = categories.get(c.statut)
+    return render(
+        request,
+        "examens/candidats.html",
+        {
+            "session": session,
+            "page": page,
+            "actifs": actifs,
+            "tri": tri,
+            "etablissements": Etablissement.objects.filter(candidats__in=visibles).distinct(),
+            "divisions": Division.objects.filter(session=session, candidats__in=visibles)
+            .distinct()
+            .select_related("etablissement"),
+            "statuts": Candidat._meta.get_field("statut").choices,
+            "decisions": selectors.DECISIONS,
+            "categories": session.reglement.categories.all(),
+            "parametres": "&".join(f"{k}={v}" for k, v in actifs.items()),
+        },
+    )
 
 
 @permission_required("examens.view_candidat", raise_exception=True)
 def division(request, pk):
     visibles = Candidat.objects.visibles_par(request.user)
     division = get_object_or_404(Division.objects.filter(candidats__in=visibles).distinct(), pk=pk)
-    candidats = visibles.filter(division=division).select_related("etablissement")
-    return render(request, "examens/division.html", {"division": division, "candidats": candidats})
+    return redirect(f"{reverse('examens:candidats', args=[division.session.annee])}?division={division.pk}")
+
+
+@permission_required("examens.view_candidat", raise_exception=True)
+def candidat(request, pk):
+    c = _candidat(request, pk)
+    fiche = selectors.fiche_candidat(c)
+    resultat = Resultat.objects.filter(candidat=c).first()
+    journal = Journal.objects.filter(session_annee=c.session.annee, candidat_numero=c.numero)[:50]
+    return render(
+        request,
+        "examens/candidat.html",
+        {
+            "c": c,
+            "session": c.session,
+            **fiche,
+            "resultat": resultat,
+            "journal": journal,
+            "decisions": selectors.DECISIONS,
+            "mentions": selectors.MENTIONS,
+            "form_note": NoteJuryForm(),
+            "form_points": PointsJuryForm(initial={"points": c.points_jury}),
+            "form_controle": ControleForm(
+                initial={
+                    "controle_scientifique": c.controle_scientifique or "U12",
+                    "controle_francais_hg": c.controle_francais_hg or "U51",
+                }
+            ),
+        },
+    )
+
+
+@permission_required("examens.add_candidat", raise_exception=True)
+def candidat_creer(request, annee):
+    session = _session(annee)
+    form = CandidatForm(request.POST or None, annee=annee)
+    if request.method == "POST" and form.is_valid():
+        etablissement_uai = form.propre["uai"]
+        if (
+            not request.user.has_perm("examens.voir_tout")
+            and not request.user.etablissements_geres.filter(uai=etablissement_uai).exists()
+        ):
+            form.add_error("uai", f"UAI {etablissement_uai} : vous ne gérez pas cet établissement")
+        else:
+            try:
+                nouveau = services.enregistrer_candidat(
+                    session=session,
+                    propre={**form.propre, "chef_oeuvre": form.cleaned_data.get("chef_oeuvre")},
+                    auteur=request.user,
+                )
+            except services.OperationRefusee as e:
+                form.add_error(None, str(e))
+            else:
+                messages.success(request, f"Candidat {nouveau.numero} créé.")
+                return redirect("examens:candidat", pk=nouveau.pk)
+    return render(
+        request, "examens/candidat_form.html", {"form": form, "session": session, "titre": "Nouveau candidat"}
+    )
+
+
+@permission_required("examens.change_candidat", raise_exception=True)
+def candidat_modifier(request, pk):
+    c = _candidat(request, pk)
+    form = CandidatForm(request.POST or None, annee=c.session.annee, instance=c)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enregistrer_candidat(
+                session=c.session,
+                candidat=c,
+                auteur=request.user,
+                propre={**form.propre, "chef_oeuvre": form.cleaned_data.get("chef_oeuvre")},
+            )
+        except services.OperationRefusee as e:
+            form.add_error(None, str(e))
+        else:
+            messages.success(request, "Modifications enregistrées.")
+            return redirect("examens:candidat", pk=c.pk)
+    return render(
+        request,
+        "examens/candidat_form.html",
+        {"form": form, "session": c.session, "c": c, "titre": f"Modifier {c.nom} {c.prenom}"},
+    )
+
+
+# ------------------------------------------------------------------------------------- saisie des notes
+
+
+@permission_required("examens.change_note", raise_exception=True)
+def saisie_notes(request, annee, unite):
+    """Tableau de saisie au clavier des notes d'une unité (une ligne par candidat)."""
+    session = _session(annee)
+    epreuve = next((e for e in selectors.epreuves_notees(session.reglement) if e.unite.code == unite), None)
+    if epreuve is None:
+        raise Http404("Unité inconnue")
+    groupe = 2 if request.GET.get("groupe") == "2" else 1
+    qs, actifs = selectors.filtrer_candidats(_perimetre(request, session), request.GET)
+    if groupe == 2:
+        qs = qs.filter(Q(controle_scientifique=unite) | Q(controle_francais_hg=unite))
+    elif epreuve.facultative:
+        qs = qs.exclude(**{"facultative1" if unite == "UF1" else "facultative2": ""})
+    lignes = list(
+        qs.select_related("division", "etablissement")
+        .prefetch_related(Prefetch("notes", Note.objects.filter(unite=unite, groupe=groupe), to_attr="note_unite"))
+        .order_by("division__nom", "nom", "prenom")
+    )
+    categories = selectors.categories_par_statut(session.reglement)
+    mods = selectors.modalites(session.reglement)
+    for c in lignes:
+        cat = categories.get(c.statut)
+        c.modalite = mods.get((unite, cat.code)) if cat else None
+        c.note_existante = c.note_unite[0] if c.note_unite else None
+    return render(
+        request,
+        "examens/saisie_notes.html",
+        {
+            "session": session,
+            "epreuve": epreuve,
+            "lignes": lignes,
+            "groupe": groupe,
+            "actifs": actifs,
+            "epreuves": selectors.epreuves_notees(session.reglement),
+            "divisions": Division.objects.filter(
+                session=session, candidats__in=_perimetre(request, session)
+            ).distinct(),
+        },
+    )
+
+
+@require_POST
+@permission_required("examens.change_note", raise_exception=True)
+def note_enregistrer(request, pk, unite):
+    """Enregistrement d'une cellule (appel de static/js/notes.js) : JSON, validé côté serveur."""
+    c = _candidat(request, pk)
+    groupe = 2 if request.POST.get("groupe") == "2" else 1
+    try:
+        note = services.saisir_note(
+            candidat=c, unite=unite, texte=request.POST.get("note", ""), auteur=request.user, groupe=groupe
+        )
+    except services.OperationRefusee as e:
+        return JsonResponse({"ok": False, "erreur": str(e)}, status=422)
+    return JsonResponse({"ok": True, "affichage": note.affichage})
+
+
+# -------------------------------------------------------------------------------------------- jury
+
+
+@require_POST
+@permission_required("examens.deliberer", raise_exception=True)
+def jury_note(request, pk):
+    c = _candidat(request, pk)
+    form = NoteJuryForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "Décision du jury refusée : "
+            + "; ".join(
+                f"{form.fields[k].label if k in form.fields else k} : {' '.join(v)}" for k, v in form.errors.items()
+            ),
+        )
+        return redirect("examens:candidat", pk=c.pk)
+    try:
+        services.saisir_note(
+            candidat=c,
+            unite=form.cleaned_data["unite"],
+            texte=form.cleaned_data["note"],
+            groupe=form.cleaned_data["groupe"] or 1,
+            auteur=request.user,
+            source="jury",
+            motif=form.cleaned_data["motif"],
+        )
+    except services.OperationRefusee as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, f"Note {form.cleaned_data['unite']} modifiée par le jury.")
+    return redirect("examens:candidat", pk=c.pk)
+
+
+@require_POST
+@permission_required("examens.deliberer", raise_exception=True)
+def jury_points(request, pk):
+    c = _candidat(request, pk)
+    form = PointsJuryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Points du jury refusés : le motif est obligatoire et les points vont de 0 à 20.")
+        return redirect("examens:candidat", pk=c.pk)
+    try:
+        services.attribuer_points_jury(
+            candidat=c, points=form.cleaned_data["points"], motif=form.cleaned_data["motif"], auteur=request.user
+        )
+    except services.OperationRefusee as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "Points du jury enregistrés.")
+    return redirect("examens:candidat", pk=c.pk)
+
+
+@require_POST
+@permission_required("examens.deliberer", raise_exception=True)
+def controle_choix(request, pk):
+    c = _candidat(request, pk)
+    form = ControleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.choisir_controle(
+                candidat=c,
+                scientifique=form.cleaned_data["controle_scientifique"],
+                francais_hg=form.cleaned_data["controle_francais_hg"],
+                auteur=request.user,
+            )
+        except services.OperationRefusee as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(request, "Unités de l'épreuve de contrôle enregistrées.")
+    else:
+        messages.error(request, "Choix invalide pour l'épreuve de contrôle.")
+    return redirect("examens:candidat", pk=c.pk)
+
+
+# ------------------------------------------------------------------------------------ délibération
+
+
+@permission_required("examens.deliberer", raise_exception=True)
+def deliberation(request, annee):
+    session = _session(annee)
+    qs, actifs = selectors.filtrer_candidats(_perimetre(request, session), request.GET)
+    resultats = list(
+        Resultat.objects.filter(candidat__in=qs)
+        .select_related("candidat__division", "candidat__etablissement")
+        .order_by("candidat__numero")
+    )
+    par_decision = {code: [] for code in selectors.DECISIONS}
+    for r in resultats:
+        par_decision.setdefault(r.decision, []).append(r)
+    return render(
+        request,
+        "examens/deliberation.html",
+        {
+            "session": session,
+            "resultats": resultats,
+            "a_examiner": selectors.a_examiner(resultats),
+            "par_decision": [
+                (code, selectors.DECISIONS.get(code, code), liste) for code, liste in par_decision.items()
+            ],
+            "actifs": actifs,
+            "mentions": selectors.MENTIONS,
+            "decisions": selectors.DECISIONS,
+            "divisions": Division.objects.filter(
+                session=session, candidats__in=_perimetre(request, session)
+            ).distinct(),
+        },
+    )
+
+
+@require_POST
+@permission_required("examens.deliberer", raise_exception=True)
+def deliberer(request, annee):
+    session = _session(annee)
+    try:
+        resultats = services.deliberer(session=session, auteur=request.user)
+    except services.OperationRefusee as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, f"Délibération calculée pour {len(resultats)} candidats.")
+    return redirect("examens:deliberation", annee=annee)
+
+
+@require_POST
+@permission_required("examens.verrouiller", raise_exception=True)
+def verrouiller(request, annee):
+    try:
+        services.verrouiller(session=_session(annee), auteur=request.user)
+    except services.OperationRefusee as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, f"Délibération de la session {annee} verrouillée : plus aucune note ne peut changer.")
+    return redirect("examens:deliberation", annee=annee)
+
+
+@require_POST
+@permission_required("examens.deverrouiller", raise_exception=True)
+def deverrouiller(request, annee):
+    try:
+        services.deverrouiller(session=_session(annee), auteur=request.user, motif=request.POST.get("motif", ""))
+    except services.OperationRefusee as e:
+        messages.error(request, str(e))
+    else:
+        messages.warning(request, f"Session {annee} déverrouillée. Le motif est enregistré au journal.")
+    return redirect("examens:deliberation", annee=annee)
+
+
+# ---------------------------------------------------------------------------------- exports, documents
+
+
+@permission_required("examens.exporter", raise_exception=True)
+def export_resultats(request, annee, format):
+    if format not in ("csv", "xlsx"):
+        raise Http404("Format inconnu")
+    session = _session(annee)
+    entete, lignes = exports.resultats(session, _perimetre(request, session))
+    nom = f"resultats-agora-{annee}"
+    if format == "xlsx":
+        reponse = HttpResponse(
+            exports.en_xlsx(entete, lignes),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        reponse["Content-Disposition"] = f'attachment; filename="{nom}.xlsx"'
+        return reponse
+    reponse = HttpResponse(exports.en_csv(entete, lignes), content_type="text/csv; charset=utf-8")
+    reponse["Content-Disposition"] = f'attachment; filename="{nom}.csv"'
+    return reponse
+
+
+@permission_required("examens.view_candidat", raise_exception=True)
+def releve(request, pk):
+    c = _candidat(request, pk)
+    if not request.user.has_perm("examens.exporter"):
+        raise Http404  # la note proposée en CCF ne se communique pas : relevé réservé au bureau des examens
+    return render(
+        request,
+        "examens/releve.html",
+        {
+            "c": c,
+            "session": c.session,
+            **selectors.fiche_candidat(c),
+            "resultat": Resultat.objects.filter(candidat=c).first(),
+            "decisions": selectors.DECISIONS,
+            "mentions": selectors.MENTIONS,
+        },
+    )
+
+
+@permission_required("examens.exporter", raise_exception=True)
+def proces_verbal(request, annee):
+    session = _session(annee)
+    resultats = list(
+        Resultat.objects.filter(candidat__in=_perimetre(request, session))
+        .select_related("candidat__etablissement")
+        .order_by("candidat__numero")
+    )
+    totaux = {code: sum(1 for r in resultats if r.decision == code) for code in selectors.DECISIONS}
+    return render(
+        request,
+        "examens/proces_verbal.html",
+        {
+            "session": session,
+            "resultats": resultats,
+            "totaux": totaux,
+            "decisions": selectors.DECISIONS,
+            "mentions": selectors.MENTIONS,
+        },
+    )
+
+
+@permission_required("examens.view_session", raise_exception=True)
+def journal(request, annee):
+    session = _session(annee)
+    if not request.user.has_perm("examens.exporter"):
+        raise Http404
+    entrees = Journal.objects.filter(session_annee=session.annee)
+    if not request.user.has_perm("examens.voir_tout"):
+        numeros = _perimetre(request, session).values_list("numero", flat=True)
+        entrees = entrees.filter(Q(candidat_numero__in=numeros) | Q(candidat_numero=""))
+    if request.GET.get("format") == "csv":
+        sortie = io.StringIO()
+        ecrivain = csv.writer(sortie, delimiter=";")
+        ecrivain.writerow(["date", "auteur", "action", "candidat", "objet", "avant", "après", "motif"])
+        for e in entrees.iterator():
+            ecrivain.writerow(
+                [
+                    neutraliser_formule(str(x))
+                    for x in (
+                        e.date.isoformat(),
+                        e.auteur,
+                        e.action,
+                        e.candidat_numero,
+                        e.objet,
+                        e.avant or "",
+                        e.apres or "",
+                        e.motif,
+                    )
+                ]
+            )
+        reponse = HttpResponse("\ufeff" + sortie.getvalue(), content_type="text/csv; charset=utf-8")
+        reponse["Content-Disposition"] = f'attachment; filename="journal-agora-{annee}.csv"'
+        return reponse
+    page = Paginator(entrees, 100).get_page(request.GET.get("page"))
+    return render(request, "examens/journal.html", {"session": session, "page": page})
+
+
+# ---------------------------------------------------------------------------------------- imports
+
+
+def _dossier_imports() -> Path:
+    dossier = Path(settings.MEDIA_ROOT) / "imports"
+    dossier.mkdir(parents=True, exist_ok=True)
+    return dossier
+
+
+@permission_required("examens.importer", raise_exception=True)
+def importer(request, annee):
+    """Étape 1 : téléverser ; étape 2 : aperçu de ce qui changera ; étape 3 : confirmer."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    contexte = {"annee": annee, "form": form}
+    if request.method == "POST" and form.is_valid():
+        fichier = form.cleaned_data["fichier"]
+        contenu = fichier.read()
+        fonction = imports.importer_candidats if form.cleaned_data["type"] == "candidats" else imports.importer_notes
+        try:
+            bilan = fonction(contenu=contenu, nom_fichier=fichier.name, annee=annee, auteur=request.user, apercu=True)
+        except imports.ImportRefuse as refus:
+            contexte["erreurs"] = refus.erreurs
+        else:
+            jeton = uuid.uuid4().hex
+            suffixe = ".xlsx" if fichier.name.lower().endswith(".xlsx") else ".csv"
+            (_dossier_imports() / f"{jeton}{suffixe}").write_bytes(contenu)
+            request.session[f"import-{jeton}"] = {
+                "type": form.cleaned_data["type"],
+                "nom": fichier.name,
+                "suffixe": suffixe,
+                "annee": annee,
+            }
+            contexte.update({"bilan": bilan, "jeton": jeton, "nom": fichier.name, "type": form.cleaned_data["type"]})
+    return render(request, "examens/importer.html", contexte)
+
+
+@require_POST
+@permission_required("examens.importer", raise_exception=True)
+def importer_confirmer(request, annee, jeton):
+    infos = request.session.pop(f"import-{jeton}", None)
+    if infos is None or infos["annee"] != annee:
+        messages.error(request, "Cet import a expiré ou a déjà été confirmé : téléversez à nouveau le fichier.")
+        return redirect("examens:importer", annee=annee)
+    chemin = _dossier_imports() / f"{jeton}{infos['suffixe']}"
+    contenu = chemin.read_bytes()
+    chemin.unlink(missing_ok=True)
+    fonction = imports.importer_candidats if infos["type"] == "candidats" else imports.importer_notes
+    try:
+        bilan = fonction(contenu=contenu, nom_fichier=infos["nom"], annee=annee, auteur=request.user)
+    except imports.ImportRefuse as refus:
+        return render(
+            request, "examens/importer.html", {"annee": annee, "form": ImportForm(), "erreurs": refus.erreurs}
+        )
+    messages.success(
+        request,
+        f"Import de {infos['nom']} terminé : {bilan.crees} créé(s), {bilan.modifies} modifié(s), "
+        f"{bilan.inchanges} inchangé(s).",
+    )
+    return redirect("examens:session", annee=annee)

@@ -1,0 +1,85 @@
+"""Exports des résultats : une liste de lignes, deux rendus (CSV « ; » UTF-8 avec BOM et virgule décimale, XLSX)."""
+
+import csv
+import io
+
+from agora.securite import neutraliser_formule
+from examens import selectors
+from examens.models import Note, Resultat
+
+UNITES = ["U11", "U12", "U2", "U31", "U32", "U33", "U41", "U42", "U51", "U52", "U6", "U7", "UF1", "UF2"]
+
+
+def _virgule(texte: str) -> str:
+    return texte.replace(".", ",")
+
+
+def resultats(session, candidats) -> tuple[list[str], list[list[str]]]:
+    """Une ligne par candidat : identité, notes par unité, points, moyenne (tronquée), décision, mention."""
+    entete = [
+        "numero_candidat",
+        "nom",
+        "prenom",
+        "uai",
+        "division",
+        "statut",
+        *UNITES,
+        "points",
+        "moyenne",
+        "moyenne_professionnelle",
+        "decision",
+        "mention",
+    ]
+    notes: dict[int, dict[str, str]] = {}
+    for candidat_id, unite, groupe, etat, valeur in (
+        Note.objects.filter(candidat__in=candidats)
+        .order_by("groupe")
+        .values_list("candidat_id", "unite", "groupe", "etat", "valeur")
+        .iterator(chunk_size=20000)
+    ):
+        texte = etat if etat != Note.Etat.NOTE else _virgule(f"{valeur.normalize():f}")
+        # la note de contrôle (groupe 2) s'affiche après celle du premier groupe
+        precedent = notes.setdefault(candidat_id, {}).get(unite)
+        notes[candidat_id][unite] = f"{precedent} / C {texte}" if groupe == 2 and precedent else texte
+    resultats_par_candidat = {r.candidat_id: r for r in Resultat.objects.filter(candidat__in=candidats)}
+    lignes = []
+    for c in candidats.select_related("etablissement", "division").order_by("numero"):
+        r = resultats_par_candidat.get(c.pk)
+        lignes.append(
+            [
+                c.numero,
+                c.nom,
+                c.prenom,
+                c.etablissement.uai,
+                c.division.nom if c.division else "",
+                c.statut,
+                *(notes.get(c.pk, {}).get(u, "") for u in UNITES),
+                _virgule(str(r.points.normalize())) if r and r.points is not None else "",
+                _virgule(r.moyenne) if r else "",
+                _virgule(r.moyenne_professionnelle) if r else "",
+                selectors.DECISIONS.get(r.decision, r.decision) if r else "",
+                r.mention if r else "",
+            ]
+        )
+    return entete, [[neutraliser_formule(str(v)) for v in ligne] for ligne in lignes]
+
+
+def en_csv(entete: list[str], lignes: list[list[str]]) -> str:
+    sortie = io.StringIO()
+    ecrivain = csv.writer(sortie, delimiter=";", lineterminator="\r\n")
+    ecrivain.writerow(entete)
+    ecrivain.writerows(lignes)
+    return "\ufeff" + sortie.getvalue()
+
+
+def en_xlsx(entete: list[str], lignes: list[list[str]]) -> bytes:
+    from openpyxl import Workbook
+
+    classeur = Workbook(write_only=True)
+    feuille = classeur.create_sheet("Résultats")
+    feuille.append(entete)
+    for ligne in lignes:
+        feuille.append(ligne)  # tout en texte : aucune cellule n'est interprétée comme formule
+    sortie = io.BytesIO()
+    classeur.save(sortie)
+    return sortie.getvalue()

@@ -1,0 +1,46 @@
+"""Filtres d'affichage : libellés des décisions et mentions, virgule décimale."""
+
+from django import template
+
+from examens.selectors import DECISIONS, MENTIONS
+
+register = template.Library()
+
+COULEURS = {
+    "admis": "success",
+    "controle": "warning",
+    "ajourne": "secondary",
+    "remplacement": "info",
+    "non_delivrable": "danger",
+    "incomplet": "light",
+}
+
+
+@register.filter
+def decision(code: str) -> str:
+    return DECISIONS.get(code, code or "")
+
+
+@register.filter
+def couleur_decision(code: str) -> str:
+    return COULEURS.get(code, "light")
+
+
+@register.filter
+def mention(code: str) -> str:
+    return MENTIONS.get(code, "")
+
+
+@register.filter
+def virgule(valeur) -> str:
+    """« 12.50 » → « 12,50 » (les moyennes sont stockées tronquées, en texte)."""
+    return "" if valeur in (None, "") else str(valeur).replace(".", ",")
+
+
+@register.filter
+def exact(valeur) -> str:
+    """Un Decimal exact sans zéros inutiles, virgule décimale : 249.875 → « 249,875 », 250.000 → « 250 »."""
+    if valeur in (None, ""):
+        return ""
+    texte = format(valeur.normalize(), "f") if hasattr(valeur, "normalize") else str(valeur)
+    return texte.replace(".", ",")

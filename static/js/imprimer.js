@@ -1,0 +1,1 @@
+document.getElementById("imprimer")?.addEventListener("click", () => window.print());

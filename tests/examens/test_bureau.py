@@ -1,0 +1,161 @@
+"""Pages du bureau des examens : accès, contenu, requêtes bornées."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from examens import services
+from examens.models import Candidat, HistoriqueNote, Journal, Note
+from tests import fabriques
+from tests.examens.outils import ENTETE_CANDIDATS, UNITES, csv_bytes, ligne_candidat
+
+pytestmark = pytest.mark.django_db
+
+
+def division_de(comptes, n):
+    return [fabriques.candidat(division=comptes.division_a, nom=f"NOM{i:02d}") for i in range(n)]
+
+
+def noter_tout(candidat, valeur="12"):
+    for unite in UNITES:
+        Note.objects.create(candidat=candidat, unite=unite, valeur=Decimal(valeur))
+
+
+@pytest.mark.parametrize("n", [35])
+def test_les_pages_d_une_division_de_35_candidats_font_un_nombre_borne_de_requetes(comptes, n,
+                                                                                 django_assert_max_num_queries):
+    for c in division_de(comptes, n):
+        noter_tout(c)
+    services.deliberer(session=fabriques.session())
+    client = comptes.client(comptes.gestionnaire)
+    pages = [
+        "/examens/sessions/2026/",
+        f"/examens/sessions/2026/candidats/?division={comptes.division_a.pk}",
+        "/examens/sessions/2026/notes/U51/",
+        f"/examens/sessions/2026/deliberation/?division={comptes.division_a.pk}",
+        "/examens/sessions/2026/proces-verbal/",
+        "/examens/sessions/2026/resultats.csv",
+    ]
+    for url in pages:
+        with django_assert_max_num_queries(20):
+            assert client.get(url).status_code == 200, url
+
+
+def test_le_gestionnaire_ne_voit_pas_les_candidats_d_un_autre_etablissement(comptes):
+    autre = fabriques.candidat(division=comptes.division_c, nom="AILLEURS")
+    client = comptes.client(comptes.gestionnaire)
+    assert client.get(f"/examens/candidats/{autre.pk}/").status_code == 404
+    assert "AILLEURS" not in client.get("/examens/sessions/2026/candidats/").content.decode()
+    assert comptes.client(comptes.gestionnaire_autre).get(f"/examens/candidats/{autre.pk}/").status_code == 200
+
+
+def test_un_enseignant_ne_peut_ni_deliberer_ni_saisir_les_notes_ponctuelles(comptes):
+    c = fabriques.candidat(division=comptes.division_a)
+    client = comptes.client(comptes.enseignant)
+    assert client.get("/examens/sessions/2026/deliberation/").status_code == 403
+    assert client.post("/examens/sessions/2026/deliberation/calculer/").status_code == 403
+    assert client.post(f"/examens/candidats/{c.pk}/notes/U51/", {"note": "12"}).status_code == 403
+    assert client.get(f"/examens/candidats/{c.pk}/").status_code == 200
+
+
+def test_saisie_d_une_cellule_valide_et_refus_explique(comptes):
+    c = fabriques.candidat(division=comptes.division_a)
+    client = comptes.client(comptes.gestionnaire)
+    reponse = client.post(f"/examens/candidats/{c.pk}/notes/U51/", {"note": "12,5"})
+    assert reponse.json() == {"ok": True, "affichage": "12,50"}
+    reponse = client.post(f"/examens/candidats/{c.pk}/notes/U51/", {"note": "21"})
+    assert reponse.status_code == 422 and "entre 0 et 20" in reponse.json()["erreur"]
+    assert Note.objects.get(candidat=c, unite="U51").valeur == Decimal("12.5")
+
+
+def test_la_fiche_candidat_montre_le_mode_derive_du_reglement(comptes):
+    scolaire = fabriques.candidat(division=comptes.division_a, statut="scolaire_public")
+    fpc = fabriques.candidat(division=comptes.division_a, statut="fpc_public_habilite")
+    client = comptes.client(comptes.gestionnaire)
+    page = client.get(f"/examens/candidats/{scolaire.pk}/").content.decode()
+    assert "Ponctuel écrit" in page and "3 h 30" in page  # E2 ponctuel écrit 3 h 30 en catégorie 1
+    page = client.get(f"/examens/candidats/{fpc.pk}/").content.decode()
+    assert "3 h 30" not in page and "CCF" in page  # catégorie 3 : tout en CCF
+
+
+def test_jury_modifie_une_note_avec_motif_obligatoire(comptes):
+    c = fabriques.candidat(division=comptes.division_a)
+    noter_tout(c)
+    client = comptes.client(comptes.gestionnaire)
+    client.post(f"/examens/candidats/{c.pk}/jury/note/", {"unite": "U31", "note": "14", "motif": "", "groupe": "1"})
+    assert Note.objects.get(candidat=c, unite="U31").valeur == 12
+    client.post(f"/examens/candidats/{c.pk}/jury/note/",
+                {"unite": "U31", "note": "14", "motif": "Erreur de report", "groupe": "1"})
+    note = Note.objects.get(candidat=c, unite="U31")
+    assert (note.valeur, note.origine) == (14, "jury")
+    h = HistoriqueNote.objects.filter(candidat=c, unite="U31").latest("id")
+    assert (h.avant, h.apres, h.motif, h.auteur) == ("12,00", "14,00", "Erreur de report", comptes.gestionnaire)
+
+
+def test_points_du_jury_comptent_et_sont_traces(comptes):
+    c = fabriques.candidat(division=comptes.division_a)
+    noter_tout(c, "9.9")  # 247,5 / 25 = 9,90
+    client = comptes.client(comptes.gestionnaire)
+    client.post(f"/examens/candidats/{c.pk}/jury/points/", {"points": "2,5", "motif": "Livret scolaire examiné"})
+    services.deliberer(session=c.session)
+    c.refresh_from_db()
+    assert c.points_jury == Decimal("2.5") and c.resultat.moyenne == "10.00" and c.resultat.decision == "admis"
+    assert Journal.objects.filter(action="jury.points", candidat_numero=c.numero, motif="Livret scolaire examiné").exists()
+
+
+def test_export_csv_bom_point_virgule_virgule_decimale_et_formules_neutralisees(comptes):
+    c = fabriques.candidat(division=comptes.division_a, nom="=CMD()")
+    noter_tout(c, "12.5")
+    services.deliberer(session=c.session)
+    reponse = comptes.client(comptes.gestionnaire).get("/examens/sessions/2026/resultats.csv")
+    texte = reponse.content.decode("utf-8")
+    assert texte.startswith("\ufeffnumero_candidat;nom;")
+    ligne = texte.splitlines()[1].split(";")
+    assert ligne[1] == "'=CMD()" and "12,5" in ligne and "312,5" in ligne and "12,50" in ligne and "Admis" in ligne
+    xlsx = comptes.client(comptes.gestionnaire).get("/examens/sessions/2026/resultats.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def test_import_par_la_page_apercu_puis_confirmation(comptes):
+    client = comptes.client(comptes.gestionnaire)
+    fichier = SimpleUploadedFile("c.csv", csv_bytes(ENTETE_CANDIDATS, ligne_candidat("N001"), ligne_candidat("N002")))
+    reponse = client.post("/examens/sessions/2026/importer/", {"type": "candidats", "fichier": fichier})
+    assert "Aperçu de c.csv" in reponse.content.decode() and not Candidat.objects.filter(numero="N001").exists()
+    jeton = reponse.context["jeton"]
+    client.post(f"/examens/sessions/2026/importer/{jeton}/confirmer/")
+    assert Candidat.objects.filter(numero__in=["N001", "N002"]).count() == 2
+    # une seconde confirmation du même jeton ne réimporte rien
+    reponse = client.post(f"/examens/sessions/2026/importer/{jeton}/confirmer/", follow=True)
+    assert "expiré" in reponse.content.decode()
+
+
+def test_import_par_la_page_refuse_liste_les_lignes(comptes):
+    client = comptes.client(comptes.gestionnaire)
+    fichier = SimpleUploadedFile("c.csv", csv_bytes(ENTETE_CANDIDATS, ligne_candidat("N001", statut="x")))
+    page = client.post("/examens/sessions/2026/importer/", {"type": "candidats", "fichier": fichier}).content.decode()
+    assert "Import refusé : 1 erreur" in page and "ligne 2 : statut « x » inconnu" in page
+
+
+def test_formulaire_candidat_erreurs_a_cote_du_champ(comptes):
+    client = comptes.client(comptes.gestionnaire)
+    reponse = client.post("/examens/sessions/2026/candidats/nouveau/", {
+        "numero_candidat": "F001", "nom": "X", "prenom": "Y", "date_naissance": "31/02/2008", "uai": "0750001U",
+        "statut": "scolaire_public", "forme": "globale", "lv1": "en", "lv2": "en", "duree_cycle": "3"})
+    form = reponse.context["form"]
+    assert "date_naissance" in form.errors and "lv1" in form.errors or "lv2" in form.errors
+    reponse = client.post("/examens/sessions/2026/candidats/nouveau/", {
+        "numero_candidat": "F001", "nom": "X", "prenom": "Y", "date_naissance": "28/02/2008", "uai": "0750001U",
+        "statut": "scolaire_public", "forme": "globale", "lv1": "en", "lv2": "es", "duree_cycle": "3"})
+    assert reponse.status_code == 302 and Candidat.objects.filter(numero="F001").exists()
+
+
+def test_releve_et_journal_exportable(comptes):
+    c = fabriques.candidat(division=comptes.division_a)
+    noter_tout(c)
+    services.deliberer(session=c.session, auteur=comptes.gestionnaire)
+    client = comptes.client(comptes.gestionnaire)
+    assert "Admis" in client.get(f"/examens/candidats/{c.pk}/releve/").content.decode()
+    assert comptes.client(comptes.enseignant).get(f"/examens/candidats/{c.pk}/releve/").status_code in (403, 404)
+    csv = client.get("/examens/sessions/2026/journal/?format=csv").content.decode()
+    assert csv.startswith("\ufeffdate;auteur;action") and "deliberation.calcul" in csv
