@@ -37,7 +37,8 @@ def test_un_enseignant_ne_voit_que_les_candidats_de_ses_divisions(comptes):
 def test_la_page_de_division_d_un_autre_enseignant_repond_404(comptes):
     fabriques.candidat(division=comptes.division_a)
     fabriques.candidat(division=comptes.division_c)
-    assert comptes.client(comptes.enseignant).get(f"/examens/divisions/{comptes.division_a.pk}/").status_code == 200
+    reponse = comptes.client(comptes.enseignant).get(f"/examens/divisions/{comptes.division_a.pk}/", follow=True)
+    assert reponse.status_code == 200 and reponse.redirect_chain[-1][0].endswith(f"?division={comptes.division_a.pk}")
     assert (
         comptes.client(comptes.enseignant_autre).get(f"/examens/divisions/{comptes.division_a.pk}/").status_code == 404
     )
