@@ -1,11 +1,16 @@
 """Lectures du référentiel : la version courante, l'arbre complet, la recherche plein texte."""
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db.models import Prefetch
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from referentiel.models import Activite, Bloc, Competence, Indicateur, Pole, Referentiel, Savoir, Unite
 
 CONFIG = "agora_fr"  # configuration française insensible aux accents (migration 0001)
+# Délimiteurs des mots trouvés renvoyés par ts_headline : des caractères de contrôle absents du texte de
+# l'arrêté, pour échapper le texte puis seulement ensuite poser les <mark>.
+DEBUT, FIN = "\x02", "\x03"
 
 
 def version(code: str | None = None) -> Referentiel | None:
@@ -28,24 +33,58 @@ def blocs_complets(ref: Referentiel):
 
 
 def rechercher(ref: Referentiel, texte: str, limite: int = 50) -> dict[str, list]:
-    """Compétences, indicateurs et savoirs dont le texte correspond, les plus pertinents d'abord."""
+    """Compétences, indicateurs et savoirs dont le texte correspond, les plus pertinents d'abord.
+
+    Le filtre est la correspondance `@@` et non `rang > 0` : ts_rank donne 1e-20 à un texte qui ne contient
+    qu'une partie des mots demandés, et 0 à un texte qui répond à une requête négative (« -tva »).
+    À pertinence égale, l'ordre de l'arrêté.
+    """
     requete = SearchQuery(texte, config=CONFIG, search_type="websearch")
 
-    def chercher(qs, *champs):
+    def surligner(champ, **options):
+        return SearchHeadline(champ, requete, config=CONFIG, start_sel=DEBUT, stop_sel=FIN, **options)
+
+    def chercher(qs, champs, ordre):
         vecteur = SearchVector(*champs, config=CONFIG)
-        return list(qs.annotate(rang=SearchRank(vecteur, requete)).filter(rang__gt=0).order_by("-rang")[:limite])
+        qs = qs.annotate(vecteur=vecteur, rang=SearchRank(vecteur, requete)).filter(vecteur=requete)
+        qs = qs.annotate(intitule_surligne=surligner("intitule", highlight_all=True))
+        if "indications" in champs:
+            # Les indications complémentaires d'une famille de savoirs sont portées par son premier savoir :
+            # on montre le passage trouvé, sinon le résultat ne dirait pas pourquoi il est là.
+            qs = qs.annotate(
+                indications_extrait=surligner(
+                    "indications", max_words=30, min_words=12, max_fragments=2, fragment_delimiter=" … "
+                )
+            )
+        resultats = list(qs.order_by("-rang", *ordre)[:limite])
+        for r in resultats:
+            r.intitule_surligne = _marquer(r.intitule_surligne)
+            if "indications" in champs:
+                extrait = r.indications_extrait
+                r.indications_extrait = _marquer(extrait) if DEBUT in extrait else ""
+        return resultats
 
     return {
         "competences": chercher(
-            Competence.objects.filter(bloc__referentiel=ref).select_related("bloc", "activite"), "intitule"
+            Competence.objects.filter(bloc__referentiel=ref).select_related("bloc", "activite"),
+            ["intitule"],
+            ["bloc__ordre", "ordre"],
         ),
         "indicateurs": chercher(
-            Indicateur.objects.filter(activite__pole__referentiel=ref).select_related("activite"), "intitule"
+            Indicateur.objects.filter(activite__pole__referentiel=ref).select_related("activite"),
+            ["intitule"],
+            ["activite__code", "ordre"],
         ),
         "savoirs": chercher(
-            Savoir.objects.filter(bloc__referentiel=ref).select_related("bloc"), "intitule", "indications"
+            Savoir.objects.filter(bloc__referentiel=ref).select_related("bloc"),
+            ["intitule", "indications"],
+            ["bloc__ordre", "ordre"],
         ),
     }
+
+
+def _marquer(texte: str) -> SafeString:
+    return mark_safe(escape(texte).replace(DEBUT, "<mark>").replace(FIN, "</mark>"))
 
 
 def document(ref: Referentiel) -> dict:

@@ -1,8 +1,28 @@
+from functools import wraps
+
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from referentiel import selectors
 from referentiel.models import Activite, Competence, Referentiel
+
+# Le texte de l'arrêté est stocké tel quel, guillemets suivis ou précédés d'une espace ordinaire : à l'affichage,
+# une espace insécable les lie au mot, sinon « » peut se retrouver seul en début ou en fin de ligne.
+INSECABLES = (("« ", "«\u00a0"), (" »", "\u00a0»"))
+
+
+def typographie(vue):
+    @wraps(vue)
+    def vue_typographiee(request, *args, **kwargs):
+        reponse = vue(request, *args, **kwargs)
+        if not reponse.streaming and reponse.get("Content-Type", "").startswith("text/html"):
+            html = reponse.content.decode(reponse.charset)
+            for espace, insecable in INSECABLES:
+                html = html.replace(espace, insecable)
+            reponse.content = html.encode(reponse.charset)
+        return reponse
+
+    return vue_typographiee
 
 
 def _version(code: str) -> Referentiel:
@@ -21,11 +41,13 @@ def export_json(request, code):
     return JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 1})
 
 
+@typographie
 def poles(request, code):
     ref = _version(code)
     return render(request, "referentiel/poles.html", {"ref": ref, "poles": selectors.poles_complets(ref)})
 
 
+@typographie
 def activite(request, code, activite):
     ref = _version(code)
     act = get_object_or_404(
@@ -36,11 +58,13 @@ def activite(request, code, activite):
     return render(request, "referentiel/activite.html", {"ref": ref, "activite": act})
 
 
+@typographie
 def blocs(request, code):
     ref = _version(code)
     return render(request, "referentiel/blocs.html", {"ref": ref, "blocs": selectors.blocs_complets(ref)})
 
 
+@typographie
 def competence(request, code, pk):
     ref = _version(code)
     comp = get_object_or_404(
@@ -53,6 +77,7 @@ def competence(request, code, pk):
     )
 
 
+@typographie
 def recherche(request):
     ref = selectors.version(request.GET.get("version") or None)
     if ref is None:
