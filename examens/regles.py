@@ -19,6 +19,7 @@ Sources (étiquettes de regles-examen.md : [C] confirmé, [S] source secondaire,
   reproduits par tests/examens/test_regles.py).
 """
 
+import functools
 import math
 import re
 import unicodedata
@@ -189,12 +190,23 @@ def format_fr(valeur: Fraction | Decimal | int, decimales: int = 2) -> str:
 
 def _nombre(valeur: Nombre) -> str:
     """Nombre pour la trace : exact s'il a au plus 6 décimales (« 9,995 »), sinon tronqué suivi de « … »."""
+    if type(valeur) is Decimal:
+        return _nombre_decimal(valeur)  # notes et coefficients : la trace d'une session en compte des millions
+    return _nombre_exact(valeur)
+
+
+def _nombre_exact(valeur: Nombre) -> str:
     fraction = _en_fraction(valeur)
     for decimales in range(7):
         mis_a_l_echelle = fraction * 10**decimales
         if mis_a_l_echelle.denominator == 1:
             return f"{Decimal(f'{mis_a_l_echelle.numerator}E-{decimales}'):f}".replace(".", ",")
     return format_fr(fraction, 4) + "…"
+
+
+@functools.lru_cache(maxsize=8192)
+def _nombre_decimal(valeur: Decimal) -> str:
+    return _nombre_exact(valeur)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -222,8 +222,21 @@ def unites_reglement(reglement: ReglementExamen) -> list[UniteReglement]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class NoteLue:
+    """Une note lue pour la délibération : un tuple plutôt qu'une instance de modèle (25 000 candidats)."""
+
+    candidat_id: int
+    unite: str
+    groupe: int
+    etat: str
+    valeur: Decimal | None
+    origine: str
+    session_origine: int | None
+
+
 def construire_dossier(
-    candidat: Candidat, unites: list[UniteReglement], notes: list[Note], blocages: list[str]
+    candidat: Candidat, unites: list[UniteReglement], notes: list[NoteLue], blocages: list[str]
 ) -> regles.Dossier:
     """Traduit les lignes de la base en un dossier du moteur pur (aucune requête ici)."""
     par_cle = {(n.unite, n.groupe): n for n in notes}
@@ -285,12 +298,9 @@ def calculer_session(session: Session, candidats=None) -> list[tuple[Candidat, r
     )
     ids = [c.pk for c in candidats]
     notes = defaultdict(list)
-    for n in (
-        Note.objects.filter(candidat_id__in=ids)
-        .only("candidat_id", "unite", "groupe", "etat", "valeur", "origine", "session_origine")
-        .iterator(chunk_size=20000)
-    ):
-        notes[n.candidat_id].append(n)
+    champs = ("candidat_id", "unite", "groupe", "etat", "valeur", "origine", "session_origine")
+    for ligne in Note.objects.filter(candidat_id__in=ids).values_list(*champs).iterator(chunk_size=20000):
+        notes[ligne[0]].append(NoteLue(*ligne))
     blocages = defaultdict(list)
     for candidat_id, motif in Blocage.objects.filter(candidat_id__in=ids).values_list("candidat_id", "motif"):
         blocages[candidat_id].append(motif)

@@ -1,0 +1,198 @@
+"""Données synthétiques réalistes à l'échelle nationale, pour les bancs d'essai (jamais en production)."""
+
+import random
+import time
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+from examens.identifiants import ALPHABET_UAI
+from examens.models import Candidat, Division, Etablissement, HistoriqueNote, Note, Session, Statut
+from examens.services import reglement_pour
+
+UNITES = ["U11", "U12", "U2", "U31", "U32", "U33", "U41", "U42", "U51", "U52", "U6", "U7"]
+NOMS = [
+    "MARTIN",
+    "BERNARD",
+    "THOMAS",
+    "PETIT",
+    "ROBERT",
+    "RICHARD",
+    "DURAND",
+    "DUBOIS",
+    "MOREAU",
+    "LAURENT",
+    "SIMON",
+    "MICHEL",
+    "LEFEBVRE",
+    "LEROY",
+    "ROUX",
+    "DAVID",
+    "BERTRAND",
+    "MOREL",
+    "FOURNIER",
+    "GIRARD",
+]
+PRENOMS = ["Léa", "Hugo", "Chloé", "Lucas", "Emma", "Nathan", "Inès", "Enzo", "Jade", "Louis", "Manon", "Yanis"]
+# Répartition approximative des statuts d'une session nationale (scolaires très majoritaires).
+POIDS_STATUTS = {
+    Statut.SCOLAIRE_PUBLIC: 62,
+    Statut.SCOLAIRE_PRIVE_SOUS_CONTRAT: 14,
+    Statut.SCOLAIRE_PRIVE_HORS_CONTRAT: 1,
+    Statut.APPRENTI_CFA_HABILITE: 11,
+    Statut.APPRENTI_CFA_NON_HABILITE: 1,
+    Statut.FPC_PUBLIC: 3,
+    Statut.FPC_PUBLIC_HABILITE: 3,
+    Statut.FPC_PRIVE: 2,
+    Statut.EXPERIENCE_3_ANS: 2,
+    Statut.ENSEIGNEMENT_DISTANCE: 1,
+}
+
+
+def barre(commande, fait: int, total: int, debut: float, quoi: str) -> None:
+    largeur = 30
+    plein = largeur * fait // max(total, 1)
+    commande.stdout.write(
+        f"\r{quoi:<12} [{'#' * plein}{'.' * (largeur - plein)}] {fait}/{total} {time.monotonic() - debut:5.1f} s",
+        ending="",
+    )
+    commande.stdout.flush()
+
+
+class Command(BaseCommand):
+    help = "Génère une session synthétique : candidats de tous statuts, notes, dispenses, absences, notes conservées."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--session", type=int, required=True)
+        parser.add_argument("--candidats", type=int, default=25000)
+        parser.add_argument("--graine", type=int, default=2026)
+        parser.add_argument("--remplacer", action="store_true", help="supprime d'abord la session si elle existe")
+
+    def handle(self, *args, session, candidats, graine, remplacer, **options):
+        if not settings.DEBUG and not remplacer:
+            raise CommandError("Données synthétiques : DEBUG requis (ou --remplacer en connaissance de cause).")
+        debut = time.monotonic()
+        hasard = random.Random(graine)
+        existante = Session.objects.filter(annee=session).first()
+        if existante:
+            if not remplacer:
+                raise CommandError(f"La session {session} existe : --remplacer pour la recréer.")
+            with connection.cursor() as curseur:  # plus rapide que la cascade de l'ORM sur 300 000 lignes
+                curseur.execute("ALTER TABLE examens_note DISABLE TRIGGER note_session_ouverte")
+                existante.delete()
+                curseur.execute("ALTER TABLE examens_note ENABLE TRIGGER note_session_ouverte")
+        with transaction.atomic():
+            objet = Session.objects.create(annee=session, reglement=reglement_pour(session))
+            nb_lycees = max(1, candidats // 60)
+            lycees = Etablissement.objects.bulk_create(
+                [
+                    Etablissement(
+                        uai=f"{900000 + i:07d}" + ALPHABET_UAI[(900000 + i) % 23], nom=f"Lycée synthétique {i}"
+                    )
+                    for i in range(nb_lycees)
+                ],
+                ignore_conflicts=True,
+            )
+            lycees = list(Etablissement.objects.filter(uai__in=[e.uai for e in lycees]))
+            divisions = Division.objects.bulk_create(
+                [Division(session=objet, etablissement=e, nom=f"TAGO{j + 1}") for e in lycees for j in range(2)]
+            )
+            statuts, poids = zip(*POIDS_STATUTS.items(), strict=True)
+            lot = []
+            for i in range(candidats):
+                div = divisions[i % len(divisions)]
+                statut = hasard.choices(statuts, poids)[0]
+                facultatives = hasard.choice(["", "", "", "EPS", "LV:it", "MOBILITE", "EPS|LV:pt"]).split("|")
+                lot.append(
+                    Candidat(
+                        session=objet,
+                        numero=f"{session % 100:02d}{i:07d}",
+                        nom=hasard.choice(NOMS),
+                        prenom=hasard.choice(PRENOMS),
+                        date_naissance=date(session - 18, 1 + i % 12, 1 + i % 28),
+                        etablissement=div.etablissement,
+                        division=div,
+                        statut=statut,
+                        forme="progressive"
+                        if statut in ("fpc_prive", "experience_3_ans") and i % 3 == 0
+                        else "globale",
+                        lv1="en",
+                        lv2="es",
+                        facultative1=facultatives[0],
+                        facultative2=facultatives[1] if len(facultatives) > 1 else "",
+                        chef_oeuvre=Decimal(hasard.randint(12, 36)) / 2
+                        if statut.startswith(("scolaire", "apprenti"))
+                        else None,
+                    )
+                )
+            liste = Candidat.objects.bulk_create(lot, batch_size=5000)
+            barre(self, len(liste), candidats, debut, "candidats")
+            self.stdout.write("")
+            notes, total = [], 0
+            for rang, c in enumerate(liste):
+                niveau = hasard.gauss(11, 2.5)
+                for unite in UNITES:
+                    etat, valeur, origine, origine_session = "note", None, "session", None
+                    tirage = hasard.random()
+                    if c.statut == "experience_3_ans" and unite in ("U41", "U42", "U51", "U52", "U6", "U7"):
+                        etat = "DIS"
+                    elif tirage < 0.004:
+                        etat = "ABJ"
+                    elif tirage < 0.006:
+                        etat = "ABS"
+                    elif tirage < 0.03:
+                        origine, origine_session = "conservee_agora", session - 1
+                    if etat == "note":
+                        brute = min(20.0, max(0.0, niveau + hasard.gauss(0, 2.5)))
+                        valeur = Decimal(round(brute * 2)) / 2
+                        if origine != "session":
+                            valeur = max(valeur, Decimal(10))
+                    notes.append(
+                        Note(
+                            candidat=c,
+                            unite=unite,
+                            etat=etat,
+                            valeur=valeur,
+                            origine=origine,
+                            session_origine=origine_session,
+                        )
+                    )
+                for uf, choix in (("UF1", c.facultative1), ("UF2", c.facultative2)):
+                    if choix:
+                        notes.append(Note(candidat=c, unite=uf, valeur=Decimal(hasard.randint(14, 38)) / 2))
+                if len(notes) >= 20000 or rang == len(liste) - 1:
+                    Note.objects.bulk_create(notes, batch_size=20000)
+                    HistoriqueNote.objects.bulk_create(
+                        [
+                            HistoriqueNote(
+                                candidat=n.candidat,
+                                unite=n.unite,
+                                apres=n.etat if n.valeur is None else str(n.valeur),
+                                origine=n.origine,
+                                source="generation",
+                            )
+                            for n in notes
+                        ],
+                        batch_size=20000,
+                    )
+                    total += len(notes)
+                    notes = []
+                    barre(self, rang + 1, len(liste), debut, "notes")
+            self.stdout.write("")
+            self.generer_extensions(objet, liste, hasard)
+        self.stdout.write(
+            f"Session {session} : {candidats} candidats, {total} notes en {time.monotonic() - debut:.1f} s"
+        )
+
+    def generer_extensions(self, session, candidats, hasard):
+        """Grilles CCF et PFMP : ajoutées par leurs modules quand ils proposent un générateur."""
+        for module in ("examens.grilles", "pfmp.services"):
+            try:
+                generateur = getattr(__import__(module, fromlist=["generer_donnees"]), "generer_donnees", None)
+            except ImportError:
+                generateur = None
+            if generateur:
+                generateur(session=session, candidats=candidats, hasard=hasard, sortie=self.stdout)
