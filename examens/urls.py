@@ -1,5 +1,6 @@
 from examens.urls_bureau import urlpatterns as bureau
+from examens.urls_documents import urlpatterns as documents
 from examens.urls_grilles import urlpatterns as grilles
 
 app_name = "examens"
-urlpatterns = bureau + grilles
+urlpatterns = bureau + grilles + documents

@@ -1,0 +1,3 @@
+"""Documents PDF : grilles, relevés, procès-verbaux, exports par lots."""
+
+urlpatterns = []
