@@ -3,6 +3,8 @@
 Chaque service est transactionnel, prend des arguments nommés et laisse une trace dans le journal d'audit.
 """
 
+import multiprocessing
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -304,8 +306,36 @@ def calculer_session(session: Session, candidats=None) -> list[tuple[Candidat, r
     blocages = defaultdict(list)
     for candidat_id, motif in Blocage.objects.filter(candidat_id__in=ids).values_list("candidat_id", "motif"):
         blocages[candidat_id].append(motif)
+    travail = (candidats, unites, notes, blocages, parametres)
+    if len(candidats) < SEUIL_PARALLELE or (os.cpu_count() or 1) < 2:
+        return list(zip(candidats, _calculer_tranche(travail, 0, len(candidats)), strict=True))
+    # Le calcul (Python pur) occupe un cœur : on le répartit entre des processus fils créés par fork, qui
+    # héritent des données déjà lues et ne touchent pas à la base ; seuls les résultats reviennent.
+    global _TRAVAIL
+    _TRAVAIL = travail
+    try:
+        processus = os.cpu_count() or 2
+        taille = -(-len(candidats) // processus)
+        tranches = [(i, min(i + taille, len(candidats))) for i in range(0, len(candidats), taille)]
+        with multiprocessing.get_context("fork").Pool(processus) as pool:
+            parties = pool.starmap(_calculer_tranche_heritee, tranches)
+    finally:
+        _TRAVAIL = None
+    return list(zip(candidats, (r for partie in parties for r in partie), strict=True))
+
+
+SEUIL_PARALLELE = 4000
+_TRAVAIL = None
+
+
+def _calculer_tranche_heritee(debut: int, fin: int) -> list[regles.Resultat]:
+    return _calculer_tranche(_TRAVAIL, debut, fin)
+
+
+def _calculer_tranche(travail, debut: int, fin: int) -> list[regles.Resultat]:
+    candidats, unites, notes, blocages, parametres = travail
     resultats = []
-    for c in candidats:
+    for c in candidats[debut:fin]:
         try:
             resultat = regles.calculer(construire_dossier(c, unites, notes[c.pk], blocages[c.pk]), parametres)
         except ValueError as e:  # donnée incohérente (ex. deux unités de contrôle du même groupe)
@@ -319,7 +349,7 @@ def calculer_session(session: Session, candidats=None) -> list[tuple[Candidat, r
                 controle_passe=False,
                 trace=(f"Dossier incohérent : {e}",),
             )
-        resultats.append((c, resultat))
+        resultats.append(resultat)
     return resultats
 
 

@@ -153,3 +153,14 @@ def test_le_journal_est_en_ajout_seul():
     with pytest.raises(Exception, match="ajout seul"), transaction.atomic():
         Journal.objects.filter(pk=entree.pk).delete()
     assert Journal.objects.get(pk=entree.pk).motif == "avant"
+
+
+def test_le_calcul_reparti_entre_processus_donne_les_memes_resultats(monkeypatch):
+    for i, valeur in enumerate(["7", "9.5", "10", "12", "14.25", "16", "8.75"]):
+        noter(fabriques.candidat(numero=f"P{i:03d}"), [valeur] * 11 + ["ABJ" if i == 1 else valeur])
+    session = fabriques.session()
+    monkeypatch.setattr(services, "SEUIL_PARALLELE", 10**9)
+    seul = [(c.numero, r) for c, r in services.calculer_session(session)]
+    monkeypatch.setattr(services, "SEUIL_PARALLELE", 1)
+    reparti = [(c.numero, r) for c, r in services.calculer_session(session)]
+    assert seul == reparti and len(seul) == 7

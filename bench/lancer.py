@@ -1,0 +1,268 @@
+"""Bancs d'essai d'AGOrA Examens (make bench) : délibération, imports, pages sous charge, PDF.
+
+Chaque chiffre est la médiane de plusieurs mesures. Le tableau s'affiche et bench/resultats.json est écrit.
+Tout tourne sur une base à part (agora_bench) du PostgreSQL du projet : la base de développement n'est pas touchée.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RACINE = Path(__file__).resolve().parent.parent
+PY = str(RACINE / ".venv" / "bin" / "python")
+BASE = "postgresql://postgres@127.0.0.1:55432/agora_bench"
+ENV = {**os.environ, "DATABASE_URL": BASE, "DJANGO_SETTINGS_MODULE": "agora.settings", "PYTHONPATH": str(RACINE),
+       "DEBUG": "1"}
+SESSION = 2026
+
+
+def manage(*args, capture=False, env=None) -> str:
+    sortie = subprocess.run([PY, "manage.py", *args], cwd=RACINE, env=env or ENV, check=True, text=True,
+                            stdout=subprocess.PIPE if capture else None)
+    return sortie.stdout if capture else ""
+
+
+def script(code: str, env=None) -> dict:
+    """Exécute un morceau de Python dans un processus neuf (mémoire de pointe mesurable) ; renvoie son JSON."""
+    sortie = subprocess.run([PY, "-c", code], cwd=RACINE, env=env or ENV, check=True, text=True,
+                            stdout=subprocess.PIPE)
+    return json.loads(sortie.stdout.strip().splitlines()[-1])
+
+
+def preparer(candidats: int) -> None:
+    subprocess.run(["bash", "scripts/pg.sh", "start"], cwd=RACINE, check=True)
+    existe = subprocess.run(["psql", "-h", "127.0.0.1", "-p", "55432", "-U", "postgres", "-tAc",
+                             "SELECT 1 FROM pg_database WHERE datname='agora_bench'"], capture_output=True, text=True)
+    if "1" not in existe.stdout:
+        subprocess.run(["psql", "-h", "127.0.0.1", "-p", "55432", "-U", "postgres", "-qc",
+                        "CREATE DATABASE agora_bench"], check=True)
+    manage("migrate", "--noinput", "-v", "0")
+    manage("charger_referentiel")
+    nombre = script(
+        "import django; django.setup(); import json; from examens.models import Candidat;"
+        f"print(json.dumps({{'n': Candidat.objects.filter(session__annee={SESSION}).count()}}))"
+    )["n"]
+    if nombre != candidats:
+        manage("generer_donnees", "--session", str(SESSION), "--candidats", str(candidats), "--remplacer")
+    manage("charger_demo")  # comptes de démonstration (mot de passe connu) pour les pages sous charge
+
+
+DELIBERATION = """
+import django, json, resource, time
+django.setup()
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from examens import services
+from examens.models import Session
+session = Session.objects.get(annee={session})
+avant = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+debut = time.perf_counter()
+with CaptureQueriesContext(connection) as requetes:
+    resultats = services.deliberer(session=session)
+duree = time.perf_counter() - debut
+pointe = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"secondes": duree, "requetes": len(requetes), "candidats": len(resultats),
+                  "memoire_pointe_mo": pointe / 1024, "memoire_ajoutee_mo": (pointe - avant) / 1024}}))
+"""
+
+SQL_BRUT = """
+import django, json, time
+django.setup()
+from django.db import connection
+requete = '''
+SELECT n.candidat_id, SUM(n.valeur * e.coefficient) AS points, SUM(e.coefficient) AS coefficients
+FROM examens_note n
+JOIN examens_candidat c ON c.id = n.candidat_id
+JOIN examens_session s ON s.id = c.session_id
+JOIN referentiel_unite u ON u.code = n.unite
+JOIN examens_epreuve e ON e.unite_id = u.id AND e.reglement_id = s.reglement_id AND NOT e.facultative
+WHERE s.annee = %s AND n.groupe = 1 AND n.etat = 'note'
+GROUP BY n.candidat_id
+'''
+debut = time.perf_counter()
+with connection.cursor() as curseur:
+    curseur.execute(requete, [{session}])
+    lignes = curseur.fetchall()
+print(json.dumps({{"secondes": time.perf_counter() - debut, "candidats": len(lignes)}}))
+"""
+
+
+def bench_deliberation(repetitions: int) -> dict:
+    mesures = [script(DELIBERATION.format(session=SESSION)) for _ in range(repetitions)]
+    brut = [script(SQL_BRUT.format(session=SESSION)) for _ in range(repetitions)]
+    mediane = statistics.median(m["secondes"] for m in mesures)
+    mediane_sql = statistics.median(m["secondes"] for m in brut)
+    return {
+        "candidats": mesures[0]["candidats"],
+        "secondes_mediane": round(mediane, 2),
+        "secondes": [round(m["secondes"], 2) for m in mesures],
+        "requetes": sorted({m["requetes"] for m in mesures}),
+        "memoire_pointe_mo": round(statistics.median(m["memoire_pointe_mo"] for m in mesures), 1),
+        "sql_brut_secondes_mediane": round(mediane_sql, 3),
+        "ratio_moteur_sql_brut": round(mediane / mediane_sql, 1),
+    }
+
+
+IMPORTS = """
+import django, json, time
+django.setup()
+from pathlib import Path
+from examens.imports import importer_candidats, importer_notes
+from examens.models import Session
+Session.objects.filter(annee={annee}).delete()
+candidats = Path("{dossier}/candidats.csv").read_bytes()
+notes = Path("{dossier}/notes.csv").read_bytes()
+debut = time.perf_counter()
+importer_candidats(contenu=candidats, nom_fichier="candidats.csv", annee={annee})
+milieu = time.perf_counter()
+bilan = importer_notes(contenu=notes, nom_fichier="notes.csv", annee={annee})
+fin = time.perf_counter()
+Session.objects.filter(annee={annee}).delete()
+print(json.dumps({{"candidats_secondes": milieu - debut, "notes_secondes": fin - milieu, "notes": bilan.crees}}))
+"""
+
+
+def fichiers_import(dossier: Path, nombre: int) -> None:
+    """Un fichier de candidats et un fichier de notes (12 unités par candidat), comme ceux des gestionnaires."""
+    import random
+
+    hasard = random.Random(7)
+    statuts = ["scolaire_public"] * 8 + ["apprenti_cfa_habilite", "fpc_public_habilite"]
+    lignes = ["numero_candidat;nom;prenom;date_naissance;uai;statut;forme;lv1;lv2;facultatives;division"]
+    notes = ["numero_candidat;unite;note"]
+    uais = [f"{800000 + i:07d}" + "ABCDEFGHJKLMNPRSTUVWXYZ"[(800000 + i) % 23] for i in range(nombre // 60 + 1)]
+    for i in range(nombre):
+        numero = f"B{i:08d}"
+        lignes.append(f"{numero};NOM{i};Prénom;{1 + i % 28:02d}/{1 + i % 12:02d}/2008;{uais[i // 60]};"
+                      f"{statuts[i % 10]};globale;en;es;{'EPS' if i % 4 == 0 else ''};TAGO{1 + i % 2}")
+        for unite in ["U11", "U12", "U2", "U31", "U32", "U33", "U41", "U42", "U51", "U52", "U6", "U7"]:
+            notes.append(f"{numero};{unite};{hasard.randint(0, 40) / 2:.1f}".replace(".", ","))
+    (dossier / "candidats.csv").write_text("\n".join(lignes) + "\n", encoding="utf-8")
+    (dossier / "notes.csv").write_text("\n".join(notes) + "\n", encoding="utf-8")
+
+
+def bench_imports(repetitions: int, nombre: int) -> dict:
+    dossier = RACINE / ".local" / "bench"
+    dossier.mkdir(parents=True, exist_ok=True)
+    fichiers_import(dossier, nombre)
+    mesures = [script(IMPORTS.format(annee=2040, dossier=dossier)) for _ in range(repetitions)]
+    return {
+        "lignes_candidats": nombre,
+        "lignes_notes": mesures[0]["notes"],
+        "candidats_secondes_mediane": round(statistics.median(m["candidats_secondes"] for m in mesures), 2),
+        "notes_secondes_mediane": round(statistics.median(m["notes_secondes"] for m in mesures), 2),
+    }
+
+
+def bench_web(duree: int, utilisateurs: int) -> dict:
+    """gunicorn sur 127.0.0.1 et locust sans interface, borné en durée ; latences p50/p95/p99 par page."""
+    port = 8310
+    env = {**ENV, "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
+           "SECURE_SSL_REDIRECT": "0", "AGORA_HTTP_LOCAL": "1"}
+    manage("collectstatic", "--noinput", "-v", "0", env=env)
+    serveur = subprocess.Popen(
+        [str(RACINE / ".venv" / "bin" / "gunicorn"), "agora.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(2 * (os.cpu_count() or 2) + 1), "--log-level", "warning"],
+        cwd=RACINE, env=env,
+    )
+    try:
+        time.sleep(3)
+        prefixe = RACINE / ".local" / "bench" / "locust"
+        subprocess.run(
+            [str(RACINE / ".venv" / "bin" / "locust"), "-f", str(RACINE / "bench" / "locustfile.py"), "--headless",
+             "-u", str(utilisateurs), "-r", str(utilisateurs), "-t", f"{duree}s", "--host", f"http://127.0.0.1:{port}",
+             "--csv", str(prefixe), "--only-summary", "--stop-timeout", "5"],
+            cwd=RACINE, env={**env, "BENCH_SESSION": str(SESSION)}, check=False, timeout=duree + 120,
+        )
+    finally:
+        serveur.terminate()
+        serveur.wait(timeout=30)
+    import csv
+
+    pages = {}
+    with open(f"{prefixe}_stats.csv", encoding="utf-8") as f:
+        for ligne in csv.DictReader(f):
+            pages[ligne["Name"]] = {
+                "requetes": int(ligne["Request Count"]), "erreurs": int(ligne["Failure Count"]),
+                "p50_ms": float(ligne["50%"]), "p95_ms": float(ligne["95%"]), "p99_ms": float(ligne["99%"]),
+            }
+    return {"utilisateurs": utilisateurs, "duree_s": duree, "pages": pages}
+
+
+def bench_pdf(documents: int) -> dict:
+    resultats = {}
+    for workers in (1, 2):
+        sortie = manage("bench_pdf", "--session", str(SESSION), "--documents", str(documents), "--workers",
+                        str(workers), capture=True)
+        resultats[f"{workers}_worker{'s' if workers > 1 else ''}"] = json.loads(sortie.strip().splitlines()[-1])
+    return resultats
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--candidats", type=int, default=25000)
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--duree-web", type=int, default=60)
+    parser.add_argument("--utilisateurs", type=int, default=50)
+    parser.add_argument("--seulement", nargs="*", default=["deliberation", "imports", "web", "pdf"])
+    args = parser.parse_args()
+    debut = time.monotonic()
+    preparer(args.candidats)
+    resultats = {
+        "machine": {"processeurs": os.cpu_count(), "systeme": platform.platform(), "python": platform.python_version(),
+                    "postgresql": subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()},
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    if "deliberation" in args.seulement:
+        resultats["deliberation"] = bench_deliberation(args.repetitions)
+        print("délibération", resultats["deliberation"], flush=True)
+    if "imports" in args.seulement:
+        resultats["imports"] = bench_imports(args.repetitions, args.candidats)
+        print("imports", resultats["imports"], flush=True)
+    if "web" in args.seulement and shutil.which(str(RACINE / ".venv" / "bin" / "locust")):
+        resultats["web"] = bench_web(args.duree_web, args.utilisateurs)
+        print("web", json.dumps(resultats["web"], ensure_ascii=False), flush=True)
+    if "pdf" in args.seulement:
+        resultats["pdf"] = bench_pdf(200)
+        print("pdf", resultats["pdf"], flush=True)
+    resultats["duree_totale_s"] = round(time.monotonic() - debut)
+    (RACINE / "bench" / "resultats.json").write_text(json.dumps(resultats, ensure_ascii=False, indent=1) + "\n")
+    afficher(resultats)
+
+
+def afficher(r: dict) -> None:
+    lignes = [("mesure", "valeur", "cible")]
+    if d := r.get("deliberation"):
+        lignes += [
+            (f"délibération de {d['candidats']} candidats (médiane)", f"{d['secondes_mediane']} s", "< 10 s"),
+            ("  requêtes SQL", ", ".join(map(str, d["requetes"])), "constant"),
+            ("  mémoire de pointe du processus", f"{d['memoire_pointe_mo']} Mo", "< 500 Mo"),
+            ("  référence SQL brut (GROUP BY)", f"{d['sql_brut_secondes_mediane']} s", ""),
+            ("  rapport moteur / SQL brut", f"{d['ratio_moteur_sql_brut']}", ""),
+        ]
+    if i := r.get("imports"):
+        lignes += [
+            (f"import de {i['lignes_candidats']} candidats", f"{i['candidats_secondes_mediane']} s", "< 30 s"),
+            (f"import de {i['lignes_notes']} notes", f"{i['notes_secondes_mediane']} s", "< 30 s"),
+        ]
+    if w := r.get("web"):
+        for nom, p in w["pages"].items():
+            lignes.append((f"web {nom}", f"p50 {p['p50_ms']:.0f} / p95 {p['p95_ms']:.0f} / p99 {p['p99_ms']:.0f} ms, "
+                                        f"{p['erreurs']} erreur(s) sur {p['requetes']}", ""))
+    if p := r.get("pdf"):
+        for workers, m in p.items():
+            lignes.append((f"PDF, {workers}", f"{m['pages_par_seconde']} pages/s ({m['pages']} pages)", "≥ 15 avec 2"))
+    largeur = max(len(a) for a, _, _ in lignes)
+    for a, b, c in lignes:
+        print(f"{a:<{largeur}}  {b:<40} {c}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
