@@ -60,7 +60,8 @@ lint: venv
 test: venv db lint
 	$(VENV)/bin/pytest
 
-bench: donnees
+bench: venv db
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]' 2>&1 | grep -v "^WARNING: Location" || true
 	$(PY) bench/lancer.py
 
 clean:
