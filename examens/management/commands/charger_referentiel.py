@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from examens.chargement import DOSSIER as DOSSIER_REGLEMENT
 from examens.chargement import charger_reglement
+from examens.grilles import charger_gabarits
 from referentiel.chargement import DOSSIER as DOSSIER_REFERENTIEL
 from referentiel.chargement import VersionDifferente, charger_referentiel
 
@@ -26,5 +27,11 @@ class Command(BaseCommand):
             for chemin in sorted(DOSSIER_REGLEMENT.glob("*.json")) if reglements is None else reglements:
                 reglement, cree = charger_reglement(chemin)
                 self.stdout.write(f"Règlement {reglement.code} : {'chargé' if cree else 'déjà à jour'}")
+            if fichiers or reglements is not None:
+                return  # chargement ciblé : les gabarits de grille se chargent avec l'ensemble
+            for gabarit, cree in charger_gabarits():
+                self.stdout.write(
+                    f"Gabarit de grille {gabarit.code} v{gabarit.version} : {'chargé' if cree else 'déjà à jour'}"
+                )
         except VersionDifferente as erreur:
             raise CommandError(str(erreur)) from erreur

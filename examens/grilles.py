@@ -1,0 +1,1153 @@
+"""Grilles d'évaluation CCF (E31, E32, E2) et des épreuves ponctuelles E31/E32 : de l'indicateur à la note.
+
+Arrêté du 18 février 2020, annexe II c : la commission évalue les compétences du bloc à partir des
+indicateurs du référentiel, remplit la grille et propose une note /20 (jamais communiquée au candidat) ;
+le jury arrête la note. E2 en CCF : deux situations de poids égal, la note de l'unité est leur moyenne.
+Ponctuel : un dossier non produit vaut 0, des justificatifs administratifs manquants « non valide ».
+
+Trois parties : les calculs purs (sans base, testés seuls), le chargement des gabarits versionnés
+(fixtures/grilles/*.json), puis les lectures et écritures (transactionnelles, tracées avant → après).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+
+from examens import regles
+from examens.models import (
+    Candidat,
+    Commission,
+    Division,
+    Epreuve,
+    EvaluationCompetence,
+    GabaritGrille,
+    Grille,
+    HistoriqueGrille,
+    HistoriqueNote,
+    LigneGabarit,
+    MembreCommission,
+    ModaliteEpreuve,
+    Mode,
+    Note,
+    Session,
+    ValidationGrille,
+    texte_note,
+)
+from examens.services import OperationRefusee, SaisieNote, enregistrer_notes, journaliser, verifier_session_ouverte
+from referentiel.chargement import VersionDifferente, empreinte
+from referentiel.models import Competence, Indicateur, Referentiel, Unite
+
+DOSSIER = Path(settings.BASE_DIR) / "fixtures" / "grilles"
+VINGT = Decimal(20)
+
+# ---------------------------------------------------------------------------------------------------
+# Calculs purs : échelle, conversion en note, arrondi, composition, moyenne des situations
+# ---------------------------------------------------------------------------------------------------
+
+
+class ParametresInvalides(Exception):
+    """Gabarit incohérent ; args[0] : la liste des messages."""
+
+
+@dataclass(frozen=True)
+class Niveau:
+    code: str
+    libelle: str
+    points: Decimal | None  # None : « non évalué », la ligne sort des deux sommes
+    touche: str
+
+    @property
+    def evalue(self) -> bool:
+        return self.points is not None
+
+
+@dataclass(frozen=True)
+class Echelle:
+    niveaux: tuple[Niveau, ...]
+
+    @classmethod
+    def depuis_donnees(cls, donnees) -> Echelle:
+        """Lit l'échelle d'un gabarit (liste de {code, libelle, points, touche}) ; refuse toute incohérence."""
+        erreurs = []
+        if not isinstance(donnees, list) or not donnees:
+            raise ParametresInvalides(["echelle : une liste de niveaux est attendue"])
+        niveaux = []
+        for i, d in enumerate(donnees, start=1):
+            if not isinstance(d, dict):
+                erreurs.append(f"echelle, niveau {i} : un objet {{code, libelle, points, touche}} est attendu")
+                continue
+            code, libelle, touche = (str(d.get(k, "")).strip() for k in ("code", "libelle", "touche"))
+            if not re.fullmatch(r"[A-Za-z0-9_]{1,10}", code):
+                erreurs.append(f"echelle, niveau {i} : code {code!r} invalide (1 à 10 lettres ou chiffres)")
+            if not libelle:
+                erreurs.append(f"echelle, niveau {i} : libellé manquant")
+            if len(touche) != 1 or not touche.isalnum():
+                erreurs.append(f"echelle, niveau {i} : la touche doit être un seul caractère (chiffre ou lettre)")
+            points = d.get("points")
+            if points is not None:
+                try:
+                    points = Decimal(str(points))
+                except InvalidOperation:
+                    points = None
+                    erreurs.append(f"echelle, niveau {i} : points {d.get('points')!r} non numériques")
+                else:
+                    if not points.is_finite() or points < 0:
+                        erreurs.append(f"echelle, niveau {i} : les points doivent être positifs ou nuls")
+            niveaux.append(Niveau(code, libelle, points, touche.lower()))
+        for attribut, nom in (("code", "code"), ("touche", "touche")):
+            valeurs = [getattr(n, attribut) for n in niveaux]
+            if doublons := sorted({v for v in valeurs if valeurs.count(v) > 1}):
+                erreurs.append(f"echelle : {nom} en double ({', '.join(doublons)})")
+        evalues = [n for n in niveaux if n.evalue]
+        if len(evalues) < 2:
+            erreurs.append("echelle : au moins deux niveaux avec des points sont nécessaires")
+        elif max(n.points for n in evalues) <= 0:
+            erreurs.append("echelle : le niveau le plus haut doit valoir plus de 0 point")
+        if len(niveaux) - len(evalues) > 1:
+            erreurs.append("echelle : un seul niveau « non évalué » (points null) est admis")
+        if erreurs:
+            raise ParametresInvalides(erreurs)
+        return cls(tuple(niveaux))
+
+    @property
+    def maximum(self) -> Decimal:
+        return max(n.points for n in self.niveaux if n.evalue)
+
+    def niveau(self, code: str) -> Niveau | None:
+        return next((n for n in self.niveaux if n.code == code), None)
+
+
+ARRONDIS = {
+    GabaritGrille.Arrondi.DEMI_POINT: (Fraction(1, 2), "proche"),
+    GabaritGrille.Arrondi.DEMI_POINT_SUPERIEUR: (Fraction(1, 2), "superieur"),
+    GabaritGrille.Arrondi.POINT: (Fraction(1), "proche"),
+    GabaritGrille.Arrondi.CENTIEME: (Fraction(1, 100), "proche"),
+}
+
+
+def arrondir(valeur: Fraction, arrondi: str) -> Decimal:
+    """Arrondit une note exacte au pas du gabarit ; « proche » : la moitié monte (12,25 → 12,5 au demi-point)."""
+    pas, sens = ARRONDIS[arrondi]
+    unites = valeur / pas
+    entier = math.ceil(unites) if sens == "superieur" else math.floor(unites + Fraction(1, 2))
+    resultat = entier * pas
+    return (Decimal(resultat.numerator) / Decimal(resultat.denominator)).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class Calcul:
+    """Le calcul de la note suggérée, tel qu'on le montre à la commission."""
+
+    obtenus: Decimal  # somme des points des lignes évaluées
+    possibles: Decimal  # points du niveau le plus haut × lignes évaluées
+    evaluees: int
+    non_evaluees: int  # lignes « non évalué » : hors des deux sommes
+    a_saisir: int  # lignes sans niveau choisi
+    exacte: Fraction | None
+    note: Decimal | None
+    arrondi: str
+
+    @property
+    def complet(self) -> bool:
+        return self.a_saisir == 0
+
+
+def suggerer_note(niveaux: Iterable[str], echelle: Echelle, arrondi: str) -> Calcul:
+    """Note /20 suggérée = 20 × Σ points des lignes évaluées / (points maximum × lignes évaluées), arrondie.
+
+    Une ligne « non évalué » sort des deux sommes ; une ligne sans niveau aussi (elle reste à saisir).
+    Aucune ligne évaluée : pas de note suggérée.
+    """
+    obtenus, evaluees, non_evaluees, a_saisir = Decimal(0), 0, 0, 0
+    for code in niveaux:
+        niveau = echelle.niveau(code) if code else None
+        if niveau is None:
+            a_saisir += 1
+        elif not niveau.evalue:
+            non_evaluees += 1
+        else:
+            obtenus += niveau.points
+            evaluees += 1
+    possibles = echelle.maximum * evaluees
+    exacte = Fraction(VINGT) * Fraction(obtenus) / Fraction(possibles) if evaluees else None
+    note = arrondir(exacte, arrondi) if exacte is not None else None
+    return Calcul(obtenus, possibles, evaluees, non_evaluees, a_saisir, exacte, note, arrondi)
+
+
+def nombre(valeur: Decimal | int) -> str:
+    """« 27 », « 13,5 » : sans zéros inutiles, virgule décimale."""
+    texte = f"{Decimal(valeur).normalize():f}"
+    return texte.replace(".", ",")
+
+
+def texte_fraction(valeur: Fraction) -> str:
+    """« = 15 » si la valeur tient en trois décimales, sinon « ≈ 13,889 »."""
+    milliemes = valeur * 1000
+    if milliemes.denominator == 1:
+        return "= " + nombre(Decimal(milliemes.numerator) / 1000)
+    approche = Decimal(valeur.numerator) / Decimal(valeur.denominator)
+    return "≈ " + f"{approche:.3f}".replace(".", ",")
+
+
+def expliquer(calcul: Calcul) -> str:
+    """« 20 × 27 / 36 = 15 → arrondi au demi-point le plus proche : 15,00 » (avec le détail des lignes)."""
+    if calcul.exacte is None:
+        return "Aucune compétence évaluée : pas de note suggérée."
+    lignes = (
+        f"{calcul.evaluees} compétence{'s' if calcul.evaluees > 1 else ''} évaluée{'s' if calcul.evaluees > 1 else ''}"
+    )
+    if calcul.non_evaluees:
+        lignes += f", {calcul.non_evaluees} non évaluée{'s' if calcul.non_evaluees > 1 else ''} (hors calcul)"
+    if calcul.a_saisir:
+        lignes += f", {calcul.a_saisir} à saisir"
+    libelle = GabaritGrille.Arrondi(calcul.arrondi).label
+    return (
+        f"{lignes} : {nombre(calcul.obtenus)} points sur {nombre(calcul.possibles)} ; "
+        f"20 × {nombre(calcul.obtenus)} / {nombre(calcul.possibles)} {texte_fraction(calcul.exacte)} "
+        f"→ arrondi {libelle} : {texte_note('note', calcul.note)}"
+    )
+
+
+def composition_admise(qualites: Iterable[str], compositions: list[list[str]]) -> bool:
+    """Les qualités des membres (« enseignant », « professionnel ») forment-elles une composition admise ?"""
+    return sorted(qualites) in [sorted(c) for c in compositions]
+
+
+def moyenne_situations(notes: list[Decimal]) -> Decimal:
+    """E2 en CCF : deux situations de poids égal, la note de l'unité est leur moyenne exacte (10 et 10,25 → 10,125)."""
+    return (sum(notes, Decimal(0)) / len(notes)).quantize(Decimal("0.001"))
+
+
+def lire_note(texte: str) -> Decimal | None:
+    """Note proposée ou arrêtée : « 12 », « 12,5 », « 12.75 » ; vide → None. Lève OperationRefusee."""
+    if not texte.strip():
+        return None
+    try:
+        etat, valeur = regles.parser_note(texte)
+    except regles.NoteInvalide as e:
+        raise OperationRefusee(str(e)) from None
+    if etat != regles.Etat.NOTE:
+        raise OperationRefusee(
+            f"{texte.strip()} : saisir une note de 0 à 20 (ex. 12,5) ; « non valide » se déclare avec la case "
+            "« justificatifs manquants »"
+        )
+    return valeur
+
+
+def lire_date(texte: str) -> datetime.date | None:
+    """« 2026-03-15 » (champ date) ou « 15/03/2026 » ; vide → None."""
+    brut = texte.strip()
+    if not brut:
+        return None
+    for format_ in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.datetime.strptime(brut, format_).date()
+        except ValueError:
+            continue
+    raise OperationRefusee(f"{brut} : date non reconnue (JJ/MM/AAAA)")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Gabarits : fichiers fixtures/grilles/<code>-v<version>.json, lignes générées depuis le référentiel
+# ---------------------------------------------------------------------------------------------------
+
+CHAMPS_GABARIT = ("code", "version", "referentiel", "epreuve", "intitule", "echelle", "conversion", "arrondi")
+QUALITES = set(MembreCommission.Qualite.values)
+
+
+def lire_gabarit(donnees: dict) -> dict:
+    """Contrôle le contenu d'un fichier de gabarit (sans base) ; lève ParametresInvalides avec tous les messages."""
+    if not isinstance(donnees, dict):
+        raise ParametresInvalides(["le fichier doit contenir un objet JSON"])
+    erreurs = [f"{c} : champ obligatoire" for c in CHAMPS_GABARIT if c not in donnees]
+    if erreurs:
+        raise ParametresInvalides(erreurs)
+    try:
+        Echelle.depuis_donnees(donnees["echelle"])
+    except ParametresInvalides as e:
+        erreurs += e.args[0]
+    if not isinstance(donnees["version"], int) or donnees["version"] < 1:
+        erreurs.append("version : un entier ≥ 1 est attendu")
+    if donnees["conversion"] not in GabaritGrille.Conversion.values:
+        erreurs.append(
+            f"conversion : {donnees['conversion']!r} inconnue ({', '.join(GabaritGrille.Conversion.values)})"
+        )
+    if donnees["arrondi"] not in GabaritGrille.Arrondi.values:
+        erreurs.append(f"arrondi : {donnees['arrondi']!r} inconnu ({', '.join(GabaritGrille.Arrondi.values)})")
+    if donnees.get("situations", 1) not in (1, 2):
+        erreurs.append("situations : 1 ou 2")
+    formes = donnees.get("formes", ["ccf"])
+    if not formes or not set(formes) <= set(Grille.Forme.values):
+        erreurs.append(f"formes : une liste parmi {', '.join(Grille.Forme.values)}")
+    pieces = donnees.get("pieces", [])
+    if not isinstance(pieces, list) or not all(
+        isinstance(p, dict) and p.get("code") and p.get("libelle") for p in pieces
+    ):
+        erreurs.append("pieces : une liste de {code, libelle}")
+    compositions = donnees.get("compositions", [])
+    if not compositions or not all(isinstance(c, list) and c and set(c) <= QUALITES for c in compositions):
+        erreurs.append(f"compositions : une liste de listes de qualités parmi {', '.join(sorted(QUALITES))}")
+    if erreurs:
+        raise ParametresInvalides(erreurs)
+    return donnees
+
+
+@transaction.atomic
+def charger_gabarit(chemin: Path) -> tuple[GabaritGrille, bool]:
+    """Charge une version de gabarit ; même fichier → rien ne change ; autre contenu, même version → refusé."""
+    try:
+        donnees = lire_gabarit(json.loads(chemin.read_text(encoding="utf-8")))
+    except json.JSONDecodeError as e:
+        raise ParametresInvalides([f"{chemin.name} : JSON invalide ({e})"]) from None
+    except ParametresInvalides as e:
+        raise ParametresInvalides([f"{chemin.name} : {m}" for m in e.args[0]]) from None
+    signature = empreinte(chemin)
+    existant = GabaritGrille.objects.filter(code=donnees["code"], version=donnees["version"]).first()
+    if existant:
+        if existant.empreinte != signature:
+            raise VersionDifferente(
+                f"Le gabarit {existant.code} version {existant.version} déjà chargé diffère de {chemin.name} : "
+                "une modification se charge sous un nouveau numéro de version."
+            )
+        return existant, False
+    referentiel = Referentiel.objects.filter(code=donnees["referentiel"]).first()
+    if referentiel is None:
+        raise ParametresInvalides([f"{chemin.name} : référentiel {donnees['referentiel']} non chargé"])
+    unite = Unite.objects.filter(referentiel=referentiel, epreuve=donnees["epreuve"]).first()
+    competences = list(Competence.objects.filter(bloc__unites=unite).order_by("bloc__ordre", "ordre") if unite else [])
+    if not competences:
+        raise ParametresInvalides(
+            [f"{chemin.name} : l'épreuve {donnees['epreuve']} n'a aucune compétence dans le référentiel"]
+        )
+    gabarit = GabaritGrille.objects.create(
+        code=donnees["code"],
+        version=donnees["version"],
+        referentiel=referentiel,
+        epreuve=donnees["epreuve"],
+        intitule=donnees["intitule"],
+        source=donnees.get("source", ""),
+        situations=donnees.get("situations", 1),
+        formes=donnees.get("formes", ["ccf"]),
+        echelle=donnees["echelle"],
+        conversion=donnees["conversion"],
+        arrondi=donnees["arrondi"],
+        pieces=donnees.get("pieces", []),
+        compositions=donnees["compositions"],
+        composition_texte=donnees.get("composition_texte", ""),
+        empreinte=signature,
+    )
+    LigneGabarit.objects.bulk_create(
+        LigneGabarit(gabarit=gabarit, ordre=i, competence=c) for i, c in enumerate(competences, start=1)
+    )
+    return gabarit, True
+
+
+def charger_gabarits(dossier: Path = DOSSIER) -> list[tuple[GabaritGrille, bool]]:
+    """Charge tous les fichiers du dossier (idempotent) ; ceux dont le référentiel manque sont ignorés."""
+    charges = []
+    codes_referentiels = set(Referentiel.objects.values_list("code", flat=True))
+    for chemin in sorted(dossier.glob("*.json")):
+        donnees = json.loads(chemin.read_text(encoding="utf-8"))
+        if isinstance(donnees, dict) and donnees.get("referentiel") not in codes_referentiels:
+            continue
+        charges.append(charger_gabarit(chemin))
+    return charges
+
+
+def gabarits_actifs(referentiel: Referentiel) -> dict[str, GabaritGrille]:
+    """Épreuve → dernière version de son gabarit, chargée depuis les fichiers au premier besoin."""
+    if not GabaritGrille.objects.filter(referentiel=referentiel).exists():
+        charger_gabarits()
+    actifs = {}
+    for g in GabaritGrille.objects.filter(referentiel=referentiel).order_by("epreuve", "-version"):
+        actifs.setdefault(g.epreuve, g)
+    return actifs
+
+
+def echelle_de(gabarit: GabaritGrille) -> Echelle:
+    return Echelle.depuis_donnees(gabarit.echelle)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lectures : qui est évalué par quelle commission, sous quelle forme ; ce que voit chaque page
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormeCandidat:
+    forme: str  # Grille.Forme
+    modalite: ModaliteEpreuve
+
+
+def formes_par_statut(commission: Commission) -> dict[str, FormeCandidat]:
+    """Statut → forme de la grille, d'après le règlement : CCF ou ponctuel selon la catégorie du candidat.
+
+    Seules les formes couvertes par le gabarit comptent (E2 : CCF seulement, pour la colonne 3).
+    """
+    gabarit = commission.gabarit
+    resultat = {}
+    for m in ModaliteEpreuve.objects.filter(
+        epreuve__reglement_id=commission.session.reglement_id, epreuve__code=gabarit.epreuve
+    ).select_related("categorie"):
+        forme = Grille.Forme.CCF if m.mode == Mode.CCF else Grille.Forme.PONCTUEL
+        if forme in gabarit.formes:
+            for statut in m.categorie.statuts:
+                resultat[statut] = FormeCandidat(forme, m)
+    return resultat
+
+
+def candidats_de_commission(commission: Commission, formes: dict[str, FormeCandidat] | None = None):
+    formes = formes_par_statut(commission) if formes is None else formes
+    return Candidat.objects.filter(
+        session_id=commission.session_id, division__commissions=commission, statut__in=list(formes)
+    ).select_related("division")
+
+
+def est_membre(user, membres: Iterable[MembreCommission]) -> bool:
+    return any(m.utilisateur_id == user.pk for m in membres)
+
+
+@dataclass(frozen=True)
+class Droits:
+    modifier: bool = False
+    confirmer: bool = False
+    rouvrir: bool = False
+    transmettre: bool = False
+    renvoyer: bool = False
+    arreter: bool = False
+    raison: str = ""  # pourquoi la grille est en lecture seule
+
+
+def droits(user, *, session: Session, membres: list[MembreCommission], grille: Grille | None) -> Droits:
+    """Ce que l'utilisateur peut faire sur la grille (la visibilité est déjà acquise : sinon 404)."""
+    membre = est_membre(user, membres)
+    admin = user.has_perm("examens.voir_tout")
+    etat = grille.etat if grille else Grille.Etat.BROUILLON
+    if session.verrouillee:
+        return Droits(raison=f"La délibération de la session {session.annee} est verrouillée : la grille est figée.")
+    confirme = grille is not None and any(v.membre_id == user.pk for v in grille.validations.all())
+    raisons = {
+        Grille.Etat.VALIDEE: "La grille est validée par la commission : rouvrez-la pour la modifier.",
+        Grille.Etat.TRANSMISE: "La grille est transmise au jury : elle n'est plus modifiable par la commission.",
+        Grille.Etat.ARRETEE: "La note a été arrêtée par le jury : la grille est définitive.",
+    }
+    raison = raisons.get(etat, "")
+    if etat == Grille.Etat.BROUILLON and not (membre or admin):
+        raison = "Seuls les membres de la commission remplissent cette grille."
+    return Droits(
+        modifier=etat == Grille.Etat.BROUILLON and (membre or admin),
+        confirmer=etat == Grille.Etat.BROUILLON and membre and not confirme,
+        rouvrir=etat == Grille.Etat.VALIDEE and (membre or admin),
+        transmettre=etat == Grille.Etat.VALIDEE and (membre or user.has_perm("examens.change_note")),
+        renvoyer=etat == Grille.Etat.TRANSMISE and user.has_perm("examens.change_note"),
+        arreter=etat in (Grille.Etat.TRANSMISE, Grille.Etat.ARRETEE) and user.has_perm("examens.deliberer"),
+        raison=raison,
+    )
+
+
+def note_retenue(grille: Grille) -> Decimal | None:
+    """La note que propose la commission : 0 si dossier non produit, sinon la note saisie ou à défaut suggérée."""
+    if grille.justificatifs_manquants:
+        return None
+    if grille.dossier_non_produit:
+        return Decimal(0)
+    return grille.note_proposee if grille.note_proposee is not None else grille.note_suggeree
+
+
+def texte_retenu(grille: Grille) -> str:
+    """Ce qui part au jury, lisible : « 14,50 », « 0,00 (dossier non produit) », « NV »."""
+    if grille.etat == Grille.Etat.ARRETEE and grille.note_jury is not None:
+        return texte_note("note", grille.note_jury)
+    if grille.justificatifs_manquants:
+        return "NV"
+    note = grille.note_commission if grille.note_commission is not None else note_retenue(grille)
+    return texte_note("note", note) if note is not None else ""
+
+
+def calcul_de(grille: Grille, lignes: list[LigneGabarit], evaluations: dict[int, EvaluationCompetence]) -> Calcul:
+    gabarit = grille.gabarit
+    niveaux = [evaluations[ligne.pk].niveau if ligne.pk in evaluations else "" for ligne in lignes]
+    return suggerer_note(niveaux, echelle_de(gabarit), gabarit.arrondi)
+
+
+def problemes(grille: Grille, calcul: Calcul) -> list[tuple[str, str]]:
+    """Ce qui empêche de confirmer la grille : (champ, message), affichés à côté des champs."""
+    erreurs = []
+    if grille.date_situation is None:
+        erreurs.append(("date_situation", "Indiquez la date de la situation d'évaluation."))
+    if grille.dossier_non_produit or grille.justificatifs_manquants:
+        return erreurs  # note 0 ou NV : la grille n'a pas à être remplie
+    if calcul.a_saisir:
+        erreurs.append(
+            (
+                "lignes",
+                f"{calcul.a_saisir} compétence{'s' if calcul.a_saisir > 1 else ''} sans niveau : "
+                "choisissez un niveau ou « non évalué ».",
+            )
+        )
+    elif calcul.note is None:
+        erreurs.append(("lignes", "Au moins une compétence doit être évaluée pour proposer une note."))
+    if grille.note_proposee is not None and grille.note_proposee != calcul.note and not grille.justification.strip():
+        erreurs.append(
+            (
+                "justification",
+                f"La note proposée ({texte_note('note', grille.note_proposee)}) diffère de la note suggérée "
+                f"({texte_note('note', calcul.note) if calcul.note is not None else 'aucune'}) : justifiez l'écart.",
+            )
+        )
+    return erreurs
+
+
+def avertissements(grille: Grille) -> list[str]:
+    """Ce qui mérite l'attention sans bloquer : pièces du dossier non cochées en CCF."""
+    if grille.forme != Grille.Forme.CCF:
+        return []
+    manquantes = [p["libelle"] for p in grille.gabarit.pieces if not grille.pieces.get(p["code"])]
+    return [f"Pièce du dossier non cochée : {p}." for p in manquantes]
+
+
+@dataclass
+class LigneAffichee:
+    ligne: LigneGabarit
+    evaluation: EvaluationCompetence | None
+    premiere_de_activite: bool
+    indicateurs: list[Indicateur]
+    nb_lignes_activite: int
+
+    @property
+    def niveau(self) -> str:
+        return self.evaluation.niveau if self.evaluation else ""
+
+    @property
+    def observation(self) -> str:
+        return self.evaluation.observation if self.evaluation else ""
+
+
+def lignes_affichees(
+    gabarit: GabaritGrille, evaluations: dict[int, EvaluationCompetence]
+) -> tuple[list[LigneGabarit], list[list[LigneAffichee]]]:
+    """Les lignes du gabarit groupées par activité, chacune avec les indicateurs de son activité (2 requêtes)."""
+    lignes = list(gabarit.lignes.select_related("competence__activite").order_by("ordre"))
+    activites = {ligne.competence.activite_id for ligne in lignes}
+    indicateurs = defaultdict(list)
+    for i in Indicateur.objects.filter(activite_id__in=activites).order_by("activite_id", "ordre"):
+        indicateurs[i.activite_id].append(i)
+    groupes: list[list[LigneAffichee]] = []
+    for ligne in lignes:
+        activite_id = ligne.competence.activite_id
+        nouvelle = not groupes or groupes[-1][0].ligne.competence.activite_id != activite_id
+        if nouvelle:
+            groupes.append([])
+        groupes[-1].append(LigneAffichee(ligne, evaluations.get(ligne.pk), nouvelle, indicateurs[activite_id], 0))
+    for groupe in groupes:
+        for la in groupe:
+            la.nb_lignes_activite = len(groupe)
+    return lignes, groupes
+
+
+def grille_existante(candidat: Candidat, epreuve: str, situation: int, verrou: bool = False) -> Grille | None:
+    grilles = Grille.objects.filter(candidat=candidat, epreuve=epreuve, situation=situation)
+    if verrou:  # la ligne de la grille seulement (modifiee_par est une jointure externe)
+        grilles = grilles.select_for_update(of=("self",))
+    return grilles.select_related("gabarit", "modifiee_par").prefetch_related("validations").first()
+
+
+@dataclass
+class LigneTableau:
+    candidat: Candidat
+    forme: FormeCandidat
+    grilles: list[Grille | None]  # une par situation
+    note_unite: str
+
+
+def tableau_commission(commission: Commission) -> tuple[list[LigneTableau], dict[str, int], int]:
+    """La vue de classe : tous les candidats de la commission, l'état de chaque grille, les notes proposées.
+
+    Quatre requêtes quel que soit le nombre de candidats (modalités, candidats, grilles annotées, lignes).
+    """
+    formes = formes_par_statut(commission)
+    candidats = list(candidats_de_commission(commission, formes).order_by("nom", "prenom", "numero"))
+    gabarit = commission.gabarit
+    grilles = {
+        (g.candidat_id, g.situation): g
+        for g in Grille.objects.filter(candidat__in=[c.pk for c in candidats], epreuve=gabarit.epreuve).annotate(
+            nb_evaluees=Count("evaluations", filter=~Q(evaluations__niveau=""), distinct=True),
+            nb_confirmations=Count("validations", distinct=True),
+        )
+    }
+    nb_lignes = gabarit.lignes.count()
+    lignes, compte = [], defaultdict(int)
+    for c in candidats:
+        par_situation = [grilles.get((c.pk, s)) for s in range(1, gabarit.situations + 1)]
+        for g in par_situation:
+            compte[g.etat if g else "a_commencer"] += 1
+        notes = [texte_retenu(g) for g in par_situation if g and g.etat in (Grille.Etat.TRANSMISE, Grille.Etat.ARRETEE)]
+        note_unite = ""
+        if len(notes) == gabarit.situations:
+            if gabarit.situations == 1:
+                note_unite = notes[0]
+            elif "NV" not in notes and all(notes):
+                note_unite = texte_note("note", moyenne_situations([Decimal(n.replace(",", ".")) for n in notes]))
+        lignes.append(LigneTableau(c, formes[c.statut], par_situation, note_unite))
+    return lignes, dict(compte), nb_lignes
+
+
+# ---------------------------------------------------------------------------------------------------
+# Écritures : commissions, enregistrement champ par champ, circuit brouillon → validée → transmise → arrêtée
+# ---------------------------------------------------------------------------------------------------
+
+
+class ConflitVersion(OperationRefusee):
+    """La grille a changé depuis que le navigateur l'a lue : rien n'est enregistré (HTTP 409)."""
+
+
+class NonAutorise(OperationRefusee):
+    """Action hors des droits de l'utilisateur sur cette grille (HTTP 403)."""
+
+
+class SaisieInvalide(OperationRefusee):
+    """Valeur refusée pour un champ (HTTP 400) ; le message s'affiche à côté du champ."""
+
+    def __init__(self, message: str, champ: str = "", cle: str = ""):
+        super().__init__(message)
+        self.champ, self.cle = champ, cle
+
+
+class GrilleIncomplete(OperationRefusee):
+    def __init__(self, erreurs: list[tuple[str, str]]):
+        super().__init__(" ".join(m for _, m in erreurs))
+        self.erreurs = erreurs
+
+
+def _nom(user) -> str:
+    return (user.get_full_name() or user.username) if user else ""
+
+
+def _tracer(grille: Grille, auteur, action: str, objet: str = "", avant="", apres="", motif: str = "") -> None:
+    HistoriqueGrille.objects.create(
+        grille=grille,
+        auteur=getattr(auteur, "username", "") or "",
+        auteur_nom=_nom(auteur),
+        action=action,
+        objet=objet,
+        avant="" if avant is None else str(avant),
+        apres="" if apres is None else str(apres),
+        motif=motif,
+    )
+
+
+def _journal(grille: Grille, auteur, action: str, avant=None, apres=None, motif: str = "") -> None:
+    journaliser(
+        action=f"grille.{action}",
+        auteur=auteur,
+        session=grille.commission.session,
+        candidat=grille.candidat,
+        objet=f"grille {grille.epreuve} situation {grille.situation}"[:100],
+        avant=avant,
+        apres=apres,
+        motif=motif,
+    )
+
+
+@transaction.atomic
+def enregistrer_commission(
+    *,
+    gabarit: GabaritGrille,
+    divisions: list[Division],
+    membres: list[tuple[object, str]],
+    nom: str = "",
+    auteur,
+    commission: Commission | None = None,
+) -> Commission:
+    """Crée ou modifie une commission : divisions d'un même établissement et d'une même session, composition
+    admise par le gabarit (E31 : deux enseignants ; E32 : un enseignant et un professionnel, ou deux enseignants).
+    """
+    if not divisions:
+        raise OperationRefusee("Choisissez au moins une division.")
+    if len({(d.session_id, d.etablissement_id) for d in divisions}) > 1:
+        raise OperationRefusee("Les divisions d'une commission sont d'un même établissement et d'une même session.")
+    utilisateurs = [u.pk for u, _ in membres]
+    if len(set(utilisateurs)) != len(utilisateurs):
+        raise OperationRefusee("Une même personne ne peut siéger qu'une fois, avec une seule qualité.")
+    if not composition_admise([q for _, q in membres], gabarit.compositions):
+        raise OperationRefusee(f"Composition refusée pour {gabarit.epreuve} : {gabarit.composition_texte}.")
+    session = Session.objects.select_related("reglement").get(pk=divisions[0].session_id)
+    if session.reglement.referentiel_id != gabarit.referentiel_id:
+        raise OperationRefusee("Ce gabarit ne relève pas du référentiel de la session.")
+    avant = None
+    if commission is None:
+        commission = Commission.objects.create(
+            session=session, etablissement_id=divisions[0].etablissement_id, gabarit=gabarit, nom=nom.strip()
+        )
+    else:
+        if commission.gabarit.epreuve != gabarit.epreuve or commission.session_id != session.pk:
+            raise OperationRefusee("L'épreuve et la session d'une commission ne changent pas.")
+        avant = decrire_commission(commission)
+        commission.nom = nom.strip()
+        commission.etablissement_id = divisions[0].etablissement_id
+        commission.save(update_fields=["nom", "etablissement"])
+        commission.membres_commission.all().delete()
+    commission.divisions.set(divisions)
+    MembreCommission.objects.bulk_create(
+        MembreCommission(commission=commission, utilisateur=u, qualite=q) for u, q in membres
+    )
+    journaliser(
+        action="commission.creation" if avant is None else "commission.modification",
+        auteur=auteur,
+        session=session,
+        objet=f"commission {commission.pk} {gabarit.epreuve}"[:100],
+        avant=avant,
+        apres=decrire_commission(commission),
+    )
+    return commission
+
+
+def decrire_commission(commission: Commission) -> dict:
+    return {
+        "epreuve": commission.gabarit.epreuve,
+        "nom": commission.nom,
+        "divisions": sorted(d.nom for d in commission.divisions.all()),
+        "membres": sorted(
+            f"{m.utilisateur.username} ({m.qualite})"
+            for m in commission.membres_commission.select_related("utilisateur")
+        ),
+    }
+
+
+@dataclass
+class Enregistrement:
+    grille: Grille
+    calcul: Calcul
+    modifie: bool
+    confirmations_annulees: bool = False
+
+
+CHAMPS_TEXTE = {"appreciation": 5000, "justification": 2000}
+CHAMPS_CASE = ("dossier_non_produit", "justificatifs_manquants")
+CHAMPS = ("niveau", "observation", "piece", "date_situation", "note_proposee", *CHAMPS_TEXTE, *CHAMPS_CASE)
+
+
+def _case(valeur: str, champ: str) -> bool:
+    if valeur not in ("0", "1", "true", "false"):
+        raise SaisieInvalide("Valeur attendue : cochée ou non.", champ)
+    return valeur in ("1", "true")
+
+
+def _affichage(champ: str, valeur) -> str:
+    if isinstance(valeur, bool):
+        return "oui" if valeur else "non"
+    if isinstance(valeur, Decimal):
+        return texte_note("note", valeur)
+    if isinstance(valeur, datetime.date):
+        return valeur.strftime("%d/%m/%Y")
+    return "" if valeur is None else str(valeur)
+
+
+@transaction.atomic
+def enregistrer_champ(
+    *,
+    commission: Commission,
+    candidat: Candidat,
+    situation: int,
+    version: int,
+    champ: str,
+    valeur: str,
+    cle: str = "",
+    auteur,
+) -> Enregistrement:
+    """Enregistre un seul changement (un niveau, une observation, la date…) tel qu'il est fait dans la page.
+
+    Contrôle de concurrence : `version` est celle que le navigateur a modifiée ; si la grille a changé depuis,
+    rien n'est écrit (ConflitVersion) pour que personne n'écrase le travail d'un autre sans le voir.
+    """
+    if champ not in CHAMPS:
+        raise SaisieInvalide(f"Champ inconnu : {champ}.", champ)
+    # Le verrou sur le candidat sérialise aussi la création de sa grille (version 0 → 1).
+    Candidat.objects.select_for_update(no_key=True).filter(pk=candidat.pk).first()
+    gabarit = commission.gabarit
+    if not 1 <= situation <= gabarit.situations:
+        raise SaisieInvalide("Situation inconnue pour cette épreuve.", champ)
+    # Verrou aussi sur la grille : une confirmation ou une transmission en cours ne peut pas être écrasée.
+    grille = grille_existante(candidat, gabarit.epreuve, situation, verrou=True)
+    if grille is not None and grille.commission_id != commission.pk:
+        raise NonAutorise("Cette grille est tenue par une autre commission.")
+    actuelle = grille.version if grille else 0
+    if version != actuelle:
+        raise ConflitVersion(
+            f"{_nom(grille.modifiee_par) if grille and grille.modifiee_par else 'Un autre membre'} a modifié cette "
+            f"grille{' à ' + grille.modifiee_le.astimezone().strftime('%H:%M') if grille else ''} depuis que vous "
+            "l'avez ouverte : votre dernière modification n'a pas été enregistrée. Rechargez la page pour voir "
+            "la grille à jour, puis refaites votre modification."
+        )
+    membres = list(commission.membres_commission.all())
+    d = droits(auteur, session=commission.session, membres=membres, grille=grille)
+    if not d.modifier:
+        raise NonAutorise(d.raison or "Vous ne pouvez pas modifier cette grille.")
+    if grille is None:
+        forme = formes_par_statut(commission).get(candidat.statut)
+        if forme is None:
+            raise NonAutorise("Ce candidat n'est pas évalué par cette commission.")
+        grille = Grille.objects.create(
+            commission=commission,
+            candidat=candidat,
+            gabarit=gabarit,
+            epreuve=gabarit.epreuve,
+            situation=situation,
+            forme=forme.forme,
+            modifiee_par=auteur,
+        )
+        grille = grille_existante(candidat, gabarit.epreuve, situation)
+    grille.commission = commission
+
+    objet, avant, apres = "", None, None
+    echelle = echelle_de(grille.gabarit)
+    if champ in ("niveau", "observation"):
+        ligne = LigneGabarit.objects.filter(gabarit=grille.gabarit, pk=cle if str(cle).isdigit() else 0).first()
+        if ligne is None:
+            raise SaisieInvalide("Compétence inconnue dans cette grille.", champ, cle)
+        evaluation = EvaluationCompetence.objects.filter(grille=grille, ligne=ligne).first() or EvaluationCompetence(
+            grille=grille, ligne=ligne
+        )
+        objet = f"compétence {ligne.ordre}"
+        if champ == "niveau":
+            if valeur and echelle.niveau(valeur) is None:
+                raise SaisieInvalide(f"Niveau inconnu : {valeur}.", champ, cle)
+            avant, apres = evaluation.niveau, valeur
+            evaluation.niveau = valeur
+        else:
+            if len(valeur) > 2000:
+                raise SaisieInvalide("L'observation dépasse 2 000 caractères.", champ, cle)
+            avant, apres = evaluation.observation, valeur
+            evaluation.observation = valeur
+        if avant != apres:
+            evaluation.save()
+    elif champ == "piece":
+        codes = {p["code"]: p["libelle"] for p in grille.gabarit.pieces}
+        if cle not in codes:
+            raise SaisieInvalide("Pièce inconnue pour ce dossier.", champ, cle)
+        objet = codes[cle]
+        avant, apres = bool(grille.pieces.get(cle)), _case(valeur, champ)
+        grille.pieces = {**grille.pieces, cle: apres}
+    elif champ in CHAMPS_CASE:
+        if grille.forme != Grille.Forme.PONCTUEL:
+            raise SaisieInvalide("Cette case ne concerne que l'épreuve ponctuelle.", champ)
+        apres = _case(valeur, champ)
+        autre = next(c for c in CHAMPS_CASE if c != champ)
+        if apres and getattr(grille, autre):
+            raise SaisieInvalide(
+                "« Dossier non produit » (note 0) et « justificatifs manquants » (non valide) s'excluent : "
+                "décochez l'autre case d'abord.",
+                champ,
+            )
+        avant = getattr(grille, champ)
+        setattr(grille, champ, apres)
+    elif champ == "date_situation":
+        try:
+            apres = lire_date(valeur)
+        except OperationRefusee as e:
+            raise SaisieInvalide(str(e), champ) from None
+        annee = commission.session.annee
+        if apres and not datetime.date(annee - 3, 1, 1) <= apres <= datetime.date(annee, 12, 31):
+            raise SaisieInvalide(f"La date doit se situer entre {annee - 3} et {annee}.", champ)
+        avant = grille.date_situation
+        grille.date_situation = apres
+    elif champ == "note_proposee":
+        try:
+            apres = lire_note(valeur)
+        except OperationRefusee as e:
+            raise SaisieInvalide(str(e), champ) from None
+        avant = grille.note_proposee
+        grille.note_proposee = apres
+    else:
+        if len(valeur) > CHAMPS_TEXTE[champ]:
+            raise SaisieInvalide(f"Texte trop long ({CHAMPS_TEXTE[champ]} caractères au plus).", champ)
+        avant, apres = getattr(grille, champ), valeur
+        setattr(grille, champ, valeur)
+
+    lignes = list(grille.gabarit.lignes.order_by("ordre"))
+    evaluations = {e.ligne_id: e for e in grille.evaluations.all()}
+    calcul = calcul_de(grille, lignes, evaluations)
+    modifie = avant != apres
+    annulees = False
+    if modifie:
+        grille.note_suggeree = calcul.note
+        grille.version += 1
+        grille.modifiee_par = auteur
+        grille.save()
+        _tracer(grille, auteur, champ, objet, _affichage(champ, avant), _affichage(champ, apres))
+        confirmes = [v.membre for v in grille.validations.select_related("membre")]
+        if confirmes:
+            # Une confirmation vaut pour le contenu confirmé : toute modification l'annule.
+            grille.validations.all().delete()
+            annulees = True
+            _tracer(
+                grille,
+                auteur,
+                "confirmations",
+                "confirmations annulées par la modification",
+                ", ".join(_nom(u) for u in confirmes),
+                "",
+            )
+    return Enregistrement(grille, calcul, modifie, annulees)
+
+
+def _verrouiller_grille(grille: Grille, version: int | None) -> Grille:
+    # Seule la ligne de la grille est verrouillée : l'enregistrement champ par champ verrouille le candidat
+    # puis la grille, jamais l'inverse, donc pas d'interblocage.
+    verrouillee = (
+        Grille.objects.select_for_update(of=("self",))
+        .select_related("gabarit", "commission__session", "candidat", "modifiee_par")
+        .get(pk=grille.pk)
+    )
+    if version is not None and verrouillee.version != version:
+        raise ConflitVersion(
+            f"{_nom(verrouillee.modifiee_par) if verrouillee.modifiee_par else 'Quelqu’un'} a modifié la grille "
+            "depuis que vous l'avez ouverte : vérifiez-la dans la page rechargée, puis recommencez."
+        )
+    return verrouillee
+
+
+def _calcul_courant(grille: Grille) -> Calcul:
+    lignes = list(grille.gabarit.lignes.order_by("ordre"))
+    return calcul_de(grille, lignes, {e.ligne_id: e for e in grille.evaluations.all()})
+
+
+@transaction.atomic
+def confirmer_grille(*, grille: Grille, version: int, membre) -> Grille:
+    """Un membre de la commission confirme la grille avec son propre compte ; tous → validée."""
+    grille = _verrouiller_grille(grille, version)
+    membres = list(grille.commission.membres_commission.select_related("utilisateur"))
+    d = droits(membre, session=grille.commission.session, membres=membres, grille=grille)
+    if not d.confirmer:
+        if not est_membre(membre, membres):
+            raise NonAutorise("Seuls les membres de la commission confirment la grille, chacun avec son compte.")
+        raise NonAutorise(d.raison or "Vous avez déjà confirmé cette grille.")
+    calcul = _calcul_courant(grille)
+    if erreurs := problemes(grille, calcul):
+        raise GrilleIncomplete(erreurs)
+    ValidationGrille.objects.create(grille=grille, membre=membre)
+    _tracer(grille, membre, "confirmation", "grille", "", f"confirmée par {_nom(membre)}")
+    _journal(grille, membre, "confirmation", apres={"membre": membre.username, "note": texte_retenu(grille)})
+    confirmes = set(grille.validations.values_list("membre_id", flat=True))
+    if {m.utilisateur_id for m in membres} <= confirmes:
+        grille.etat = Grille.Etat.VALIDEE
+        _tracer(grille, membre, "etat", "grille", Grille.Etat.BROUILLON.label, Grille.Etat.VALIDEE.label)
+        _journal(grille, membre, "validation", avant={"etat": "brouillon"}, apres={"etat": "validee"})
+    grille.version += 1
+    grille.modifiee_par = membre
+    grille.save()
+    return grille
+
+
+@transaction.atomic
+def rouvrir_grille(*, grille: Grille, version: int, auteur) -> Grille:
+    """Une grille validée repasse en brouillon (les confirmations sont annulées)."""
+    grille = _verrouiller_grille(grille, version)
+    membres = list(grille.commission.membres_commission.all())
+    if not droits(auteur, session=grille.commission.session, membres=membres, grille=grille).rouvrir:
+        raise NonAutorise("Seule une grille validée peut être rouverte, par un membre de la commission.")
+    grille.validations.all().delete()
+    grille.etat = Grille.Etat.BROUILLON
+    grille.version += 1
+    grille.modifiee_par = auteur
+    grille.save()
+    _tracer(grille, auteur, "etat", "grille", Grille.Etat.VALIDEE.label, Grille.Etat.BROUILLON.label)
+    _journal(grille, auteur, "reouverture", avant={"etat": "validee"}, apres={"etat": "brouillon"})
+    return grille
+
+
+def _unite_de(grille: Grille) -> str:
+    epreuve = Epreuve.objects.select_related("unite").get(
+        reglement_id=grille.commission.session.reglement_id, code=grille.epreuve
+    )
+    return epreuve.unite.code
+
+
+def _resultat_situation(g: Grille) -> tuple[str, Decimal | None, bool]:
+    """(état, valeur, modifiée par le jury ?) d'une situation transmise ou arrêtée."""
+    if g.etat == Grille.Etat.ARRETEE and g.note_jury is not None:
+        change = g.justificatifs_manquants or g.note_jury != g.note_commission
+        return Note.Etat.NOTE, g.note_jury, change
+    if g.justificatifs_manquants:
+        return Note.Etat.NV, None, False
+    return Note.Etat.NOTE, g.note_commission, False
+
+
+def _couverture_manquante(grilles: list[Grille]) -> list[str]:
+    """E2 : activités (sous-blocs 2.1, 2.2, 2.3) qu'aucune des deux situations n'évalue."""
+    evaluees = set(
+        EvaluationCompetence.objects.filter(grille__in=grilles)
+        .exclude(niveau="")
+        .exclude(niveau__in=[n.code for n in echelle_de(grilles[0].gabarit).niveaux if not n.evalue])
+        .values_list("ligne__competence__activite__code", flat=True)
+    )
+    toutes = grilles[0].gabarit.lignes.values_list("competence__activite__code", flat=True).distinct()
+    return sorted(set(toutes) - evaluees)
+
+
+def _ecrire_note_unite(grille: Grille, auteur, motif: str = "") -> str | None:
+    """Reporte la note de l'unité dans la délibération (origine CCF, ou JURY si le jury l'a changée).
+
+    E2 : seulement quand les deux situations sont transmises ; la note est leur moyenne.
+    """
+    gabarit = grille.gabarit
+    grilles = list(
+        Grille.objects.filter(
+            candidat_id=grille.candidat_id,
+            epreuve=grille.epreuve,
+            etat__in=[Grille.Etat.TRANSMISE, Grille.Etat.ARRETEE],
+        ).select_related("gabarit")
+    )
+    if len(grilles) < gabarit.situations:
+        return None
+    resultats = [_resultat_situation(g) for g in grilles]
+    par_jury = any(change for _, _, change in resultats)
+    if any(etat == Note.Etat.NV for etat, _, _ in resultats):
+        etat, valeur = Note.Etat.NV, None
+    else:
+        etat, valeur = Note.Etat.NOTE, moyenne_situations([v for _, v, _ in resultats])
+    unite = _unite_de(grille)
+    enregistrer_notes(
+        saisies=[
+            SaisieNote(
+                candidat=grille.candidat,
+                unite=unite,
+                etat=etat,
+                valeur=valeur,
+                origine=Note.Origine.JURY if par_jury else Note.Origine.CCF,
+            )
+        ],
+        auteur=auteur,
+        source="jury" if par_jury else "ccf",
+        motif=motif,
+    )
+    return f"{unite} : {texte_note(etat, valeur)}"
+
+
+@transaction.atomic
+def transmettre_grille(*, grille: Grille, version: int, auteur) -> Grille:
+    """Grille validée → transmise : figée pour la commission, sa note devient la note proposée de l'unité."""
+    session = Session.objects.select_for_update().get(pk=grille.commission.session_id)
+    verifier_session_ouverte(session)
+    grille = _verrouiller_grille(grille, version)
+    membres = list(grille.commission.membres_commission.all())
+    if not droits(auteur, session=session, membres=membres, grille=grille).transmettre:
+        raise NonAutorise("Seule une grille validée par toute la commission peut être transmise.")
+    if grille.gabarit.situations > 1:
+        autres = list(
+            Grille.objects.filter(
+                candidat_id=grille.candidat_id,
+                epreuve=grille.epreuve,
+                etat__in=[Grille.Etat.TRANSMISE, Grille.Etat.ARRETEE],
+            ).exclude(pk=grille.pk)
+        )
+        if len(autres) + 1 == grille.gabarit.situations and (manque := _couverture_manquante([grille, *autres])):
+            raise OperationRefusee(
+                f"Les situations de {grille.epreuve} doivent couvrir ensemble toutes les activités du bloc : "
+                f"{', '.join(manque)} n'{'est' if len(manque) == 1 else 'sont'} évaluée{'s' if len(manque) > 1 else ''}"
+                " dans aucune situation."
+            )
+    grille.note_commission = note_retenue(grille)
+    grille.etat = Grille.Etat.TRANSMISE
+    grille.version += 1
+    grille.modifiee_par = auteur
+    grille.save()
+    texte = texte_retenu(grille)
+    _tracer(grille, auteur, "etat", "grille", Grille.Etat.VALIDEE.label, f"{Grille.Etat.TRANSMISE.label} ({texte})")
+    note_unite = _ecrire_note_unite(grille, auteur)
+    _journal(
+        grille,
+        auteur,
+        "transmission",
+        avant={"etat": "validee"},
+        apres={"etat": "transmise", "note": texte, "unite": note_unite or "en attente de l'autre situation"},
+    )
+    return grille
+
+
+@transaction.atomic
+def renvoyer_grille(*, grille: Grille, motif: str, auteur) -> Grille:
+    """Le bureau des examens renvoie une grille transmise à la commission ; la note CCF sort de la délibération."""
+    if not motif.strip():
+        raise OperationRefusee("Le motif du renvoi est obligatoire.")
+    session = Session.objects.select_for_update().get(pk=grille.commission.session_id)
+    verifier_session_ouverte(session)
+    grille = _verrouiller_grille(grille, None)
+    membres = list(grille.commission.membres_commission.all())
+    if not droits(auteur, session=session, membres=membres, grille=grille).renvoyer:
+        raise NonAutorise("Seule une grille transmise (et pas encore arrêtée) peut être renvoyée.")
+    unite = _unite_de(grille)
+    for note in Note.objects.filter(candidat_id=grille.candidat_id, unite=unite, groupe=1, origine=Note.Origine.CCF):
+        HistoriqueNote.objects.create(
+            candidat_id=grille.candidat_id,
+            unite=unite,
+            avant=note.affichage,
+            apres="",
+            origine=Note.Origine.CCF,
+            source="ccf",
+            motif=f"grille renvoyée à la commission : {motif.strip()}",
+            auteur=auteur,
+        )
+        note.delete()
+    grille.validations.all().delete()
+    grille.etat = Grille.Etat.BROUILLON
+    grille.note_commission = None
+    grille.version += 1
+    grille.modifiee_par = auteur
+    grille.save()
+    _tracer(grille, auteur, "etat", "grille", Grille.Etat.TRANSMISE.label, Grille.Etat.BROUILLON.label, motif.strip())
+    _journal(grille, auteur, "renvoi", avant={"etat": "transmise"}, apres={"etat": "brouillon"}, motif=motif.strip())
+    return grille
+
+
+@transaction.atomic
+def arreter_grille(*, grille: Grille, note: str, motif: str, auteur) -> Grille:
+    """Le jury arrête la note (D337-88, jury souverain) ; s'il la change, le motif est obligatoire."""
+    session = Session.objects.select_for_update().get(pk=grille.commission.session_id)
+    verifier_session_ouverte(session)
+    grille = _verrouiller_grille(grille, None)
+    membres = list(grille.commission.membres_commission.all())
+    if not droits(auteur, session=session, membres=membres, grille=grille).arreter:
+        raise NonAutorise("Seul le jury arrête la note d'une grille transmise.")
+    valeur = lire_note(note)
+    proposee = grille.note_commission
+    if valeur is None:
+        if grille.justificatifs_manquants:
+            raise OperationRefusee("Grille « non valide » : saisissez la note arrêtée par le jury, avec un motif.")
+        valeur = proposee
+    change = grille.justificatifs_manquants or valeur != proposee
+    if change and not motif.strip():
+        raise OperationRefusee("Le jury modifie la note proposée : le motif est obligatoire.")
+    avant = texte_retenu(grille)
+    grille.note_jury = valeur
+    grille.motif_jury = motif.strip()
+    etat_avant = grille.etat
+    grille.etat = Grille.Etat.ARRETEE
+    grille.version += 1
+    grille.modifiee_par = auteur
+    grille.save()
+    apres = texte_retenu(grille)
+    _tracer(grille, auteur, "arret", "note arrêtée par le jury", avant, apres, motif.strip())
+    note_unite = _ecrire_note_unite(grille, auteur, motif=motif.strip())
+    _journal(
+        grille,
+        auteur,
+        "arret",
+        avant={"etat": etat_avant, "note": avant},
+        apres={"etat": "arretee", "note": apres, "unite": note_unite},
+        motif=motif.strip(),
+    )
+    return grille

@@ -1,0 +1,383 @@
+"""Pages des grilles CCF : commissions, vue de classe, grille d'un candidat (enregistrée champ par champ).
+
+Visibilité : une commission hors du périmètre (ni membre, ni gestionnaire de l'établissement) répond 404,
+comme un candidat qu'elle n'évalue pas ; une action hors des droits répond 403.
+"""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from examens import grilles
+from examens.forms_grilles import ArretForm, CommissionForm, RenvoiForm
+from examens.models import Commission, Division, Grille, MembreCommission, Note, Session, texte_note
+from examens.services import OperationRefusee
+from referentiel.models import Unite
+
+
+def _commission(request, pk: int) -> Commission:
+    return get_object_or_404(
+        Commission.objects.visibles_par(request.user).select_related("session__reglement", "etablissement", "gabarit"),
+        pk=pk,
+    )
+
+
+def _candidat(commission: Commission, pk: int, formes=None):
+    return get_object_or_404(grilles.candidats_de_commission(commission, formes).select_related("etablissement"), pk=pk)
+
+
+def _situation(commission: Commission, situation: int) -> int:
+    if not 1 <= situation <= commission.gabarit.situations:
+        raise Http404("Situation inconnue pour cette épreuve.")
+    return situation
+
+
+def _url_grille(commission: Commission, candidat_pk: int, situation: int) -> str:
+    return reverse("examens:grille", args=[commission.pk, candidat_pk, situation])
+
+
+def _membres(commission: Commission) -> list[MembreCommission]:
+    return list(commission.membres_commission.select_related("utilisateur"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Commissions
+# ---------------------------------------------------------------------------------------------------
+
+
+@permission_required("examens.view_candidat", raise_exception=True)
+def commissions(request):
+    liste = (
+        Commission.objects.visibles_par(request.user)
+        .select_related("session", "etablissement", "gabarit")
+        .prefetch_related(
+            "divisions", Prefetch("membres_commission", MembreCommission.objects.select_related("utilisateur"))
+        )
+        .annotate(
+            nb_grilles=Count("grilles", distinct=True),
+            nb_transmises=Count(
+                "grilles",
+                filter=Q(grilles__etat__in=[Grille.Etat.TRANSMISE, Grille.Etat.ARRETEE]),
+                distinct=True,
+            ),
+        )
+    )
+    division = None
+    if request.GET.get("division", "").isdigit():
+        division = Division.objects.filter(pk=request.GET["division"]).first()
+        liste = liste.filter(divisions=division)
+    return render(
+        request,
+        "examens/grilles/commissions.html",
+        {"commissions": liste, "division": division, "peut_creer": request.user.has_perm("examens.change_division")},
+    )
+
+
+def _gabarits():
+    session = Session.objects.select_related("reglement").order_by("-annee").first()
+    return grilles.gabarits_actifs(session.reglement.referentiel) if session else {}
+
+
+def _formulaire_commission(request, commission: Commission | None):
+    gabarits = _gabarits()
+    if commission is not None:
+        gabarits = {commission.gabarit.epreuve: commission.gabarit}
+    initial = {}
+    if commission is not None:
+        membres = _membres(commission)
+        initial = {
+            "epreuve": commission.gabarit.epreuve,
+            "nom": commission.nom,
+            "divisions": list(commission.divisions.all()),
+            "enseignants": [m.utilisateur for m in membres if m.qualite == MembreCommission.Qualite.ENSEIGNANT],
+            "professionnels": [m.utilisateur for m in membres if m.qualite == MembreCommission.Qualite.PROFESSIONNEL],
+        }
+    form = CommissionForm(
+        request.POST or None, user=request.user, gabarits=gabarits, commission=commission, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            commission = grilles.enregistrer_commission(
+                gabarit=gabarits[form.cleaned_data["epreuve"]],
+                divisions=list(form.cleaned_data["divisions"]),
+                membres=form.membres(),
+                nom=form.cleaned_data["nom"],
+                auteur=request.user,
+                commission=commission,
+            )
+        except OperationRefusee as e:
+            form.add_error(None, str(e))
+        else:
+            messages.success(request, "Commission enregistrée.")
+            return redirect("examens:commission", commission.pk)
+    return render(request, "examens/grilles/commission_form.html", {"form": form, "commission": commission})
+
+
+@permission_required("examens.change_division", raise_exception=True)
+def commission_creer(request):
+    return _formulaire_commission(request, None)
+
+
+@permission_required("examens.change_division", raise_exception=True)
+def commission_modifier(request, pk):
+    return _formulaire_commission(request, _commission(request, pk))
+
+
+@permission_required("examens.view_candidat", raise_exception=True)
+def commission(request, pk):
+    """Vue de classe : tous les candidats de la commission, l'état de chaque grille et les notes proposées."""
+    c = _commission(request, pk)
+    lignes, compte, nb_lignes = grilles.tableau_commission(c)
+    return render(
+        request,
+        "examens/grilles/commission.html",
+        {
+            "commission": c,
+            "membres": _membres(c),
+            "lignes": lignes,
+            "compte": compte,
+            "nb_lignes": nb_lignes,
+            "situations": range(1, c.gabarit.situations + 1),
+            "peut_modifier": request.user.has_perm("examens.change_division"),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Grille d'un candidat
+# ---------------------------------------------------------------------------------------------------
+
+
+@permission_required("examens.view_candidat", raise_exception=True)
+def grille(request, pk, candidat, situation=1):
+    c = _commission(request, pk)
+    situation = _situation(c, situation)
+    formes = grilles.formes_par_statut(c)
+    cand = _candidat(c, candidat, formes)
+    forme = formes[cand.statut]
+    g = grilles.grille_existante(cand, c.gabarit.epreuve, situation)
+    if g is not None and g.commission_id != c.pk:
+        raise Http404("Cette grille est tenue par une autre commission.")
+    gabarit = g.gabarit if g else c.gabarit
+    evaluations = {e.ligne_id: e for e in g.evaluations.all()} if g else {}
+    lignes, groupes = grilles.lignes_affichees(gabarit, evaluations)
+    membres = _membres(c)
+    confirmes = {v.membre_id: v for v in g.validations.all()} if g else {}
+    droits = grilles.droits(request.user, session=c.session, membres=membres, grille=g)
+    if g is None:
+        # Grille pas encore commencée : un objet non enregistré pour l'affichage (créé au premier changement).
+        g = Grille(commission=c, candidat=cand, gabarit=gabarit, epreuve=gabarit.epreuve, situation=situation)
+        g.forme = forme.forme
+    calcul = grilles.calcul_de(g, lignes, evaluations)
+    echelle = grilles.echelle_de(gabarit)
+    autres = {
+        x.situation: x
+        for x in Grille.objects.filter(candidat=cand, epreuve=gabarit.epreuve).only("situation", "etat", "candidat")
+    }
+    unite = (
+        Unite.objects.filter(referentiel_id=gabarit.referentiel_id, epreuve=gabarit.epreuve)
+        .values_list("code", flat=True)
+        .first()
+    )
+    note_unite = Note.objects.filter(candidat=cand, unite=unite, groupe=1).first()
+    historique = list(g.historique.order_by("-date", "-id")) if g.pk else []
+    contexte = {
+        "commission": c,
+        "candidat": cand,
+        "session": c.session,
+        "situation": situation,
+        "situations": [(s, autres.get(s)) for s in range(1, gabarit.situations + 1)],
+        "forme": forme,
+        "grille": g,
+        "gabarit": gabarit,
+        "echelle": echelle,
+        "niveaux": [(n, _ton(n, echelle)) for n in echelle.niveaux],
+        "groupes": groupes,
+        "nb_lignes": len(lignes),
+        "calcul": calcul,
+        "explication": grilles.expliquer(calcul),
+        "note_suggeree": texte_note("note", calcul.note) if calcul.note is not None else "",
+        "note_retenue": grilles.texte_retenu(g),
+        "pieces": [(p, bool(g.pieces.get(p["code"]))) for p in gabarit.pieces],
+        "membres": [(m, confirmes.get(m.utilisateur_id)) for m in membres],
+        "droits": droits,
+        "problemes": dict(grilles.problemes(g, calcul)) if g.pk else {},
+        "avertissements": grilles.avertissements(g) if g.pk else [],
+        "historique": historique,
+        "unite": unite,
+        "note_unite": note_unite,
+        "arret_form": ArretForm(initial={"note": texte_note("note", g.note_commission) if g.note_commission else ""}),
+        "renvoi_form": RenvoiForm(),
+        "justification_requise": g.note_proposee is not None and g.note_proposee != calcul.note,
+        "note_proposee_texte": texte_note("note", g.note_proposee) if g.note_proposee is not None else "",
+        "note_commission_texte": texte_note("note", g.note_commission) if g.note_commission is not None else "",
+        "etapes": Grille.Etat.choices,
+        "etapes_passees": Grille.Etat.values[: Grille.Etat.values.index(g.etat)],
+    }
+    return render(request, "examens/grilles/grille.html", contexte)
+
+
+def _ton(niveau: grilles.Niveau, echelle: grilles.Echelle) -> str:
+    """Couleur d'un niveau selon sa place dans l'échelle (quelle que soit l'échelle chargée)."""
+    if not niveau.evalue:
+        return "ton-ne"
+    part = niveau.points / echelle.maximum
+    return "ton-1" if part < Decimal("0.25") else "ton-2" if part < Decimal("0.5") else "ton-3" if part < 1 else "ton-4"
+
+
+def _reponse_erreur(e: OperationRefusee) -> JsonResponse:
+    if isinstance(e, grilles.ConflitVersion):
+        return JsonResponse({"erreur": str(e), "conflit": True}, status=409)
+    if isinstance(e, grilles.NonAutorise):
+        return JsonResponse({"erreur": str(e)}, status=403)
+    champ = getattr(e, "champ", "")
+    return JsonResponse({"erreur": str(e), "champ": champ, "cle": getattr(e, "cle", "")}, status=400)
+
+
+@require_POST
+@permission_required("examens.view_candidat", raise_exception=True)
+def grille_enregistrer(request, pk, candidat, situation=1):
+    """Un changement de la page (niveau, observation, case, date, note…) : JSON, 409 si la grille a changé."""
+    c = _commission(request, pk)
+    situation = _situation(c, situation)
+    cand = _candidat(c, candidat)
+    version = request.POST.get("version", "")
+    if not version.isdigit():
+        return JsonResponse({"erreur": "Version de la grille manquante : rechargez la page."}, status=400)
+    try:
+        enr = grilles.enregistrer_champ(
+            commission=c,
+            candidat=cand,
+            situation=situation,
+            version=int(version),
+            champ=request.POST.get("champ", ""),
+            valeur=request.POST.get("valeur", ""),
+            cle=request.POST.get("cle", ""),
+            auteur=request.user,
+        )
+    except OperationRefusee as e:
+        return _reponse_erreur(e)
+    g, calcul = enr.grille, enr.calcul
+    return JsonResponse(
+        {
+            "version": g.version,
+            "enregistre_le": timezone.localtime(g.modifiee_le).strftime("%H:%M:%S"),
+            "note_suggeree": texte_note("note", calcul.note) if calcul.note is not None else "",
+            "calcul": grilles.expliquer(calcul),
+            "note_retenue": grilles.texte_retenu(g),
+            "a_saisir": calcul.a_saisir,
+            "justification_requise": g.note_proposee is not None and g.note_proposee != calcul.note,
+            "confirmations_annulees": enr.confirmations_annulees,
+        }
+    )
+
+
+def _grille_pour_action(request, pk, candidat, situation) -> tuple[Commission, Grille | None]:
+    c = _commission(request, pk)
+    situation = _situation(c, situation)
+    cand = _candidat(c, candidat)
+    g = grilles.grille_existante(cand, c.gabarit.epreuve, situation)
+    if g is not None and g.commission_id != c.pk:
+        raise Http404("Cette grille est tenue par une autre commission.")
+    if g is not None:
+        g.commission = c
+    return c, g
+
+
+def _version(request) -> int | None:
+    v = request.POST.get("version", "")
+    return int(v) if v.isdigit() else None
+
+
+def _action(request, pk, candidat, situation, faire, succes: str):
+    c, g = _grille_pour_action(request, pk, candidat, situation)
+    if g is None:
+        messages.error(request, "La grille n'est pas encore commencée : remplissez-la d'abord.")
+        return redirect(_url_grille(c, candidat, situation))
+    try:
+        faire(g)
+    except grilles.NonAutorise as e:
+        return render(request, "examens/grilles/refus.html", {"message": str(e), "retour": request.path}, status=403)
+    except grilles.GrilleIncomplete as e:
+        messages.error(request, "La grille ne peut pas encore être confirmée : " + str(e))
+    except OperationRefusee as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, succes)
+    return redirect(_url_grille(c, g.candidat_id, g.situation))
+
+
+@require_POST
+@permission_required("examens.view_candidat", raise_exception=True)
+def grille_confirmer(request, pk, candidat, situation=1):
+    return _action(
+        request,
+        pk,
+        candidat,
+        situation,
+        lambda g: grilles.confirmer_grille(grille=g, version=_version(request), membre=request.user),
+        "Votre confirmation est enregistrée.",
+    )
+
+
+@require_POST
+@permission_required("examens.view_candidat", raise_exception=True)
+def grille_rouvrir(request, pk, candidat, situation=1):
+    return _action(
+        request,
+        pk,
+        candidat,
+        situation,
+        lambda g: grilles.rouvrir_grille(grille=g, version=_version(request), auteur=request.user),
+        "La grille est rouverte : les confirmations sont annulées.",
+    )
+
+
+@require_POST
+@permission_required("examens.view_candidat", raise_exception=True)
+def grille_transmettre(request, pk, candidat, situation=1):
+    return _action(
+        request,
+        pk,
+        candidat,
+        situation,
+        lambda g: grilles.transmettre_grille(grille=g, version=_version(request), auteur=request.user),
+        "La grille est transmise au jury : sa note est la note proposée de l'unité.",
+    )
+
+
+@require_POST
+@permission_required("examens.change_note", raise_exception=True)
+def grille_renvoyer(request, pk, candidat, situation=1):
+    form = RenvoiForm(request.POST)
+    motif = form.data.get("motif", "")
+    return _action(
+        request,
+        pk,
+        candidat,
+        situation,
+        lambda g: grilles.renvoyer_grille(grille=g, motif=motif, auteur=request.user),
+        "La grille est renvoyée à la commission.",
+    )
+
+
+@require_POST
+@permission_required("examens.deliberer", raise_exception=True)
+def grille_arreter(request, pk, candidat, situation=1):
+    form = ArretForm(request.POST)
+    note, motif = form.data.get("note", ""), form.data.get("motif", "")
+    return _action(
+        request,
+        pk,
+        candidat,
+        situation,
+        lambda g: grilles.arreter_grille(grille=g, note=note, motif=motif, auteur=request.user),
+        "La note est arrêtée par le jury.",
+    )

@@ -1,0 +1,369 @@
+"""Pages des grilles CCF : droits (403/404), enregistrement JSON (200/400/403/409), requêtes bornées."""
+
+import html
+import re
+
+import pytest
+from django.urls import reverse
+
+from examens import grilles
+from examens.models import Commission, Grille, Journal, Note
+from tests import fabriques
+from tests.examens.test_grilles import ENS, PRO, enseignant, grille_e31_complete, monde, remplir, valider
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _hachage_rapide(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def texte(reponse) -> str:
+    """Le HTML de la réponse, entités décodées (l'apostrophe est échappée par les gabarits)."""
+    return html.unescape(reponse.content.decode())
+
+
+def url_grille(m, nom="grille", candidat=None, commission=None, situation=1):
+    return reverse(f"examens:{nom}", args=[(commission or m.e31).pk, (candidat or m.candidat).pk, situation])
+
+
+def poster(client, m, champ, valeur, version=0, cle="", **autres):
+    return client.post(
+        url_grille(m, "grille-enregistrer", **autres),
+        {"version": version, "champ": champ, "valeur": valeur, "cle": cle},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Visibilité et droits
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_un_membre_ouvre_la_grille_modifiable():
+    m = monde()
+    r = m.comptes.client(m.comptes.enseignant).get(url_grille(m))
+    assert r.status_code == 200
+    page = texte(r)
+    assert 'data-modifiable="1"' in page and 'data-version="0"' in page
+    assert "MARTIN" in page and m.candidat.numero in page and "Claire" not in page
+    assert "Identifier les caractéristiques de la demande" in page  # une compétence du bloc 1
+    assert "Efficacité de la prise de notes" in page  # un indicateur de l'activité 1.1
+    assert "Note proposée à ne pas communiquer au candidat" in page
+
+
+@pytest.mark.parametrize("compte", ["enseignant_autre", "gestionnaire_autre"])
+def test_hors_perimetre_la_commission_et_la_grille_repondent_404(compte):
+    m = monde()
+    client = m.comptes.client(getattr(m.comptes, compte))
+    for url in (url_grille(m), reverse("examens:commission", args=[m.e31.pk])):
+        assert client.get(url).status_code == 404
+    assert poster(client, m, "niveau", "S", cle=str(m.e31.gabarit.lignes.first().pk)).status_code == 404
+    assert not Grille.objects.exists()
+
+
+def test_un_enseignant_de_la_division_hors_commission_ne_voit_pas_la_grille():
+    m = monde()
+    autre = enseignant("voisin")
+    m.comptes.division_a.enseignants.add(autre)
+    assert m.comptes.client(autre).get(url_grille(m)).status_code == 404
+
+
+def test_un_candidat_que_la_commission_n_evalue_pas_repond_404():
+    m = monde()
+    client = m.comptes.client(m.comptes.enseignant)
+    assert client.get(url_grille(m, commission=m.e2)).status_code == 404  # colonne 1 : E2 ponctuel écrit
+    assert client.get(url_grille(m, commission=m.e2, candidat=m.stagiaire, situation=3)).status_code == 404
+    assert client.get(url_grille(m, candidat=fabriques.candidat(division=m.comptes.division_c))).status_code == 404
+
+
+def test_le_gestionnaire_voit_la_grille_en_lecture_seule():
+    m = monde()
+    r = m.comptes.client(m.comptes.gestionnaire).get(url_grille(m))
+    assert r.status_code == 200 and 'data-modifiable="0"' in texte(r)
+    assert "Seuls les membres de la commission remplissent cette grille." in texte(r)
+    r = poster(m.comptes.client(m.comptes.gestionnaire), m, "appreciation", "x")
+    assert r.status_code == 403 and "membres de la commission" in r.json()["erreur"]
+
+
+def test_sans_role_la_page_est_interdite():
+    m = monde()
+    sans_role = fabriques.utilisateur("sansrole", None)
+    assert m.comptes.client(sans_role).get(url_grille(m)).status_code == 403
+    assert m.comptes.client(sans_role).get(reverse("examens:commissions")).status_code == 403
+
+
+def test_l_accueil_enseignant_mene_aux_commissions():
+    m = monde()
+    page = texte(m.comptes.client(m.comptes.enseignant).get("/"))
+    assert reverse("examens:commissions") in page
+    assert f"{reverse('examens:commissions')}?division={m.comptes.division_a.pk}" in page
+
+
+# ---------------------------------------------------------------------------------------------------
+# Enregistrement champ par champ
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_chaque_changement_renvoie_la_version_et_la_note_suggeree():
+    m = monde()
+    client = m.comptes.client(m.comptes.enseignant)
+    ligne = m.e31.gabarit.lignes.get(ordre=1)
+    r = poster(client, m, "niveau", "S", cle=str(ligne.pk))
+    assert r.status_code == 200
+    d = r.json()
+    assert (d["version"], d["note_suggeree"], d["a_saisir"]) == (1, "13,50", 11)
+    assert d["calcul"].startswith("1 compétence évaluée, 11 à saisir : 2 points sur 3")
+    r = poster(client, m, "note_proposee", "15,5", version=1)
+    assert r.json()["justification_requise"] is True and r.json()["note_retenue"] == "15,50"
+
+
+def test_une_version_perimee_repond_409_avec_un_message_clair():
+    m = monde()
+    remplir(m.e31, m.candidat, m.collegue, ["TS"])
+    r = poster(m.comptes.client(m.comptes.enseignant), m, "appreciation", "Mon texte")
+    assert r.status_code == 409 and r.json()["conflit"] is True
+    assert "Collegue a modifié cette grille" in r.json()["erreur"]
+    assert "n'a pas été enregistrée" in r.json()["erreur"]
+    assert Grille.objects.get().appreciation == ""
+
+
+def test_une_saisie_invalide_repond_400_avec_le_champ():
+    m = monde()
+    r = poster(m.comptes.client(m.comptes.enseignant), m, "note_proposee", "12,555")
+    assert r.status_code == 400
+    assert r.json() == {
+        "erreur": "12,555 : la note ne peut pas avoir plus de deux décimales",
+        "champ": "note_proposee",
+        "cle": "",
+    }
+    r = m.comptes.client(m.comptes.enseignant).post(url_grille(m, "grille-enregistrer"), {"champ": "niveau"})
+    assert r.status_code == 400 and "Version" in r.json()["erreur"]
+
+
+def test_une_grille_transmise_n_est_plus_modifiable_par_la_commission():
+    m = monde()
+    g = valider(m, grille_e31_complete(m))
+    g = grilles.transmettre_grille(grille=g, version=g.version, auteur=m.comptes.enseignant)
+    client = m.comptes.client(m.comptes.enseignant)
+    page = texte(client.get(url_grille(m)))
+    assert 'data-modifiable="0"' in page and "transmise au jury : elle n'est plus modifiable" in page
+    r = poster(client, m, "appreciation", "trop tard", version=g.version)
+    assert r.status_code == 403 and "transmise" in r.json()["erreur"]
+
+
+def test_seule_la_methode_post_enregistre():
+    m = monde()
+    assert m.comptes.client(m.comptes.enseignant).get(url_grille(m, "grille-enregistrer")).status_code == 405
+
+
+# ---------------------------------------------------------------------------------------------------
+# Circuit par les formulaires de la page
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_le_circuit_complet_par_les_pages():
+    m = monde()
+    g = grille_e31_complete(m)
+    prof, collegue = m.comptes.client(m.comptes.enseignant), m.comptes.client(m.collegue)
+    r = prof.post(url_grille(m, "grille-confirmer"), {"version": g.version}, follow=True)
+    assert "Votre confirmation est enregistrée." in texte(r)
+    g.refresh_from_db()
+    r = collegue.post(url_grille(m, "grille-confirmer"), {"version": g.version - 1}, follow=True)
+    assert "a modifié la grille depuis que vous l" in texte(r)
+    collegue.post(url_grille(m, "grille-confirmer"), {"version": g.version})
+    g.refresh_from_db()
+    assert g.etat == "validee"
+    prof.post(url_grille(m, "grille-transmettre"), {"version": g.version})
+    g.refresh_from_db()
+    assert g.etat == "transmise" and Note.objects.get(candidat=m.candidat, unite="U31").origine == "ccf"
+    # Le jury (gestionnaire, permission « délibérer ») arrête une autre note, motif à l'appui.
+    assert prof.post(url_grille(m, "grille-arreter"), {"note": "15", "motif": "x"}).status_code == 403
+    gest = m.comptes.client(m.comptes.gestionnaire)
+    r = gest.post(url_grille(m, "grille-arreter"), {"note": "15,5", "motif": ""}, follow=True)
+    assert "le motif est obligatoire" in texte(r)
+    gest.post(url_grille(m, "grille-arreter"), {"note": "15,5", "motif": "Harmonisation du jury."})
+    note = Note.objects.get(candidat=m.candidat, unite="U31")
+    assert (str(note.valeur), note.origine) == ("15.500", "jury")
+    page = texte(prof.get(url_grille(m)))
+    assert "arrêtée par le jury" in page and "Harmonisation du jury." in page
+
+
+def test_confirmer_une_grille_incomplete_affiche_les_manques():
+    m = monde()
+    remplir(m.e31, m.candidat, m.comptes.enseignant, ["S"] * 3)
+    r = m.comptes.client(m.comptes.enseignant).post(url_grille(m, "grille-confirmer"), {"version": 3}, follow=True)
+    page = texte(r)
+    assert "ne peut pas encore être confirmée" in page and "9 compétences sans niveau" in page
+
+
+def test_un_non_membre_ne_confirme_pas():
+    m = monde()
+    g = grille_e31_complete(m)
+    r = m.comptes.client(m.comptes.gestionnaire).post(url_grille(m, "grille-confirmer"), {"version": g.version})
+    assert r.status_code == 403 and "chacun avec son compte" in texte(r)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Commissions
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_le_gestionnaire_compose_une_commission_et_la_composition_est_verifiee():
+    m = monde()
+    client = m.comptes.client(m.comptes.gestionnaire)
+    url = reverse("examens:commission-creer")
+    assert client.get(url).status_code == 200
+    r = client.post(
+        url,
+        {
+            "epreuve": "E31",
+            "divisions": [m.comptes.division_a.pk],
+            "enseignants": [m.comptes.enseignant.pk],
+            "professionnels": [m.professionnel.pk],
+        },
+    )
+    assert r.status_code == 200 and "E31 : la commission réunit deux enseignants." in texte(r)
+    r = client.post(
+        url,
+        {
+            "epreuve": "E32",
+            "nom": "B",
+            "divisions": [m.comptes.division_a.pk],
+            "enseignants": [m.collegue.pk],
+            "professionnels": [m.professionnel.pk],
+        },
+    )
+    nouvelle = Commission.objects.get(nom="B")
+    assert r.status_code == 302 and r["Location"] == reverse("examens:commission", args=[nouvelle.pk])
+    assert {(x.utilisateur.username, x.qualite) for x in nouvelle.membres_commission.all()} == {
+        ("collegue", ENS),
+        ("rh", PRO),
+    }
+
+
+def test_le_gestionnaire_ne_choisit_que_les_divisions_de_ses_etablissements():
+    m = monde()
+    r = m.comptes.client(m.comptes.gestionnaire).post(
+        reverse("examens:commission-creer"),
+        {
+            "epreuve": "E31",
+            "divisions": [m.comptes.division_c.pk],
+            "enseignants": [m.comptes.enseignant.pk, m.collegue.pk],
+        },
+    )
+    assert r.status_code == 200 and "Sélectionnez un choix valide" in texte(r)
+    assert not Commission.objects.filter(divisions=m.comptes.division_c).exists()
+
+
+def test_un_enseignant_ne_compose_pas_de_commission():
+    m = monde()
+    client = m.comptes.client(m.comptes.enseignant)
+    assert client.get(reverse("examens:commission-creer")).status_code == 403
+    assert client.get(reverse("examens:commission-modifier", args=[m.e31.pk])).status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------------
+# Requêtes bornées
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_la_vue_de_classe_fait_un_nombre_de_requetes_borne(django_assert_max_num_queries):
+    m = monde()
+    for i in range(30):
+        c = fabriques.candidat(division=m.comptes.division_a, nom=f"NOM{i:02d}")
+        if i % 2:
+            remplir(m.e31, c, m.comptes.enseignant, ["S"] * (i % 12 + 1))
+    client = m.comptes.client(m.comptes.enseignant)
+    with django_assert_max_num_queries(15):
+        r = client.get(reverse("examens:commission", args=[m.e31.pk]))
+    assert r.status_code == 200 and texte(r).count('data-candidat="') == 33
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("examens:commissions")).status_code == 200
+
+
+def test_la_page_de_grille_fait_un_nombre_de_requetes_borne(django_assert_max_num_queries):
+    m = monde()
+    grille_e31_complete(m, appreciation="Bien.")
+    client = m.comptes.client(m.comptes.enseignant)
+    with django_assert_max_num_queries(21):
+        r = client.get(url_grille(m))
+    assert r.status_code == 200 and texte(r).count('data-ligne="') == 12
+
+
+def test_un_enregistrement_fait_un_nombre_de_requetes_borne(django_assert_max_num_queries):
+    m = monde()
+    g = grille_e31_complete(m)
+    client = m.comptes.client(m.comptes.enseignant)
+    with django_assert_max_num_queries(22):
+        r = poster(client, m, "appreciation", "Nouvelle.", version=g.version)
+    assert r.status_code == 200
+
+
+def test_le_gestionnaire_modifie_les_membres_d_une_commission():
+    m = monde()
+    client = m.comptes.client(m.comptes.gestionnaire)
+    url = reverse("examens:commission-modifier", args=[m.e32.pk])
+    page = texte(client.get(url))
+    assert 'name="epreuve"' in page and "disabled" in page
+    r = client.post(
+        url,
+        {"nom": "RH", "divisions": [m.comptes.division_a.pk], "enseignants": [m.comptes.enseignant.pk, m.collegue.pk]},
+    )
+    assert r.status_code == 302
+    m.e32.refresh_from_db()
+    assert m.e32.nom == "RH" and set(m.e32.membres.values_list("username", flat=True)) == {"prof", "collegue"}
+    j = Journal.objects.filter(action="commission.modification").get()
+    assert j.avant["membres"] == ["prof (enseignant)", "rh (professionnel)"]
+    assert j.apres["membres"] == ["collegue (enseignant)", "prof (enseignant)"]
+
+
+def test_la_liste_des_commissions_se_filtre_par_division():
+    m = monde()
+    client = m.comptes.client(m.collegue)
+    page = texte(client.get(reverse("examens:commissions") + f"?division={m.comptes.division_a.pk}"))
+    assert len(re.findall(r'href="/examens/grilles/commissions/\d+/"', page)) == 2  # E31 et E2 ; pas E32
+    page = texte(client.get(reverse("examens:commissions") + f"?division={m.comptes.division_c.pk}"))
+    assert "Vous n'êtes membre d'aucune commission" in page
+
+
+@pytest.mark.parametrize(
+    "donnees",
+    [
+        {"version": "abc", "champ": "niveau", "valeur": "S"},
+        {"version": "-1", "champ": "niveau", "valeur": "S"},
+        {"version": "0", "champ": "niveau", "valeur": "S", "cle": "abc"},
+        {"version": "0", "champ": "piece", "valeur": "peut-être", "cle": "etat_recapitulatif"},
+        {"version": "0", "champ": "date_situation", "valeur": "2026-13-45"},
+        {"version": "0", "champ": "note_proposee", "valeur": "1e3"},
+        {"version": "0", "champ": "note_proposee", "valeur": "NaN"},
+        {"version": "0", "champ": "observation", "valeur": "x" * 2001, "cle": "ligne"},
+        {"version": "0", "champ": "niveau", "valeur": "<script>", "cle": "ligne"},
+        {"version": "99999999999999999999", "champ": "appreciation", "valeur": "x"},
+        {},
+    ],
+)
+def test_une_saisie_absurde_ne_donne_jamais_d_erreur_500(donnees):
+    m = monde()
+    if donnees.get("cle") == "ligne":
+        donnees["cle"] = str(m.e31.gabarit.lignes.first().pk)
+    r = m.comptes.client(m.comptes.enseignant).post(url_grille(m, "grille-enregistrer"), donnees)
+    assert r.status_code in (400, 409) and r.json()["erreur"]
+    assert not Grille.objects.exists()  # tout ou rien : la grille créée pour la saisie refusée est annulée
+
+
+def test_l_administration_montre_les_grilles_en_lecture_seule():
+    m = monde()
+    g = valider(m, grille_e31_complete(m))
+    client = m.comptes.client(m.comptes.administrateur)
+    m.comptes.administrateur.is_staff = True
+    m.comptes.administrateur.save()
+    for url in (
+        reverse("admin:examens_grille_change", args=[g.pk]),
+        reverse("admin:examens_grille_changelist"),
+        reverse("admin:examens_gabaritgrille_change", args=[g.gabarit_id]),
+        reverse("admin:examens_commission_change", args=[m.e31.pk]),
+    ):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert 'name="_save"' not in texte(r)
