@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from examens.demo import charger_demo
+from pfmp.demo import charger_demo_pfmp
 
 
 class Command(BaseCommand):
@@ -11,6 +12,12 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("Refusé : les données de démonstration ne se chargent qu'avec DEBUG activé.")
         comptes = charger_demo()
+        charger_demo_pfmp()
         self.stdout.write("Comptes de démonstration (identifiant / mot de passe) :")
         for role, (identifiant, mot_de_passe) in comptes.items():
-            self.stdout.write(f"  {role:<15} {identifiant:<14} {mot_de_passe}")
+            self.stdout.write(f"  {role:<28} {identifiant:<14} {mot_de_passe}")
+        for identifiant, role in (
+            ("enseignant3", "enseignant (commissions CCF)"),
+            ("professionnel", "professionnel RH (E32)"),
+        ):
+            self.stdout.write(f"  {role:<28} {identifiant:<14} {comptes['enseignant'][1]}")

@@ -1,0 +1,67 @@
+import csv
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from examens.models import Candidat, Session
+from pfmp import selectors, services
+
+
+class Command(BaseCommand):
+    help = (
+        "Bilan PFMP d'une session, par candidat : semaines requises, semaines attestées (attestations signées "
+        "seulement), conformité et motifs. --appliquer recalcule aussi les blocages de la délibération."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--session", type=int, required=True)
+        parser.add_argument("--format", choices=["json", "csv"], default="json")
+        parser.add_argument(
+            "--appliquer",
+            action="store_true",
+            help="pose ou lève le blocage « justificatifs PFMP manquants » de chaque candidat",
+        )
+
+    def handle(self, *args, session, format, appliquer, **options):
+        objet = Session.objects.filter(annee=session).first()
+        if objet is None:
+            raise CommandError(f"La session {session} n'existe pas.")
+        if appliquer:
+            try:
+                services.synchroniser_session(session=objet)
+            except services.OperationRefusee as e:
+                raise CommandError(str(e)) from None
+        lignes = [
+            {
+                "numero_candidat": ligne.candidat.numero,
+                "voie": ligne.conformite.exigence.voie.value,
+                "justificatif": ligne.conformite.exigence.justificatif.value,
+                "semaines_requises": selectors.nombre(ligne.conformite.exigence.semaines),
+                "semaines_attestees": selectors.nombre(ligne.conformite.semaines_attestees),
+                "semaines_manquantes": selectors.nombre(ligne.conformite.semaines_manquantes),
+                "signatures_manquantes": ligne.conformite.signatures_manquantes,
+                "etat": ligne.conformite.niveau.value,
+                "conforme": ligne.conformite.conforme,
+                "mobilite_eligible": ligne.conformite.mobilite_eligible,
+                "motifs": list(ligne.conformite.motifs),
+            }
+            for ligne in sorted(
+                selectors.tableau(Candidat.objects.filter(session=objet)), key=lambda ligne: ligne.candidat.numero
+            )
+        ]
+        if format == "json":
+            # Un seul write : OutputWrapper ajoute une fin de ligne à chaque appel.
+            self.stdout.write(json.dumps(lignes, ensure_ascii=False, indent=1))
+            return
+        champs = list(lignes[0]) if lignes else ["numero_candidat"]
+        ecrivain = csv.DictWriter(self.stdout, fieldnames=champs, delimiter=";")
+        ecrivain.writeheader()
+        for ligne in lignes:
+            ecrivain.writerow(
+                {
+                    **ligne,
+                    "conforme": "oui" if ligne["conforme"] else "non",
+                    "mobilite_eligible": "oui" if ligne["mobilite_eligible"] else "non",
+                    "motifs": " | ".join(ligne["motifs"]),
+                }
+            )
