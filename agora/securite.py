@@ -1,4 +1,6 @@
-"""Protections transverses : ce qui sort de l'application vers un tableur."""
+"""Protections transverses : adresse du client pour le blocage des connexions, cellules exportées vers un tableur."""
+
+from django.conf import settings
 
 # Un tableur interprète une cellule qui commence par l'un de ces caractères comme une formule
 # (injection de formule, OWASP « CSV Injection ») : =HYPERLINK(…), +cmd|…, -2+3, @SUM(…).
@@ -7,12 +9,29 @@ DEBUTS_DE_FORMULE = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutraliser_formule(valeur: str) -> str:
-    """Préfixe d'une apostrophe une valeur qu'un tableur prendrait pour une formule.
+    """Préfixe d'une apostrophe une valeur qu'un tableur prendrait pour une formule (recommandation OWASP).
 
-    À appliquer à chaque cellule de texte d'un export CSV ou XLSX : l'apostrophe force le texte et ne
-    s'affiche pas dans Excel ni LibreOffice. Les nombres ne passent pas par ici (une note négative n'existe
-    pas, et un nombre écrit par openpyxl n'est jamais une formule).
+    À appliquer à chaque cellule de texte d'un export CSV ou XLSX. La cellule devient du texte : le tableur
+    n'évalue rien (l'apostrophe reste visible, ce qui signale la valeur suspecte). Indispensable en XLSX :
+    openpyxl écrit toute chaîne commençant par « = » comme une formule. Les nombres écrits comme nombres
+    n'ont pas besoin de passer par ici.
     """
     if valeur.startswith(DEBUTS_DE_FORMULE):
         return "'" + valeur
     return valeur
+
+
+def adresse_client(request) -> str | None:
+    """L'adresse du client, pour compter les échecs de connexion (django-axes) par identifiant et adresse.
+
+    Derrière N mandataires de confiance (nginx : `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`),
+    la N-ième adresse en partant de la fin de X-Forwarded-For est celle qu'a vue notre premier mandataire ; ce qui
+    est plus à gauche vient du client et peut être inventé. Sans mandataire (NOMBRE_MANDATAIRES = 0), l'en-tête
+    est ignoré : sinon un attaquant changerait d'adresse à chaque essai.
+    """
+    nombre = settings.NOMBRE_MANDATAIRES
+    if nombre > 0:
+        adresses = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        if len(adresses) >= nombre:
+            return adresses[-nombre]
+    return request.META.get("REMOTE_ADDR")

@@ -111,6 +111,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/bloque.html"
 AXES_VERBOSE = False
+# Derrière nginx, REMOTE_ADDR est celle du mandataire : l'adresse du client vient de X-Forwarded-For.
+NOMBRE_MANDATAIRES = int(os.environ.get("NOMBRE_MANDATAIRES", 0))
+AXES_CLIENT_IP_CALLABLE = "agora.securite.adresse_client"
 
 # Session : expire après une heure d'inactivité et à la fermeture du navigateur.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_INACTIVITE_SECONDES", 3600))
@@ -163,8 +166,9 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Cookies réservés à HTTPS ; COOKIES_HTTPS=0 seulement pour un banc d'essai HTTP sur 127.0.0.1.
+    SESSION_COOKIE_SECURE = envbool("COOKIES_HTTPS", True)
+    CSRF_COOKIE_SECURE = envbool("COOKIES_HTTPS", True)
 
 # Données personnelles : durée de conservation des candidats après leur dernière session (en années).
 RETENTION_ANNEES = int(os.environ.get("RETENTION_ANNEES", 5))

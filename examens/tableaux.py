@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 TAILLE_MAX = 5 * 1024 * 1024
-LIGNES_MAX = 200_000
+LIGNES_MAX = 400_000  # 25 000 candidats × 14 unités tiennent largement
+TAILLE_DEPLIEE_MAX = 100 * 1024 * 1024  # un XLSX est un zip : on borne aussi ce qu'il contient une fois déplié
 
 
 class FichierInvalide(Exception):
@@ -73,7 +74,11 @@ def _lire_csv(contenu: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
         raise FichierInvalide("Le fichier contient des caractères nuls : ce n'est pas un CSV texte.")
     lecteur = csv.reader(io.StringIO(texte, newline=""), delimiter=";")
     try:
-        rangees = [(lecteur.line_num, r) for r in lecteur]
+        rangees = []
+        for r in lecteur:
+            rangees.append((lecteur.line_num, r))
+            if len(rangees) > LIGNES_MAX + 1:
+                raise FichierInvalide(f"Plus de {LIGNES_MAX} lignes : découpez le fichier.")
     except csv.Error as e:
         raise FichierInvalide(f"Ligne {lecteur.line_num} : CSV mal formé ({e}).") from None
     if not rangees:
@@ -99,14 +104,29 @@ def _lire_xlsx(contenu: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(contenu)) as archive:
+            depliee = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise FichierInvalide("Classeur XLSX illisible (archive zip invalide).") from None
+    # Un vrai classeur se comprime d'un facteur 5 à 20 ; au-delà de 50, c'est une « bombe » de décompression.
+    if depliee > TAILLE_DEPLIEE_MAX or (depliee > 10 * 1024 * 1024 and depliee > 50 * len(contenu)):
+        raise FichierInvalide(
+            f"Classeur XLSX refusé : {depliee // (1024 * 1024)} Mo une fois décompressé pour "
+            f"{len(contenu) // 1024} Ko de fichier."
+        )
+    try:
         classeur = load_workbook(io.BytesIO(contenu), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as e:
         raise FichierInvalide(f"Classeur XLSX illisible ({type(e).__name__}).") from None
     try:
         feuille = classeur.worksheets[0]
-        rangees = [
-            (i, [_texte_cellule(v) for v in r]) for i, r in enumerate(feuille.iter_rows(values_only=True), start=1)
-        ]
+        rangees = []
+        for i, r in enumerate(feuille.iter_rows(values_only=True), start=1):
+            rangees.append((i, [_texte_cellule(v) for v in r]))
+            if i > LIGNES_MAX + 1:
+                raise FichierInvalide(f"Plus de {LIGNES_MAX} lignes : découpez le classeur.")
+    except FichierInvalide:
+        raise
     except Exception as e:  # openpyxl lève des erreurs variées sur un XML corrompu
         raise FichierInvalide(f"Classeur XLSX illisible ({type(e).__name__}).") from None
     finally:

@@ -23,6 +23,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("charger_referentiel", verbosity=0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _hachage_rapide():
+    """PBKDF2 coûte ~0,4 s par compte créé : MD5 suffit pour des mots de passe de test."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _referentiel_charge(request):
     """Les tests transactionnels vident la base à la fin : on recharge le référentiel si besoin."""

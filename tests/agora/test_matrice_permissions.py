@@ -1,0 +1,262 @@
+"""Chaque URL de l'application, visitée par chaque rôle : la réponse doit être celle de la matrice.
+
+Une URL ajoutée sans entrée dans MATRICE fait échouer le test : toute nouvelle page déclare qui la voit.
+La même matrice est recopiée dans README.md (section « Matrice des permissions »).
+"""
+
+import os
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests import fabriques
+
+ROLES = ("anonyme", "enseignant_autre", "enseignant", "gestionnaire", "gestionnaire_autre", "administrateur")
+
+# Ce que désigne <int:pk> selon la page (les autres paramètres portent le nom de leur valeur).
+PK = {
+    "referentiel:competence": "competence",
+    "examens:division": "division",
+    "examens:export": "export",
+    "examens:export-zip": "export",
+    "examens:export-fusion": "export",
+    "examens:export-relancer": "export",
+    "examens:document-pdf": "document",
+    "pfmp:attestation": "attestation",
+    "pfmp:certificat-supprimer": "certificat",
+}
+PK_PAR_PREFIXE = {
+    "examens:commission": "commission",
+    "examens:grille": "commission",
+    "pfmp:periode-ajouter": "candidat",
+    "pfmp:periode": "periode",
+    "pfmp:attestation-saisir": "periode",
+    "pfmp:convention": "periode",
+    "pfmp:evaluation": "periode",
+}
+
+# nom d'URL → codes attendus dans l'ordre de ROLES ; GET seulement.
+# 302 : vers la connexion (anonyme) ou redirection métier ; 403 : rôle sans le droit ; 404 : objet hors périmètre ;
+# 405 : action qui n'accepte que POST.
+MATRICE = {
+    "accueil": (302, 200, 200, 200, 200, 200),
+    "examens:candidat": (302, 404, 200, 200, 404, 200),
+    "examens:candidat-creer": (302, 403, 403, 200, 200, 200),
+    "examens:candidat-modifier": (302, 403, 403, 200, 404, 200),
+    "examens:candidats": (302, 200, 200, 200, 200, 200),
+    "examens:commission": (302, 404, 200, 200, 404, 200),
+    "examens:commission-creer": (302, 403, 403, 200, 200, 200),
+    "examens:commission-modifier": (302, 403, 403, 200, 404, 200),
+    "examens:commissions": (302, 200, 200, 200, 200, 200),
+    "examens:controle-choix": (302, 405, 405, 405, 405, 405),
+    "examens:deliberation": (302, 403, 403, 200, 200, 200),
+    "examens:deliberer": (302, 405, 405, 405, 405, 405),
+    "examens:deverrouiller": (302, 405, 405, 405, 405, 405),
+    "examens:division": (302, 404, 302, 302, 404, 302),
+    "examens:document-pdf": (302, 403, 403, 404, 404, 404),
+    "examens:export": (302, 403, 403, 200, 404, 200),
+    "examens:export-fusion": (302, 403, 403, 404, 404, 404),
+    "examens:export-relancer": (302, 405, 405, 405, 405, 405),
+    "examens:export-resultats": (302, 403, 403, 200, 200, 200),
+    "examens:export-zip": (302, 403, 403, 404, 404, 404),
+    "examens:exports": (302, 403, 403, 200, 200, 200),
+    "examens:grille": (302, 404, 200, 200, 404, 200),
+    "examens:grille-arreter": (302, 405, 405, 405, 405, 405),
+    "examens:grille-confirmer": (302, 405, 405, 405, 405, 405),
+    "examens:grille-enregistrer": (302, 405, 405, 405, 405, 405),
+    "examens:grille-pdf": (302, 404, 200, 200, 404, 200),
+    "examens:grille-renvoyer": (302, 405, 405, 405, 405, 405),
+    "examens:grille-rouvrir": (302, 405, 405, 405, 405, 405),
+    "examens:grille-transmettre": (302, 405, 405, 405, 405, 405),
+    "examens:importer": (302, 403, 403, 200, 200, 200),
+    "examens:importer-confirmer": (302, 405, 405, 405, 405, 405),
+    "examens:journal": (302, 403, 403, 200, 200, 200),
+    "examens:jury-note": (302, 405, 405, 405, 405, 405),
+    "examens:jury-points": (302, 405, 405, 405, 405, 405),
+    "examens:note-enregistrer": (302, 405, 405, 405, 405, 405),
+    "examens:proces-verbal": (302, 403, 403, 200, 200, 200),
+    "examens:proces-verbal-documents": (302, 403, 403, 200, 200, 200),
+    "examens:proces-verbal-pdf": (302, 403, 403, 200, 200, 200),
+    "examens:releve": (302, 404, 404, 200, 404, 200),
+    "examens:releve-documents": (302, 403, 403, 200, 404, 200),
+    "examens:releve-pdf": (302, 403, 403, 200, 404, 200),
+    "examens:saisie-notes": (302, 403, 403, 200, 200, 200),
+    "examens:session": (302, 403, 403, 200, 200, 200),
+    "examens:sessions": (302, 403, 403, 200, 200, 200),
+    "examens:verrouiller": (302, 405, 405, 405, 405, 405),
+    "login": (200, 302, 302, 302, 302, 302),
+    "logout": (302, 405, 405, 405, 405, 405),
+    "pfmp:attestation": (302, 404, 200, 200, 404, 200),
+    "pfmp:attestation-saisir": (302, 404, 200, 200, 404, 200),
+    "pfmp:candidat": (302, 404, 200, 200, 404, 200),
+    "pfmp:certificat-ajouter": (302, 403, 403, 200, 404, 200),
+    "pfmp:certificat-supprimer": (302, 405, 405, 405, 405, 405),
+    "pfmp:convention": (302, 404, 200, 200, 404, 200),
+    "pfmp:document-liaison": (302, 404, 200, 200, 404, 200),
+    "pfmp:dossier": (302, 403, 403, 200, 404, 200),
+    "pfmp:evaluation": (302, 404, 200, 200, 404, 200),
+    "pfmp:evaluation-imprimer": (302, 404, 200, 200, 404, 200),
+    "pfmp:index": (302, 302, 302, 302, 200, 302),
+    "pfmp:organisation-ajouter": (302, 200, 200, 200, 200, 200),
+    "pfmp:organisations": (302, 200, 200, 200, 200, 200),
+    "pfmp:periode-ajouter": (302, 404, 200, 200, 404, 200),
+    "pfmp:periode-supprimer": (302, 405, 405, 405, 405, 405),
+    "pfmp:synchroniser": (302, 405, 405, 405, 405, 405),
+    "pfmp:tableau": (302, 200, 200, 200, 200, 200),
+    "referentiel:activite": (302, 200, 200, 200, 200, 200),
+    "referentiel:blocs": (302, 200, 200, 200, 200, 200),
+    "referentiel:competence": (302, 200, 200, 200, 200, 200),
+    "referentiel:export-json": (302, 200, 200, 200, 200, 200),
+    "referentiel:index": (302, 302, 302, 302, 302, 302),
+    "referentiel:poles": (302, 200, 200, 200, 200, 200),
+    "referentiel:recherche": (302, 200, 200, 200, 200, 200),
+}
+
+
+def motifs(resolver=None, prefixe="", convertisseurs=()):
+    """(nom, noms des paramètres) de chaque URL nommée, l'administration Django exceptée."""
+    for motif in (resolver or get_resolver()).url_patterns:
+        if isinstance(motif, URLResolver):
+            if motif.namespace == "admin":
+                continue
+            yield from motifs(
+                motif,
+                prefixe + (motif.namespace + ":" if motif.namespace else ""),
+                (*convertisseurs, *motif.pattern.converters),
+            )
+        elif isinstance(motif, URLPattern) and motif.name:
+            yield prefixe + motif.name, (*convertisseurs, *motif.pattern.converters)
+
+
+def valeur_de_pk(nom: str) -> str:
+    if nom in PK:
+        return PK[nom]
+    for prefixe, cle in sorted(PK_PAR_PREFIXE.items(), key=lambda p: -len(p[0])):
+        if nom.startswith(prefixe):
+            return cle
+    return "candidat"
+
+
+@pytest.fixture
+def contexte(db, settings):
+    settings.DEBUG = True
+    call_command("charger_demo", verbosity=0)
+    settings.DEBUG = False
+    from django.contrib.auth.models import User
+
+    from examens.models import Commission, Division, ExportLot
+    from pfmp.models import Attestation, CertificatTravail, Periode
+    from referentiel.models import Competence
+
+    division = Division.objects.get(nom="TAGO1")
+    commission = Commission.objects.filter(divisions=division, gabarit__epreuve="E31").first()
+    candidat = commission.divisions.first().candidats.filter(statut="scolaire_public").order_by("numero").first()
+    periode = Periode.objects.filter(convention__candidat__division=division).first()
+    gestionnaire_autre = fabriques.utilisateur("gestionnaire-ailleurs", "gestionnaire")
+    fabriques.etablissement("0130001").gestionnaires.add(gestionnaire_autre)
+    lot = ExportLot.objects.create(
+        session=candidat.session,
+        type="releves",
+        division=division,
+        demande_par=User.objects.get(username="gestionnaire"),
+    )
+    valeurs = {
+        "annee": 2026,
+        "code": "AGORA-2020",
+        "activite": "1.1",
+        "jeton": "0" * 32,
+        "format": "csv",
+        "unite": "U51",
+        "situation": 1,
+        "candidat": candidat.pk,
+        "commission": commission.pk,
+        "division": division.pk,
+        "competence": Competence.objects.first().pk,
+        "periode": periode.pk if periode else 0,
+        "attestation": Attestation.objects.filter(periode__convention__candidat__division=division)
+        .values_list("pk", flat=True)
+        .first()
+        or 0,
+        "certificat": CertificatTravail.objects.values_list("pk", flat=True).first() or 0,
+        "export": lot.pk if lot else 0,
+        "document": 0,
+    }
+    utilisateurs = {
+        "anonyme": None,
+        "enseignant_autre": User.objects.get(username="enseignant2"),
+        "enseignant": User.objects.get(username="enseignant"),
+        "gestionnaire": User.objects.get(username="gestionnaire"),
+        "gestionnaire_autre": gestionnaire_autre,
+        "administrateur": User.objects.get(username="administrateur"),
+    }
+    return valeurs, utilisateurs
+
+
+def visiter(contexte) -> dict[str, tuple[int, ...]]:
+    valeurs, utilisateurs = contexte
+    clients = {}
+    for role, user in utilisateurs.items():
+        clients[role] = Client()
+        if user:
+            clients[role].force_login(user)
+    observe = {}
+    for nom, parametres in sorted(set(motifs())):
+        kwargs = {
+            p: valeurs[valeur_de_pk(nom) if p == "pk" else ("candidat" if p == "candidat" else p)] for p in parametres
+        }
+        chemin = reverse(nom, kwargs=kwargs)
+        observe[nom] = tuple(clients[role].get(chemin).status_code for role in ROLES)
+    if os.environ.get("MATRICE_AFFICHER"):
+        print("\nMATRICE = {")
+        for nom, codes in observe.items():
+            print(f"    {nom!r}: {codes},")
+        print("}")
+    return observe
+
+
+def test_chaque_url_est_dans_la_matrice():
+    manquantes = sorted({nom for nom, _ in motifs()} - set(MATRICE))
+    assert not manquantes, f"URL sans entrée dans la matrice des permissions : {manquantes}"
+
+
+def test_chaque_role_recoit_la_reponse_de_la_matrice(contexte):
+    observe = visiter(contexte)
+    ecarts = {nom: (MATRICE.get(nom), codes) for nom, codes in observe.items() if MATRICE.get(nom) != codes}
+    assert not ecarts, "attendu → observé : " + "; ".join(f"{n} {a} → {o}" for n, (a, o) in ecarts.items())
+
+
+def test_aucune_requete_malformee_ne_provoque_d_erreur_500(contexte):
+    """Paramètres absurdes, objets inexistants, POST vides ou hostiles : 4xx ou redirection, jamais 500."""
+    valeurs, utilisateurs = contexte
+    client = Client(raise_request_exception=False)
+    client.force_login(utilisateurs["gestionnaire"])
+    admin = Client(raise_request_exception=False)
+    admin.force_login(utilisateurs["administrateur"])
+    hostiles = {
+        "q": "' OR 1=1 --",
+        "page": "-1",
+        "tri": "__class__",
+        "division": "abc",
+        "etablissement": "9" * 30,
+        "decision": "<script>",
+        "groupe": "x",
+        "format": "exe",
+        "note": "1e9",
+        "motif": "x" * 10000,
+        "version": "-5",
+        "champ": "niveau",
+        "valeur": "\x00",
+        "cle": "999999999",
+    }
+    for nom, parametres in sorted(set(motifs())):
+        for remplacement in (None, 999_999):
+            kwargs = {}
+            for p in parametres:
+                cle = valeur_de_pk(nom) if p == "pk" else p
+                kwargs[p] = remplacement if (remplacement and p in ("pk", "candidat")) else valeurs[cle]
+            chemin = reverse(nom, kwargs=kwargs)
+            for c in (client, admin):
+                for reponse in (c.get(chemin, hostiles), c.post(chemin, hostiles), c.post(chemin, {})):
+                    assert reponse.status_code < 500, f"{nom} {chemin} → {reponse.status_code}"
