@@ -18,31 +18,56 @@ from pathlib import Path
 RACINE = Path(__file__).resolve().parent.parent
 PY = str(RACINE / ".venv" / "bin" / "python")
 BASE = "postgresql://postgres@127.0.0.1:55432/agora_bench"
-ENV = {**os.environ, "DATABASE_URL": BASE, "DJANGO_SETTINGS_MODULE": "agora.settings", "PYTHONPATH": str(RACINE),
-       "DEBUG": "1"}
+ENV = {
+    **os.environ,
+    "DATABASE_URL": BASE,
+    "DJANGO_SETTINGS_MODULE": "agora.settings",
+    "PYTHONPATH": str(RACINE),
+    "DEBUG": "1",
+}
 SESSION = 2026
 
 
 def manage(*args, capture=False, env=None) -> str:
-    sortie = subprocess.run([PY, "manage.py", *args], cwd=RACINE, env=env or ENV, check=True, text=True,
-                            stdout=subprocess.PIPE if capture else None)
+    sortie = subprocess.run(
+        [PY, "manage.py", *args],
+        cwd=RACINE,
+        env=env or ENV,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
     return sortie.stdout if capture else ""
 
 
 def script(code: str, env=None) -> dict:
     """Exécute un morceau de Python dans un processus neuf (mémoire de pointe mesurable) ; renvoie son JSON."""
-    sortie = subprocess.run([PY, "-c", code], cwd=RACINE, env=env or ENV, check=True, text=True,
-                            stdout=subprocess.PIPE)
+    sortie = subprocess.run([PY, "-c", code], cwd=RACINE, env=env or ENV, check=True, text=True, stdout=subprocess.PIPE)
     return json.loads(sortie.stdout.strip().splitlines()[-1])
 
 
 def preparer(candidats: int) -> None:
     subprocess.run(["bash", "scripts/pg.sh", "start"], cwd=RACINE, check=True)
-    existe = subprocess.run(["psql", "-h", "127.0.0.1", "-p", "55432", "-U", "postgres", "-tAc",
-                             "SELECT 1 FROM pg_database WHERE datname='agora_bench'"], capture_output=True, text=True)
+    existe = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            "55432",
+            "-U",
+            "postgres",
+            "-tAc",
+            "SELECT 1 FROM pg_database WHERE datname='agora_bench'",
+        ],
+        capture_output=True,
+        text=True,
+    )
     if "1" not in existe.stdout:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-p", "55432", "-U", "postgres", "-qc",
-                        "CREATE DATABASE agora_bench"], check=True)
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", "55432", "-U", "postgres", "-qc", "CREATE DATABASE agora_bench"],
+            check=True,
+        )
     manage("migrate", "--noinput", "-v", "0")
     manage("charger_referentiel")
     nombre = script(
@@ -140,8 +165,10 @@ def fichiers_import(dossier: Path, nombre: int) -> None:
     uais = [f"{800000 + i:07d}" + "ABCDEFGHJKLMNPRSTUVWXYZ"[(800000 + i) % 23] for i in range(nombre // 60 + 1)]
     for i in range(nombre):
         numero = f"B{i:08d}"
-        lignes.append(f"{numero};NOM{i};Prénom;{1 + i % 28:02d}/{1 + i % 12:02d}/2008;{uais[i // 60]};"
-                      f"{statuts[i % 10]};globale;en;es;{'EPS' if i % 4 == 0 else ''};TAGO{1 + i % 2}")
+        lignes.append(
+            f"{numero};NOM{i};Prénom;{1 + i % 28:02d}/{1 + i % 12:02d}/2008;{uais[i // 60]};"
+            f"{statuts[i % 10]};globale;en;es;{'EPS' if i % 4 == 0 else ''};TAGO{1 + i % 2}"
+        )
         for unite in ["U11", "U12", "U2", "U31", "U32", "U33", "U41", "U42", "U51", "U52", "U6", "U7"]:
             notes.append(f"{numero};{unite};{hasard.randint(0, 40) / 2:.1f}".replace(".", ","))
     (dossier / "candidats.csv").write_text("\n".join(lignes) + "\n", encoding="utf-8")
@@ -164,22 +191,68 @@ def bench_imports(repetitions: int, nombre: int) -> dict:
 def bench_web(duree: int, utilisateurs: int) -> dict:
     """gunicorn sur 127.0.0.1 et locust sans interface, borné en durée ; latences p50/p95/p99 par page."""
     port = 8310
-    env = {**ENV, "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
-           "SECURE_SSL_REDIRECT": "0", "AGORA_HTTP_LOCAL": "1"}
+    env = {
+        **ENV,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "COOKIES_HTTPS": "0",
+    }
     manage("collectstatic", "--noinput", "-v", "0", env=env)
+    cible = (
+        subprocess.run(
+            [PY, "bench/preparer_web.py"],
+            cwd=RACINE,
+            env={**ENV, "BENCH_SESSION": str(SESSION)},
+            check=True,
+            text=True,
+            stdout=subprocess.PIPE,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     serveur = subprocess.Popen(
-        [str(RACINE / ".venv" / "bin" / "gunicorn"), "agora.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(2 * (os.cpu_count() or 2) + 1), "--log-level", "warning"],
-        cwd=RACINE, env=env,
+        [
+            str(RACINE / ".venv" / "bin" / "gunicorn"),
+            "agora.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(2 * (os.cpu_count() or 2) + 1),
+            "--log-level",
+            "warning",
+        ],
+        cwd=RACINE,
+        env=env,
     )
     try:
         time.sleep(3)
         prefixe = RACINE / ".local" / "bench" / "locust"
         subprocess.run(
-            [str(RACINE / ".venv" / "bin" / "locust"), "-f", str(RACINE / "bench" / "locustfile.py"), "--headless",
-             "-u", str(utilisateurs), "-r", str(utilisateurs), "-t", f"{duree}s", "--host", f"http://127.0.0.1:{port}",
-             "--csv", str(prefixe), "--only-summary", "--stop-timeout", "5"],
-            cwd=RACINE, env={**env, "BENCH_SESSION": str(SESSION)}, check=False, timeout=duree + 120,
+            [
+                str(RACINE / ".venv" / "bin" / "locust"),
+                "-f",
+                str(RACINE / "bench" / "locustfile.py"),
+                "--headless",
+                "-u",
+                str(utilisateurs),
+                "-r",
+                str(utilisateurs),
+                "-t",
+                f"{duree}s",
+                "--host",
+                f"http://127.0.0.1:{port}",
+                "--csv",
+                str(prefixe),
+                "--only-summary",
+                "--stop-timeout",
+                "5",
+            ],
+            cwd=RACINE,
+            env={**env, "BENCH_SESSION": str(SESSION)},
+            check=False,
+            timeout=duree + 120,
         )
     finally:
         serveur.terminate()
@@ -190,17 +263,33 @@ def bench_web(duree: int, utilisateurs: int) -> dict:
     with open(f"{prefixe}_stats.csv", encoding="utf-8") as f:
         for ligne in csv.DictReader(f):
             pages[ligne["Name"]] = {
-                "requetes": int(ligne["Request Count"]), "erreurs": int(ligne["Failure Count"]),
-                "p50_ms": float(ligne["50%"]), "p95_ms": float(ligne["95%"]), "p99_ms": float(ligne["99%"]),
+                "requetes": int(ligne["Request Count"]),
+                "erreurs": int(ligne["Failure Count"]),
+                "p50_ms": float(ligne["50%"]),
+                "p95_ms": float(ligne["95%"]),
+                "p99_ms": float(ligne["99%"]),
             }
-    return {"utilisateurs": utilisateurs, "duree_s": duree, "pages": pages}
+    return {
+        "utilisateurs": utilisateurs,
+        "duree_s": duree,
+        "taille_division": json.loads(cible)["taille_division"],
+        "pages": pages,
+    }
 
 
 def bench_pdf(documents: int) -> dict:
     resultats = {}
     for workers in (1, 2):
-        sortie = manage("bench_pdf", "--session", str(SESSION), "--documents", str(documents), "--workers",
-                        str(workers), capture=True)
+        sortie = manage(
+            "bench_pdf",
+            "--session",
+            str(SESSION),
+            "--documents",
+            str(documents),
+            "--workers",
+            str(workers),
+            capture=True,
+        )
         resultats[f"{workers}_worker{'s' if workers > 1 else ''}"] = json.loads(sortie.strip().splitlines()[-1])
     return resultats
 
@@ -216,8 +305,12 @@ def main():
     debut = time.monotonic()
     preparer(args.candidats)
     resultats = {
-        "machine": {"processeurs": os.cpu_count(), "systeme": platform.platform(), "python": platform.python_version(),
-                    "postgresql": subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()},
+        "machine": {
+            "processeurs": os.cpu_count(),
+            "systeme": platform.platform(),
+            "python": platform.python_version(),
+            "postgresql": subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip(),
+        },
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     if "deliberation" in args.seulement:
@@ -254,8 +347,14 @@ def afficher(r: dict) -> None:
         ]
     if w := r.get("web"):
         for nom, p in w["pages"].items():
-            lignes.append((f"web {nom}", f"p50 {p['p50_ms']:.0f} / p95 {p['p95_ms']:.0f} / p99 {p['p99_ms']:.0f} ms, "
-                                        f"{p['erreurs']} erreur(s) sur {p['requetes']}", ""))
+            lignes.append(
+                (
+                    f"web {nom}",
+                    f"p50 {p['p50_ms']:.0f} / p95 {p['p95_ms']:.0f} / p99 {p['p99_ms']:.0f} ms, "
+                    f"{p['erreurs']} erreur(s) sur {p['requetes']}",
+                    "",
+                )
+            )
     if p := r.get("pdf"):
         for workers, m in p.items():
             lignes.append((f"PDF, {workers}", f"{m['pages_par_seconde']} pages/s ({m['pages']} pages)", "≥ 15 avec 2"))

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, creer_roles
+from examens.demo_grilles import charger_demo_grilles
 from examens.identifiants import ALPHABET_UAI
 from examens.models import Candidat, Division, Etablissement, Note, ReglementExamen, Session, Statut
 
@@ -145,6 +146,7 @@ def charger_demo() -> dict[str, tuple[str, str]]:
         )
     Candidat.objects.bulk_create(candidats, ignore_conflicts=True)
     charger_notes_demo(session, utilisateurs[GESTIONNAIRE])
+    charger_demo_grilles()
     return {role: (identifiant, MOT_DE_PASSE) for role, identifiant in COMPTES.items()}
 
 

@@ -176,10 +176,15 @@ class Division(models.Model):
 
 class CandidatQuerySet(models.QuerySet):
     def visibles_par(self, user):
-        """Administrateur : tout ; gestionnaire : ses établissements ; enseignant : ses divisions."""
+        """Administrateur : tout ; gestionnaire : ses établissements ; enseignant : ses divisions et celles
+        des commissions d'évaluation dont il est membre."""
         if user.has_perm("examens.voir_tout"):
             return self
-        return self.filter(Q(etablissement__gestionnaires=user) | Q(division__enseignants=user)).distinct()
+        return self.filter(
+            Q(etablissement__gestionnaires=user)
+            | Q(division__enseignants=user)
+            | Q(division__commissions__membres=user)
+        ).distinct()
 
     def de_session(self, session):
         return self.filter(session=session)
@@ -375,3 +380,414 @@ class Journal(models.Model):
 
     def __str__(self):
         return f"{self.date:%d/%m/%Y %H:%M} {self.auteur} {self.action} {self.objet}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Grilles d'évaluation CCF (E31, E32, E2 ; E31/E32 ponctuels) : gabarits versionnés, commissions, grilles.
+# La logique (conversion, contrôles, écritures) est dans examens/grilles.py.
+# ---------------------------------------------------------------------------------------------------
+
+
+class GabaritGrille(models.Model):
+    """Modèle de grille d'une épreuve, en données versionnées (fixtures/grilles/*.json).
+
+    Les lignes viennent du référentiel (une par compétence du bloc de l'épreuve) ; le fichier ne porte que
+    l'échelle de maîtrise, la conversion en note et son arrondi : la grille nationale n'ayant pas été
+    retrouvée, on la remplace en chargeant une nouvelle version, sans toucher au code.
+    """
+
+    class Conversion(models.TextChoices):
+        PROPORTIONNELLE = "proportionnelle", "20 × points obtenus / points possibles des lignes évaluées"
+
+    class Arrondi(models.TextChoices):
+        DEMI_POINT = "demi_point", "au demi-point le plus proche"
+        DEMI_POINT_SUPERIEUR = "demi_point_superieur", "au demi-point supérieur"
+        POINT = "point", "au point le plus proche"
+        CENTIEME = "centieme", "au centième"
+
+    code = models.CharField(max_length=40)
+    version = models.PositiveSmallIntegerField()
+    referentiel = models.ForeignKey("referentiel.Referentiel", on_delete=models.PROTECT, related_name="gabarits_grille")
+    epreuve = models.CharField("épreuve", max_length=5)  # « E31 » : code de l'épreuve du règlement
+    intitule = models.TextField("intitulé")
+    source = models.TextField(blank=True)
+    situations = models.PositiveSmallIntegerField("situations d'évaluation", default=1)
+    formes = models.JSONField("formes couvertes", default=list)  # ["ccf", "ponctuel"]
+    echelle = models.JSONField("échelle de maîtrise", default=list)  # [{code, libelle, points, touche}]
+    conversion = models.CharField(max_length=20, choices=Conversion.choices)
+    arrondi = models.CharField(max_length=25, choices=Arrondi.choices)
+    pieces = models.JSONField("pièces du dossier", default=list)  # [{code, libelle}]
+    compositions = models.JSONField("compositions de commission admises", default=list)
+    composition_texte = models.TextField("composition de la commission", blank=True)
+    empreinte = models.CharField("empreinte SHA-256 du fichier chargé", max_length=64)
+    charge_le = models.DateTimeField("chargé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "gabarit de grille"
+        verbose_name_plural = "gabarits de grille"
+        ordering = ["epreuve", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="gabarit_grille_unique"),
+            models.CheckConstraint(condition=Q(situations__in=[1, 2]), name="gabarit_grille_situations"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} v{self.version}"
+
+
+class LigneGabarit(models.Model):
+    gabarit = models.ForeignKey(GabaritGrille, on_delete=models.CASCADE, related_name="lignes")
+    ordre = models.PositiveSmallIntegerField()
+    competence = models.ForeignKey("referentiel.Competence", on_delete=models.PROTECT, related_name="lignes_grille")
+
+    class Meta:
+        verbose_name = "ligne de gabarit"
+        ordering = ["gabarit", "ordre"]
+        constraints = [models.UniqueConstraint(fields=["gabarit", "ordre"], name="ligne_gabarit_unique")]
+
+    def __str__(self):
+        return f"{self.gabarit} ligne {self.ordre}"
+
+
+class CommissionQuerySet(models.QuerySet):
+    def visibles_par(self, user):
+        """Administrateur : toutes ; gestionnaire : celles de ses établissements ; enseignant : les siennes."""
+        if user.has_perm("examens.voir_tout"):
+            return self
+        return self.filter(Q(etablissement__gestionnaires=user) | Q(membres=user)).distinct()
+
+
+class Commission(models.Model):
+    """Commission d'évaluation d'une sous-épreuve pour une ou plusieurs divisions d'un établissement."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="commissions")
+    etablissement = models.ForeignKey(Etablissement, on_delete=models.CASCADE, related_name="commissions")
+    gabarit = models.ForeignKey(GabaritGrille, on_delete=models.PROTECT, related_name="commissions")
+    nom = models.CharField(max_length=100, blank=True)
+    divisions = models.ManyToManyField(Division, related_name="commissions")
+    membres = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="MembreCommission", related_name="commissions_ccf"
+    )
+    creee_le = models.DateTimeField(auto_now_add=True)
+
+    objects = CommissionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "commission d'évaluation"
+        verbose_name_plural = "commissions d'évaluation"
+        ordering = ["session", "etablissement__nom", "gabarit__epreuve", "nom", "pk"]
+
+    def __str__(self):
+        return f"{self.gabarit.epreuve} {self.nom}".strip()
+
+
+class MembreCommission(models.Model):
+    class Qualite(models.TextChoices):
+        ENSEIGNANT = "enseignant", "enseignant"
+        PROFESSIONNEL = "professionnel", "professionnel"
+
+    commission = models.ForeignKey(Commission, on_delete=models.CASCADE, related_name="membres_commission")
+    utilisateur = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    qualite = models.CharField("qualité", max_length=15, choices=Qualite.choices)
+
+    class Meta:
+        verbose_name = "membre de commission"
+        ordering = ["commission", "qualite", "utilisateur__last_name", "utilisateur__username"]
+        constraints = [models.UniqueConstraint(fields=["commission", "utilisateur"], name="membre_commission_unique")]
+
+    def __str__(self):
+        return f"{self.utilisateur} ({self.get_qualite_display()})"
+
+
+class Grille(models.Model):
+    """La grille d'un candidat pour une situation d'une sous-épreuve : brouillon → validée → transmise → arrêtée."""
+
+    class Etat(models.TextChoices):
+        BROUILLON = "brouillon", "brouillon"
+        VALIDEE = "validee", "validée par la commission"
+        TRANSMISE = "transmise", "transmise au jury"
+        ARRETEE = "arretee", "arrêtée par le jury"
+
+    class Forme(models.TextChoices):
+        CCF = "ccf", "CCF"
+        PONCTUEL = "ponctuel", "ponctuel"
+
+    commission = models.ForeignKey(Commission, on_delete=models.PROTECT, related_name="grilles")
+    candidat = models.ForeignKey(Candidat, on_delete=models.CASCADE, related_name="grilles")
+    gabarit = models.ForeignKey(GabaritGrille, on_delete=models.PROTECT, related_name="grilles")
+    epreuve = models.CharField("épreuve", max_length=5)  # copie de gabarit.epreuve, pour l'unicité
+    situation = models.PositiveSmallIntegerField(default=1)
+    forme = models.CharField(max_length=10, choices=Forme.choices)
+    etat = models.CharField("état", max_length=10, choices=Etat.choices, default=Etat.BROUILLON)
+    # Incrémentée à chaque écriture : le navigateur renvoie celle qu'il a modifiée (contrôle de concurrence).
+    version = models.PositiveIntegerField(default=0)
+    date_situation = models.DateField("date de la situation", null=True, blank=True)
+    appreciation = models.TextField("appréciation générale", blank=True)
+    pieces = models.JSONField("pièces du dossier présentes", default=dict, blank=True)
+    dossier_non_produit = models.BooleanField("dossier non produit", default=False)
+    justificatifs_manquants = models.BooleanField("justificatifs administratifs manquants", default=False)
+    note_suggeree = models.DecimalField("note suggérée", max_digits=4, decimal_places=2, null=True, blank=True)
+    # None : la note proposée est la note suggérée ; une autre valeur demande une justification.
+    note_proposee = models.DecimalField("note proposée", max_digits=4, decimal_places=2, null=True, blank=True)
+    justification = models.TextField("justification de l'écart", blank=True)
+    note_commission = models.DecimalField(
+        "note transmise par la commission", max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    note_jury = models.DecimalField("note arrêtée par le jury", max_digits=4, decimal_places=2, null=True, blank=True)
+    motif_jury = models.TextField("motif du jury", blank=True)
+    modifiee_le = models.DateTimeField(auto_now=True)
+    modifiee_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["candidat", "epreuve", "situation"]
+        constraints = [
+            models.UniqueConstraint(fields=["candidat", "epreuve", "situation"], name="grille_unique"),
+            models.CheckConstraint(condition=Q(situation__in=[1, 2]), name="grille_situation"),
+            models.CheckConstraint(
+                condition=~Q(dossier_non_produit=True, justificatifs_manquants=True), name="grille_un_seul_motif"
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{champ}__isnull": True}) | Q(**{f"{champ}__gte": 0, f"{champ}__lte": 20}),
+                    name=f"grille_{champ}_sur_20",
+                )
+                for champ in ("note_suggeree", "note_proposee", "note_commission", "note_jury")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.candidat.numero} {self.epreuve} situation {self.situation} ({self.etat})"
+
+
+class EvaluationCompetence(models.Model):
+    grille = models.ForeignKey(Grille, on_delete=models.CASCADE, related_name="evaluations")
+    ligne = models.ForeignKey(LigneGabarit, on_delete=models.PROTECT, related_name="+")
+    niveau = models.CharField(max_length=10, blank=True)  # code du niveau de l'échelle du gabarit ; "" : à saisir
+    observation = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "évaluation d'une compétence"
+        ordering = ["grille", "ligne__ordre"]
+        constraints = [models.UniqueConstraint(fields=["grille", "ligne"], name="evaluation_competence_unique")]
+
+    def __str__(self):
+        return f"{self.grille} ligne {self.ligne.ordre} : {self.niveau or '—'}"
+
+
+class ValidationGrille(models.Model):
+    """Confirmation d'un membre de la commission, avec son propre compte ; effacée par toute modification."""
+
+    grille = models.ForeignKey(Grille, on_delete=models.CASCADE, related_name="validations")
+    membre = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    date = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "confirmation de grille"
+        constraints = [models.UniqueConstraint(fields=["grille", "membre"], name="validation_grille_unique")]
+
+    def __str__(self):
+        return f"{self.grille} confirmée par {self.membre}"
+
+
+class HistoriqueGrille(models.Model):
+    """Chaque changement d'une grille, avant → après : un déclencheur (migration) refuse toute modification.
+
+    La suppression reste possible avec la grille elle-même (purge des données personnelles) ; les étapes
+    du circuit (validation, transmission, arrêt) sont en plus écrites dans le Journal, qui survit à tout.
+    Les auteurs sont des valeurs (identifiant, nom) pour qu'aucune ligne n'ait à changer.
+    """
+
+    grille = models.ForeignKey(Grille, on_delete=models.CASCADE, related_name="historique")
+    date = models.DateTimeField(auto_now_add=True)
+    auteur = models.CharField(max_length=150, blank=True)
+    auteur_nom = models.CharField(max_length=300, blank=True)
+    action = models.CharField(max_length=30)  # « niveau », « observation », « transmission »…
+    objet = models.CharField(max_length=200, blank=True)  # « compétence 3 »…
+    avant = models.TextField(blank=True)
+    apres = models.TextField(blank=True)
+    motif = models.TextField(blank=True)
+
+    LIBELLES = {
+        "niveau": "niveau",
+        "observation": "observation",
+        "piece": "pièce du dossier",
+        "date_situation": "date de la situation",
+        "note_proposee": "note proposée",
+        "appreciation": "appréciation générale",
+        "justification": "justification de l'écart",
+        "dossier_non_produit": "dossier non produit",
+        "justificatifs_manquants": "justificatifs manquants",
+        "confirmation": "confirmation",
+        "confirmations": "confirmations",
+        "etat": "état",
+        "arret": "arrêt par le jury",
+    }
+
+    class Meta:
+        verbose_name = "historique de grille"
+        ordering = ["date", "id"]
+
+    def __str__(self):
+        return f"{self.action} {self.objet} : {self.avant or '∅'} → {self.apres or '∅'}"
+
+    @property
+    def libelle_action(self) -> str:
+        return self.LIBELLES.get(self.action, self.action)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Documents PDF : documents émis (instantanés immuables) et exports par lots.
+# Les écritures sont dans examens/documents.py, le rendu dans examens/pdf.py, les tâches dans examens/tasks.py.
+# ---------------------------------------------------------------------------------------------------
+
+
+class DocumentImmuable(Exception):
+    """Un document émis ne se modifie ni ne se supprime : on en émet une nouvelle version."""
+
+
+class DocumentEmis(models.Model):
+    """Relevé de notes ou procès-verbal émis après le verrouillage : le fichier et les données qu'il imprime.
+
+    Un instantané, comme une facture : on le sert tel quel et on ne le re-rend jamais depuis des lignes qui ont
+    pu changer. delete() refuse et un déclencheur PostgreSQL (migration documents_pdf) refuse UPDATE et DELETE.
+    Une correction est une nouvelle version qui désigne la précédente. Les références sont des valeurs (année,
+    numéro, UAI) et non des clés étrangères, pour que le document survive aux lignes qu'il décrit.
+    """
+
+    class Type(models.TextChoices):
+        RELEVE = "releve", "relevé de notes"
+        PROCES_VERBAL = "pv", "procès-verbal de délibération"
+
+    type = models.CharField(max_length=10, choices=Type.choices)
+    session_annee = models.PositiveSmallIntegerField("session")
+    # Relevé : le numéro du candidat ; procès-verbal : « tous » ou les UAI du périmètre, triées, séparées par « , ».
+    objet = models.CharField(max_length=250)
+    version = models.PositiveSmallIntegerField(default=1)
+    precedent = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="correction"
+    )
+    donnees = models.JSONField("données imprimées")
+    contenu = models.BinaryField("fichier PDF")
+    sha256 = models.CharField("empreinte SHA-256 du fichier", max_length=64)
+    pages = models.PositiveIntegerField()
+    taille = models.PositiveIntegerField("taille (octets)")
+    emis_le = models.DateTimeField("émis le", auto_now_add=True)
+    emis_par = models.CharField("émis par", max_length=150, blank=True)
+    motif = models.TextField("motif de la nouvelle version", blank=True)
+
+    class Meta:
+        verbose_name = "document émis"
+        verbose_name_plural = "documents émis"
+        ordering = ["type", "session_annee", "objet", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["type", "session_annee", "objet", "version"], name="document_emis_unique"),
+            models.CheckConstraint(
+                condition=Q(version=1, precedent__isnull=True) | Q(version__gt=1, precedent__isnull=False),
+                name="document_emis_version_chainee",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise DocumentImmuable("Un document émis ne se modifie pas : émettez une nouvelle version.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise DocumentImmuable("Un document émis ne se supprime pas : émettez une nouvelle version.")
+
+    @property
+    def reference(self) -> str:
+        """« RN-2026-T0000001-v1 », « PV-2026-v2 » (session entière), « PV-2026-0750001A+0930122B-v1 »."""
+        if self.type == self.Type.RELEVE:
+            return f"RN-{self.session_annee}-{self.objet}-v{self.version}"
+        uais = [] if self.objet == "tous" else self.objet.split(",")
+        objet = "+".join(uais) if len(uais) <= 3 else f"{len(uais)}etab"
+        return "-".join(x for x in ("PV", str(self.session_annee), objet, f"v{self.version}") if x)
+
+
+class ExportLot(models.Model):
+    """Un export par lots (grilles, relevés, procès-verbal) rendu par les workers procrastinate.
+
+    Les fichiers sont rangés en base (FichierExport) : des workers sur plusieurs machines et le serveur web
+    partagent ainsi les résultats sans dossier commun. Le ZIP se construit à la volée au téléchargement.
+    """
+
+    class Type(models.TextChoices):
+        GRILLES = "grilles", "grilles d'évaluation"
+        RELEVES = "releves", "relevés de notes"
+        PROCES_VERBAL = "pv", "procès-verbal de délibération"
+
+    class Etat(models.TextChoices):
+        EN_ATTENTE = "en_attente", "en attente d'un worker"
+        EN_COURS = "en_cours", "en cours"
+        ASSEMBLAGE = "assemblage", "assemblage du PDF unique"
+        TERMINE = "termine", "terminé"
+        ECHEC = "echec", "échec"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="exports")
+    type = models.CharField(max_length=10, choices=Type.choices)
+    division = models.ForeignKey(Division, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    epreuve = models.CharField("épreuve", max_length=5, blank=True)
+    fusionner = models.BooleanField("aussi un PDF unique", default=False)
+    demande_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    demande_le = models.DateTimeField("demandé le", auto_now_add=True)
+    etat = models.CharField("état", max_length=12, choices=Etat.choices, default=Etat.EN_ATTENTE)
+    cles = models.JSONField(default=list, blank=True)  # pk des grilles ou des candidats, dans l'ordre du lot
+    total = models.PositiveIntegerField(default=0)
+    faits = models.PositiveIntegerField(default=0)  # documents traités, réussis ou en échec
+    echecs = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+    erreurs = models.JSONField(default=list, blank=True)  # [« nom du document : message »]
+    debut = models.DateTimeField(null=True, blank=True)
+    fin = models.DateTimeField(null=True, blank=True)
+    fusion = models.BinaryField("PDF unique", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "export de documents"
+        verbose_name_plural = "exports de documents"
+        ordering = ["-demande_le", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(faits__lte=models.F("total")), name="export_faits_total")]
+
+    def __str__(self):
+        return f"Export {self.get_type_display()} {self.session.annee} n° {self.pk}"
+
+    @property
+    def pourcentage(self) -> int:
+        return 100 if not self.total else round(100 * self.faits / self.total)
+
+    @property
+    def fini(self) -> bool:
+        return self.etat in (self.Etat.TERMINE, self.Etat.ECHEC)
+
+    @property
+    def duree(self) -> float | None:
+        """Secondes entre la première tranche prise par un worker et la fin du lot."""
+        return (self.fin - self.debut).total_seconds() if self.debut and self.fin else None
+
+    @property
+    def pages_par_seconde(self) -> float | None:
+        return self.pages / self.duree if self.duree else None
+
+
+class FichierExport(models.Model):
+    lot = models.ForeignKey(ExportLot, on_delete=models.CASCADE, related_name="fichiers")
+    rang = models.PositiveIntegerField()  # ordre dans le ZIP et dans le PDF unique
+    nom = models.CharField(max_length=200)  # chemin dans le ZIP
+    contenu = models.BinaryField()
+    pages = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "fichier d'un export"
+        ordering = ["lot", "rang"]
+        constraints = [models.UniqueConstraint(fields=["lot", "rang"], name="fichier_export_unique")]
+
+    def __str__(self):
+        return self.nom

@@ -23,8 +23,9 @@ def noter_tout(candidat, valeur="12"):
 
 
 @pytest.mark.parametrize("n", [35])
-def test_les_pages_d_une_division_de_35_candidats_font_un_nombre_borne_de_requetes(comptes, n,
-                                                                                 django_assert_max_num_queries):
+def test_les_pages_d_une_division_de_35_candidats_font_un_nombre_borne_de_requetes(
+    comptes, n, django_assert_max_num_queries
+):
     for c in division_de(comptes, n):
         noter_tout(c)
     services.deliberer(session=fabriques.session())
@@ -85,8 +86,10 @@ def test_jury_modifie_une_note_avec_motif_obligatoire(comptes):
     client = comptes.client(comptes.gestionnaire)
     client.post(f"/examens/candidats/{c.pk}/jury/note/", {"unite": "U31", "note": "14", "motif": "", "groupe": "1"})
     assert Note.objects.get(candidat=c, unite="U31").valeur == 12
-    client.post(f"/examens/candidats/{c.pk}/jury/note/",
-                {"unite": "U31", "note": "14", "motif": "Erreur de report", "groupe": "1"})
+    client.post(
+        f"/examens/candidats/{c.pk}/jury/note/",
+        {"unite": "U31", "note": "14", "motif": "Erreur de report", "groupe": "1"},
+    )
     note = Note.objects.get(candidat=c, unite="U31")
     assert (note.valeur, note.origine) == (14, "jury")
     h = HistoriqueNote.objects.filter(candidat=c, unite="U31").latest("id")
@@ -101,7 +104,9 @@ def test_points_du_jury_comptent_et_sont_traces(comptes):
     services.deliberer(session=c.session)
     c.refresh_from_db()
     assert c.points_jury == Decimal("2.5") and c.resultat.moyenne == "10.00" and c.resultat.decision == "admis"
-    assert Journal.objects.filter(action="jury.points", candidat_numero=c.numero, motif="Livret scolaire examiné").exists()
+    assert Journal.objects.filter(
+        action="jury.points", candidat_numero=c.numero, motif="Livret scolaire examiné"
+    ).exists()
 
 
 def test_export_csv_bom_point_virgule_virgule_decimale_et_formules_neutralisees(comptes):
@@ -139,14 +144,38 @@ def test_import_par_la_page_refuse_liste_les_lignes(comptes):
 
 def test_formulaire_candidat_erreurs_a_cote_du_champ(comptes):
     client = comptes.client(comptes.gestionnaire)
-    reponse = client.post("/examens/sessions/2026/candidats/nouveau/", {
-        "numero_candidat": "F001", "nom": "X", "prenom": "Y", "date_naissance": "31/02/2008", "uai": "0750001U",
-        "statut": "scolaire_public", "forme": "globale", "lv1": "en", "lv2": "en", "duree_cycle": "3"})
+    reponse = client.post(
+        "/examens/sessions/2026/candidats/nouveau/",
+        {
+            "numero_candidat": "F001",
+            "nom": "X",
+            "prenom": "Y",
+            "date_naissance": "31/02/2008",
+            "uai": "0750001U",
+            "statut": "scolaire_public",
+            "forme": "globale",
+            "lv1": "en",
+            "lv2": "en",
+            "duree_cycle": "3",
+        },
+    )
     form = reponse.context["form"]
     assert "date_naissance" in form.errors and "lv1" in form.errors or "lv2" in form.errors
-    reponse = client.post("/examens/sessions/2026/candidats/nouveau/", {
-        "numero_candidat": "F001", "nom": "X", "prenom": "Y", "date_naissance": "28/02/2008", "uai": "0750001U",
-        "statut": "scolaire_public", "forme": "globale", "lv1": "en", "lv2": "es", "duree_cycle": "3"})
+    reponse = client.post(
+        "/examens/sessions/2026/candidats/nouveau/",
+        {
+            "numero_candidat": "F001",
+            "nom": "X",
+            "prenom": "Y",
+            "date_naissance": "28/02/2008",
+            "uai": "0750001U",
+            "statut": "scolaire_public",
+            "forme": "globale",
+            "lv1": "en",
+            "lv2": "es",
+            "duree_cycle": "3",
+        },
+    )
     assert reponse.status_code == 302 and Candidat.objects.filter(numero="F001").exists()
 
 

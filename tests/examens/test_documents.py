@@ -1,0 +1,422 @@
+"""Documents émis (instantanés immuables, SHA-256, versions), téléchargements, exports par lots, commandes."""
+
+import hashlib
+import io
+import json
+import zipfile
+from decimal import Decimal
+
+import pypdf
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, transaction
+from django.urls import reverse
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from examens import documents, services
+from examens.models import DocumentEmis, DocumentImmuable, ExportLot, FichierExport, Grille, Journal, Note
+from tests import fabriques
+from tests.examens.outils import UNITES
+from tests.examens.test_grilles import monde, remplir
+from tests.examens.test_pdf import texte_pdf
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _hachage_rapide(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def noter(candidat, valeur="12"):
+    for unite in UNITES:
+        Note.objects.create(candidat=candidat, unite=unite, valeur=Decimal(valeur))
+
+
+def session_deliberee(comptes, notes=("12", "8", "15"), verrouiller=False):
+    candidats = []
+    for i, note in enumerate(notes):
+        c = fabriques.candidat(division=comptes.division_a, nom=f"NOM{i}")
+        noter(c, note)
+        candidats.append(c)
+    session = fabriques.session()
+    services.deliberer(session=session, auteur=comptes.gestionnaire)
+    if verrouiller:
+        services.verrouiller(session=session, auteur=comptes.gestionnaire)
+        session.refresh_from_db()
+    return session, candidats
+
+
+def emettre_releve(client, candidat):
+    return client.post(reverse("examens:releve-documents", args=[candidat.pk]), {"action": "emettre"})
+
+
+# ---------------------------------------------------------------------------------------------------
+# Relevé : provisoire avant le verrouillage, émis et conservé après
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_avant_le_verrouillage_le_releve_est_provisoire_et_rien_n_est_conserve(comptes):
+    _, (c, *_) = session_deliberee(comptes)
+    client = comptes.client(comptes.gestionnaire)
+    r = client.get(reverse("examens:releve-pdf", args=[c.pk]))
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert "provisoire" in r["Content-Disposition"]
+    assert "Document provisoire" in texte_pdf(r.content)
+    r = emettre_releve(client, c)
+    assert r.status_code == 302 and not DocumentEmis.objects.exists()
+    page = client.get(reverse("examens:releve-documents", args=[c.pk])).content.decode()
+    assert "provisoire" in page and "pas verrouillée" in page
+
+
+def test_apres_le_verrouillage_le_releve_emis_est_conserve_avec_ses_donnees_et_son_sha256(comptes):
+    _, (c, *_) = session_deliberee(comptes, verrouiller=True)
+    client = comptes.client(comptes.gestionnaire)
+    r = client.get(reverse("examens:releve-pdf", args=[c.pk]))
+    assert r.status_code == 302 and r.url == reverse("examens:releve-documents", args=[c.pk])
+    assert emettre_releve(client, c).status_code == 302
+    doc = DocumentEmis.objects.get()
+    assert doc.type == "releve" and doc.objet == c.numero and doc.version == 1 and doc.precedent is None
+    assert doc.sha256 == hashlib.sha256(bytes(doc.contenu)).hexdigest() and doc.taille == len(bytes(doc.contenu))
+    assert doc.donnees["candidat"]["nom"] == "NOM0" and doc.donnees["resultat"]["decision"] == "Admis"
+    assert doc.donnees["provisoire"] is False and doc.emis_par == "gest"
+    texte = texte_pdf(bytes(doc.contenu))
+    assert doc.reference in texte and "provisoire" not in texte.lower()
+    r = client.get(reverse("examens:releve-pdf", args=[c.pk]), follow=True)
+    assert r.content == bytes(doc.contenu)
+    page = client.get(reverse("examens:releve-documents", args=[c.pk])).content.decode()
+    assert doc.sha256 in page and doc.reference in page
+    assert Journal.objects.filter(action="document.emission", objet=doc.reference, candidat_numero=c.numero).exists()
+
+
+def test_un_document_emis_n_est_jamais_rendu_a_nouveau(comptes):
+    _, (c, *_) = session_deliberee(comptes, verrouiller=True)
+    client = comptes.client(comptes.gestionnaire)
+    emettre_releve(client, c)
+    doc = DocumentEmis.objects.get()
+    type(c).objects.filter(pk=c.pk).update(nom="RENOMME")  # une ligne qui change après l'émission
+    r = client.get(reverse("examens:document-pdf", args=[doc.pk]))
+    assert r.content == bytes(doc.contenu) and "NOM0" in texte_pdf(r.content)
+    emettre_releve(client, c)  # une seconde émission rend le document existant
+    assert DocumentEmis.objects.count() == 1
+
+
+def test_un_document_emis_ne_se_modifie_ni_ne_se_supprime(comptes):
+    _, (c, *_) = session_deliberee(comptes, verrouiller=True)
+    doc, cree = documents.emettre_releve(candidat=c, auteur=comptes.gestionnaire)
+    assert cree
+    with pytest.raises(DocumentImmuable):
+        doc.delete()
+    doc.motif = "retouche"
+    with pytest.raises(DocumentImmuable):
+        doc.save()
+    # Même en contournant le modèle, la base refuse (déclencheur, comme pour le journal d'audit).
+    with pytest.raises(DatabaseError), transaction.atomic():
+        DocumentEmis.objects.filter(pk=doc.pk).update(motif="retouche")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        DocumentEmis.objects.filter(pk=doc.pk).delete()
+    assert DocumentEmis.objects.get(pk=doc.pk).sha256 == doc.sha256
+
+
+def test_une_correction_emet_une_nouvelle_version_qui_designe_l_ancienne(comptes):
+    session, (c, *_) = session_deliberee(comptes, verrouiller=True)
+    client = comptes.client(comptes.gestionnaire)
+    emettre_releve(client, c)
+    v1 = DocumentEmis.objects.get()
+    url = reverse("examens:releve-documents", args=[c.pk])
+    r = client.post(url, {"action": "corriger", "motif": "rien"})
+    assert r.status_code == 400 and DocumentEmis.objects.count() == 1  # données inchangées : refusé
+    page = r.content.decode()
+    assert "n&#x27;ont pas changé depuis la version 1" in page and 'value="rien"' in page  # à côté du champ, gardé
+    # Correction d'une note : déverrouillage (administrateur), note, délibération, verrouillage.
+    services.deverrouiller(session=session, auteur=comptes.administrateur, motif="erreur de report U31")
+    Note.objects.filter(candidat=c, unite="U31").update(valeur=Decimal("16"))
+    services.deliberer(session=session)
+    services.verrouiller(session=session, auteur=comptes.gestionnaire)
+    r = client.post(url, {"action": "corriger", "motif": ""})
+    assert r.status_code == 400 and "Indiquez le motif" in r.content.decode()
+    assert DocumentEmis.objects.count() == 1  # motif obligatoire
+    client.post(url, {"action": "corriger", "motif": "erreur de report U31"})
+    v2 = DocumentEmis.objects.exclude(pk=v1.pk).get()
+    assert v2.version == 2 and v2.precedent_id == v1.pk and v2.motif == "erreur de report U31"
+    assert v2.sha256 != v1.sha256 and DocumentEmis.objects.filter(pk=v1.pk).exists()
+    texte = texte_pdf(bytes(v2.contenu))
+    assert f"remplace le relevé {v1.reference}" in texte and "16,00" in texte
+    assert client.get(reverse("examens:releve-pdf", args=[c.pk]), follow=True).content == bytes(v2.contenu)
+    assert Journal.objects.filter(action="document.correction", objet=v2.reference).exists()
+    page = client.get(url).content.decode()
+    assert v1.sha256 in page and v2.sha256 in page and "remplacée" in page
+
+
+def test_sans_la_permission_de_deliberer_pas_de_version_corrigee(comptes):
+    from django.contrib.auth.models import Permission, User
+
+    _, (c, *_) = session_deliberee(comptes, verrouiller=True)
+    documents.emettre_releve(candidat=c, auteur=comptes.gestionnaire)
+    secretaire = User.objects.create_user("secretaire", password=fabriques.MOT_DE_PASSE)
+    secretaire.user_permissions.set(
+        Permission.objects.filter(
+            codename__in=["exporter", "voir_tout", "view_candidat"], content_type__app_label="examens"
+        )
+    )
+    r = comptes.client(secretaire).post(
+        reverse("examens:releve-documents", args=[c.pk]), {"action": "corriger", "motif": "essai"}
+    )
+    assert r.status_code == 403 and DocumentEmis.objects.count() == 1
+
+
+def test_droits_sur_les_releves(comptes):
+    _, (c, *_) = session_deliberee(comptes, verrouiller=True)
+    doc, _ = documents.emettre_releve(candidat=c, auteur=comptes.gestionnaire)
+    enseignant = comptes.client(comptes.enseignant)
+    assert enseignant.get(reverse("examens:releve-pdf", args=[c.pk])).status_code == 403
+    assert enseignant.get(reverse("examens:document-pdf", args=[doc.pk])).status_code == 403
+    autre = comptes.client(comptes.gestionnaire_autre)
+    assert autre.get(reverse("examens:releve-pdf", args=[c.pk])).status_code == 404
+    assert autre.get(reverse("examens:releve-documents", args=[c.pk])).status_code == 404
+    assert autre.get(reverse("examens:document-pdf", args=[doc.pk])).status_code == 404
+    assert comptes.client(comptes.administrateur).get(reverse("examens:document-pdf", args=[doc.pk])).status_code == 200
+
+
+def test_le_proces_verbal_est_emis_par_perimetre(comptes):
+    noter(fabriques.candidat(division=comptes.division_c, nom="AILLEURS"))
+    session_deliberee(comptes, verrouiller=True)
+    url = reverse("examens:proces-verbal-documents", args=[2026])
+    gest, admin = comptes.client(comptes.gestionnaire), comptes.client(comptes.administrateur)
+    gest.post(url, {"action": "emettre"})
+    admin.post(url, {"action": "emettre"})
+    pv_gest = DocumentEmis.objects.get(type="pv", objet=comptes.division_a.etablissement.uai)
+    pv_admin = DocumentEmis.objects.get(type="pv", objet="tous")
+    assert pv_gest.donnees["nombre"] == 3 and "NOM0" in texte_pdf(bytes(pv_gest.contenu))
+    assert pv_admin.donnees["nombre"] == 4 and "AILLEURS" in texte_pdf(bytes(pv_admin.contenu))
+    assert (
+        pv_gest.reference == f"PV-2026-{comptes.division_a.etablissement.uai}-v1" and pv_admin.reference == "PV-2026-v1"
+    )
+    assert gest.get(reverse("examens:document-pdf", args=[pv_admin.pk])).status_code == 404
+    assert gest.get(reverse("examens:proces-verbal-pdf", args=[2026]), follow=True).content == bytes(pv_gest.contenu)
+    assert (
+        comptes.client(comptes.gestionnaire_autre).get(reverse("examens:document-pdf", args=[pv_gest.pk])).status_code
+        == 404
+    )
+
+
+def test_le_proces_verbal_provisoire_se_telecharge_sans_etre_conserve(comptes):
+    session_deliberee(comptes)
+    r = comptes.client(comptes.gestionnaire).get(reverse("examens:proces-verbal-pdf", args=[2026]))
+    assert r.status_code == 200 and "provisoire" in r["Content-Disposition"]
+    texte = texte_pdf(r.content)
+    assert "Totaux : 3 candidats" in texte and "Document provisoire" in texte
+    assert not DocumentEmis.objects.exists()
+
+
+def test_un_long_proces_verbal_passe_par_un_worker_qui_l_emet(comptes, monkeypatch):
+    monkeypatch.setattr(documents, "PV_SYNCHRONE_MAX", 2)
+    session, _ = session_deliberee(comptes)
+    client = comptes.client(comptes.gestionnaire)
+    r = client.get(reverse("examens:proces-verbal-pdf", args=[2026]))
+    assert r.status_code == 302 and r.url == reverse("examens:exports", args=[2026]) + "?type=pv"
+    assert not ExportLot.objects.exists()  # un GET ne lance rien
+    services.verrouiller(session=session, auteur=comptes.gestionnaire)
+    r = client.post(reverse("examens:proces-verbal-documents", args=[2026]), {"action": "emettre"})
+    lot = ExportLot.objects.get()
+    assert r.status_code == 302 and r.url == reverse("examens:export", args=[lot.pk]) and lot.type == "pv"
+    assert not DocumentEmis.objects.exists()
+    jouer_la_file(lot)
+    pv = DocumentEmis.objects.get(type="pv")
+    assert lot.etat == "termine" and pv.objet == comptes.division_a.etablissement.uai and pv.emis_par == "gest"
+    assert FichierExport.objects.get(lot=lot).sha256 == pv.sha256
+
+
+# ---------------------------------------------------------------------------------------------------
+# Grille d'un candidat
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_la_grille_se_telecharge_depuis_sa_page_avec_la_meme_visibilite():
+    m = monde()
+    remplir(m.e31, m.candidat, m.comptes.enseignant, "S", date_situation="2026-03-12")
+    url = reverse("examens:grille-pdf", args=[m.e31.pk, m.candidat.pk, 1])
+    r = m.comptes.client(m.comptes.enseignant).get(url)
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert f"grille-E31-{m.candidat.numero}-MARTIN.pdf" in r["Content-Disposition"]
+    assert "MARTIN" in texte_pdf(r.content)
+    page = m.comptes.client(m.comptes.enseignant).get(reverse("examens:grille", args=[m.e31.pk, m.candidat.pk, 1]))
+    assert url in page.content.decode()
+    assert m.comptes.client(m.comptes.enseignant_autre).get(url).status_code == 404
+    assert m.comptes.client(m.comptes.gestionnaire_autre).get(url).status_code == 404
+    pas_commencee = reverse("examens:grille-pdf", args=[m.e32.pk, m.candidat.pk, 1])
+    assert m.comptes.client(m.comptes.enseignant).get(pas_commencee).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------------
+# Exports par lots
+# ---------------------------------------------------------------------------------------------------
+
+
+def grilles_de_division(m, nombre=5):
+    candidats = [m.candidat] + [
+        fabriques.candidat(division=m.comptes.division_a, nom=f"ELEVE{i}") for i in range(nombre - 1)
+    ]
+    for i, c in enumerate(candidats):
+        remplir(m.e31, c, m.comptes.enseignant, ["S", "TS", "I"][i % 3], date_situation="2026-03-12")
+    return candidats
+
+
+def jouer_la_file(lot):
+    """Ce que feraient les workers : chaque tâche du lot, telle qu'elle est dans la file."""
+    jobs = ProcrastinateJob.objects.filter(task_name="examens.rendre_tranche", args__lot_id=lot.pk).order_by("id")
+    for job in jobs:
+        documents.traiter_tranche(**job.args)
+    lot.refresh_from_db()
+    return jobs
+
+
+def test_un_export_de_grilles_est_decoupe_en_taches_et_rendu_jusqu_au_zip():
+    m = monde()
+    grilles_de_division(m, 10)
+    lot = documents.creer_export(
+        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, division=m.comptes.division_a
+    )
+    assert lot.total == 10 and lot.etat == "en_attente"
+    jobs = list(jouer_la_file(lot))
+    assert len(jobs) == 2 and {j.queue_name for j in jobs} == {"pdf"}  # tranches de 8
+    assert lot.etat == "termine" and lot.faits == 10 and lot.echecs == 0 and lot.pages == 20
+    client = m.comptes.client(m.comptes.gestionnaire)
+    r = client.get(reverse("examens:export-zip", args=[lot.pk]))
+    assert r.status_code == 200 and r["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(r.streaming_content)))
+    assert archive.testzip() is None
+    noms = archive.namelist()
+    assert len(noms) == 10 and all(n.startswith("TAGO1/grille-E31-") and n.endswith(".pdf") for n in noms)
+    premier = archive.read(noms[0])
+    assert (
+        premier.startswith(b"%PDF")
+        and FichierExport.objects.filter(sha256=hashlib.sha256(premier).hexdigest()).exists()
+    )
+    # Rejouer une tâche (panne d'un worker) ne refait rien et ne compte rien deux fois.
+    documents.traiter_tranche(**jobs[0].args)
+    lot.refresh_from_db()
+    assert lot.faits == 10 and FichierExport.objects.filter(lot=lot).count() == 10
+
+
+def test_le_pdf_unique_est_assemble_a_la_fin(django_capture_on_commit_callbacks):
+    m = monde()
+    grilles_de_division(m, 3)
+    lot = documents.creer_export(
+        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        jouer_la_file(lot)
+    assert lot.etat == "assemblage"
+    fusion = ProcrastinateJob.objects.get(task_name="examens.fusionner_lot")
+    documents.fusionner_lot(**fusion.args)
+    lot.refresh_from_db()
+    assert lot.etat == "termine" and lot.fin is not None
+    r = m.comptes.client(m.comptes.gestionnaire).get(reverse("examens:export-fusion", args=[lot.pk]))
+    assert r.status_code == 200 and len(pypdf.PdfReader(io.BytesIO(r.content)).pages) == lot.pages == 6
+
+
+def test_un_document_disparu_est_signale_sans_bloquer_le_lot():
+    m = monde()
+    candidats = grilles_de_division(m, 3)
+    lot = documents.creer_export(session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire)
+    Grille.objects.filter(candidat=candidats[1]).delete()
+    jouer_la_file(lot)
+    assert lot.etat == "termine" and lot.faits == 3 and lot.echecs == 1
+    assert "supprimé depuis la demande" in lot.erreurs[0]
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(documents.flux_zip(lot))))
+    assert len(archive.namelist()) == 3 and "ERREURS.txt" in archive.namelist()
+
+
+def test_les_releves_d_une_session_verrouillee_sont_emis_une_fois_puis_repris(comptes):
+    session, candidats = session_deliberee(comptes, verrouiller=True)
+    premier = documents.creer_export(session=session, type_lot="releves", auteur=comptes.gestionnaire)
+    jouer_la_file(premier)
+    assert premier.etat == "termine" and DocumentEmis.objects.filter(type="releve").count() == 3
+    second = documents.creer_export(session=session, type_lot="releves", auteur=comptes.gestionnaire)
+    jouer_la_file(second)
+    assert DocumentEmis.objects.filter(type="releve").count() == 3
+    emis = set(DocumentEmis.objects.values_list("sha256", flat=True))
+    for lot in (premier, second):
+        assert set(FichierExport.objects.filter(lot=lot).values_list("sha256", flat=True)) == emis
+
+
+def test_la_page_des_exports_valide_lance_et_suit_l_avancement(comptes, django_assert_max_num_queries):
+    session, _ = session_deliberee(comptes)
+    client = comptes.client(comptes.gestionnaire)
+    url = reverse("examens:exports", args=[2026])
+    for _ in range(3):
+        documents.creer_export(session=session, type_lot="releves", auteur=comptes.gestionnaire)
+    client.get(url)  # premier passage : les gabarits de grille se chargent depuis leurs fichiers
+    with django_assert_max_num_queries(15):
+        assert client.get(url).status_code == 200
+    r = client.post(url, {"type": "inconnu"})
+    assert r.status_code == 400 and "Choisissez le type de documents" in r.content.decode()
+    r = client.post(url, {"type": "grilles"})
+    assert r.status_code == 400 and "Aucun document à exporter" in r.content.decode()
+    r = client.post(url, {"type": "releves", "division": str(comptes.division_a.pk)})
+    lot = ExportLot.objects.order_by("-pk").first()
+    assert r.status_code == 302 and r.url == reverse("examens:export", args=[lot.pk]) and lot.total == 3
+    page = client.get(r.url)
+    assert "0 / 3 documents" in page.content.decode() and 'hx-trigger="every 1s"' in page.content.decode()
+    assert client.get(reverse("examens:export-zip", args=[lot.pk])).status_code == 404  # pas encore fini
+    jouer_la_file(lot)
+    partiel = client.get(r.url, HTTP_HX_REQUEST="true").content.decode()
+    assert "3 / 3 documents" in partiel and "hx-trigger" not in partiel and "Télécharger le ZIP" in partiel
+    assert "<html" not in partiel
+    assert comptes.client(comptes.gestionnaire_autre).get(r.url).status_code == 404
+    assert comptes.client(comptes.enseignant).get(url).status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------------
+# Commandes
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_la_commande_exporter_pdf_ecrit_les_fichiers_et_le_bilan(transactional_db, tmp_path, capsys):
+    """Transactionnel : la commande ferme ses connexions avant de lancer ses processus de rendu."""
+    m = monde()
+    grilles_de_division(m, 3)
+    call_command(
+        "exporter_pdf", "--session", "2026", "--type", "grilles", "--sortie", str(tmp_path), "--processus", "2"
+    )
+    sortie = capsys.readouterr().out
+    fichiers = sorted(tmp_path.rglob("*.pdf"))
+    assert len(fichiers) == 3 and all(f.read_bytes().startswith(b"%PDF") for f in fichiers)
+    assert "3 documents, 6 pages en" in sortie and "pages par seconde (2 processus)" in sortie
+
+
+def test_la_commande_bench_pdf_finit_par_une_ligne_json(capsys):
+    m = monde()
+    grilles_de_division(m, 2)
+    call_command("bench_pdf", "--session", "2026", "--documents", "4", "--workers", "1")
+    resultat = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(resultat) == {"documents", "pages", "secondes", "pages_par_seconde", "workers"}
+    assert resultat["documents"] == 4 and resultat["workers"] == 1 and resultat["pages"] >= 4
+
+
+def test_un_export_passe_vraiment_par_la_file_procrastinate(transactional_db, monkeypatch):
+    """Le vrai chemin : tâches différées en base, un worker procrastinate les prend, jusqu'au PDF unique."""
+    from django.db import connections
+    from procrastinate.contrib.django import app
+
+    # Les tâches tournent dans des fils du worker : leurs connexions doivent se fermer après chaque tâche
+    # (sinon la base de test ne peut pas être supprimée à la fin).
+    monkeypatch.setitem(connections.databases["default"], "CONN_MAX_AGE", 0)
+
+    m = monde()
+    grilles_de_division(m, 3)
+    lot = documents.creer_export(
+        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
+    )
+    assert ProcrastinateJob.objects.filter(status="todo", queue_name="pdf").count() == 1
+    with app.replace_connector(app.connector.get_worker_connector()):
+        app.run_worker(queues=["pdf"], wait=False, install_signal_handlers=False, listen_notify=False)
+    lot.refresh_from_db()
+    assert lot.etat == "termine" and lot.faits == 3 and lot.pages == 6
+    assert set(ProcrastinateJob.objects.values_list("task_name", "status")) == {
+        ("examens.rendre_tranche", "succeeded"),
+        ("examens.fusionner_lot", "succeeded"),
+    }
+    contenu = ExportLot.objects.values_list("fusion", flat=True).get(pk=lot.pk)
+    assert len(pypdf.PdfReader(io.BytesIO(bytes(contenu))).pages) == 6
