@@ -76,7 +76,6 @@ def preparer(candidats: int) -> None:
     )["n"]
     if nombre != candidats:
         manage("generer_donnees", "--session", str(SESSION), "--candidats", str(candidats), "--remplacer")
-    manage("charger_demo")  # comptes de démonstration (mot de passe connu) pour les pages sous charge
 
 
 DELIBERATION = """
@@ -141,13 +140,14 @@ django.setup()
 from pathlib import Path
 from examens.imports import importer_candidats, importer_notes
 from examens.models import Session
+from examens.tableaux import TAILLE_MAX_COMMANDE
 Session.objects.filter(annee={annee}).delete()
 candidats = Path("{dossier}/candidats.csv").read_bytes()
 notes = Path("{dossier}/notes.csv").read_bytes()
 debut = time.perf_counter()
-importer_candidats(contenu=candidats, nom_fichier="candidats.csv", annee={annee})
+importer_candidats(contenu=candidats, nom_fichier="candidats.csv", annee={annee}, taille_max=TAILLE_MAX_COMMANDE)
 milieu = time.perf_counter()
-bilan = importer_notes(contenu=notes, nom_fichier="notes.csv", annee={annee})
+bilan = importer_notes(contenu=notes, nom_fichier="notes.csv", annee={annee}, taille_max=TAILLE_MAX_COMMANDE)
 fin = time.perf_counter()
 Session.objects.filter(annee={annee}).delete()
 print(json.dumps({{"candidats_secondes": milieu - debut, "notes_secondes": fin - milieu, "notes": bilan.crees}}))

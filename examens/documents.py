@@ -814,6 +814,10 @@ def traiter_tranche(*, lot_id: int, debut: int, cles: list[int]) -> None:
     )
     if lot is None or lot.fini:
         return
+    if lot.type == ExportLot.Type.PROCES_VERBAL and lot.demande_par is None:
+        # Le périmètre d'un procès-verbal est celui du demandeur : sans lui, on ne l'élargit pas à la session.
+        _avancer(lot_id, erreur="procès-verbal : le compte qui l'a demandé n'existe plus")
+        return
     ExportLot.objects.filter(pk=lot_id, etat=ExportLot.Etat.EN_ATTENTE).update(
         etat=ExportLot.Etat.EN_COURS, debut=timezone.now()
     )

@@ -24,7 +24,7 @@ from examens.models import (
     Session,
     Statut,
 )
-from examens.tableaux import FichierInvalide, Ligne, lire
+from examens.tableaux import TAILLE_MAX, FichierInvalide, Ligne, lire
 
 COLONNES_CANDIDATS = [
     "numero_candidat",
@@ -94,9 +94,9 @@ class _Apercu(Exception):
         self.bilan = bilan
 
 
-def _lire(contenu: bytes, nom: str, obligatoires, facultatives) -> list[Ligne]:
+def _lire(contenu: bytes, nom: str, obligatoires, facultatives, taille_max: int = TAILLE_MAX) -> list[Ligne]:
     try:
-        return lire(contenu, nom, obligatoires, facultatives)
+        return lire(contenu, nom, obligatoires, facultatives, taille_max)
     except FichierInvalide as e:
         raise ImportRefuse([Erreur(0, str(e))]) from None
 
@@ -238,8 +238,10 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
     return propre, erreurs
 
 
-def importer_candidats(*, contenu: bytes, nom_fichier: str, annee: int, auteur=None, apercu: bool = False) -> Bilan:
-    lignes = _lire(contenu, nom_fichier, COLONNES_CANDIDATS, COLONNES_CANDIDATS_FACULTATIVES)
+def importer_candidats(
+    *, contenu: bytes, nom_fichier: str, annee: int, auteur=None, apercu: bool = False, taille_max: int = TAILLE_MAX
+) -> Bilan:
+    lignes = _lire(contenu, nom_fichier, COLONNES_CANDIDATS, COLONNES_CANDIDATS_FACULTATIVES, taille_max)
     try:
         with transaction.atomic():
             bilan = _importer_candidats(lignes, annee, auteur)
@@ -300,8 +302,10 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
 # ---------------------------------------------------------------------------------------------------
 
 
-def importer_notes(*, contenu: bytes, nom_fichier: str, annee: int, auteur=None, apercu: bool = False) -> Bilan:
-    lignes = _lire(contenu, nom_fichier, COLONNES_NOTES, COLONNES_NOTES_FACULTATIVES)
+def importer_notes(
+    *, contenu: bytes, nom_fichier: str, annee: int, auteur=None, apercu: bool = False, taille_max: int = TAILLE_MAX
+) -> Bilan:
+    lignes = _lire(contenu, nom_fichier, COLONNES_NOTES, COLONNES_NOTES_FACULTATIVES, taille_max)
     try:
         with transaction.atomic():
             bilan = _importer_notes(lignes, annee, auteur)

@@ -12,6 +12,7 @@ La feuille de style et les polices sont chargées une fois par processus puis r�
 from __future__ import annotations
 
 import atexit
+import gc
 import hashlib
 import logging
 import mimetypes
@@ -162,7 +163,28 @@ def rendre_tache(tache: tuple[str, dict]) -> tuple[bytes, int]:
 
 def prechauffer() -> None:
     """Initialisateur des processus fils : polices et feuille de style chargées avant le premier document."""
+    mode_lots()
+
+
+_mode_lots = False
+
+
+def mode_lots() -> None:
+    """Pour un processus dédié au rendu (processus fils, worker) : ramasse-miettes moins fréquent.
+
+    WeasyPrint alloue une multitude de petits objets : le ramasse-miettes générationnel de Python coûte
+    environ 15 % du rendu (mesuré : 8,6 → 10,0 pages/s par processus). On fige ce qui est déjà chargé
+    (Django, WeasyPrint, polices) et on espace les collectes ; la mémoire reste bornée (elles ont lieu).
+    Pas dans le serveur web : un document isolé n'en vaut pas la peine.
+    """
+    global _mode_lots
+    if _mode_lots:
+        return
     _outils()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    _mode_lots = True
 
 
 def pool(processus: int):

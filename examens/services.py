@@ -9,15 +9,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from examens import regles
 from examens.models import (
     Blocage,
     Candidat,
     Epreuve,
-    HistoriqueNote,
     Journal,
     Note,
     ReglementExamen,
@@ -97,60 +97,76 @@ def verifier_session_ouverte(session: Session) -> None:
 def enregistrer_notes(*, saisies: list[SaisieNote], auteur=None, source: str, motif: str = "") -> dict[str, int]:
     """Écrit des notes (création ou remplacement) et leur historique, en un nombre constant de requêtes.
 
-    L'appelant a verrouillé la session (select_for_update) et vérifié qu'elle est ouverte.
+    L'appelant a verrouillé la session (select_for_update) et vérifié qu'elle est ouverte. Les lignes passent
+    par COPY (300 000 notes d'une session nationale en quelques secondes) puis un INSERT … ON CONFLICT.
     """
+    compte = {"creees": 0, "modifiees": 0, "inchangees": 0}
     if not saisies:
-        return {"creees": 0, "modifiees": 0, "inchangees": 0}
-    candidats = {s.candidat.pk for s in saisies}
-    existantes = {(n.candidat_id, n.unite, n.groupe): n for n in Note.objects.filter(candidat_id__in=candidats)}
-    a_ecrire, historique, compte = [], [], {"creees": 0, "modifiees": 0, "inchangees": 0}
+        return compte
+    candidats = list({s.candidat.pk for s in saisies})
+    existantes = {
+        (c, u, g): (e, v, o, so)
+        for c, u, g, e, v, o, so in Note.objects.filter(candidat_id__in=candidats).values_list(
+            "candidat_id", "unite", "groupe", "etat", "valeur", "origine", "session_origine"
+        )
+    }
+    maintenant = timezone.now()
+    auteur_id = getattr(auteur, "pk", None)
+    notes, historique = [], []
     for s in saisies:
         ancienne = existantes.get((s.candidat.pk, s.unite, s.groupe))
-        avant = texte_note(ancienne.etat, ancienne.valeur) if ancienne else ""
+        avant = texte_note(ancienne[0], ancienne[1]) if ancienne else ""
         apres = texte_note(s.etat, s.valeur)
-        if (
-            ancienne
-            and avant == apres
-            and ancienne.origine == s.origine
-            and ancienne.session_origine == s.session_origine
-        ):
+        if ancienne and avant == apres and ancienne[2] == s.origine and ancienne[3] == s.session_origine:
             compte["inchangees"] += 1
             continue
         compte["modifiees" if ancienne else "creees"] += 1
-        a_ecrire.append(
-            Note(
-                candidat=s.candidat,
-                unite=s.unite,
-                groupe=s.groupe,
-                etat=s.etat,
-                valeur=s.valeur,
-                origine=s.origine,
-                session_origine=s.session_origine,
-                unite_origine=s.unite_origine,
-                modifiee_par=auteur,
+        notes.append(
+            (
+                s.candidat.pk,
+                s.unite,
+                s.groupe,
+                s.etat,
+                s.valeur,
+                s.origine,
+                s.session_origine,
+                s.unite_origine,
+                maintenant,
+                auteur_id,
             )
         )
         historique.append(
-            HistoriqueNote(
-                candidat=s.candidat,
-                unite=s.unite,
-                groupe=s.groupe,
-                avant=avant,
-                apres=apres,
-                origine=s.origine,
-                source=source,
-                motif=motif,
-                auteur=auteur,
-            )
+            (s.candidat.pk, s.unite, s.groupe, avant, apres, s.origine, source, motif, auteur_id, maintenant)
         )
-    Note.objects.bulk_create(
-        a_ecrire,
-        batch_size=5000,
-        update_conflicts=True,
-        unique_fields=["candidat", "unite", "groupe"],
-        update_fields=["etat", "valeur", "origine", "session_origine", "unite_origine", "modifiee_par", "modifiee_le"],
+    if not notes:
+        return compte
+    colonnes = (
+        "candidat_id, unite, groupe, etat, valeur, origine, session_origine, unite_origine, modifiee_le, "
+        "modifiee_par_id"
     )
-    HistoriqueNote.objects.bulk_create(historique, batch_size=5000)
+    with connection.cursor() as curseur:
+        curseur.execute(
+            "CREATE TEMP TABLE notes_a_ecrire (candidat_id bigint, unite varchar(5), groupe smallint, etat varchar(5), "
+            "valeur numeric(5, 3), origine varchar(20), session_origine smallint, unite_origine varchar(5), "
+            "modifiee_le timestamptz, modifiee_par_id integer) ON COMMIT DROP"
+        )
+        with curseur.cursor.copy(f"COPY notes_a_ecrire ({colonnes}) FROM STDIN") as copie:
+            for ligne in notes:
+                copie.write_row(ligne)
+        curseur.execute(
+            f"INSERT INTO examens_note ({colonnes}) SELECT {colonnes} FROM notes_a_ecrire "
+            "ON CONFLICT ON CONSTRAINT note_unique DO UPDATE SET etat = EXCLUDED.etat, valeur = EXCLUDED.valeur, "
+            "origine = EXCLUDED.origine, session_origine = EXCLUDED.session_origine, "
+            "unite_origine = EXCLUDED.unite_origine, modifiee_le = EXCLUDED.modifiee_le, "
+            "modifiee_par_id = EXCLUDED.modifiee_par_id"
+        )
+        curseur.execute("DROP TABLE notes_a_ecrire")
+        with curseur.cursor.copy(
+            "COPY examens_historiquenote (candidat_id, unite, groupe, avant, apres, origine, source, motif, "
+            "auteur_id, date) FROM STDIN"
+        ) as copie:
+            for ligne in historique:
+                copie.write_row(ligne)
     return compte
 
 

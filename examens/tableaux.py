@@ -11,7 +11,8 @@ import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 
-TAILLE_MAX = 5 * 1024 * 1024
+TAILLE_MAX = 5 * 1024 * 1024  # téléversement dans le navigateur
+TAILLE_MAX_COMMANDE = 50 * 1024 * 1024  # ligne de commande : les notes d'une session nationale dépassent 5 Mo
 LIGNES_MAX = 400_000  # 25 000 candidats × 14 unités tiennent largement
 TAILLE_DEPLIEE_MAX = 100 * 1024 * 1024  # un XLSX est un zip : on borne aussi ce qu'il contient une fois déplié
 
@@ -26,9 +27,13 @@ class Ligne:
     valeurs: dict[str, str]
 
 
-def lire(contenu: bytes, nom: str, obligatoires: list[str], facultatives: list[str] = ()) -> list[Ligne]:
-    if len(contenu) > TAILLE_MAX:
-        raise FichierInvalide(f"Fichier trop volumineux ({len(contenu) // 1024} Ko) : 5 Mo au plus.")
+def lire(
+    contenu: bytes, nom: str, obligatoires: list[str], facultatives: list[str] = (), taille_max: int = TAILLE_MAX
+) -> list[Ligne]:
+    if len(contenu) > taille_max:
+        raise FichierInvalide(
+            f"Fichier trop volumineux ({len(contenu) // 1024} Ko) : {taille_max // (1024 * 1024)} Mo au plus."
+        )
     if not contenu.strip():
         raise FichierInvalide("Le fichier est vide.")
     if nom.lower().endswith(".xlsx") or contenu[:2] == b"PK":

@@ -6,7 +6,7 @@ machines si besoin, contre la même base : les résultats sont rangés en base (
 
 from procrastinate.contrib.django import app
 
-from examens import documents
+from examens import documents, pdf
 from examens.models import ExportLot
 
 FILE = "pdf"
@@ -14,6 +14,7 @@ FILE = "pdf"
 
 @app.task(queue=FILE, name="examens.rendre_tranche", retry=2)
 def rendre_tranche(lot_id: int, debut: int, cles: list[int]) -> None:
+    pdf.mode_lots()  # le worker est un processus dédié : ramasse-miettes réglé pour le rendu
     documents.traiter_tranche(lot_id=lot_id, debut=debut, cles=cles)
 
 

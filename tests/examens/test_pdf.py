@@ -208,3 +208,23 @@ def test_examens_n_importe_pas_pfmp():
     for fichier in ("pdf.py", "documents.py", "tasks.py", "views_documents.py"):
         source = (Path(pdf.__file__).parent / fichier).read_text()
         assert not re.search(r"^\s*(from|import) pfmp", source, re.M), fichier
+
+
+def test_une_grille_ponctuelle_sans_dossier_vaut_zero_et_le_dit():
+    m = monde()
+    g = remplir(m.e31, m.ponctuel, m.comptes.enseignant, [], date_situation="2026-05-20", dossier_non_produit="1")
+    texte = texte_pdf(rendre_grille(g)[1].contenu)
+    assert "PETIT Léa" in texte and "ponctuel (" in texte
+    assert "Dossier non produit : la note est 0." in texte
+    assert "Note proposée par la commission 0,00" in texte
+
+
+def test_chaque_situation_de_e2_a_sa_grille():
+    m = monde()
+    for situation, niveau in ((1, "S"), (2, "TS")):
+        g = remplir(m.e2, m.stagiaire, m.comptes.enseignant, niveau, situation=situation, date_situation="2026-04-02")
+        donnees, rendu = rendre_grille(g)
+        texte = texte_pdf(rendu.contenu)
+        assert f"Grille d'évaluation E2 — situation {situation}" in texte and "ROUX Léa" in texte
+        assert texte.count(f"✓ {niveau}") == m.e2.gabarit.lignes.count() == 13
+        assert documents.nom_fichier_grille(donnees) == f"TAGO1/grille-E2-s{situation}-{m.stagiaire.numero}-ROUX.pdf"

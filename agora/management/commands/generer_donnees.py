@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from examens.identifiants import ALPHABET_UAI
-from examens.models import Candidat, Division, Etablissement, HistoriqueNote, Note, Session, Statut
+from examens.models import Candidat, Division, Etablissement, Grille, HistoriqueNote, Note, Session, Statut
 from examens.services import reglement_pour
 
 UNITES = ["U11", "U12", "U2", "U31", "U32", "U33", "U41", "U42", "U51", "U52", "U6", "U7"]
@@ -82,6 +82,7 @@ class Command(BaseCommand):
                 raise CommandError(f"La session {session} existe : --remplacer pour la recréer.")
             with connection.cursor() as curseur:  # plus rapide que la cascade de l'ORM sur 300 000 lignes
                 curseur.execute("ALTER TABLE examens_note DISABLE TRIGGER note_session_ouverte")
+                Grille.objects.filter(candidat__session=existante).delete()  # commission protégée par ses grilles
                 existante.delete()
                 curseur.execute("ALTER TABLE examens_note ENABLE TRIGGER note_session_ouverte")
         with transaction.atomic():

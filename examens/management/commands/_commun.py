@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from examens.imports import ImportRefuse
+from examens.tableaux import TAILLE_MAX_COMMANDE
 
 
 def lire_fichier(chemin: str) -> bytes:
@@ -16,7 +17,9 @@ def lire_fichier(chemin: str) -> bytes:
 
 def executer_import(commande, fonction, *, fichier: str, annee: int, quoi: str) -> None:
     try:
-        bilan = fonction(contenu=lire_fichier(fichier), nom_fichier=fichier, annee=annee)
+        bilan = fonction(
+            contenu=lire_fichier(fichier), nom_fichier=fichier, annee=annee, taille_max=TAILLE_MAX_COMMANDE
+        )
     except ImportRefuse as refus:
         for erreur in refus.erreurs:
             commande.stderr.write(str(erreur))
