@@ -250,7 +250,7 @@ def bench_web(duree: int, utilisateurs: int) -> dict:
                 "5",
             ],
             cwd=RACINE,
-            env={**env, "BENCH_SESSION": str(SESSION)},
+            env={**env, "BENCH_CIBLE": cible},
             check=False,
             timeout=duree + 120,
         )

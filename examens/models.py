@@ -180,11 +180,17 @@ class CandidatQuerySet(models.QuerySet):
         des commissions d'évaluation dont il est membre."""
         if user.has_perm("examens.voir_tout"):
             return self
+        # Sous-requêtes IN plutôt que jointures + DISTINCT : pas de doublons à éliminer, et le filtre reste
+        # combinable (division, session…) sans parcourir toute une session nationale.
+        etablissements = Etablissement.gestionnaires.through.objects.filter(user=user).values("etablissement_id")
+        divisions = Division.enseignants.through.objects.filter(user=user).values("division_id")
+        commissions = MembreCommission.objects.filter(utilisateur=user).values("commission_id")
+        divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values(
+            "division_id"
+        )
         return self.filter(
-            Q(etablissement__gestionnaires=user)
-            | Q(division__enseignants=user)
-            | Q(division__commissions__membres=user)
-        ).distinct()
+            Q(etablissement_id__in=etablissements) | Q(division_id__in=divisions) | Q(division_id__in=divisions_ccf)
+        )
 
     def de_session(self, session):
         return self.filter(session=session)
