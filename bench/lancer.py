@@ -238,7 +238,8 @@ def bench_web(duree: int, utilisateurs: int) -> dict:
                 "-u",
                 str(utilisateurs),
                 "-r",
-                str(utilisateurs),
+                "10",  # 5 s de montée en charge (les connexions coûtent un hachage PBKDF2 chacune)…
+                "--reset-stats",  # … puis on ne mesure que les pages, utilisateurs tous connectés
                 "-t",
                 f"{duree}s",
                 "--host",

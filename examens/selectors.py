@@ -9,8 +9,12 @@ from django.db.models import Count, Q
 from examens.models import (
     Candidat,
     CategorieCandidat,
+    Commission,
+    Division,
     Epreuve,
+    Etablissement,
     HistoriqueNote,
+    MembreCommission,
     ModaliteEpreuve,
     Note,
     Resultat,
@@ -186,3 +190,20 @@ def histogramme(valeurs: list[Decimal], largeur: int = 1) -> list[tuple[str, int
     for v in valeurs:
         tranches[min(int(v // largeur), 19)] += 1
     return [(f"{i}–{i + 1}", n) for i, n in enumerate(tranches)]
+
+
+def divisions_visibles(user, session: Session):
+    """Les divisions de la session que l'utilisateur peut filtrer (sans parcourir les candidats)."""
+    qs = Division.objects.filter(session=session)
+    if user.has_perm("examens.voir_tout"):
+        return qs
+    commissions = MembreCommission.objects.filter(utilisateur=user).values("commission_id")
+    return qs.filter(
+        Q(etablissement__gestionnaires=user)
+        | Q(enseignants=user)
+        | Q(pk__in=Commission.divisions.through.objects.filter(commission_id__in=commissions).values("division_id"))
+    ).distinct()
+
+
+def etablissements_visibles(user, session: Session):
+    return Etablissement.objects.filter(divisions__in=divisions_visibles(user, session)).distinct()

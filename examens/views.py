@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from agora.securite import neutraliser_formule
 from examens import exports, imports, selectors, services
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
-from examens.models import Candidat, Division, Etablissement, Journal, Note, Resultat, Session
+from examens.models import Candidat, Division, Journal, Note, Resultat, Session
 
 
 def _session(annee: int) -> Session:
@@ -65,7 +65,7 @@ def session(request, annee):
             "session": session,
             "bord": bord,
             "histogramme": selectors.histogramme(moyennes),
-            "etablissements": Etablissement.objects.filter(candidats__in=candidats).distinct(),
+            "etablissements": selectors.etablissements_visibles(request.user, session),
         },
     )
 
@@ -82,7 +82,6 @@ def candidats(request, annee):
         selectors.TRIS.get(tri, "numero"), "numero"
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    visibles = _perimetre(request, session)
     categories = selectors.categories_par_statut(session.reglement)
     for c in page:
         c.categorie = categories.get(c.statut)
@@ -94,10 +93,8 @@ def candidats(request, annee):
             "page": page,
             "actifs": actifs,
             "tri": tri,
-            "etablissements": Etablissement.objects.filter(candidats__in=visibles).distinct(),
-            "divisions": Division.objects.filter(session=session, candidats__in=visibles)
-            .distinct()
-            .select_related("etablissement"),
+            "etablissements": selectors.etablissements_visibles(request.user, session),
+            "divisions": selectors.divisions_visibles(request.user, session).select_related("etablissement"),
             "statuts": Candidat._meta.get_field("statut").choices,
             "decisions": selectors.DECISIONS,
             "categories": session.reglement.categories.all(),
@@ -231,9 +228,7 @@ def saisie_notes(request, annee, unite):
             "groupe": groupe,
             "actifs": actifs,
             "epreuves": selectors.epreuves_notees(session.reglement),
-            "divisions": Division.objects.filter(
-                session=session, candidats__in=_perimetre(request, session)
-            ).distinct(),
+            "divisions": selectors.divisions_visibles(request.user, session),
         },
     )
 
@@ -356,9 +351,7 @@ def deliberation(request, annee):
             "actifs": actifs,
             "mentions": selectors.MENTIONS,
             "decisions": selectors.DECISIONS,
-            "divisions": Division.objects.filter(
-                session=session, candidats__in=_perimetre(request, session)
-            ).distinct(),
+            "divisions": selectors.divisions_visibles(request.user, session),
         },
     )
 
