@@ -94,6 +94,18 @@ class _Apercu(Exception):
         self.bilan = bilan
 
 
+def _dans_une_transaction(fonction, lignes: list[Ligne], annee: int, auteur, apercu: bool) -> Bilan:
+    """Tout ou rien ; en aperçu, tout est validé et calculé puis la transaction est annulée."""
+    try:
+        with transaction.atomic():
+            bilan = fonction(lignes, annee, auteur)
+            if apercu:
+                raise _Apercu(bilan)
+            return bilan
+    except _Apercu as a:
+        return a.bilan
+
+
 def _lire(contenu: bytes, nom: str, obligatoires, facultatives, taille_max: int = TAILLE_MAX) -> list[Ligne]:
     try:
         return lire(contenu, nom, obligatoires, facultatives, taille_max)
@@ -242,14 +254,7 @@ def importer_candidats(
     *, contenu: bytes, nom_fichier: str, annee: int, auteur=None, apercu: bool = False, taille_max: int = TAILLE_MAX
 ) -> Bilan:
     lignes = _lire(contenu, nom_fichier, COLONNES_CANDIDATS, COLONNES_CANDIDATS_FACULTATIVES, taille_max)
-    try:
-        with transaction.atomic():
-            bilan = _importer_candidats(lignes, annee, auteur)
-            if apercu:
-                raise _Apercu(bilan)
-            return bilan
-    except _Apercu as a:
-        return a.bilan
+    return _dans_une_transaction(_importer_candidats, lignes, annee, auteur, apercu)
 
 
 def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
@@ -306,14 +311,7 @@ def importer_notes(
     *, contenu: bytes, nom_fichier: str, annee: int, auteur=None, apercu: bool = False, taille_max: int = TAILLE_MAX
 ) -> Bilan:
     lignes = _lire(contenu, nom_fichier, COLONNES_NOTES, COLONNES_NOTES_FACULTATIVES, taille_max)
-    try:
-        with transaction.atomic():
-            bilan = _importer_notes(lignes, annee, auteur)
-            if apercu:
-                raise _Apercu(bilan)
-            return bilan
-    except _Apercu as a:
-        return a.bilan
+    return _dans_une_transaction(_importer_notes, lignes, annee, auteur, apercu)
 
 
 def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
