@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 TAILLE_TRANCHE = 8  # documents par tâche : assez pour amortir la tâche, assez peu pour répartir entre workers
 FUSION_MAX_DOCUMENTS = 1000  # au-delà, le PDF unique dépasserait des centaines de Mo : ZIP seulement
-PV_SYNCHRONE_MAX = 1500  # lignes de procès-verbal rendues pendant la requête ; au-delà, par un worker
+PV_SYNCHRONE_MAX = 400  # lignes rendues pendant la requête (~10 pages, 2 s) ; au-delà, par un worker
 CONSERVATION_EXPORTS_JOURS = 7
 
 

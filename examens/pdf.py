@@ -6,7 +6,7 @@ données déjà lues (dictionnaires sérialisables en JSON), si bien qu'il tourn
 (exporter_pdf, bench_pdf) et que ces données se conservent telles quelles dans un document émis.
 
 WeasyPrint ne parallélise pas à l'intérieur d'un processus : on parallélise par processus (un par cœur).
-La feuille de style et les polices sont chargées une fois par processus puis réutilisées.
+La feuille de style et les polices sont chargées une fois par fil d'exécution puis réutilisées.
 """
 
 from __future__ import annotations

@@ -10,11 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from examens import pdf
 from examens.models import Candidat, Session
 from pfmp import forms, frise, regles_pfmp, selectors, services
 from pfmp.models import Attestation, CertificatTravail, Evaluation, Niveau, Organisation, Periode
@@ -276,17 +278,26 @@ def attestation_saisir(request, pk):
 
 @permission_required("pfmp.view_attestation", raise_exception=True)
 def attestation(request, pk):
-    a = get_object_or_404(
-        Attestation.objects.filter(periode__convention__candidat__in=_candidats(request)).select_related(
-            "remplace", "saisie_par", "periode__convention__candidat"
-        ),
-        pk=pk,
-    )
+    a = _attestation_visible(request, pk)
     remplacee_par = Attestation.objects.filter(remplace=a).first()
+    if request.GET.get("format") == "pdf":
+        rendu = pdf.rendre_attestation_pfmp(a, candidat=a.periode.convention.candidat, remplacee_par=remplacee_par)
+        reponse = HttpResponse(rendu.contenu, content_type="application/pdf")
+        reponse["Content-Disposition"] = f'attachment; filename="attestation-pfmp-{a.pk}.pdf"'
+        return reponse
     return render(
         request,
         "pfmp/attestation.html",
         {"attestation": a, "candidat": a.periode.convention.candidat, "remplacee_par": remplacee_par},
+    )
+
+
+def _attestation_visible(request, pk):
+    return get_object_or_404(
+        Attestation.objects.filter(periode__convention__candidat__in=_candidats(request)).select_related(
+            "remplace", "saisie_par", "periode__convention__candidat"
+        ),
+        pk=pk,
     )
 
 

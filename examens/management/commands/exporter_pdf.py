@@ -1,7 +1,6 @@
 """Exporte les PDF d'une session dans un dossier : grilles, relevés ou procès-verbal, un processus par cœur."""
 
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -74,7 +73,8 @@ class Command(BaseCommand):
                     pages += nb
                     self._avancement(faits, len(cles), pages, time.perf_counter() - debut)
         duree = time.perf_counter() - debut
-        self.stderr.write("")
+        if self.stderr.isatty():
+            self.stderr.write("")
         self.stdout.write(
             f"{faits} documents, {pages} pages en {nombre_fr(duree)} s : {nombre_fr(pages / duree)} pages par seconde "
             f"({processus} processus). Fichiers dans {sortie}."
@@ -97,13 +97,16 @@ class Command(BaseCommand):
             raise CommandError(str(e)) from None
 
     def _avancement(self, faits: int, total: int, pages: int, duree: float) -> None:
-        if faits != total and faits % 5 and sys.stderr.isatty() is False:
-            return  # hors terminal : une ligne tous les 5 documents suffit
+        """Une barre réécrite sur place dans un terminal ; hors terminal, une ligne par dixième du travail."""
+        terminal = self.stderr.isatty()
+        if not terminal and faits != total and faits % max(total // 10, 1):
+            return
         largeur = 30
         plein = largeur * faits // total
         vitesse = pages / duree if duree else 0
+        retour = "\r" if terminal else ""
         self.stderr.write(
-            f"\r[{'#' * plein}{'.' * (largeur - plein)}] {faits}/{total} documents · {pages} pages · "
-            f"{nombre_fr(vitesse)} pages/s",
-            ending="",
+            f"{retour}[{'#' * plein}{'.' * (largeur - plein)}] {faits}/{total} documents · "
+            f"{pages} pages · {nombre_fr(vitesse)} pages/s",
+            ending="" if terminal else "\n",
         )
