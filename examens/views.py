@@ -64,7 +64,7 @@ def session(request, annee):
         {
             "session": session,
             "bord": bord,
-            "histogramme": selectors.histogramme(moyennes),
+            "histogramme": selectors.histogramme(moyennes) if moyennes else None,
             "etablissements": selectors.etablissements_visibles(request.user, session),
         },
     )

@@ -20,16 +20,16 @@ def histogramme_svg(barres: list[tuple[str, int]], largeur: int = 400, hauteur: 
         x = round(10 + i * pas + 1, 1)
         sortie.append(
             {
-                "x": x,
-                "y": round(110 - h, 1),
-                "largeur": round(pas - 2, 1),
-                "hauteur": h,
+                "x": _nb(x),
+                "y": _nb(110 - h),
+                "largeur": _nb(pas - 2),
+                "hauteur": _nb(h),
                 "n": n,
                 "tranche": tranche,
-                "xc": round(x + (pas - 2) / 2, 1),
-                "y_texte": round(106 - h, 1),
+                "xc": _nb(x + (pas - 2) / 2),
+                "y_texte": _nb(106 - h),
                 "admis": i >= len(barres) // 2,
             }
         )
-    graduations = [{"x": round(10 + i * pas, 1), "texte": str(i)} for i in range(0, len(barres) + 1, 2)]
+    graduations = [{"x": _nb(10 + i * pas), "texte": str(i)} for i in range(0, len(barres) + 1, 2)]
     return {"barres": sortie, "graduations": graduations}

@@ -188,3 +188,11 @@ def test_releve_et_journal_exportable(comptes):
     assert comptes.client(comptes.enseignant).get(f"/examens/candidats/{c.pk}/releve/").status_code in (403, 404)
     csv = client.get("/examens/sessions/2026/journal/?format=csv").content.decode()
     assert csv.startswith("\ufeffdate;auteur;action") and "deliberation.calcul" in csv
+
+
+def test_l_histogramme_svg_utilise_des_nombres_avec_un_point(comptes):
+    c = fabriques.candidat(division=comptes.division_a)
+    noter_tout(c, "12.5")
+    services.deliberer(session=c.session)
+    page = comptes.client(comptes.gestionnaire).get("/examens/sessions/2026/").content.decode()
+    assert 'class="histogramme"' in page and 'x="10.0"' in page and ',0"' not in page
