@@ -158,11 +158,14 @@ def fichiers_import(dossier: Path, nombre: int) -> None:
     """Un fichier de candidats et un fichier de notes (12 unités par candidat), comme ceux des gestionnaires."""
     import random
 
+    sys.path.insert(0, str(RACINE))
+    from examens.identifiants import uai_avec_cle  # utilisable sans réglages Django
+
     hasard = random.Random(7)
     statuts = ["scolaire_public"] * 8 + ["apprenti_cfa_habilite", "fpc_public_habilite"]
     lignes = ["numero_candidat;nom;prenom;date_naissance;uai;statut;forme;lv1;lv2;facultatives;division"]
     notes = ["numero_candidat;unite;note"]
-    uais = [f"{800000 + i:07d}" + "ABCDEFGHJKLMNPRSTUVWXYZ"[(800000 + i) % 23] for i in range(nombre // 60 + 1)]
+    uais = [uai_avec_cle(f"{800000 + i:07d}") for i in range(nombre // 60 + 1)]
     for i in range(nombre):
         numero = f"B{i:08d}"
         lignes.append(

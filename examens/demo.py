@@ -9,7 +9,7 @@ from django.db import transaction
 
 from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, creer_roles
 from examens.demo_grilles import charger_demo_grilles
-from examens.identifiants import ALPHABET_UAI
+from examens.identifiants import uai_avec_cle
 from examens.models import Candidat, Division, Etablissement, Note, ReglementExamen, Session, Statut
 
 MOT_DE_PASSE = "agora-demo-2026"
@@ -79,8 +79,7 @@ PRENOMS = [
 ]
 
 
-def uai(sept_chiffres: str) -> str:
-    return sept_chiffres + ALPHABET_UAI[int(sept_chiffres) % 23]
+uai = uai_avec_cle
 
 
 @transaction.atomic

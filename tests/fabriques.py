@@ -7,14 +7,13 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, creer_roles
-from examens.identifiants import ALPHABET_UAI
+from examens.identifiants import uai_avec_cle
 from examens.models import Candidat, Division, Etablissement, ReglementExamen, Session
 
 MOT_DE_PASSE = "mot-de-passe-de-test-1"
 
 
-def uai(sept_chiffres: str) -> str:
-    return sept_chiffres + ALPHABET_UAI[int(sept_chiffres) % 23]
+uai = uai_avec_cle
 
 
 def session(annee: int = 2026) -> Session:

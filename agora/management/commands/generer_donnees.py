@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from examens.identifiants import ALPHABET_UAI
+from examens.identifiants import uai_avec_cle
 from examens.models import Candidat, Division, Etablissement, Grille, HistoriqueNote, Note, Session, Statut
 from examens.services import reglement_pour
 
@@ -90,9 +90,7 @@ class Command(BaseCommand):
             nb_lycees = max(1, candidats // 60)
             lycees = Etablissement.objects.bulk_create(
                 [
-                    Etablissement(
-                        uai=f"{900000 + i:07d}" + ALPHABET_UAI[(900000 + i) % 23], nom=f"Lycée synthétique {i}"
-                    )
+                    Etablissement(uai=uai_avec_cle(f"{900000 + i:07d}"), nom=f"Lycée synthétique {i}")
                     for i in range(nb_lycees)
                 ],
                 ignore_conflicts=True,
