@@ -187,7 +187,7 @@ def grille(request, pk, candidat, situation=1):
         .first()
     )
     note_unite = Note.objects.filter(candidat=cand, unite=unite, groupe=1).first()
-    historique = list(g.historique.order_by("-date", "-id")) if g.pk else []
+    historique, total_historique = _historique(g, tout=request.GET.get("historique") == "tout")
     contexte = {
         "commission": c,
         "candidat": cand,
@@ -211,6 +211,7 @@ def grille(request, pk, candidat, situation=1):
         "problemes": dict(grilles.problemes(g, calcul)) if g.pk else {},
         "avertissements": grilles.avertissements(g) if g.pk else [],
         "historique": historique,
+        "total_historique": total_historique,
         "unite": unite,
         "note_unite": note_unite,
         "arret_form": ArretForm(initial={"note": texte_note("note", g.note_commission) if g.note_commission else ""}),
@@ -222,6 +223,24 @@ def grille(request, pk, candidat, situation=1):
         "etapes_passees": Grille.Etat.values[: Grille.Etat.values.index(g.etat)],
     }
     return render(request, "examens/grilles/grille.html", contexte)
+
+
+HISTORIQUE_AFFICHE = 20
+
+
+def _historique(g: Grille, tout: bool) -> tuple[list, int]:
+    """Les derniers changements, et leur nombre total. Une grille peut en compter des centaines (un par champ
+    enregistré) : la page n'en montre que les 20 derniers, sauf sur demande, pour rester rapide."""
+    if not g.pk:
+        return [], 0
+    changements = g.historique.order_by("-date", "-id")
+    if tout:
+        historique = list(changements)
+        return historique, len(historique)
+    historique = list(changements[: HISTORIQUE_AFFICHE + 1])
+    if len(historique) <= HISTORIQUE_AFFICHE:
+        return historique, len(historique)
+    return historique[:HISTORIQUE_AFFICHE], g.historique.count()
 
 
 def _ton(niveau: grilles.Niveau, echelle: grilles.Echelle) -> str:

@@ -291,6 +291,20 @@ def test_la_page_de_grille_fait_un_nombre_de_requetes_borne(django_assert_max_nu
     assert r.status_code == 200 and texte(r).count('data-ligne="') == 12
 
 
+def test_la_page_de_grille_montre_les_derniers_changements_et_tout_l_historique_sur_demande():
+    m = monde()
+    client = m.comptes.client(m.comptes.enseignant)
+    for version in range(25):
+        assert poster(client, m, "appreciation", f"Texte {version}", version=version).status_code == 200
+    page = texte(client.get(url_grille(m)))
+    lignes = re.search(r'data-testid="historique">(.*?)</table>', page, re.S).group(1).count("<tr>") - 1
+    assert lignes == 20 and "Historique des modifications (25)" in page
+    assert "Les 20 derniers changements sur 25." in page and "Texte 24" in page and "∅" not in page
+    page = texte(client.get(url_grille(m) + "?historique=tout"))
+    lignes = re.search(r'data-testid="historique">(.*?)</table>', page, re.S).group(1).count("<tr>") - 1
+    assert lignes == 25 and "historique-partiel" not in page and "∅" in page  # le tout premier : avant vide
+
+
 def test_un_enregistrement_fait_un_nombre_de_requetes_borne(django_assert_max_num_queries):
     m = monde()
     g = grille_e31_complete(m)
