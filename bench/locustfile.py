@@ -1,6 +1,7 @@
 """Pages principales sous charge (make bench) : liste d'une division, grille, enregistrement automatique d'une
-grille, délibération d'une division, tableau de saisie des notes ponctuelles. Chaque utilisateur simulé se
-connecte, puis enchaîne les pages ; l'enseignant simulé tient sa propre grille (pas de conflit de version)."""
+grille, délibération d'une division, tableau de saisie des notes ponctuelles. Chaque utilisateur simulé reprend une
+session ouverte par bench/preparer_web.py (la connexion est mesurée à part), puis enchaîne les pages ; l'enseignant
+simulé tient sa propre grille (pas de conflit de version)."""
 
 import itertools
 import json
@@ -19,15 +20,8 @@ class Utilisateur(HttpUser):
 
     def on_start(self):
         self.rang = next(RANG)
-        self.enseignant = self.rang % 2 == 0
-        identifiant = CIBLE["enseignant"] if self.enseignant else CIBLE["gestionnaire"]
-        page = self.client.get("/connexion/", name="connexion")
-        jeton = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        self.client.post(
-            "/connexion/",
-            {"username": identifiant, "password": CIBLE["mot_de_passe"], "csrfmiddlewaretoken": jeton},
-            name="connexion",
-        )
+        self.enseignant = self.rang % 2 == 0  # comme dans preparer_web.py
+        self.client.cookies.set("sessionid", CIBLE["sessions"][self.rang % len(CIBLE["sessions"])])
         self.candidat = CIBLE["candidats"][self.rang % len(CIBLE["candidats"])]
         self.version = None
 

@@ -1,6 +1,9 @@
 """Comptes et commission pour les pages sous charge : une division synthétique de la session de banc d'essai.
 
-Affiche en JSON ce que locust doit viser : identifiants, division, commission, candidats de la commission.
+Affiche en JSON ce que locust doit viser : identifiants, sessions déjà ouvertes, division, commission, candidats.
+Les sessions sont ouvertes ici, pas pendant la mesure : une connexion coûte un hachage PBKDF2 (≈ 0,4 s de
+processeur), et 50 connexions simultanées occuperaient les 2 cœurs pendant une dizaine de secondes, devant les pages
+mesurées. La connexion est mesurée à part (bench/lancer.py). À lancer avec la SECRET_KEY du serveur mesuré.
 """
 
 import json
@@ -10,7 +13,9 @@ import django
 
 django.setup()
 
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
 from agora.roles import ENSEIGNANT, GESTIONNAIRE, creer_roles  # noqa: E402
 from examens import grilles  # noqa: E402
@@ -18,6 +23,7 @@ from examens.models import Candidat, Commission, Division, MembreCommission, Ses
 
 MOT_DE_PASSE = "bench-agora-2026"
 annee = int(os.environ.get("BENCH_SESSION", "2026"))
+utilisateurs = int(os.environ.get("BENCH_UTILISATEURS", "50"))
 session = Session.objects.get(annee=annee)
 roles = creer_roles()
 division = Division.objects.filter(session=session, etablissement__nom__startswith="Lycée synthétique").order_by("pk")[
@@ -46,6 +52,23 @@ candidats = list(
     .order_by("numero")
     .values_list("pk", flat=True)
 )
+
+
+def session_ouverte(user: User) -> str:
+    """Ce que ferait django.contrib.auth.login, sans le hachage du mot de passe."""
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+# Un utilisateur simulé sur deux est enseignant (il tient une grille), l'autre gestionnaire.
+ouvertes = [
+    session_ouverte(User.objects.get(username=comptes[ENSEIGNANT if i % 2 == 0 else GESTIONNAIRE]))
+    for i in range(utilisateurs)
+]
 lignes = list(gabarit.lignes.order_by("ordre").values_list("pk", flat=True))
 niveaux = [n["code"] for n in gabarit.echelle if n.get("points") is not None]
 print(
@@ -54,6 +77,7 @@ print(
             "mot_de_passe": MOT_DE_PASSE,
             "enseignant": comptes[ENSEIGNANT],
             "gestionnaire": comptes[GESTIONNAIRE],
+            "sessions": ouvertes,
             "annee": annee,
             "division": division.pk,
             "commission": commission.pk,
