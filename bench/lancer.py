@@ -376,7 +376,15 @@ def main():
         resultats["pdf"] = bench_pdf(200)
         print("pdf", resultats["pdf"], flush=True)
     resultats["duree_totale_s"] = round(time.monotonic() - debut)
-    (RACINE / "bench" / "resultats.json").write_text(json.dumps(resultats, ensure_ascii=False, indent=1) + "\n")
+    # Une partie relancée seule (--seulement) remplace la sienne et garde les autres, chacune avec sa date.
+    fichier = RACINE / "bench" / "resultats.json"
+    anciens = json.loads(fichier.read_text()) if fichier.exists() else {}
+    for partie in ("deliberation", "imports", "web", "pdf"):
+        if partie in resultats:
+            resultats[partie]["date"] = resultats["date"]
+        elif partie in anciens:
+            resultats[partie] = anciens[partie]
+    fichier.write_text(json.dumps(resultats, ensure_ascii=False, indent=1) + "\n")
     afficher(resultats)
 
 
@@ -411,6 +419,8 @@ def afficher(r: dict) -> None:
             lignes.append(("web connexion, une à la fois (PBKDF2)", f"{w['connexion_ms_mediane']} ms", ""))
     if p := r.get("pdf"):
         for workers, m in p.items():
+            if not isinstance(m, dict):  # la date
+                continue
             lignes.append((f"PDF, {workers}", f"{m['pages_par_seconde']} pages/s ({m['pages']} pages)", "≥ 15 avec 2"))
     largeur = max(len(a) for a, _, _ in lignes)
     for a, b, c in lignes:
