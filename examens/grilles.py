@@ -814,13 +814,14 @@ def enregistrer_champ(
 
     objet, avant, apres = "", None, None
     echelle = echelle_de(grille.gabarit)
+    # Lignes et évaluations lues une fois : elles servent au champ modifié puis au calcul de la note.
+    lignes = list(grille.gabarit.lignes.order_by("ordre"))
+    evaluations = {e.ligne_id: e for e in grille.evaluations.all()}
     if champ in ("niveau", "observation"):
-        ligne = LigneGabarit.objects.filter(gabarit=grille.gabarit, pk=cle if str(cle).isdigit() else 0).first()
+        ligne = next((x for x in lignes if str(x.pk) == str(cle)), None)
         if ligne is None:
             raise SaisieInvalide("Compétence inconnue dans cette grille.", champ, cle)
-        evaluation = EvaluationCompetence.objects.filter(grille=grille, ligne=ligne).first() or EvaluationCompetence(
-            grille=grille, ligne=ligne
-        )
+        evaluation = evaluations.get(ligne.pk) or EvaluationCompetence(grille=grille, ligne=ligne)
         objet = f"compétence {ligne.ordre}"
         if champ == "niveau":
             if valeur and echelle.niveau(valeur) is None:
@@ -834,6 +835,7 @@ def enregistrer_champ(
             evaluation.observation = valeur
         if avant != apres:
             evaluation.save()
+            evaluations[ligne.pk] = evaluation
     elif champ == "piece":
         codes = {p["code"]: p["libelle"] for p in grille.gabarit.pieces}
         if cle not in codes:
@@ -877,8 +879,6 @@ def enregistrer_champ(
         avant, apres = getattr(grille, champ), valeur
         setattr(grille, champ, valeur)
 
-    lignes = list(grille.gabarit.lignes.order_by("ordre"))
-    evaluations = {e.ligne_id: e for e in grille.evaluations.all()}
     calcul = calcul_de(grille, lignes, evaluations)
     modifie = avant != apres
     annulees = False
@@ -888,7 +888,8 @@ def enregistrer_champ(
         grille.modifiee_par = auteur
         grille.save()
         _tracer(grille, auteur, champ, objet, _affichage(champ, avant), _affichage(champ, apres))
-        confirmes = [v.membre for v in grille.validations.select_related("membre")]
+        # Les confirmations ont été lues avec la grille (grille_existante) : rien à relire s'il n'y en a pas.
+        confirmes = [v.membre for v in grille.validations.select_related("membre")] if grille.validations.all() else []
         if confirmes:
             # Une confirmation vaut pour le contenu confirmé : toute modification l'annule.
             grille.validations.all().delete()

@@ -309,7 +309,7 @@ def test_un_enregistrement_fait_un_nombre_de_requetes_borne(django_assert_max_nu
     m = monde()
     g = grille_e31_complete(m)
     client = m.comptes.client(m.comptes.enseignant)
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(20):
         r = poster(client, m, "appreciation", "Nouvelle.", version=g.version)
     assert r.status_code == 200
 
