@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "agora.middleware.ProlongerSession",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -115,9 +116,9 @@ AXES_VERBOSE = False
 NOMBRE_MANDATAIRES = int(os.environ.get("NOMBRE_MANDATAIRES", 0))
 AXES_CLIENT_IP_CALLABLE = "agora.securite.adresse_client"
 
-# Session : expire après une heure d'inactivité et à la fermeture du navigateur.
+# Session : expire après une heure d'inactivité (échéance repoussée au plus une fois par minute,
+# agora.middleware.ProlongerSession) et à la fermeture du navigateur.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_INACTIVITE_SECONDES", 3600))
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "fr-fr"

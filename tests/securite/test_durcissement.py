@@ -13,9 +13,12 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import User
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session as SessionDjango
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -133,16 +136,25 @@ def test_un_mot_de_passe_solide_est_accepte():
 
 
 def test_la_session_expire_apres_une_heure_d_inactivite_et_a_la_fermeture_du_navigateur(comptes):
-    assert settings.SESSION_COOKIE_AGE == 3600 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE == 3600 and not settings.SESSION_SAVE_EVERY_REQUEST
     client = Client()
     reponse = connecter("prof", fabriques.MOT_DE_PASSE, client=client)
     cookie = reponse.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["max-age"] == "" and cookie["expires"] == ""  # cookie de session : effacé à la fermeture
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
     assert client.get("/").status_code == 200
-    # L'échéance glisse à chaque requête…
+    # L'échéance glisse : repoussée d'une heure au plus une fois par minute…
     session = SessionDjango.objects.get()
     assert session.expire_date > timezone.now() + datetime.timedelta(minutes=59)
+    SessionDjango.objects.update(expire_date=timezone.now() + datetime.timedelta(minutes=30))
+    with CaptureQueriesContext(connection) as requetes:
+        assert client.get("/").status_code == 200
+    assert not any(q["sql"].startswith("UPDATE") for q in requetes.captured_queries)  # moins d'une minute : rien
+    donnees = SessionDjango.objects.get().get_decoded()
+    donnees["_prolongee"] -= 61
+    SessionDjango.objects.update(session_data=SessionStore().encode(donnees))
+    assert client.get("/").status_code == 200
+    assert SessionDjango.objects.get().expire_date > timezone.now() + datetime.timedelta(minutes=59)
     # … et une heure sans rien faire renvoie à la page de connexion.
     SessionDjango.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
     reponse = client.get("/")
