@@ -327,20 +327,37 @@ def lire_locust(fichier: str) -> dict:
         }
 
 
-def bench_pdf(documents: int) -> dict:
+def bench_pdf(documents: int, repetitions: int) -> dict:
+    """Pages par seconde pour `documents` grilles, avec 1 puis 2 processus : médiane de `repetitions` rendus,
+    la charge de la machine (moyenne sur 1 min) notée avant chaque série."""
     resultats = {}
     for workers in (1, 2):
-        sortie = manage(
-            "bench_pdf",
-            "--session",
-            str(SESSION),
-            "--documents",
-            str(documents),
-            "--workers",
-            str(workers),
-            capture=True,
-        )
-        resultats[f"{workers}_worker{'s' if workers > 1 else ''}"] = json.loads(sortie.strip().splitlines()[-1])
+        charge = round(os.getloadavg()[0], 2)
+        mesures = [
+            json.loads(
+                manage(
+                    "bench_pdf",
+                    "--session",
+                    str(SESSION),
+                    "--documents",
+                    str(documents),
+                    "--workers",
+                    str(workers),
+                    capture=True,
+                )
+                .strip()
+                .splitlines()[-1]
+            )
+            for _ in range(repetitions)
+        ]
+        resultats[f"{workers}_worker{'s' if workers > 1 else ''}"] = {
+            "documents": mesures[0]["documents"],
+            "pages": mesures[0]["pages"],
+            "workers": workers,
+            "pages_par_seconde": statistics.median(m["pages_par_seconde"] for m in mesures),
+            "pages_par_seconde_par_execution": [m["pages_par_seconde"] for m in mesures],
+            "charge_avant": charge,
+        }
     return resultats
 
 
@@ -360,6 +377,7 @@ def main():
             "systeme": platform.platform(),
             "python": platform.python_version(),
             "postgresql": subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip(),
+            "charge_au_debut": [round(x, 2) for x in os.getloadavg()],  # 1, 5, 15 min : la machine était-elle libre ?
         },
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
@@ -373,7 +391,7 @@ def main():
         resultats["web"] = bench_web(args.duree_web, args.utilisateurs, args.repetitions)
         print("web", json.dumps(resultats["web"], ensure_ascii=False), flush=True)
     if "pdf" in args.seulement:
-        resultats["pdf"] = bench_pdf(200)
+        resultats["pdf"] = bench_pdf(200, args.repetitions)
         print("pdf", resultats["pdf"], flush=True)
     resultats["duree_totale_s"] = round(time.monotonic() - debut)
     # Une partie relancée seule (--seulement) remplace la sienne et garde les autres, chacune avec sa date.
