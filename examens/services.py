@@ -492,6 +492,39 @@ def definir_mobilite_eligible(*, candidat: Candidat, eligible: bool) -> None:
         candidat.mobilite_eligible = eligible
 
 
+def definir_blocages(*, source: str, motifs: dict[int, str | None]) -> None:
+    """`definir_blocage` pour toute une session : identifiant du candidat → motif (pose) ou None (levée).
+
+    Deux requêtes quel que soit le nombre de candidats : une suppression des blocages levés, une insertion
+    … ON CONFLICT DO UPDATE des blocages posés (motif et date remis à jour s'ils existaient déjà).
+    """
+    leves = [candidat_id for candidat_id, motif in motifs.items() if not motif]
+    if leves:
+        Blocage.objects.filter(candidat_id__in=leves, source=source).delete()
+    maintenant = timezone.now()  # bulk_create n'applique pas auto_now à la mise à jour d'une ligne existante
+    poses = [
+        Blocage(candidat_id=candidat_id, source=source, motif=motif, cree_le=maintenant)
+        for candidat_id, motif in motifs.items()
+        if motif
+    ]
+    if poses:
+        Blocage.objects.bulk_create(
+            poses, update_conflicts=True, unique_fields=["candidat", "source"], update_fields=["motif", "cree_le"]
+        )
+
+
+def definir_mobilites_eligibles(*, eligibles: dict[int, bool]) -> None:
+    """`definir_mobilite_eligible` pour toute une session : identifiant du candidat → éligibilité.
+
+    L'appelant ne passe que les candidats dont la valeur change (il connaît la valeur actuelle) : au plus deux
+    requêtes, une par valeur.
+    """
+    for valeur in (True, False):
+        ids = [candidat_id for candidat_id, eligible in eligibles.items() if bool(eligible) is valeur]
+        if ids:
+            Candidat.objects.filter(pk__in=ids).update(mobilite_eligible=valeur)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Candidats (formulaires) et décisions du jury
 # ---------------------------------------------------------------------------------------------------

@@ -61,16 +61,39 @@ def appliquer(*, candidat: Candidat, conformite: regles_pfmp.Conformite) -> None
         examens_services.definir_mobilite_eligible(candidat=candidat, eligible=conformite.mobilite_eligible)
 
 
+def _mobilite_suivie(candidat: Candidat) -> bool:
+    """Même condition que `appliquer` : la mobilité s'écrit dès que le candidat a une période, a choisi l'unité
+    de mobilité ou a déjà une valeur (lit les conventions et périodes préchargées)."""
+    return (
+        any(c.periodes.all() for c in candidat.pfmp_conventions.all())
+        or "MOBILITE" in (candidat.facultative1, candidat.facultative2)
+        or candidat.mobilite_eligible is not None
+    )
+
+
 @transaction.atomic
 def synchroniser_session(*, session: Session, auteur=None, aujourd_hui: datetime.date | None = None) -> dict:
-    """Recalcule tous les candidats d'une session (nouveaux candidats importés compris) ; renvoie les comptes."""
+    """Recalcule tous les candidats d'une session (nouveaux candidats importés compris) ; renvoie les comptes.
+
+    Même effet que `appliquer` candidat par candidat, mais écrit par lots : un nombre fixe de requêtes (lecture
+    par `selectors.tableau`, une suppression et une insertion de blocages, au plus deux mises à jour de la
+    mobilité), qu'il y ait 30 ou 25 000 candidats.
+    """
     session = Session.objects.select_for_update().get(pk=session.pk)
     examens_services.verifier_session_ouverte(session)
     lignes = selectors.tableau(Candidat.objects.filter(session=session), aujourd_hui)
     compte = {n.value: 0 for n in regles_pfmp.Niveau}
+    motifs: dict[int, str | None] = {}
+    eligibles: dict[int, bool] = {}
     for ligne in lignes:
-        appliquer(candidat=ligne.candidat, conformite=ligne.conformite)
-        compte[ligne.conformite.niveau.value] += 1
+        candidat, conformite = ligne.candidat, ligne.conformite
+        motifs[candidat.pk] = None if conformite.conforme else MOTIF_BLOCAGE
+        if _mobilite_suivie(candidat) and candidat.mobilite_eligible != conformite.mobilite_eligible:
+            eligibles[candidat.pk] = conformite.mobilite_eligible
+            candidat.mobilite_eligible = conformite.mobilite_eligible
+        compte[conformite.niveau.value] += 1
+    examens_services.definir_blocages(source=SOURCE, motifs=motifs)
+    examens_services.definir_mobilites_eligibles(eligibles=eligibles)
     examens_services.journaliser(action="pfmp.synchronisation", auteur=auteur, session=session, apres=compte)
     return compte
 
