@@ -81,10 +81,14 @@ class Command(BaseCommand):
             if not remplacer:
                 raise CommandError(f"La session {session} existe : --remplacer pour la recréer.")
             with connection.cursor() as curseur:  # plus rapide que la cascade de l'ORM sur 300 000 lignes
+                # ALTER TABLE refuse de s'exécuter avec des contrôles de clés différés en attente (dans une
+                # transaction englobante, celle d'un test par exemple) : on les contrôle au fil de l'eau.
+                curseur.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 curseur.execute("ALTER TABLE examens_note DISABLE TRIGGER note_session_ouverte")
                 Grille.objects.filter(candidat__session=existante).delete()  # commission protégée par ses grilles
                 existante.delete()
                 curseur.execute("ALTER TABLE examens_note ENABLE TRIGGER note_session_ouverte")
+                curseur.execute("SET CONSTRAINTS ALL DEFERRED")
         with transaction.atomic():
             objet = Session.objects.create(annee=session, reglement=reglement_pour(session))
             nb_lycees = max(1, candidats // 60)
@@ -187,11 +191,9 @@ class Command(BaseCommand):
         )
 
     def generer_extensions(self, session, candidats, hasard):
-        """Grilles CCF et PFMP : ajoutées par leurs modules quand ils proposent un générateur."""
-        for module in ("examens.grilles", "pfmp.services"):
-            try:
-                generateur = getattr(__import__(module, fromlist=["generer_donnees"]), "generer_donnees", None)
-            except ImportError:
-                generateur = None
-            if generateur:
-                generateur(session=session, candidats=candidats, hasard=hasard, sortie=self.stdout)
+        """Grilles CCF remplies (examens.generation), puis PFMP (pfmp.generation)."""
+        from examens import generation as grilles_generees
+        from pfmp import generation as pfmp_genere
+
+        for module in (grilles_generees, pfmp_genere):
+            module.generer_donnees(session=session, candidats=candidats, hasard=hasard, sortie=self.stdout)

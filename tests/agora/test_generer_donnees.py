@@ -1,0 +1,75 @@
+"""generer_donnees : une session synthétique complète (candidats, notes, grilles CCF, PFMP), délibérable."""
+
+import io
+from collections import defaultdict
+
+import pytest
+from django.core.management import call_command
+
+from examens import grilles, services
+from examens.models import Candidat, Commission, EvaluationCompetence, Grille, Note, Session
+from pfmp.models import Periode
+
+pytestmark = pytest.mark.django_db
+
+
+def generer(annee=2035, candidats=150) -> str:
+    sortie = io.StringIO()
+    call_command("generer_donnees", session=annee, candidats=candidats, remplacer=True, stdout=sortie)
+    return sortie.getvalue()
+
+
+def test_la_session_generee_est_complete_coherente_et_se_delibere():
+    sortie = generer()
+    session = Session.objects.get(annee=2035)
+    candidats = Candidat.objects.filter(session=session)
+    assert candidats.count() == 150 and candidats.values("statut").distinct().count() >= 5
+    assert "grilles" in sortie and "150/150" in sortie  # barres de progression
+    etats = set(Note.objects.filter(candidat__session=session).values_list("etat", flat=True))
+    assert {"note", "DIS"} <= etats
+
+    # Grilles : une commission par épreuve et par établissement, de composition admise, et des grilles remplies.
+    for c in Commission.objects.filter(session=session).select_related("gabarit"):
+        assert grilles.composition_admise(
+            c.membres_commission.values_list("qualite", flat=True), c.gabarit.compositions
+        )
+    grilles_session = Grille.objects.filter(candidat__session=session).select_related("gabarit")
+    par_etat = defaultdict(int)
+    for g in grilles_session:
+        par_etat[g.etat] += 1
+    assert par_etat["transmise"] > par_etat["validee"] > 0 and par_etat["brouillon"] > 0
+    lignes = {g.pk: g.lignes.count() for g in {g.gabarit for g in grilles_session}}
+    remplies = defaultdict(int)
+    for grille_id in EvaluationCompetence.objects.filter(grille__in=grilles_session).values_list("grille", flat=True):
+        remplies[grille_id] += 1
+    for g in grilles_session:
+        if g.etat != "brouillon":
+            assert remplies[g.pk] == lignes[g.gabarit_id], g
+            assert g.note_suggeree is not None and (g.note_proposee is None or g.justification)
+
+    # Une grille transmise porte la note de l'unité, passée à l'origine CCF (E2 : moyenne des deux situations).
+    unites = {"E2": "U2", "E31": "U31", "E32": "U32"}
+    transmises = defaultdict(list)
+    for g in grilles_session.filter(etat="transmise"):
+        transmises[(g.candidat_id, unites[g.epreuve])].append(g.note_commission)
+    assert transmises
+    notes = {
+        (n.candidat_id, n.unite): n for n in Note.objects.filter(candidat__session=session, unite__in=unites.values())
+    }
+    for cle, valeurs in transmises.items():
+        note = notes[cle]
+        if cle[1] != "U2" or len(valeurs) == 2:
+            assert note.origine == "ccf" and note.valeur == grilles.moyenne_situations(valeurs), cle
+
+    # PFMP : des périodes pour les candidats qui en doivent.
+    assert Periode.objects.filter(convention__candidat__session=session).exists()
+
+    resultats = services.deliberer(session=session)
+    assert len(resultats) == 150 and {r.decision.value for _, r in resultats} & {"admis", "controle", "ajourne"}
+
+
+def test_regenerer_remplace_la_session_a_l_identique():
+    generer(candidats=60)
+    avant = (Grille.objects.count(), EvaluationCompetence.objects.count(), Note.objects.count())
+    generer(candidats=60)
+    assert (Grille.objects.count(), EvaluationCompetence.objects.count(), Note.objects.count()) == avant
