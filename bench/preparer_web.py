@@ -19,7 +19,7 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
 from agora.roles import ENSEIGNANT, GESTIONNAIRE, creer_roles  # noqa: E402
 from examens import grilles  # noqa: E402
-from examens.models import Candidat, Commission, Division, MembreCommission, Session  # noqa: E402
+from examens.models import Candidat, Commission, Division, Grille, MembreCommission, Session  # noqa: E402
 
 MOT_DE_PASSE = "bench-agora-2026"
 annee = int(os.environ.get("BENCH_SESSION", "2026"))
@@ -44,14 +44,18 @@ commission = Commission.objects.filter(session=session, etablissement=etablissem
 if commission is None:
     commission = Commission.objects.create(session=session, etablissement=etablissement, gabarit=gabarit, nom="banc")
     commission.divisions.set(divisions)
-    MembreCommission.objects.create(
-        commission=commission, utilisateur=User.objects.get(username="bench-enseignant"), qualite="enseignant"
-    )
+# La commission générée (generer_donnees) a ses jurys : l'enseignant du banc y siège en plus.
+MembreCommission.objects.get_or_create(
+    commission=commission, utilisateur=User.objects.get(username="bench-enseignant"), defaults={"qualite": "enseignant"}
+)
+# Un candidat par enseignant simulé (pas de conflit de version entre eux), dont la grille E31 repart de zéro :
+# une grille générée déjà transmise refuserait toute modification.
 candidats = list(
     Candidat.objects.filter(division__in=divisions, statut__in=["scolaire_public", "scolaire_prive_sous_contrat"])
     .order_by("numero")
-    .values_list("pk", flat=True)
+    .values_list("pk", flat=True)[: (utilisateurs + 1) // 2]
 )
+Grille.objects.filter(candidat__in=candidats, epreuve=gabarit.epreuve).delete()
 
 
 def session_ouverte(user: User) -> str:
