@@ -460,7 +460,9 @@ class CommissionQuerySet(models.QuerySet):
         """Administrateur : toutes ; gestionnaire : celles de ses établissements ; enseignant : les siennes."""
         if user.has_perm("examens.voir_tout"):
             return self
-        return self.filter(Q(etablissement__gestionnaires=user) | Q(membres=user)).distinct()
+        etablissements = Etablissement.gestionnaires.through.objects.filter(user=user).values("etablissement_id")
+        commissions = MembreCommission.objects.filter(utilisateur=user).values("commission_id")
+        return self.filter(Q(etablissement_id__in=etablissements) | Q(pk__in=commissions))
 
 
 class Commission(models.Model):

@@ -193,17 +193,20 @@ def histogramme(valeurs: list[Decimal], largeur: int = 1) -> list[tuple[str, int
 
 
 def divisions_visibles(user, session: Session):
-    """Les divisions de la session que l'utilisateur peut filtrer (sans parcourir les candidats)."""
+    """Les divisions de la session que l'utilisateur peut filtrer (sans parcourir les candidats).
+
+    Sous-requêtes IN plutôt que jointures + DISTINCT (comme `CandidatQuerySet.visibles_par`) : les jointures
+    multipliaient chaque division par ses enseignants et ses gestionnaires avant de les dédoublonner.
+    """
     qs = Division.objects.filter(session=session)
     if user.has_perm("examens.voir_tout"):
         return qs
+    etablissements = Etablissement.gestionnaires.through.objects.filter(user=user).values("etablissement_id")
+    divisions = Division.enseignants.through.objects.filter(user=user).values("division_id")
     commissions = MembreCommission.objects.filter(utilisateur=user).values("commission_id")
-    return qs.filter(
-        Q(etablissement__gestionnaires=user)
-        | Q(enseignants=user)
-        | Q(pk__in=Commission.divisions.through.objects.filter(commission_id__in=commissions).values("division_id"))
-    ).distinct()
+    divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values("division_id")
+    return qs.filter(Q(etablissement_id__in=etablissements) | Q(pk__in=divisions) | Q(pk__in=divisions_ccf))
 
 
 def etablissements_visibles(user, session: Session):
-    return Etablissement.objects.filter(divisions__in=divisions_visibles(user, session)).distinct()
+    return Etablissement.objects.filter(pk__in=divisions_visibles(user, session).values("etablissement_id"))
