@@ -98,12 +98,18 @@ def apres_migration(sender, **kwargs):
 
 
 def role_de(user) -> str | None:
+    """Le rôle affiché (navigation, accueil), déduit des permissions que les rôles ne partagent pas.
+
+    Les permissions sont déjà en cache sur l'utilisateur dès qu'une vue les a vérifiées : pas de requête de plus
+    sur les groupes à chaque page.
+    """
     if not user.is_authenticated:
         return None
-    if user.is_superuser:
-        return ADMINISTRATEUR
-    noms = {g.name for g in user.groups.all()}
-    for role in (ADMINISTRATEUR, GESTIONNAIRE, ENSEIGNANT):
-        if role in noms:
+    for role, permission in (
+        (ADMINISTRATEUR, "examens.voir_tout"),
+        (GESTIONNAIRE, "examens.deliberer"),
+        (ENSEIGNANT, "examens.view_candidat"),
+    ):
+        if user.has_perm(permission):
             return role
     return None
