@@ -191,6 +191,20 @@ def bench_imports(repetitions: int, nombre: int) -> dict:
     }
 
 
+def etalon_cpu(repetitions: int = 5) -> float:
+    """Vitesse du processeur à cet instant : ms (médiane) d'un calcul Python fixe. Ces machines virtuelles
+    partagent leur hôte ; d'une heure à l'autre le même code y va jusqu'à 1,5 fois moins vite. Noté à côté de
+    chaque mesure, il dit si un écart vient du code ou de la machine."""
+    durees = []
+    for _ in range(repetitions):
+        debut = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i % 7
+        durees.append((time.perf_counter() - debut) * 1000)
+    return round(statistics.median(durees))
+
+
 def mesurer_connexions(hote: str, cible: dict, nombre: int = 5) -> float:
     """Connexions une à une (page, puis POST du formulaire) : ms, médiane. Hors de la charge de locust."""
     import re
@@ -259,7 +273,9 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int) -> dict:
     try:
         time.sleep(3)
         connexion = mesurer_connexions(f"http://127.0.0.1:{port}", json.loads(cible))
+        etalons = []
         for n in range(repetitions):
+            etalons.append(etalon_cpu())
             prefixe = RACINE / ".local" / "bench" / f"locust-{n + 1}"
             subprocess.run(
                 [
@@ -307,6 +323,7 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int) -> dict:
         "workers_gunicorn": workers,
         "taille_division": json.loads(cible)["taille_division"],
         "connexion_ms_mediane": connexion,
+        "etalon_cpu_ms_par_execution": etalons,
         "pages": pages,
     }
 
@@ -378,6 +395,7 @@ def main():
             "python": platform.python_version(),
             "postgresql": subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip(),
             "charge_au_debut": [round(x, 2) for x in os.getloadavg()],  # 1, 5, 15 min : la machine était-elle libre ?
+            "etalon_cpu_ms": etalon_cpu(),
         },
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
@@ -408,6 +426,8 @@ def main():
 
 def afficher(r: dict) -> None:
     lignes = [("mesure", "valeur", "cible")]
+    if "etalon_cpu_ms" in r.get("machine", {}):
+        lignes.append(("étalon processeur (calcul Python fixe)", f"{r['machine']['etalon_cpu_ms']} ms", ""))
     if d := r.get("deliberation"):
         lignes += [
             (f"délibération de {d['candidats']} candidats (médiane)", f"{d['secondes_mediane']} s", "< 10 s"),
@@ -435,6 +455,9 @@ def afficher(r: dict) -> None:
             )
         if "connexion_ms_mediane" in w:
             lignes.append(("web connexion, une à la fois (PBKDF2)", f"{w['connexion_ms_mediane']} ms", ""))
+        if "etalon_cpu_ms_par_execution" in w:
+            etalons = " / ".join(map(str, w["etalon_cpu_ms_par_execution"]))
+            lignes.append(("web étalon processeur avant chaque exécution", f"{etalons} ms", ""))
     if p := r.get("pdf"):
         for workers, m in p.items():
             if not isinstance(m, dict):  # la date
