@@ -72,16 +72,20 @@ def _mobilite_suivie(candidat: Candidat) -> bool:
 
 
 @transaction.atomic
-def synchroniser_session(*, session: Session, auteur=None, aujourd_hui: datetime.date | None = None) -> dict:
-    """Recalcule tous les candidats d'une session (nouveaux candidats importés compris) ; renvoie les comptes.
+def synchroniser_session(
+    *, session: Session, candidats=None, auteur=None, aujourd_hui: datetime.date | None = None
+) -> dict:
+    """Recalcule les candidats d'une session (nouveaux candidats importés compris) ; renvoie les comptes.
 
-    Même effet que `appliquer` candidat par candidat, mais écrit par lots : un nombre fixe de requêtes (lecture
-    par `selectors.tableau`, une suppression et une insertion de blocages, au plus deux mises à jour de la
-    mobilité), qu'il y ait 30 ou 25 000 candidats.
+    `candidats` restreint le calcul (le périmètre d'un gestionnaire : ses établissements) ; sans lui, toute la
+    session. Même effet que `appliquer` candidat par candidat, mais écrit par lots : un nombre fixe de requêtes
+    (lecture par `selectors.tableau`, une suppression et une insertion de blocages, au plus deux mises à jour de la
+    mobilité), qu'il y ait 30 ou 25 000 candidats. La lecture, elle, croît avec eux : ≈ 30 s pour 25 000.
     """
     session = Session.objects.select_for_update().get(pk=session.pk)
     examens_services.verifier_session_ouverte(session)
-    lignes = selectors.tableau(Candidat.objects.filter(session=session), aujourd_hui)
+    perimetre = (candidats if candidats is not None else Candidat.objects).filter(session=session)
+    lignes = selectors.tableau(perimetre, aujourd_hui)
     compte = {n.value: 0 for n in regles_pfmp.Niveau}
     motifs: dict[int, str | None] = {}
     eligibles: dict[int, bool] = {}

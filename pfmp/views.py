@@ -112,7 +112,9 @@ def tableau(request, annee):
 def synchroniser(request, annee):
     session = get_object_or_404(Session, annee=annee)
     try:
-        compte = services.synchroniser_session(session=session, auteur=request.user)
+        # Le périmètre de l'utilisateur : un gestionnaire recalcule ses établissements en une seconde, pas toute
+        # une session nationale (≈ 45 s pour 25 000 candidats, plus que le délai d'une requête).
+        compte = services.synchroniser_session(session=session, candidats=_candidats(request), auteur=request.user)
     except services.OperationRefusee as e:
         messages.error(request, str(e))
     else:

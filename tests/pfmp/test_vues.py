@@ -355,6 +355,18 @@ def test_le_gestionnaire_recalcule_les_blocages_de_la_session(comptes, c):
     assert Blocage.objects.filter(candidat=c, source="pfmp").exists()
 
 
+def test_chacun_recalcule_les_blocages_de_son_perimetre(comptes, c):
+    # Le gestionnaire du lycée 1 ne recalcule pas (lentement, à l'échelle nationale) le lycée 2 ; l'administrateur
+    # recalcule toute la session.
+    ailleurs = fabriques.candidat(division=comptes.division_c, nom="AILLEURS")
+    comptes.client(comptes.gestionnaire).post("/pfmp/sessions/2026/synchroniser/")
+    bloques = set(Blocage.objects.filter(source="pfmp").values_list("candidat", flat=True))
+    assert bloques == {c.pk}
+    reponse = comptes.client(comptes.administrateur).post("/pfmp/sessions/2026/synchroniser/", follow=True)
+    assert "0 conforme(s), 0 en cours, 2 à risque" in [str(m) for m in reponse.context["messages"]][0]
+    assert set(Blocage.objects.filter(source="pfmp").values_list("candidat", flat=True)) == {c.pk, ailleurs.pk}
+
+
 def test_supprimer_une_periode_sans_attestation_mais_pas_avec(comptes, c):
     libre = periode(c, *SECONDE)
     attestee = periode(c, *TERMINALE, attestees="8")
