@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -23,6 +24,9 @@ from pfmp.models import Attestation, CertificatTravail, Evaluation, Niveau, Orga
 from referentiel.models import Competence
 
 VOIR = "pfmp.view_convention"
+# Au-delà, le tableau (et le recalcul) se fait établissement par établissement : lire le dossier PFMP de 25 000
+# candidats prend ≈ 30 s, plus que le délai d'une requête.
+PLAFOND_TABLEAU = 3000
 
 
 def _candidats(request):
@@ -76,6 +80,26 @@ def tableau(request, annee):
     """Conformité de chaque candidat, résumée par division ; `?etat=a_risque` donne la liste à risque."""
     session = get_object_or_404(Session, annee=annee)
     visibles = _candidats(request).de_session(session)
+    etablissement = request.GET.get("etablissement", "")
+    if etablissement.isdigit():
+        visibles = visibles.filter(etablissement_id=etablissement)
+    else:
+        etablissement = ""
+        if visibles.count() > PLAFOND_TABLEAU:
+            par_etablissement = (
+                visibles.values("etablissement_id", "etablissement__uai", "etablissement__nom")
+                .annotate(nombre=Count("pk"))
+                .order_by("etablissement__nom", "etablissement__uai")
+            )
+            return render(
+                request,
+                "pfmp/choisir_etablissement.html",
+                {
+                    "session": session,
+                    "etablissements": par_etablissement,
+                    "plafond": f"{PLAFOND_TABLEAU:,}".replace(",", "\u202f"),
+                },
+            )
     lignes = selectors.tableau(visibles)
     resumes = selectors.par_division(lignes)
     division = request.GET.get("division", "")
@@ -100,6 +124,7 @@ def tableau(request, annee):
             "groupes": selectors.par_division(filtrees),
             "nb_lignes": len(filtrees),
             "division": division,
+            "etablissement": etablissement,
             "etat": etat,
             "niveaux": regles_pfmp.Niveau,
             "total": {n.value: sum(1 for ligne in lignes if ligne.conformite.niveau is n) for n in regles_pfmp.Niveau},
@@ -111,10 +136,16 @@ def tableau(request, annee):
 @permission_required("pfmp.synchroniser", raise_exception=True)
 def synchroniser(request, annee):
     session = get_object_or_404(Session, annee=annee)
+    # Le périmètre de l'utilisateur, ou l'établissement affiché : un gestionnaire recalcule ses établissements en
+    # une seconde, pas toute une session nationale (≈ 45 s pour 25 000 candidats, plus que le délai d'une requête).
+    candidats = _candidats(request)
+    etablissement = request.POST.get("etablissement", "")
+    if etablissement.isdigit():
+        candidats = candidats.filter(etablissement_id=etablissement)
+    else:
+        etablissement = ""
     try:
-        # Le périmètre de l'utilisateur : un gestionnaire recalcule ses établissements en une seconde, pas toute
-        # une session nationale (≈ 45 s pour 25 000 candidats, plus que le délai d'une requête).
-        compte = services.synchroniser_session(session=session, candidats=_candidats(request), auteur=request.user)
+        compte = services.synchroniser_session(session=session, candidats=candidats, auteur=request.user)
     except services.OperationRefusee as e:
         messages.error(request, str(e))
     else:
@@ -123,7 +154,8 @@ def synchroniser(request, annee):
             f"Blocages recalculés pour la session {annee} : {compte['conforme']} conforme(s), "
             f"{compte['en_cours']} en cours, {compte['a_risque']} à risque.",
         )
-    return redirect("pfmp:tableau", annee=annee)
+    suite = reverse("pfmp:tableau", args=[annee])
+    return redirect(f"{suite}?etablissement={etablissement}" if etablissement else suite)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -394,3 +394,21 @@ def test_la_convention_se_signe(comptes, c):
     assert reponse.status_code == 302
     p.convention.refresh_from_db()
     assert (p.convention.etat, p.convention.date_signature) == ("signee", J(2025, 10, 20))
+
+
+def test_au_dela_du_plafond_le_tableau_se_choisit_par_etablissement(comptes, c, monkeypatch):
+    from pfmp import views
+
+    monkeypatch.setattr(views, "PLAFOND_TABLEAU", 1)
+    ailleurs = fabriques.candidat(division=comptes.division_c, nom="AILLEURS")
+    client = comptes.client(comptes.administrateur)
+    choix = client.get("/pfmp/sessions/2026/").content.decode()
+    assert 'data-testid="choix-etablissement"' in choix and "Lycée Marie Curie" in choix
+    assert c.numero not in choix and ailleurs.numero not in choix  # aucun dossier lu
+    lycee2 = comptes.division_c.etablissement_id
+    page = client.get(f"/pfmp/sessions/2026/?etablissement={lycee2}").content.decode()
+    assert ailleurs.numero in page and c.numero not in page
+    assert f'name="etablissement" value="{lycee2}"' in page  # le recalcul et les filtres restent sur ce lycée
+    reponse = client.post("/pfmp/sessions/2026/synchroniser/", {"etablissement": lycee2})
+    assert reponse.url == f"/pfmp/sessions/2026/?etablissement={lycee2}"
+    assert set(Blocage.objects.filter(source="pfmp").values_list("candidat", flat=True)) == {ailleurs.pk}
