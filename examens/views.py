@@ -37,6 +37,29 @@ def _perimetre(request, session: Session):
     return Candidat.objects.visibles_par(request.user).de_session(session)
 
 
+# Au-delà, les pages d'une ligne par candidat (délibération, saisie des notes) demandent un établissement ou une
+# division : toute une session nationale (25 000 lignes) y ferait 17 à 31 Mo de HTML en 5 à 6 s.
+PLAFOND_LIGNES = 3000
+
+
+def _au_plafond(qs, actifs) -> int | None:
+    """Le nombre de candidats si la sélection dépasse le plafond sans établissement ni division choisis."""
+    if "etablissement" in actifs or "division" in actifs:
+        return None
+    nombre = qs.count()
+    return nombre if nombre > PLAFOND_LIGNES else None
+
+
+def _plafond(request, session, trop, actifs) -> dict:
+    """Contexte commun : le message de plafond et, pour choisir, la liste des établissements."""
+    choisir = trop is not None or "etablissement" in actifs
+    return {
+        "trop": trop,
+        "plafond": PLAFOND_LIGNES,
+        "etablissements": selectors.etablissements_visibles(request.user, session) if choisir else None,
+    }
+
+
 # ------------------------------------------------------------------------------------------ sessions
 
 
@@ -207,10 +230,15 @@ def saisie_notes(request, annee, unite):
         qs = qs.filter(Q(controle_scientifique=unite) | Q(controle_francais_hg=unite))
     elif epreuve.facultative:
         qs = qs.exclude(**{"facultative1" if unite == "UF1" else "facultative2": ""})
-    lignes = list(
-        qs.select_related("division", "etablissement")
-        .prefetch_related(Prefetch("notes", Note.objects.filter(unite=unite, groupe=groupe), to_attr="note_unite"))
-        .order_by("division__nom", "nom", "prenom")
+    trop = _au_plafond(qs, actifs)
+    lignes = (
+        []
+        if trop
+        else list(
+            qs.select_related("division", "etablissement")
+            .prefetch_related(Prefetch("notes", Note.objects.filter(unite=unite, groupe=groupe), to_attr="note_unite"))
+            .order_by("division__nom", "nom", "prenom")
+        )
     )
     categories = selectors.categories_par_statut(session.reglement)
     mods = selectors.modalites(session.reglement)
@@ -229,6 +257,7 @@ def saisie_notes(request, annee, unite):
             "actifs": actifs,
             "epreuves": selectors.epreuves_notees(session.reglement),
             "divisions": selectors.divisions_visibles(request.user, session),
+            **_plafond(request, session, trop, actifs),
         },
     )
 
@@ -330,10 +359,15 @@ def controle_choix(request, pk):
 def deliberation(request, annee):
     session = _session(annee)
     qs, actifs = selectors.filtrer_candidats(_perimetre(request, session), request.GET)
-    resultats = list(
-        Resultat.objects.filter(candidat__in=qs)
-        .select_related("candidat__division", "candidat__etablissement")
-        .order_by("candidat__numero")
+    trop = _au_plafond(qs, actifs)
+    resultats = (
+        []
+        if trop
+        else list(
+            Resultat.objects.filter(candidat__in=qs)
+            .select_related("candidat__division", "candidat__etablissement")
+            .order_by("candidat__numero")
+        )
     )
     par_decision = {code: [] for code in selectors.DECISIONS}
     for r in resultats:
@@ -352,6 +386,7 @@ def deliberation(request, annee):
             "mentions": selectors.MENTIONS,
             "decisions": selectors.DECISIONS,
             "divisions": selectors.divisions_visibles(request.user, session),
+            **_plafond(request, session, trop, actifs),
         },
     )
 

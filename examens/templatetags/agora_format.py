@@ -32,6 +32,12 @@ def mention(code: str) -> str:
 
 
 @register.filter
+def milliers(valeur) -> str:
+    """25000 → « 25 000 » (espace fine insécable, comme en typographie française)."""
+    return f"{valeur:,}".replace(",", "\u202f") if isinstance(valeur, int) else str(valeur or "")
+
+
+@register.filter
 def virgule(valeur) -> str:
     """« 12.50 » → « 12,50 » (les moyennes sont stockées tronquées, en texte)."""
     return "" if valeur in (None, "") else str(valeur).replace(".", ",")

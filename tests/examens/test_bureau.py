@@ -196,3 +196,25 @@ def test_l_histogramme_svg_utilise_des_nombres_avec_un_point(comptes):
     services.deliberer(session=c.session)
     page = comptes.client(comptes.gestionnaire).get("/examens/sessions/2026/").content.decode()
     assert 'class="histogramme"' in page and 'x="10.0"' in page and ',0"' not in page
+
+
+def test_au_dela_du_plafond_la_deliberation_et_la_saisie_demandent_un_etablissement(comptes, monkeypatch):
+    from examens import views
+
+    monkeypatch.setattr(views, "PLAFOND_LIGNES", 1)
+    ici = fabriques.candidat(division=comptes.division_a, nom="ICI")
+    ailleurs = fabriques.candidat(division=comptes.division_c, nom="AILLEURS")
+    for c in (ici, ailleurs):
+        noter_tout(c)
+    services.deliberer(session=fabriques.session())
+    client = comptes.client(comptes.administrateur)
+    for page in ("/examens/sessions/2026/deliberation/", "/examens/sessions/2026/notes/U51/"):
+        texte = client.get(page).content.decode()
+        assert "La sélection compte 2 candidats : choisissez un établissement" in texte, page
+        assert ici.numero not in texte and ailleurs.numero not in texte, page
+        assert 'name="etablissement"' in texte and "Lycée Marie Curie" in texte, page
+        lycee2 = comptes.division_c.etablissement_id
+        texte = client.get(f"{page}?etablissement={lycee2}").content.decode()
+        assert ailleurs.numero in texte and ici.numero not in texte and 'data-testid="plafond"' not in texte, page
+    # Le verrouillage reste possible pour toute la session.
+    assert 'data-testid="bouton-verrouiller"' in client.get("/examens/sessions/2026/deliberation/").content.decode()
