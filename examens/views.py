@@ -76,6 +76,11 @@ def sessions(request):
 def session(request, annee):
     session = _session(annee)
     candidats = _perimetre(request, session)
+    if not request.user.has_perm("examens.voir_tout"):
+        # PostgreSQL estime mal le périmètre d'un gestionnaire (trois sous-requêtes en OU) et parcourt alors toutes
+        # les notes et tous les résultats de la session : ses identifiants, lus d'abord, donnent des parcours
+        # d'index (62 candidats dans une session de 25 000 : 118 → 11 ms).
+        candidats = Candidat.objects.filter(pk__in=list(candidats.values_list("pk", flat=True)))
     bord = selectors.tableau_de_bord(session, candidats)
     moyennes = [
         Decimal(m)
