@@ -98,6 +98,12 @@ def fiche_candidat(candidat: Candidat) -> dict:
     return {"categorie": categorie, "lignes": lignes}
 
 
+# Au-delà, les pages d'une ligne par candidat (délibération, saisie des notes, tableau PFMP) demandent d'abord un
+# établissement ou une division : toute une session nationale (25 000 lignes) y ferait 17 à 31 Mo de HTML en 5 à 6 s,
+# et le dossier PFMP de 25 000 candidats se lit en 30 s, plus que le délai d'une requête.
+PLAFOND_LIGNES = 3000
+
+
 def filtrer_candidats(qs, params) -> tuple:
     """Filtres de la liste des candidats (paramètres GET) ; renvoie (queryset, filtres actifs)."""
     actifs = {}

@@ -37,17 +37,12 @@ def _perimetre(request, session: Session):
     return Candidat.objects.visibles_par(request.user).de_session(session)
 
 
-# Au-delà, les pages d'une ligne par candidat (délibération, saisie des notes) demandent un établissement ou une
-# division : toute une session nationale (25 000 lignes) y ferait 17 à 31 Mo de HTML en 5 à 6 s.
-PLAFOND_LIGNES = 3000
-
-
 def _au_plafond(qs, actifs) -> int | None:
     """Le nombre de candidats si la sélection dépasse le plafond sans établissement ni division choisis."""
     if "etablissement" in actifs or "division" in actifs:
         return None
     nombre = qs.count()
-    return nombre if nombre > PLAFOND_LIGNES else None
+    return nombre if nombre > selectors.PLAFOND_LIGNES else None
 
 
 def _plafond(request, session, trop, actifs) -> dict:
@@ -55,7 +50,7 @@ def _plafond(request, session, trop, actifs) -> dict:
     choisir = trop is not None or "etablissement" in actifs
     return {
         "trop": trop,
-        "plafond": PLAFOND_LIGNES,
+        "plafond": selectors.PLAFOND_LIGNES,
         "etablissements": selectors.etablissements_visibles(request.user, session) if choisir else None,
     }
 

@@ -19,7 +19,7 @@ from referentiel.models import Activite, Competence
 J = datetime.date
 
 
-def _siret(siren8: str, nic4: str) -> str:
+def siret(siren8: str, nic4: str) -> str:
     """SIRET valide : SIREN (8 chiffres + clé de Luhn) puis NIC (4 chiffres + clé de Luhn sur les 14)."""
     siren = siren8 + luhn.calc_check_digit(siren8)
     return siren + nic4 + luhn.calc_check_digit(siren + nic4)
@@ -64,9 +64,9 @@ VARIANTES = ["conforme", "mobilite", "non_signee", "conforme", "manquante", "con
 def _organisations() -> tuple[list[Organisation], dict[str, Organisation]]:
     francaises = []
     for i, (nom, siren, ville, cp, secteur, activite) in enumerate(ORGANISATIONS):
-        siret = _siret(siren, f"{i + 1:04d}")
+        siret_org = siret(siren, f"{i + 1:04d}")
         o, _ = Organisation.objects.get_or_create(
-            siret=siret,
+            siret=siret_org,
             defaults={
                 "nom": nom,
                 "ville": ville,

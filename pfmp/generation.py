@@ -38,10 +38,11 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
-from stdnum import luhn
 
+from examens.generation import barre, copier
 from examens.models import Candidat, Division, Etablissement, Session
 from pfmp import regles_pfmp, services
+from pfmp.demo import siret
 from pfmp.models import (
     AppreciationCompetence,
     Attestation,
@@ -154,11 +155,8 @@ class _Periode:
 
 
 def siret_synthetique(rang: int) -> str:
-    """SIRET valide (clés de Luhn du SIREN et du SIRET), stable d'une génération à l'autre."""
-    siren = f"{90000000 + rang:08d}"
-    siren += luhn.calc_check_digit(siren)
-    nic = f"{siren}0001"
-    return nic + luhn.calc_check_digit(nic)
+    """SIRET valide, stable d'une génération à l'autre."""
+    return siret(f"{90000000 + rang:08d}", "0001")
 
 
 def _lundi(jour: datetime.date) -> datetime.date:
@@ -213,18 +211,6 @@ COLONNES_EVALUATION = ("id", "periode_id", "date_visite", "tuteur", "appreciatio
 COLONNES_CERTIFICAT = tuple(
     "id candidat_id employeur siret emploi quotite date_debut date_fin saisi_le saisi_par_id".split()
 )
-
-
-def _copier(modele, colonnes: tuple[str, ...], lignes: list[tuple]) -> None:
-    connues = {f.column for f in modele._meta.concrete_fields}
-    if inconnues := set(colonnes) - connues:
-        raise ValueError(f"{modele._meta.db_table} : colonnes inconnues {sorted(inconnues)}")
-    if not lignes:
-        return
-    with connection.cursor() as curseur:
-        with curseur.cursor.copy(f"COPY {modele._meta.db_table} ({', '.join(colonnes)}) FROM STDIN") as copie:
-            for ligne in lignes:
-                copie.write_row(ligne)
 
 
 class _Generateur:
@@ -633,27 +619,15 @@ class _Generateur:
             Candidat.objects.filter(pk__in=self.cycles_deux_ans).update(duree_cycle=2)
         for semaines, ids in sorted(self.positionnements.items()):
             Candidat.objects.filter(pk__in=ids).update(positionnement_semaines=semaines)
-        _copier(DossierPfmp, COLONNES_DOSSIER, self.dossiers)
-        _copier(Convention, COLONNES_CONVENTION, self.conventions)
-        _copier(Periode, COLONNES_PERIODE, self.periodes)
-        _copier(Attestation, COLONNES_ATTESTATION, self.attestations)
-        _copier(Evaluation, COLONNES_EVALUATION, self.evaluations)
-        _copier(Evaluation.activites.through, ("evaluation_id", "activite_id"), self.activites_evaluees)
-        _copier(AppreciationCompetence, ("evaluation_id", "competence_id", "niveau"), self.appreciations)
-        _copier(CertificatTravail, COLONNES_CERTIFICAT, self.certificats)
-        _copier(CertificatTravail.activites.through, ("certificattravail_id", "activite_id"), self.activites_certifiees)
-
-
-def _barre(sortie, fait: int, total: int, debut: float, quoi: str = "pfmp", ending: str = "") -> None:
-    """Même présentation que la barre de `generer_donnees`."""
-    if sortie is None:
-        return
-    plein = 30 * fait // max(total, 1)
-    sortie.write(
-        f"\r{quoi:<12} [{'#' * plein}{'.' * (30 - plein)}] {fait}/{total} {time.monotonic() - debut:5.1f} s",
-        ending=ending,
-    )
-    sortie.flush()
+        copier(DossierPfmp, COLONNES_DOSSIER, self.dossiers)
+        copier(Convention, COLONNES_CONVENTION, self.conventions)
+        copier(Periode, COLONNES_PERIODE, self.periodes)
+        copier(Attestation, COLONNES_ATTESTATION, self.attestations)
+        copier(Evaluation, COLONNES_EVALUATION, self.evaluations)
+        copier(Evaluation.activites.through, ("evaluation_id", "activite_id"), self.activites_evaluees)
+        copier(AppreciationCompetence, ("evaluation_id", "competence_id", "niveau"), self.appreciations)
+        copier(CertificatTravail, COLONNES_CERTIFICAT, self.certificats)
+        copier(CertificatTravail.activites.through, ("certificattravail_id", "activite_id"), self.activites_certifiees)
 
 
 def generer_donnees(*, session: Session, candidats: list[Candidat], hasard: random.Random, sortie=None) -> dict:
@@ -667,12 +641,13 @@ def generer_donnees(*, session: Session, candidats: list[Candidat], hasard: rand
         for rang, candidat in enumerate(candidats, start=1):
             generateur.candidat(candidat)
             if rang % 1000 == 0:
-                _barre(sortie, rang, len(candidats), debut)
+                barre(sortie, rang, len(candidats), debut, "pfmp")
         generateur.enregistrer()
-        _barre(sortie, len(candidats), len(candidats), debut, ending="\n")
+        barre(sortie, len(candidats), len(candidats), debut, "pfmp", fin=True)
         # Blocages et mobilité évalués à la date de l'examen, comme le jury les trouvera.
+        debut = time.monotonic()
         niveaux = services.synchroniser_session(session=session, aujourd_hui=regles_pfmp.date_examen(session.annee))
-    _barre(sortie, len(candidats), len(candidats), debut, "blocages", ending="\n")
+    barre(sortie, len(candidats), len(candidats), debut, "blocages", fin=True)
     compte = {
         "organisations": generateur.nb_organisations,
         "conventions": len(generateur.conventions),

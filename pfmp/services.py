@@ -53,17 +53,14 @@ def appliquer(*, candidat: Candidat, conformite: regles_pfmp.Conformite) -> None
     examens_services.definir_blocage(
         candidat=candidat, source=SOURCE, motif=None if conformite.conforme else MOTIF_BLOCAGE
     )
-    a_des_periodes = any(c.periodes.all() for c in candidat.pfmp_conventions.all())
-    mobilite_choisie = "MOBILITE" in (candidat.facultative1, candidat.facultative2)
-    if a_des_periodes or mobilite_choisie or candidat.mobilite_eligible is not None:
-        # None reste « inconnu » tant qu'aucune période n'est saisie, sauf pour qui a choisi l'unité de mobilité :
-        # sans période attestée dans l'UE, l'EEE ou l'AELE, elle ne compte pas.
+    if _mobilite_suivie(candidat):
         examens_services.definir_mobilite_eligible(candidat=candidat, eligible=conformite.mobilite_eligible)
 
 
 def _mobilite_suivie(candidat: Candidat) -> bool:
-    """Même condition que `appliquer` : la mobilité s'écrit dès que le candidat a une période, a choisi l'unité
-    de mobilité ou a déjà une valeur (lit les conventions et périodes préchargées)."""
+    """La mobilité s'écrit dès que le candidat a une période, a choisi l'unité de mobilité ou a déjà une valeur
+    (lit les conventions et périodes préchargées). None reste « inconnu » tant qu'aucune période n'est saisie, sauf
+    pour qui a choisi l'unité de mobilité : sans période attestée dans l'UE, l'EEE ou l'AELE, elle ne compte pas."""
     return (
         any(c.periodes.all() for c in candidat.pfmp_conventions.all())
         or "MOBILITE" in (candidat.facultative1, candidat.facultative2)

@@ -18,15 +18,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from examens import pdf
+from examens import selectors as examens_selectors
 from examens.models import Candidat, Session
 from pfmp import forms, frise, regles_pfmp, selectors, services
 from pfmp.models import Attestation, CertificatTravail, Evaluation, Niveau, Organisation, Periode
 from referentiel.models import Competence
 
 VOIR = "pfmp.view_convention"
-# Au-delà, le tableau (et le recalcul) se fait établissement par établissement : lire le dossier PFMP de 25 000
-# candidats prend ≈ 30 s, plus que le délai d'une requête.
-PLAFOND_TABLEAU = 3000
 
 
 def _candidats(request):
@@ -85,7 +83,7 @@ def tableau(request, annee):
         visibles = visibles.filter(etablissement_id=etablissement)
     else:
         etablissement = ""
-        if visibles.count() > PLAFOND_TABLEAU:
+        if visibles.count() > examens_selectors.PLAFOND_LIGNES:
             par_etablissement = (
                 visibles.values("etablissement_id", "etablissement__uai", "etablissement__nom")
                 .annotate(nombre=Count("pk"))
@@ -97,7 +95,7 @@ def tableau(request, annee):
                 {
                     "session": session,
                     "etablissements": par_etablissement,
-                    "plafond": f"{PLAFOND_TABLEAU:,}".replace(",", "\u202f"),
+                    "plafond": examens_selectors.PLAFOND_LIGNES,
                 },
             )
     lignes = selectors.tableau(visibles)

@@ -199,9 +199,9 @@ def test_l_histogramme_svg_utilise_des_nombres_avec_un_point(comptes):
 
 
 def test_au_dela_du_plafond_la_deliberation_et_la_saisie_demandent_un_etablissement(comptes, monkeypatch):
-    from examens import views
+    from examens import selectors
 
-    monkeypatch.setattr(views, "PLAFOND_LIGNES", 1)
+    monkeypatch.setattr(selectors, "PLAFOND_LIGNES", 1)
     ici = fabriques.candidat(division=comptes.division_a, nom="ICI")
     ailleurs = fabriques.candidat(division=comptes.division_c, nom="AILLEURS")
     for c in (ici, ailleurs):

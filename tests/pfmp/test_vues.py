@@ -397,9 +397,9 @@ def test_la_convention_se_signe(comptes, c):
 
 
 def test_au_dela_du_plafond_le_tableau_se_choisit_par_etablissement(comptes, c, monkeypatch):
-    from pfmp import views
+    from examens import selectors
 
-    monkeypatch.setattr(views, "PLAFOND_TABLEAU", 1)
+    monkeypatch.setattr(selectors, "PLAFOND_LIGNES", 1)
     ailleurs = fabriques.candidat(division=comptes.division_c, nom="AILLEURS")
     client = comptes.client(comptes.administrateur)
     choix = client.get("/pfmp/sessions/2026/").content.decode()

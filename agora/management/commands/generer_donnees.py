@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from examens.generation import barre
 from examens.identifiants import uai_avec_cle
 from examens.models import Candidat, Division, Etablissement, Grille, HistoriqueNote, Note, Session, Statut
 from examens.services import reglement_pour
@@ -50,16 +51,6 @@ POIDS_STATUTS = {
     Statut.EXPERIENCE_3_ANS: 2,
     Statut.ENSEIGNEMENT_DISTANCE: 1,
 }
-
-
-def barre(commande, fait: int, total: int, debut: float, quoi: str) -> None:
-    largeur = 30
-    plein = largeur * fait // max(total, 1)
-    commande.stdout.write(
-        f"\r{quoi:<12} [{'#' * plein}{'.' * (largeur - plein)}] {fait}/{total} {time.monotonic() - debut:5.1f} s",
-        ending="",
-    )
-    commande.stdout.flush()
 
 
 class Command(BaseCommand):
@@ -132,8 +123,8 @@ class Command(BaseCommand):
                     )
                 )
             liste = Candidat.objects.bulk_create(lot, batch_size=5000)
-            barre(self, len(liste), candidats, debut, "candidats")
-            self.stdout.write("")
+            barre(self.stdout, len(liste), candidats, debut, "candidats", fin=True)
+            debut_notes = time.monotonic()
             notes, total = [], 0
             for rang, c in enumerate(liste):
                 niveau = hasard.gauss(11, 2.5)
@@ -183,8 +174,7 @@ class Command(BaseCommand):
                     )
                     total += len(notes)
                     notes = []
-                    barre(self, rang + 1, len(liste), debut, "notes")
-            self.stdout.write("")
+                    barre(self.stdout, rang + 1, len(liste), debut_notes, "notes", fin=rang == len(liste) - 1)
             self.generer_extensions(objet, liste, hasard)
         self.stdout.write(
             f"Session {session} : {candidats} candidats, {total} notes en {time.monotonic() - debut:.1f} s"
