@@ -135,7 +135,7 @@ def tableau(request, annee):
 def synchroniser(request, annee):
     session = get_object_or_404(Session, annee=annee)
     # Le périmètre de l'utilisateur, ou l'établissement affiché : un gestionnaire recalcule ses établissements en
-    # une seconde, pas toute une session nationale (≈ 45 s pour 25 000 candidats, plus que le délai d'une requête).
+    # une seconde, pas toute une session nationale (≈ 30 s pour 25 000 candidats, plus que le délai d'une requête).
     candidats = _candidats(request)
     etablissement = request.POST.get("etablissement", "")
     if etablissement.isdigit():
