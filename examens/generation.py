@@ -130,6 +130,7 @@ def generer_donnees(*, session: Session, candidats: list[Candidat], hasard: rand
         crees = Grille.objects.bulk_create(a_ecrire, batch_size=5000)
         _copier_evaluations(crees)
         _copier_historique(crees)
+        analyser(Grille, EvaluationCompetence)
         ValidationGrille.objects.bulk_create(
             (
                 ValidationGrille(grille=g, membre_id=m.utilisateur_id)
@@ -156,6 +157,16 @@ def barre(sortie, fait: int, total: int, debut: float, quoi: str, fin: bool = Fa
         ending="\n" if fin else "",
     )
     sortie.flush()
+
+
+def analyser(*modeles) -> None:
+    """ANALYZE des tables qui viennent d'être remplies, dans la transaction même (il en voit les lignes).
+
+    Sans lui, un `--remplacer` part des statistiques prises juste après la suppression de l'ancienne session (tables
+    vides) : PostgreSQL choisit des boucles imbriquées sur 25 000 candidats et la lecture PFMP ne finit plus.
+    """
+    with connection.cursor() as curseur:
+        curseur.execute("ANALYZE " + ", ".join(m._meta.db_table for m in modeles))
 
 
 def copier(modele, colonnes: tuple[str, ...], lignes: Iterable[tuple]) -> None:

@@ -39,7 +39,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from examens.generation import barre, copier
+from examens.generation import analyser, barre, copier
 from examens.models import Candidat, Division, Etablissement, Session
 from pfmp import regles_pfmp, services
 from pfmp.demo import siret
@@ -643,6 +643,7 @@ def generer_donnees(*, session: Session, candidats: list[Candidat], hasard: rand
             if rang % 1000 == 0:
                 barre(sortie, rang, len(candidats), debut, "pfmp")
         generateur.enregistrer()
+        analyser(DossierPfmp, Convention, Periode, Attestation, Evaluation, CertificatTravail, Organisation, Tuteur)
         barre(sortie, len(candidats), len(candidats), debut, "pfmp", fin=True)
         # Blocages et mobilité évalués à la date de l'examen, comme le jury les trouvera.
         debut = time.monotonic()

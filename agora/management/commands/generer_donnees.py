@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from examens.generation import barre
+from examens.generation import analyser, barre
 from examens.identifiants import uai_avec_cle
 from examens.models import Candidat, Division, Etablissement, Grille, HistoriqueNote, Note, Session, Statut
 from examens.services import reglement_pour
@@ -175,6 +175,7 @@ class Command(BaseCommand):
                     total += len(notes)
                     notes = []
                     barre(self.stdout, rang + 1, len(liste), debut_notes, "notes", fin=rang == len(liste) - 1)
+            analyser(Candidat, Division, Etablissement, Note, HistoriqueNote)
             self.generer_extensions(objet, liste, hasard)
         self.stdout.write(
             f"Session {session} : {candidats} candidats, {total} notes en {time.monotonic() - debut:.1f} s"
