@@ -10,8 +10,8 @@ from examens.models import Note, Resultat
 UNITES = ["U11", "U12", "U2", "U31", "U32", "U33", "U41", "U42", "U51", "U52", "U6", "U7", "UF1", "UF2"]
 
 
-def _virgule(texte: str) -> str:
-    return texte.replace(".", ",")
+def _virgule(valeur) -> str:
+    return "" if valeur is None else str(valeur).replace(".", ",")
 
 
 def resultats(session, candidats) -> tuple[list[str], list[list[str]]]:

@@ -36,7 +36,6 @@ from examens.models import (
     GabaritGrille,
     Grille,
     HistoriqueGrille,
-    HistoriqueNote,
     LigneGabarit,
     MembreCommission,
     ModaliteEpreuve,
@@ -46,7 +45,14 @@ from examens.models import (
     ValidationGrille,
     texte_note,
 )
-from examens.services import OperationRefusee, SaisieNote, enregistrer_notes, journaliser, verifier_session_ouverte
+from examens.services import (
+    OperationRefusee,
+    SaisieNote,
+    ecrire_notes,
+    journaliser,
+    supprimer_notes,
+    verifier_session_ouverte,
+)
 from referentiel.chargement import VersionDifferente, empreinte
 from referentiel.models import Competence, Indicateur, Referentiel, Unite
 
@@ -1021,10 +1027,10 @@ def _ecrire_note_unite(grille: Grille, auteur, motif: str = "") -> str | None:
     else:
         etat, valeur = Note.Etat.NOTE, moyenne_situations([v for _, v, _ in resultats])
     unite = _unite_de(grille)
-    enregistrer_notes(
+    ecrire_notes(
         saisies=[
             SaisieNote(
-                candidat=grille.candidat,
+                candidat=Candidat.objects.select_related("session__reglement").get(pk=grille.candidat_id),
                 unite=unite,
                 etat=etat,
                 valeur=valeur,
@@ -1090,19 +1096,15 @@ def renvoyer_grille(*, grille: Grille, motif: str, auteur) -> Grille:
     membres = list(grille.commission.membres_commission.all())
     if not droits(auteur, session=session, membres=membres, grille=grille).renvoyer:
         raise NonAutorise("Seule une grille transmise (et pas encore arrêtée) peut être renvoyée.")
-    unite = _unite_de(grille)
-    for note in Note.objects.filter(candidat_id=grille.candidat_id, unite=unite, groupe=1, origine=Note.Origine.CCF):
-        HistoriqueNote.objects.create(
-            candidat_id=grille.candidat_id,
-            unite=unite,
-            avant=note.affichage,
-            apres="",
-            origine=Note.Origine.CCF,
-            source="ccf",
-            motif=f"grille renvoyée à la commission : {motif.strip()}",
-            auteur=auteur,
-        )
-        note.delete()
+    supprimer_notes(
+        candidat=grille.candidat,
+        unite=_unite_de(grille),
+        groupe=1,
+        origine=Note.Origine.CCF,
+        auteur=auteur,
+        source="ccf",
+        motif=f"grille renvoyée à la commission : {motif.strip()}",
+    )
     grille.validations.all().delete()
     grille.etat = Grille.Etat.BROUILLON
     grille.note_commission = None

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 import pycountry
 from django.db import transaction
 
-from examens import regles, services
+from examens import regles, resultats, services
 from examens.identifiants import erreur_uai
 from examens.models import (
     Candidat,
@@ -292,6 +292,8 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         division = divisions.get((etablissement.pk, p.pop("division")))
         nouveaux.append(Candidat(session=session, etablissement=etablissement, division=division, **p))
     Candidat.objects.bulk_create(nouveaux, batch_size=2000)
+    # Un candidat a un résultat dès qu'il existe (« incomplet » tant que ses notes manquent).
+    resultats.recalculer(c.pk for c in nouveaux)
     bilan.crees = len(propres)
     services.journaliser(
         action="import.candidats",
@@ -317,12 +319,13 @@ def importer_notes(
 def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
     session, _ = _session_verrouillee(annee, creer=False)
     reglement = session.reglement
-    candidats = {c.numero: c for c in Candidat.objects.filter(session=session).select_related("session")}
+    candidats = {c.numero: c for c in Candidat.objects.filter(session=session).select_related("session__reglement")}
     epreuves = {
         e.unite.code: e
         for e in Epreuve.objects.filter(reglement=reglement, unite__isnull=False).select_related("unite")
     }
-    obligatoires = {code for code, e in epreuves.items() if not e.facultative}
+    lu = resultats.reglement_de(reglement)
+    contextes: dict[int, dict] = {}
     correspondance_ga = {
         c.unite_ga: (c.unite.code if c.unite else None) for c in CorrespondanceGA.objects.filter(reglement=reglement)
     }
@@ -380,44 +383,34 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
                             f"session_origine {session_origine} : la première session AGOrA est {premiere_agora}"
                         )
         if unite not in epreuves and not messages:
-            messages.append(f"unite « {unite_fichier} » inconnue (U11…U7, UF1 ou UF2)")
-        elif unite in ("UF1", "UF2") and candidat is not None:
-            if not (candidat.facultative1 if unite == "UF1" else candidat.facultative2):
-                messages.append(
-                    f"{unite} : le candidat n'a pas choisi de "
-                    f"{'première' if unite == 'UF1' else 'seconde'} unité facultative"
-                )
+            messages.append(f"unite « {unite_fichier} » inconnue ({', '.join(epreuves)})")
         try:
             etat, valeur = regles.parser_note(v["note"])
         except regles.NoteInvalide as e:
             messages.append(f"note {e}")
             etat, valeur = None, None
-        if etat is not None:
-            if etat == regles.Etat.DIS and (unite not in obligatoires or groupe == 2):
-                messages.append("DIS : seule une unité obligatoire du premier groupe se dispense")
-            if origine != Note.Origine.SESSION:
-                if etat != regles.Etat.NOTE:
-                    messages.append(f"note conservée : une note chiffrée est attendue, pas {etat}")
-                elif candidat and candidat.forme == "globale" and valeur < 10:
-                    messages.append(
-                        "note conservée inférieure à 10 : seule la forme progressive le permet (D337-78/79)"
-                    )
-        if groupe == 2:
-            epreuve = epreuves.get(unite)
-            if origine != Note.Origine.SESSION:
-                messages.append("une note de l'épreuve de contrôle (groupe 2) n'est pas une note conservée")
-            elif epreuve is not None and not epreuve.groupe_controle:
-                messages.append(
-                    f"{unite} : ne peut pas être réexaminée à l'épreuve de contrôle (U11, U12, U33, U51, U52)"
+        if etat is not None and candidat is not None and unite in epreuves and groupe is not None:
+            # La règle de toutes les portes (regles.valider_saisie) : même verdict, même message qu'à l'écran.
+            if candidat.pk not in contextes:
+                contextes[candidat.pk] = resultats.unites_de_saisie(candidat, lu)
+            try:
+                regles.valider_saisie(
+                    contextes[candidat.pk][unite],
+                    etat,
+                    valeur,
+                    groupe=groupe,
+                    conservee=origine != Note.Origine.SESSION,
                 )
-            elif epreuve is not None and candidat is not None:
-                cle = (numero, epreuve.groupe_controle)
-                if cle in controle_par_groupe:
-                    messages.append(
-                        f"épreuve de contrôle : une seule unité parmi {epreuve.get_groupe_controle_display()} "
-                        f"(déjà ligne {controle_par_groupe[cle]})"
-                    )
-                controle_par_groupe.setdefault(cle, ligne.numero)
+            except regles.NoteInvalide as e:
+                messages.append(str(e))
+        if groupe == 2 and candidat is not None and (epreuve := epreuves.get(unite)) and epreuve.groupe_controle:
+            cle = (numero, epreuve.groupe_controle)
+            if cle in controle_par_groupe:
+                messages.append(
+                    f"épreuve de contrôle : une seule unité parmi {epreuve.get_groupe_controle_display()} "
+                    f"(déjà ligne {controle_par_groupe[cle]})"
+                )
+            controle_par_groupe.setdefault(cle, ligne.numero)
         cle = (numero, unite, groupe)
         if cle in vus:
             messages.append(f"note de {numero} en {unite} (groupe {groupe}) en double : déjà ligne {vus[cle]}")
@@ -439,7 +432,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         )
     if erreurs:
         raise ImportRefuse(erreurs)
-    compte = services.enregistrer_notes(saisies=saisies, auteur=auteur, source="import")
+    compte = services.ecrire_notes(saisies=saisies, auteur=auteur, source="import")
     services.journaliser(
         action="import.notes", auteur=auteur, session=session, apres={"lignes": len(saisies), **compte}
     )

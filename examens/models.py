@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from examens import identifiants
+from examens import identifiants, regles
 
 
 class ReglementExamen(models.Model):
@@ -185,9 +185,7 @@ class CandidatQuerySet(models.QuerySet):
         etablissements = Etablissement.gestionnaires.through.objects.filter(user=user).values("etablissement_id")
         divisions = Division.enseignants.through.objects.filter(user=user).values("division_id")
         commissions = MembreCommission.objects.filter(utilisateur=user).values("commission_id")
-        divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values(
-            "division_id"
-        )
+        divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values("division_id")
         return self.filter(
             Q(etablissement_id__in=etablissements) | Q(division_id__in=divisions) | Q(division_id__in=divisions_ccf)
         )
@@ -342,19 +340,45 @@ class Blocage(models.Model):
         return f"{self.candidat.numero} : {self.motif}"
 
 
+class DecisionResultat(models.TextChoices):
+    """Les décisions du moteur (regles.Decision) avec leur unique table de libellés."""
+
+    ADMIS = regles.Decision.ADMIS.value, regles.Decision.ADMIS.libelle
+    CONTROLE = regles.Decision.CONTROLE.value, regles.Decision.CONTROLE.libelle
+    AJOURNE = regles.Decision.AJOURNE.value, regles.Decision.AJOURNE.libelle
+    REMPLACEMENT = regles.Decision.REMPLACEMENT.value, regles.Decision.REMPLACEMENT.libelle
+    NON_DELIVRABLE = regles.Decision.NON_DELIVRABLE.value, regles.Decision.NON_DELIVRABLE.libelle
+    INCOMPLET = regles.Decision.INCOMPLET.value, regles.Decision.INCOMPLET.libelle
+
+
+class MentionResultat(models.TextChoices):
+    AB = regles.Mention.AB.value, regles.Mention.AB.libelle
+    B = regles.Mention.B.value, regles.Mention.B.libelle
+    TB = regles.Mention.TB.value, regles.Mention.TB.libelle
+
+
 class Resultat(models.Model):
-    """Résultat de la dernière délibération d'un candidat (la trace du calcul incluse)."""
+    """Le résultat courant d'un candidat, toujours égal au calcul de ses données (examens.resultats).
+
+    Chaque écriture qui change une entrée (note, option, blocage, points du jury…) le recalcule dans sa propre
+    transaction. ``empreinte`` est le SHA-256 des entrées dont il a été calculé : un document émis la garde, et
+    `manage.py verifier_resultats` recalcule tout pour vérifier qu'aucun résultat ne diffère de ses données.
+    Les moyennes affichées sont tronquées à deux décimales ; la décision repose sur ``moyenne_exacte``.
+    """
 
     candidat = models.OneToOneField(Candidat, on_delete=models.CASCADE, related_name="resultat")
-    decision = models.CharField(max_length=20)
-    mention = models.CharField(max_length=2, blank=True)
+    decision = models.CharField(max_length=20, choices=DecisionResultat.choices)
+    mention = models.CharField(max_length=2, blank=True, choices=MentionResultat.choices)
     points = models.DecimalField(max_digits=8, decimal_places=3, null=True)
-    moyenne = models.CharField(max_length=8, blank=True)  # tronquée à 2 décimales, pour l'affichage
+    moyenne = models.DecimalField("moyenne (tronquée)", max_digits=5, decimal_places=2, null=True, blank=True)
     moyenne_exacte = models.CharField(max_length=40, blank=True)  # fraction exacte « 1999/200 »
-    moyenne_professionnelle = models.CharField(max_length=8, blank=True)
+    moyenne_professionnelle = models.DecimalField(
+        "moyenne professionnelle (tronquée)", max_digits=5, decimal_places=2, null=True, blank=True
+    )
     points_jury = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     controle_passe = models.BooleanField(default=False)
     trace = models.JSONField(default=list)
+    empreinte = models.CharField("empreinte SHA-256 des données du calcul", max_length=64, blank=True)
     calcule_le = models.DateTimeField(auto_now=True)
 
     def __str__(self):
@@ -673,9 +697,7 @@ class DocumentEmis(models.Model):
     # Relevé : le numéro du candidat ; procès-verbal : « tous » ou les UAI du périmètre, triées, séparées par « , ».
     objet = models.CharField(max_length=250)
     version = models.PositiveSmallIntegerField(default=1)
-    precedent = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="correction"
-    )
+    precedent = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="correction")
     donnees = models.JSONField("données imprimées")
     contenu = models.BinaryField("fichier PDF")
     sha256 = models.CharField("empreinte SHA-256 du fichier", max_length=64)

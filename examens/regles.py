@@ -40,16 +40,19 @@ __all__ = [
     "NoteUnite",
     "Regles",
     "Resultat",
+    "UniteSaisie",
     "bonus_chef_oeuvre",
     "bonus_facultatives",
     "calculer",
     "decision_premier_groupe",
     "format_fr",
+    "lire_saisie",
     "mention_pour",
     "moyenne_professionnelle",
     "parser_note",
     "points_obligatoires",
     "tronquer",
+    "valider_saisie",
 ]
 
 Nombre = Decimal | Fraction | int
@@ -87,13 +90,14 @@ class Decision(StrEnum):
         return _LIBELLES_DECISION[self]
 
 
+# La seule table des libellés : pages, exports, documents et modèle (Resultat.decision) la lisent d'ici.
 _LIBELLES_DECISION = {
-    Decision.ADMIS: "admis",
-    Decision.CONTROLE: "épreuve de contrôle",
-    Decision.AJOURNE: "ajourné",
-    Decision.REMPLACEMENT: "épreuve de remplacement",
-    Decision.NON_DELIVRABLE: "diplôme non délivrable",
-    Decision.INCOMPLET: "dossier incomplet",
+    Decision.ADMIS: "Admis",
+    Decision.CONTROLE: "Épreuve de contrôle",
+    Decision.AJOURNE: "Ajourné",
+    Decision.REMPLACEMENT: "Épreuve de remplacement",
+    Decision.NON_DELIVRABLE: "Non délivrable",
+    Decision.INCOMPLET: "Incomplet",
 }
 
 
@@ -107,7 +111,7 @@ class Mention(StrEnum):
         return _LIBELLES_MENTION[self]
 
 
-_LIBELLES_MENTION = {Mention.AB: "assez bien", Mention.B: "bien", Mention.TB: "très bien"}
+_LIBELLES_MENTION = {Mention.AB: "Assez bien", Mention.B: "Bien", Mention.TB: "Très bien"}
 
 
 class NoteInvalide(ValueError):
@@ -249,6 +253,81 @@ def parser_note(texte: str) -> tuple[Etat, Decimal | None]:
     if correspondance["signe"] == "-" or valeur > NOTE_MAX:
         raise NoteInvalide(f"{brut} : la note doit être comprise entre 0 et 20")
     return Etat.NOTE, valeur
+
+
+@dataclass(frozen=True)
+class UniteSaisie:
+    """Ce que le règlement et le dossier du candidat disent d'une unité, pour juger une saisie de note.
+
+    Construit à un seul endroit (examens.resultats.unites_de_saisie) depuis les épreuves du règlement de la
+    session : aucune porte (import, tableau de saisie, jury, grille CCF) ne tient sa propre liste d'unités.
+
+    - ``facultative`` / ``choisie`` : UF1/UF2 n'existent que si le candidat a choisi l'unité facultative.
+    - ``groupe_controle`` : sous-groupe de l'épreuve de contrôle (U11/U12/U33, U51/U52), None sinon ;
+      ``choisie_controle`` : le candidat a choisi cette unité pour l'épreuve de contrôle.
+    - ``forme_progressive`` : une note conservée inférieure à 10 n'est permise qu'en forme progressive.
+    """
+
+    code: str
+    facultative: bool = False
+    choisie: bool = True
+    groupe_controle: str | None = None
+    choisie_controle: bool = False
+    forme_progressive: bool = False
+
+
+def valider_saisie(
+    unite: UniteSaisie, etat: Etat, valeur: Decimal | None, *, groupe: int = 1, conservee: bool = False
+) -> None:
+    """La seule règle d'acceptation d'une note, quelle que soit la porte (import, navigateur, jury, grille CCF).
+
+    Lève NoteInvalide avec le même message en français pour la même entrée :
+
+    - une unité facultative non choisie ne reçoit pas de note (annexe II b, note 2) ;
+    - DIS : seule une unité obligatoire du premier groupe se dispense (D337-80 ; une épreuve facultative ou de
+      contrôle ne se dispense pas) ;
+    - groupe 2 (épreuve de contrôle, arrêté du 25/11/2021) : seulement sur une unité d'un sous-groupe de contrôle
+      choisie par le candidat, jamais une note conservée, ni DIS ni NV ;
+    - note conservée (D337-69, D337-78/79) : une note chiffrée, au moins 10 sauf en forme progressive.
+    """
+    etat = Etat(etat)
+    if etat is Etat.MANQUANTE:
+        raise NoteInvalide("une note manquante ne se saisit pas : laissez la case vide")
+    if (etat is Etat.NOTE) != (valeur is not None):
+        raise NoteInvalide(f"{unite.code} : état {etat} et valeur incohérents")
+    if valeur is not None and not 0 <= valeur <= NOTE_MAX:
+        raise NoteInvalide(f"{_nombre(valeur)} : la note doit être comprise entre 0 et 20")
+    if groupe not in (1, 2):
+        raise NoteInvalide(f"groupe « {groupe} » : 1 (premier groupe) ou 2 (épreuve de contrôle)")
+    if unite.facultative and not unite.choisie:
+        rang = "première" if unite.code.endswith("1") else "seconde"
+        raise NoteInvalide(f"{unite.code} : le candidat n'a pas choisi de {rang} unité facultative")
+    if etat is Etat.DIS and (unite.facultative or groupe == 2):
+        raise NoteInvalide("DIS : seule une unité obligatoire du premier groupe se dispense")
+    if groupe == 2:
+        if conservee:
+            raise NoteInvalide("une note de l'épreuve de contrôle (groupe 2) n'est pas une note conservée")
+        if unite.groupe_controle is None:
+            raise NoteInvalide(f"{unite.code} : ne peut pas être réexaminée à l'épreuve de contrôle")
+        if etat is Etat.NV:
+            raise NoteInvalide("NV : « non valide » ne s'applique pas à l'épreuve de contrôle")
+        if not unite.choisie_controle:
+            raise NoteInvalide(f"{unite.code} : choisissez d'abord cette unité pour l'épreuve de contrôle")
+    if conservee:
+        if etat is not Etat.NOTE:
+            raise NoteInvalide(f"note conservée : une note chiffrée est attendue, pas {etat}")
+        assert valeur is not None
+        if valeur < 10 and not unite.forme_progressive:
+            raise NoteInvalide("note conservée inférieure à 10 : seule la forme progressive le permet (D337-78/79)")
+
+
+def lire_saisie(
+    texte: str, unite: UniteSaisie, *, groupe: int = 1, conservee: bool = False
+) -> tuple[Etat, Decimal | None]:
+    """parser_note puis valider_saisie : ce que font le tableau de saisie et le formulaire du jury."""
+    etat, valeur = parser_note(texte)
+    valider_saisie(unite, etat, valeur, groupe=groupe, conservee=conservee)
+    return etat, valeur
 
 
 # --------------------------------------------------------------------------------------------------
@@ -633,7 +712,7 @@ def _attribuer_mention(
         )
         return None
     seuil = dict(regles.seuils_mentions)[mention]
-    trace.append(f"moyenne {_nombre(moyenne)} ≥ {_nombre(seuil)} → mention {mention.libelle} (D337-86)")
+    trace.append(f"moyenne {_nombre(moyenne)} ≥ {_nombre(seuil)} → mention {mention.libelle.lower()} (D337-86)")
     return mention
 
 
@@ -774,7 +853,7 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
     if reexaminees and decision1 is not Decision.CONTROLE:
         trace.append(
             f"notes de contrôle ignorées ({', '.join(u.unite for u in reexaminees)}) : la décision du premier "
-            f"groupe est « {decision1.libelle} », pas « épreuve de contrôle »"
+            f"groupe est « {decision1.libelle.lower()} », pas « épreuve de contrôle »"
         )
     if decision1 is Decision.ADMIS:
         mention = _attribuer_mention(moyenne1, unites, regles, trace)
@@ -824,7 +903,7 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
             trace.append(f"{', '.join(a_remplacer)} : absence justifiée, candidat admis sans épreuve de remplacement")
         else:
             trace.append(
-                f"{', '.join(a_remplacer)} : absence justifiée et candidat non admis ({decision.libelle}) → "
+                f"{', '.join(a_remplacer)} : absence justifiée et candidat non admis ({decision.libelle.lower()}) → "
                 "épreuve(s) de remplacement (D337-81, D337-92)"
             )
             decision = Decision.REMPLACEMENT

@@ -3,7 +3,6 @@
 import csv
 import io
 import uuid
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -78,8 +77,10 @@ def session(request, annee):
         candidats = Candidat.objects.filter(pk__in=list(candidats.values_list("pk", flat=True)))
     bord = selectors.tableau_de_bord(session, candidats)
     moyennes = [
-        Decimal(m)
-        for m in Resultat.objects.filter(candidat__in=candidats).exclude(moyenne="").values_list("moyenne", flat=True)
+        m
+        for m in Resultat.objects.filter(candidat__in=candidats, moyenne__isnull=False).values_list(
+            "moyenne", flat=True
+        )
     ]
     return render(
         request,
@@ -147,6 +148,7 @@ def candidat(request, pk):
             "session": c.session,
             **fiche,
             "resultat": resultat,
+            "nb_notes": sum(1 for ligne in fiche["lignes"] for n in (ligne.note, ligne.controle) if n),
             "journal": journal,
             "decisions": selectors.DECISIONS,
             "mentions": selectors.MENTIONS,
@@ -394,21 +396,39 @@ def deliberation(request, annee):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def deliberer(request, annee):
+    """Recalcul de contrôle de toute la session : les résultats sont déjà à jour, il dit combien ont changé."""
     session = _session(annee)
     try:
-        resultats = services.deliberer(session=session, auteur=request.user)
+        deliberation = services.deliberer(session=session, auteur=request.user)
     except services.OperationRefusee as e:
         messages.error(request, str(e))
     else:
-        messages.success(request, f"Délibération calculée pour {len(resultats)} candidats.")
+        changes = deliberation.changes
+        messages.success(
+            request,
+            f"Session recalculée : {len(deliberation)} candidats, "
+            + (
+                "aucun résultat n'a changé (ils étaient à jour)."
+                if not changes
+                else f"{changes} résultat{'s' if changes > 1 else ''} mis à jour."
+            ),
+        )
     return redirect("examens:deliberation", annee=annee)
 
 
 @require_POST
 @permission_required("examens.verrouiller", raise_exception=True)
 def verrouiller(request, annee):
+    """Verrouille après un recalcul complet ; si un résultat change, la liste s'affiche et le jury confirme."""
+    session = _session(annee)
     try:
-        services.verrouiller(session=_session(annee), auteur=request.user)
+        services.verrouiller(session=session, auteur=request.user, confirmation=request.POST.get("confirmation", ""))
+    except services.ResultatsAChanger as e:
+        return render(
+            request,
+            "examens/verrouiller_confirmer.html",
+            {"session": session, "differences": e.differences, "jeton": e.jeton, "message": str(e)},
+        )
     except services.OperationRefusee as e:
         messages.error(request, str(e))
     else:

@@ -77,7 +77,8 @@ def test_de_l_import_au_verrouillage(page: Page, live_server, tmp_path):
     page.goto(f"{base}/notes/U51/")
     expect(page.locator("input.saisie-note").first).to_be_disabled()
     reponse = page.request.post(
-        f"{live_server.url}/examens/candidats/{p002.pk}/notes/U51/", form={"note": "20"},
+        f"{live_server.url}/examens/candidats/{p002.pk}/notes/U51/",
+        form={"note": "20"},
         headers={"X-CSRFToken": next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")},
     )
     assert reponse.status == 422 and "verrouillée" in reponse.json()["erreur"]
