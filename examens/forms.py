@@ -1,7 +1,7 @@
 from django import forms
 
 from examens.imports import COLONNES_CANDIDATS, valider_candidat
-from examens.models import Candidat, Statut
+from examens.models import Candidat, Epreuve, Statut
 
 LANGUES = [
     ("en", "anglais"),
@@ -94,20 +94,24 @@ class PointsJuryForm(MotifForm):
 
 
 class ControleForm(forms.Form):
+    """Une unité par sous-groupe de l'épreuve de contrôle : les choix viennent des épreuves du règlement."""
+
     controle_scientifique = forms.ChoiceField(
-        label="Unité du premier sous-groupe",
-        choices=[
-            ("U11", "U11 Économie-droit"),
-            ("U12", "U12 Mathématiques"),
-            ("U33", "U33 Prévention-santé-environnement"),
-        ],
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        label="Unité du premier sous-groupe", widget=forms.Select(attrs={"class": "form-select form-select-sm"})
     )
     controle_francais_hg = forms.ChoiceField(
-        label="Unité du second sous-groupe",
-        choices=[("U51", "U51 Français"), ("U52", "U52 Histoire-géographie et EMC")],
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        label="Unité du second sous-groupe", widget=forms.Select(attrs={"class": "form-select form-select-sm"})
     )
+
+    def __init__(self, *args, reglement, **kwargs):
+        super().__init__(*args, **kwargs)
+        epreuves = Epreuve.objects.filter(reglement=reglement, unite__isnull=False).exclude(groupe_controle="")
+        for champ, groupe in (("controle_scientifique", "scientifique"), ("controle_francais_hg", "francais_hg")):
+            self.fields[champ].choices = [
+                (e.unite.code, f"{e.unite.code} {e.intitule}")
+                for e in epreuves.select_related("unite").order_by("ordre")
+                if e.groupe_controle == groupe
+            ]
 
 
 class ImportForm(forms.Form):

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from examens import regles
@@ -385,6 +385,7 @@ def _texte(champ: str, valeur) -> str:
 SEUIL_COPY = 500  # au-delà, COPY dans une table temporaire ; en deçà, un INSERT … ON CONFLICT suffit
 
 
+@transaction.atomic  # la table temporaire vit jusqu'à la fin de la transaction (ON COMMIT DROP)
 def ecrire(calcules: list[Calcule]) -> None:
     """Écrit (création ou remplacement) les résultats donnés, avec la date du calcul."""
     if not calcules:

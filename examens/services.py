@@ -202,6 +202,7 @@ def valider_saisies(saisies: list[SaisieNote]) -> list[tuple[int, str]]:
 ORIGINES_CONSERVEES = (Note.Origine.CONSERVEE_AGORA, Note.Origine.CONSERVEE_GA)
 
 
+@transaction.atomic
 def ecrire_notes(*, saisies: list[SaisieNote], auteur=None, source: str, motif: str = "") -> dict[str, int]:
     """La porte unique d'écriture des notes : valide chaque saisie, écrit, puis recalcule les candidats touchés.
 
@@ -217,6 +218,7 @@ def ecrire_notes(*, saisies: list[SaisieNote], auteur=None, source: str, motif: 
     return compte
 
 
+@transaction.atomic
 def supprimer_notes(
     *, candidat: Candidat, unite: str, groupe: int, origine: str | None, auteur, source: str, motif: str
 ):
@@ -405,6 +407,7 @@ def deverrouiller(*, session: Session, auteur, motif: str) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def definir_blocage(*, candidat: Candidat, source: str, motif: str | None) -> None:
     """Pose (motif) ou lève (None) le blocage d'une source pour un candidat, idempotent ; recalcule son résultat."""
     if motif:
@@ -414,6 +417,7 @@ def definir_blocage(*, candidat: Candidat, source: str, motif: str | None) -> No
     resultats.recalculer([candidat.pk])
 
 
+@transaction.atomic
 def definir_mobilite_eligible(*, candidat: Candidat, eligible: bool) -> None:
     if candidat.mobilite_eligible != eligible:
         Candidat.objects.filter(pk=candidat.pk).update(mobilite_eligible=eligible)
@@ -421,6 +425,7 @@ def definir_mobilite_eligible(*, candidat: Candidat, eligible: bool) -> None:
         resultats.recalculer([candidat.pk])
 
 
+@transaction.atomic
 def definir_blocages(*, source: str, motifs: dict[int, str | None], mobilites: dict[int, bool] | None = None) -> None:
     """`definir_blocage` (et `definir_mobilite_eligible`) pour toute une session, puis un seul recalcul.
 

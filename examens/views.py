@@ -155,10 +155,11 @@ def candidat(request, pk):
             "form_note": NoteJuryForm(),
             "form_points": PointsJuryForm(initial={"points": c.points_jury}),
             "form_controle": ControleForm(
+                reglement=c.session.reglement,
                 initial={
                     "controle_scientifique": c.controle_scientifique or "U12",
                     "controle_francais_hg": c.controle_francais_hg or "U51",
-                }
+                },
             ),
         },
     )
@@ -336,7 +337,7 @@ def jury_points(request, pk):
 @permission_required("examens.deliberer", raise_exception=True)
 def controle_choix(request, pk):
     c = _candidat(request, pk)
-    form = ControleForm(request.POST)
+    form = ControleForm(request.POST, reglement=c.session.reglement)
     if form.is_valid():
         try:
             services.choisir_controle(
