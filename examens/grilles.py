@@ -1127,9 +1127,14 @@ def arreter_grille(*, grille: Grille, note: str, motif: str, auteur) -> Grille:
         raise NonAutorise("Seul le jury arrête la note d'une grille transmise.")
     valeur = lire_note(note)
     proposee = grille.note_commission
+    if grille.justificatifs_manquants:
+        # Annexe II c : « le diplôme ne peut pas lui être délivré » ; le jury ne remplace pas NV par une note.
+        raise OperationRefusee(
+            "Grille « non valide » : le jury ne remplace pas le « non valide » par une note. Si les justificatifs "
+            "administratifs sont produits, renvoyez la grille à la commission avec ce motif : elle décoche "
+            "« justificatifs manquants » et transmet à nouveau."
+        )
     if valeur is None:
-        if grille.justificatifs_manquants:
-            raise OperationRefusee("Grille « non valide » : saisissez la note arrêtée par le jury, avec un motif.")
         valeur = proposee
     change = grille.justificatifs_manquants or valeur != proposee
     if change and not motif.strip():

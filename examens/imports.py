@@ -38,7 +38,7 @@ COLONNES_CANDIDATS = [
     "lv2",
     "facultatives",
 ]
-COLONNES_CANDIDATS_FACULTATIVES = ["duree_cycle", "positionnement_semaines", "division"]
+COLONNES_CANDIDATS_FACULTATIVES = ["duree_cycle", "positionnement_semaines", "positionnement_date", "division"]
 COLONNES_NOTES = ["numero_candidat", "unite", "note"]
 COLONNES_NOTES_FACULTATIVES = ["groupe", "session_origine", "specialite_origine"]
 
@@ -137,6 +137,15 @@ def _date(texte: str) -> datetime.date | None:
         return None
 
 
+def erreur_date(colonne: str, texte: str) -> str | None:
+    """« 31/02/2008 » a le bon format mais n'existe pas : le message le dit, au lieu de redemander JJ/MM/AAAA."""
+    if not re.fullmatch(r"\d{2}/\d{2}/\d{4}", texte):
+        return f"{colonne} « {texte} » : date JJ/MM/AAAA attendue"
+    if _date(texte) is None:
+        return f"{colonne} « {texte} » : date inexistante"
+    return None
+
+
 def _langue(code: str) -> bool:
     return len(code) == 2 and code.isascii() and code.islower() and pycountry.languages.get(alpha_2=code) is not None
 
@@ -168,7 +177,7 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
         propre[champ] = valeur
     naissance = _date(v.get("date_naissance", ""))
     if naissance is None:
-        erreurs.append(f"date_naissance « {v.get('date_naissance', '')} » : date JJ/MM/AAAA attendue")
+        erreurs.append(erreur_date("date_naissance", v.get("date_naissance", "")))
     elif not (annee - 80 <= naissance.year <= annee - 12):
         erreurs.append(f"date_naissance {v['date_naissance']} : improbable pour la session {annee}")
     propre["date_naissance"] = naissance
@@ -243,6 +252,15 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
                     "pour ce statut (Annexe III)"
                 )
             propre["positionnement_semaines"] = semaines
+    texte_date = v.get("positionnement_date", "")
+    propre["positionnement_date"] = None
+    if texte_date:
+        if message := erreur_date("positionnement_date", texte_date):
+            erreurs.append(message)
+        elif not propre["positionnement_semaines"] and not positionnement:
+            erreurs.append("positionnement_date : sans objet sans positionnement_semaines")
+        else:
+            propre["positionnement_date"] = _date(texte_date)
     division = v.get("division", "")
     if len(division) > 50:
         erreurs.append("division : 50 caractères au plus")
@@ -326,6 +344,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
     }
     lu = resultats.reglement_de(reglement)
     contextes: dict[int, dict] = {}
+    non_valides = services.non_valides_de(c.pk for c in candidats.values())
     correspondance_ga = {
         c.unite_ga: (c.unite.code if c.unite else None) for c in CorrespondanceGA.objects.filter(reglement=reglement)
     }
@@ -368,8 +387,27 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
                     )
                 if specialite == "GA":
                     origine = Note.Origine.CONSERVEE_GA
+                    if session_origine > regles.DERNIERE_SESSION_GA:
+                        messages.append(
+                            f"session_origine {session_origine} : la dernière session Gestion-Administration a eu "
+                            f"lieu en {regles.DERNIERE_SESSION_GA} (arrêté du 18 février 2020, article 9)"
+                        )
                     if unite_fichier not in correspondance_ga:
                         messages.append(f"unite GA « {unite_fichier} » inconnue (Annexe IV)")
+                    elif unite_fichier == "UF":
+                        # Annexe IV : l'épreuve facultative de langue vivante de GA va sur l'unité facultative de
+                        # langue vivante que le candidat a choisie (UF1 ou UF2).
+                        choisie = (
+                            regles.unite_langue_facultative(candidat.facultative1, candidat.facultative2)
+                            if candidat
+                            else None
+                        )
+                        if candidat and choisie is None:
+                            messages.append(
+                                "unite GA UF (langue vivante facultative) : le candidat n'a choisi aucune langue "
+                                "vivante facultative (facultatives LV:<code>), la note n'a pas où être reportée"
+                            )
+                        unite = choisie or unite
                     elif correspondance_ga[unite_fichier] is None:
                         messages.append(
                             f"unite GA {unite_fichier} : sans équivalent en AGOrA (Annexe IV), non conservable"
@@ -392,7 +430,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         if etat is not None and candidat is not None and unite in epreuves and groupe is not None:
             # La règle de toutes les portes (regles.valider_saisie) : même verdict, même message qu'à l'écran.
             if candidat.pk not in contextes:
-                contextes[candidat.pk] = resultats.unites_de_saisie(candidat, lu)
+                contextes[candidat.pk] = resultats.unites_de_saisie(candidat, lu, non_valides.get(candidat.pk, ()))
             try:
                 regles.valider_saisie(
                     contextes[candidat.pk][unite],

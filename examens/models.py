@@ -218,6 +218,8 @@ class Candidat(models.Model):
     positionnement_semaines = models.DecimalField(
         "PFMP fixée par positionnement (semaines)", max_digits=4, decimal_places=1, null=True, blank=True
     )
+    # Date de la décision de positionnement (Annexe III) : sans elle, la durée réduite n'est pas justifiée.
+    positionnement_date = models.DateField("date de la décision de positionnement", null=True, blank=True)
     # Chef-d'œuvre / projet (scolaires et apprentis, sessions ≥ 2022) : None = sans objet.
     chef_oeuvre = models.DecimalField(
         "note de chef-d'œuvre",

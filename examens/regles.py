@@ -41,6 +41,7 @@ __all__ = [
     "Regles",
     "Resultat",
     "UniteSaisie",
+    "unite_langue_facultative",
     "bonus_chef_oeuvre",
     "bonus_facultatives",
     "calculer",
@@ -255,6 +256,32 @@ def parser_note(texte: str) -> tuple[Etat, Decimal | None]:
     return Etat.NOTE, valeur
 
 
+# « Non valide » (annexe II c, E31 et E32 passées en ponctuel) : « En cas de non-production des éléments
+# administratifs nécessaires pour se présenter à l'examen […], la mention « non valide » est prononcée et est
+# signifiée au candidat. Le diplôme ne peut pas lui être délivré. » Aucune autre épreuve ne la prévoit.
+EPREUVES_NON_VALIDE = ("E31", "E32")
+MESSAGE_NV_ACQUIS = (
+    "« non valide » prononcé : le diplôme ne peut pas être délivré (annexe II c) ; le jury ne remplace pas le "
+    "« non valide » par une note, il le lève seulement sur production des justificatifs, avec un motif"
+)
+
+# Gestion-Administration : « La dernière session d'examen du baccalauréat professionnel spécialité
+# « Gestion-Administration » […] aura lieu en 2022 » (arrêté du 18 février 2020, article 9).
+DERNIERE_SESSION_GA = 2022
+
+
+def unite_langue_facultative(facultative1: str, facultative2: str) -> str | None:
+    """L'unité (UF1 ou UF2) où le candidat a choisi la langue vivante facultative, None s'il n'en a pas.
+
+    Annexe IV : l'« épreuve facultative de langues vivantes » de Gestion-Administration (sans numéro) correspond
+    à l'unité facultative de langue vivante d'AGOrA, quelle que soit sa place parmi les deux unités facultatives.
+    """
+    for code, choix in (("UF1", facultative1), ("UF2", facultative2)):
+        if choix.startswith("LV:"):
+            return code
+    return None
+
+
 @dataclass(frozen=True)
 class UniteSaisie:
     """Ce que le règlement et le dossier du candidat disent d'une unité, pour juger une saisie de note.
@@ -266,6 +293,8 @@ class UniteSaisie:
     - ``groupe_controle`` : sous-groupe de l'épreuve de contrôle (U11/U12/U33, U51/U52), None sinon ;
       ``choisie_controle`` : le candidat a choisi cette unité pour l'épreuve de contrôle.
     - ``forme_progressive`` : une note conservée inférieure à 10 n'est permise qu'en forme progressive.
+    - ``non_valide_possible`` : E31/E32 passées en ponctuel par ce candidat (EPREUVES_NON_VALIDE) ;
+      ``non_valide_prononce`` : la note enregistrée de l'unité est déjà « NV ».
     """
 
     code: str
@@ -274,6 +303,8 @@ class UniteSaisie:
     groupe_controle: str | None = None
     choisie_controle: bool = False
     forme_progressive: bool = False
+    non_valide_possible: bool = False
+    non_valide_prononce: bool = False
 
 
 def valider_saisie(
@@ -288,7 +319,9 @@ def valider_saisie(
       contrôle ne se dispense pas) ;
     - groupe 2 (épreuve de contrôle, arrêté du 25/11/2021) : seulement sur une unité d'un sous-groupe de contrôle
       choisie par le candidat, jamais une note conservée, ni DIS ni NV ;
-    - note conservée (D337-69, D337-78/79) : une note chiffrée, au moins 10 sauf en forme progressive.
+    - note conservée (D337-69, D337-78/79) : une note chiffrée, au moins 10 sauf en forme progressive ;
+    - NV (annexe II c) : seulement en E31/E32 passées en ponctuel ; une fois prononcé, aucune note ne le remplace
+      (le jury le lève, sur production des justificatifs, par `services.lever_non_valide`).
     """
     etat = Etat(etat)
     if etat is Etat.MANQUANTE:
@@ -304,6 +337,13 @@ def valider_saisie(
         raise NoteInvalide(f"{unite.code} : le candidat n'a pas choisi de {rang} unité facultative")
     if etat is Etat.DIS and (unite.facultative or groupe == 2):
         raise NoteInvalide("DIS : seule une unité obligatoire du premier groupe se dispense")
+    if etat is Etat.NV and groupe == 1 and not unite.non_valide_possible:
+        raise NoteInvalide(
+            f"NV : « non valide » ne se prononce qu'en {' et '.join(EPREUVES_NON_VALIDE)} passées en ponctuel, "
+            "faute des justificatifs administratifs (annexe II c)"
+        )
+    if unite.non_valide_prononce and groupe == 1 and etat is not Etat.NV:
+        raise NoteInvalide(f"{unite.code} : {MESSAGE_NV_ACQUIS}")
     if groupe == 2:
         if conservee:
             raise NoteInvalide("une note de l'épreuve de contrôle (groupe 2) n'est pas une note conservée")

@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from examens import regles
-from examens.models import Blocage, Candidat, Epreuve, Note, ReglementExamen, Resultat, Session
+from examens.models import Blocage, Candidat, Epreuve, ModaliteEpreuve, Note, ReglementExamen, Resultat, Session
 
 # ---------------------------------------------------------------------------------------------------
 # Le règlement lu une fois par version (il est immuable : une modification est une nouvelle version)
@@ -52,6 +52,7 @@ class Reglement:
     empreinte: str
     unites: tuple[UniteReglement, ...]
     regles: regles.Regles
+    modes: dict[tuple[str, str], str]  # (statut, code d'unité) → mode du règlement (« ccf », « ponctuel_oral »…)
 
     @property
     def obligatoires(self) -> tuple[UniteReglement, ...]:
@@ -77,17 +78,32 @@ def _reglement(pk: int, empreinte: str) -> Reglement:
         )
         for e in Epreuve.objects.filter(reglement_id=pk, unite__isnull=False).select_related("unite").order_by("ordre")
     )
-    return Reglement(pk, reglement.code, reglement.empreinte, unites, regles.Regles.depuis_dict(reglement.regles))
+    modes = {
+        (statut, m.epreuve.unite.code): m.mode
+        for m in ModaliteEpreuve.objects.filter(epreuve__reglement_id=pk, epreuve__unite__isnull=False).select_related(
+            "epreuve__unite", "categorie"
+        )
+        for statut in m.categorie.statuts
+    }
+    return Reglement(
+        pk, reglement.code, reglement.empreinte, unites, regles.Regles.depuis_dict(reglement.regles), modes
+    )
 
 
 def reglement_de(reglement: ReglementExamen) -> Reglement:
     return _reglement(reglement.pk, reglement.empreinte)
 
 
-def unites_de_saisie(candidat: Candidat, reglement: Reglement) -> dict[str, regles.UniteSaisie]:
-    """Code d'unité → ce qu'il faut pour juger une saisie (regles.valider_saisie), pour ce candidat."""
+def unites_de_saisie(
+    candidat: Candidat, reglement: Reglement, non_valides: Iterable[str] = ()
+) -> dict[str, regles.UniteSaisie]:
+    """Code d'unité → ce qu'il faut pour juger une saisie (regles.valider_saisie), pour ce candidat.
+
+    `non_valides` : les unités dont la note enregistrée (premier groupe) est déjà « NV ».
+    """
     choix = {"UF1": candidat.facultative1, "UF2": candidat.facultative2}
     controle = {candidat.controle_scientifique, candidat.controle_francais_hg} - {""}
+    non_valides = set(non_valides)
     return {
         u.code: regles.UniteSaisie(
             code=u.code,
@@ -96,6 +112,9 @@ def unites_de_saisie(candidat: Candidat, reglement: Reglement) -> dict[str, regl
             groupe_controle=u.groupe_controle,
             choisie_controle=u.code in controle,
             forme_progressive=candidat.forme == Candidat.Forme.PROGRESSIVE,
+            non_valide_possible=u.epreuve in regles.EPREUVES_NON_VALIDE
+            and reglement.modes.get((candidat.statut, u.code), "").startswith("ponctuel"),
+            non_valide_prononce=u.code in non_valides,
         )
         for u in reglement.unites
     }

@@ -5,6 +5,7 @@ Chaque service est transactionnel, prend des arguments nommés et laisse une tra
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -181,13 +182,16 @@ def valider_saisies(saisies: list[SaisieNote]) -> list[tuple[int, str]]:
     erreurs = []
     contextes: dict[int, dict] = {}
     reglements: dict[int, resultats.Reglement] = {}
+    non_valides = non_valides_de({s.candidat.pk for s in saisies})
     for rang, s in enumerate(saisies):
         candidat = s.candidat
         if candidat.pk not in contextes:
             if candidat.session_id not in reglements:
                 session = Session.objects.select_related("reglement").get(pk=candidat.session_id)
                 reglements[candidat.session_id] = resultats.reglement_de(session.reglement)
-            contextes[candidat.pk] = resultats.unites_de_saisie(candidat, reglements[candidat.session_id])
+            contextes[candidat.pk] = resultats.unites_de_saisie(
+                candidat, reglements[candidat.session_id], non_valides.get(candidat.pk, ())
+            )
         unite = contextes[candidat.pk].get(s.unite)
         if unite is None:
             erreurs.append((rang, f"{s.unite} : unité inconnue dans le règlement de la session"))
@@ -200,6 +204,16 @@ def valider_saisies(saisies: list[SaisieNote]) -> list[tuple[int, str]]:
 
 
 ORIGINES_CONSERVEES = (Note.Origine.CONSERVEE_AGORA, Note.Origine.CONSERVEE_GA)
+
+
+def non_valides_de(candidats: Iterable[int]) -> dict[int, set[str]]:
+    """Identifiant du candidat → unités dont la note (premier groupe) est « NV » : une requête."""
+    resultat: dict[int, set[str]] = defaultdict(set)
+    for candidat_id, unite in Note.objects.filter(
+        candidat_id__in=list(candidats), groupe=1, etat=Note.Etat.NV
+    ).values_list("candidat_id", "unite"):
+        resultat[candidat_id].add(unite)
+    return resultat
 
 
 @transaction.atomic
@@ -271,6 +285,40 @@ def saisir_note(
         motif=motif,
     )
     return note
+
+
+@transaction.atomic
+def lever_non_valide(*, candidat: Candidat, unite: str, motif: str, auteur) -> None:
+    """Le jury lève le « non valide » sur production des justificatifs (annexe II c) : motif obligatoire, tracé.
+
+    La note « NV » est retirée (l'unité redevient à saisir) ; jamais remplacée directement par une note.
+    """
+    if not auteur.has_perm("examens.deliberer"):
+        raise OperationRefusee("Seul le jury lève un « non valide ».")
+    if not motif.strip():
+        raise OperationRefusee("Indiquez le motif : quels justificatifs ont été produits, et quand.")
+    session = Session.objects.select_for_update().get(pk=candidat.session_id)
+    verifier_session_ouverte(session)
+    if not Note.objects.filter(candidat=candidat, unite=unite, groupe=1, etat=Note.Etat.NV).exists():
+        raise OperationRefusee(f"{unite} : aucun « non valide » à lever.")
+    supprimer_notes(
+        candidat=candidat,
+        unite=unite,
+        groupe=1,
+        origine=None,
+        auteur=auteur,
+        source="jury",
+        motif=f"« non valide » levé : {motif.strip()}",
+    )
+    journaliser(
+        action="note.lever_nv",
+        auteur=auteur,
+        candidat=candidat,
+        objet=f"{unite} groupe 1",
+        avant={"note": "NV"},
+        apres={"note": ""},
+        motif=motif.strip(),
+    )
 
 
 def unites_du_candidat(candidat: Candidat) -> list[str]:

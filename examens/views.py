@@ -316,6 +316,24 @@ def jury_note(request, pk):
 
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
+def jury_lever_nv(request, pk):
+    c = _candidat(request, pk)
+    try:
+        services.lever_non_valide(
+            candidat=c,
+            unite=request.POST.get("unite", "")[:5],
+            motif=request.POST.get("motif", "")[:500],
+            auteur=request.user,
+        )
+    except services.OperationRefusee as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "« Non valide » levé : la note de l'unité est à saisir.")
+    return redirect("examens:candidat", pk=c.pk)
+
+
+@require_POST
+@permission_required("examens.deliberer", raise_exception=True)
 def jury_points(request, pk):
     c = _candidat(request, pk)
     form = PointsJuryForm(request.POST)
