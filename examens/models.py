@@ -451,6 +451,8 @@ class GabaritGrille(models.Model):
     pieces = models.JSONField("pièces du dossier", default=list)  # [{code, libelle}]
     compositions = models.JSONField("compositions de commission admises", default=list)
     composition_texte = models.TextField("composition de la commission", blank=True)
+    # Règle de couverture (grilles.Couverture), ex. {"par_activite": 1, "part_minimale": "2/3"} ; vide : par défaut.
+    couverture = models.JSONField("règle de couverture du bloc", default=dict, blank=True)
     empreinte = models.CharField("empreinte SHA-256 du fichier chargé", max_length=64)
     charge_le = models.DateTimeField("chargé le", auto_now_add=True)
 

@@ -164,3 +164,33 @@ def test_une_date_au_bon_format_qui_n_existe_pas_est_dite_inexistante():
             annee=2026,
         )
     assert [e.message for e in refus.value.erreurs] == ["date_naissance « 31/02/2008 » : date inexistante"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3. Annexe II c : la grille évalue le bloc, pas une compétence isolée
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_une_grille_ne_propose_de_note_qu_une_fois_le_bloc_couvert():
+    """Annexe II c, E32 : la commission évalue « sur la base des compétences et des critères définis dans le bloc de
+    compétences 3 » — les trois dimensions du pôle 3 (activités 3.1, 3.2, 3.3) ; règle nommée `grilles.Couverture`
+    (par défaut : une compétence évaluée par activité et deux tiers des compétences)."""
+    from examens import grilles
+
+    echelle = grilles.Echelle.depuis_donnees(
+        [
+            {"code": "I", "libelle": "Insuffisant", "points": 0, "touche": "1"},
+            {"code": "S", "libelle": "Satisfaisant", "points": 2, "touche": "2"},
+            {"code": "NE", "libelle": "Non évalué", "points": None, "touche": "0"},
+        ]
+    )
+    activites = ["3.1", "3.1", "3.1", "3.2", "3.2", "3.3"]
+    regle = grilles.Couverture()
+    seule = grilles.suggerer_note(["S", "NE", "NE", "NE", "NE", "NE"], echelle, "centieme", activites, regle)
+    assert seule.note is None and seule.a_completer == (
+        "activité 3.2 : 1 compétence à évaluer",
+        "activité 3.3 : 1 compétence à évaluer",
+        "3 compétences de plus à évaluer (4 sur 6 au moins)",
+    )
+    couverte = grilles.suggerer_note(["S", "S", "NE", "I", "NE", "S"], echelle, "centieme", activites, regle)
+    assert couverte.a_completer == () and couverte.note == Decimal("15.00")  # 20 × 6 / 8
