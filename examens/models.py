@@ -381,6 +381,8 @@ class Resultat(models.Model):
     controle_passe = models.BooleanField(default=False)
     trace = models.JSONField(default=list)
     empreinte = models.CharField("empreinte SHA-256 des données du calcul", max_length=64, blank=True)
+    # Ce qui ne compte pas et pourquoi (« UF1 mobilité non recevable : … ») : montré sur les pages, jamais tu.
+    remarques = models.JSONField(default=list, blank=True)
     calcule_le = models.DateTimeField(auto_now=True)
 
     def __str__(self):

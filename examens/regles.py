@@ -282,6 +282,32 @@ def unite_langue_facultative(facultative1: str, facultative2: str) -> str | None
     return None
 
 
+# Unité facultative de mobilité, définie par l'arrêté du 30 août 2019 (cité aux annexes II a et II c) : une période
+# de formation à l'étranger, ouverte (son article 2) aux scolaires des établissements publics ou privés sous contrat,
+# aux apprentis des CFA habilités et aux candidats de la formation continue des établissements publics [S : lecture
+# de l'article 2 rapportée par la revue du règlement ; texte non fourni dans le dossier de référence].
+STATUTS_MOBILITE = frozenset(
+    {"scolaire_public", "scolaire_prive_sous_contrat", "apprenti_cfa_habilite", "fpc_public", "fpc_public_habilite"}
+)
+
+
+def mobilite_non_recevable(statut: str, periode_a_l_etranger: bool | None) -> str | None:
+    """Pourquoi l'unité facultative de mobilité ne peut pas compter, ou None si elle le peut.
+
+    `periode_a_l_etranger` : True si une PFMP attestée à l'étranger ouvre l'unité (module PFMP), False sinon, None
+    tant qu'aucune PFMP n'est saisie (la note compte alors, la conformité PFMP du candidat étant vérifiée à part).
+    Jamais ignorée en silence : le motif s'affiche sur les pages de délibération et du candidat.
+    """
+    if statut not in STATUTS_MOBILITE:
+        return (
+            "réservée aux scolaires du public ou du privé sous contrat, aux apprentis de CFA habilités et à la "
+            "formation continue des établissements publics (arrêté du 30 août 2019, art. 2)"
+        )
+    if periode_a_l_etranger is False:
+        return "aucune période de PFMP attestée à l'étranger qui ouvre l'unité de mobilité"
+    return None
+
+
 @dataclass(frozen=True)
 class UniteSaisie:
     """Ce que le règlement et le dossier du candidat disent d'une unité, pour juger une saisie de note.
@@ -546,9 +572,11 @@ class Dossier:
     chef_oeuvre: Decimal | None = None
     points_jury: Decimal = Decimal(0)
     blocages: tuple[str, ...] = ()
+    remarques: tuple[str, ...] = ()  # ce qui ne compte pas et pourquoi (ex. « mobilité non recevable : … »)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "unites", tuple(self.unites))
+        object.__setattr__(self, "remarques", tuple(self.remarques))
         object.__setattr__(self, "facultatives", tuple(self.facultatives))
         object.__setattr__(self, "blocages", tuple(self.blocages))
         codes = [u.unite for u in self.unites] + [f.unite for f in self.facultatives]
@@ -589,6 +617,7 @@ class Resultat:
     unites_controle: tuple[str, ...] = ()
     unites_a_remplacer: tuple[str, ...] = ()
     unites_manquantes: tuple[str, ...] = ()
+    remarques: tuple[str, ...] = ()
 
     @property
     def moyenne_affichee(self) -> str:
@@ -798,7 +827,7 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
     """
     _verifier(dossier, regles)
     unites = dossier.unites
-    trace = [ligne_unite(u) for u in unites]
+    trace = [ligne_unite(u) for u in unites] + list(dossier.remarques)
 
     motifs = [f"{u.unite} : {u.etat}" for u in unites if u.etat in (Etat.ABS, Etat.NV)]
     motifs += [f"blocage : {b}" for b in dossier.blocages]
@@ -817,6 +846,7 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
             trace.append("dossier incomplet : délibération impossible")
             decision = Decision.INCOMPLET
         return Resultat(
+            remarques=dossier.remarques,
             decision=decision,
             mention=None,
             points=None,
@@ -877,6 +907,7 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
         if reexaminees:
             trace.append("notes de l'épreuve de contrôle ignorées : diplôme non délivrable")
         return Resultat(
+            remarques=dossier.remarques,
             decision=Decision.NON_DELIVRABLE,
             mention=None,
             points=points1,
@@ -949,6 +980,7 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
             decision = Decision.REMPLACEMENT
 
     return Resultat(
+        remarques=dossier.remarques,
         decision=decision,
         mention=mention,
         points=points,

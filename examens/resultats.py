@@ -183,10 +183,13 @@ def construire_dossier(candidat, unites: Iterable[UniteReglement], notes: list[N
                 else None,
             )
         )
-    facultatives = []
+    facultatives, remarques = [], []
     for code, choix in (("UF1", candidat.facultative1), ("UF2", candidat.facultative2)):
-        if choix == "MOBILITE" and candidat.mobilite_eligible is False:
-            continue  # aucune PFMP dans un pays de l'UE, de l'EEE ou de l'AELE : l'unité de mobilité ne compte pas
+        if choix == "MOBILITE" and (
+            motif := regles.mobilite_non_recevable(candidat.statut, candidat.mobilite_eligible)
+        ):
+            remarques.append(f"{code} mobilité non recevable : {motif} ; la note ne compte pas")
+            continue
         if choix:
             n = par_cle.get((code, 1))
             facultatives.append(
@@ -200,6 +203,7 @@ def construire_dossier(candidat, unites: Iterable[UniteReglement], notes: list[N
         chef_oeuvre=candidat.chef_oeuvre,
         points_jury=candidat.points_jury,
         blocages=tuple(blocages),
+        remarques=tuple(remarques),
     )
 
 
@@ -236,6 +240,7 @@ class Calcule:
             r.controle_passe,
             list(r.trace),
             self.empreinte,
+            list(r.remarques),
         )
 
 
@@ -250,6 +255,7 @@ COLONNES = (
     "controle_passe",
     "trace",
     "empreinte",
+    "remarques",
 )
 
 
@@ -415,7 +421,8 @@ def ecrire(calcules: list[Calcule]) -> None:
     lignes = []
     for c in calcules:
         ligne = list(c.ligne())
-        ligne[COLONNES.index("trace")] = json.dumps(ligne[COLONNES.index("trace")], ensure_ascii=False)
+        for colonne in ("trace", "remarques"):
+            ligne[COLONNES.index(colonne)] = json.dumps(ligne[COLONNES.index(colonne)], ensure_ascii=False)
         lignes.append((c.candidat.pk, *ligne, maintenant))
     liste = ", ".join(colonnes)
     with connection.cursor() as curseur:
@@ -431,7 +438,7 @@ def ecrire(calcules: list[Calcule]) -> None:
             "CREATE TEMP TABLE resultats_a_ecrire (candidat_id bigint, decision varchar(20), mention varchar(2), "
             "points numeric(8, 3), moyenne numeric(5, 2), moyenne_exacte varchar(40), "
             "moyenne_professionnelle numeric(5, 2), points_jury numeric(5, 2), controle_passe boolean, trace jsonb, "
-            "empreinte varchar(64), calcule_le timestamptz) ON COMMIT DROP"
+            "empreinte varchar(64), remarques jsonb, calcule_le timestamptz) ON COMMIT DROP"
         )
         with curseur.cursor.copy(f"COPY resultats_a_ecrire ({liste}) FROM STDIN") as copie:
             for ligne in lignes:

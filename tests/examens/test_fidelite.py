@@ -194,3 +194,41 @@ def test_une_grille_ne_propose_de_note_qu_une_fois_le_bloc_couvert():
     )
     couverte = grilles.suggerer_note(["S", "S", "NE", "I", "NE", "S"], echelle, "centieme", activites, regle)
     assert couverte.a_completer == () and couverte.note == Decimal("15.00")  # 20 × 6 / 8
+
+
+# ---------------------------------------------------------------------------------------------------
+# 4. Arrêté du 30 août 2019 : l'unité facultative de mobilité, jamais ignorée en silence
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_une_mobilite_non_recevable_est_dite_sur_la_fiche_et_la_deliberation(comptes):
+    """Annexes II a et II c : « L'épreuve facultative de mobilité est définie par l'arrêté du 30 août 2019 » ; son
+    article 2 l'ouvre aux scolaires du public et du privé sous contrat, aux apprentis de CFA habilités et à la
+    formation continue des établissements publics."""
+    prive = fabriques.candidat(division=comptes.division_a, statut="fpc_prive", facultative1="MOBILITE")
+    saisies = [services.SaisieNote(candidat=prive, unite=u, etat="note", valeur=Decimal(12)) for u in UNITES]
+    saisies.append(services.SaisieNote(candidat=prive, unite="UF1", etat="note", valeur=Decimal(18)))
+    services.ecrire_notes(saisies=saisies, source="test")
+    r = Resultat.objects.get(candidat=prive)
+    assert r.moyenne == Decimal("12.00")  # la note de mobilité (18) ne compte pas…
+    assert r.remarques == [  # … et le résultat dit pourquoi
+        "UF1 mobilité non recevable : réservée aux scolaires du public ou du privé sous contrat, aux apprentis de "
+        "CFA habilités et à la formation continue des établissements publics (arrêté du 30 août 2019, art. 2) ; "
+        "la note ne compte pas"
+    ]
+    client = comptes.client(comptes.gestionnaire)
+    assert "mobilité non recevable" in client.get(f"/examens/candidats/{prive.pk}/").content.decode()
+    assert "mobilité non recevable" in client.get("/examens/sessions/2026/deliberation/").content.decode()
+    services.definir_mobilite_eligible(candidat=prive, eligible=True)
+    assert Resultat.objects.get(candidat=prive).remarques  # le statut reste hors du champ de l'arrêté
+
+    public = fabriques.candidat(division=comptes.division_a, facultative1="MOBILITE", numero="M002")
+    services.ecrire_notes(
+        saisies=[services.SaisieNote(candidat=public, unite=u, etat="note", valeur=Decimal(12)) for u in UNITES]
+        + [services.SaisieNote(candidat=public, unite="UF1", etat="note", valeur=Decimal(18))],
+        source="test",
+    )
+    assert Resultat.objects.get(candidat=public).moyenne == Decimal("12.32")  # (300 + 8) / 25
+    services.definir_mobilite_eligible(candidat=public, eligible=False)
+    r = Resultat.objects.get(candidat=public)
+    assert r.moyenne == Decimal("12.00") and "aucune période de PFMP attestée à l'étranger" in r.remarques[0]
