@@ -2,6 +2,7 @@ from django import forms
 
 from examens.imports import COLONNES_CANDIDATS, COLONNES_CANDIDATS_FACULTATIVES, valider_candidat
 from examens.models import Candidat, Epreuve, Statut
+from examens.services import reglement_pour
 
 LANGUES = [
     ("en", "anglais"),
@@ -37,6 +38,12 @@ class CandidatForm(forms.Form):
     )
     duree_cycle = forms.ChoiceField(label="Durée du cycle", choices=[("3", "3 ans"), ("2", "2 ans")], initial="3")
     positionnement_semaines = forms.CharField(label="PFMP fixée par positionnement (semaines)", required=False)
+    titre_dispense = forms.ChoiceField(
+        label="Titre donnant droit à dispense",
+        required=False,
+        choices=[("", "aucun"), *Candidat._meta.get_field("titre_dispense").choices],
+        help_text="D337-71 : le diplôme qui permet de dispenser des unités (DIS)",
+    )
     positionnement_date = forms.CharField(
         label="Date de la décision de positionnement", required=False, max_length=10, help_text="JJ/MM/AAAA"
     )
@@ -61,6 +68,7 @@ class CandidatForm(forms.Form):
                 "facultatives": "|".join(f for f in (instance.facultative1, instance.facultative2) if f),
                 "duree_cycle": str(instance.duree_cycle),
                 "positionnement_semaines": str(instance.positionnement_semaines or "").replace(".", ","),
+                "titre_dispense": instance.titre_dispense,
                 "positionnement_date": instance.positionnement_date.strftime("%d/%m/%Y")
                 if instance.positionnement_date
                 else "",
@@ -69,6 +77,9 @@ class CandidatForm(forms.Form):
         super().__init__(*args, **kwargs)
         if instance is not None:
             self.fields["numero_candidat"].disabled = True
+        reglement = instance.session.reglement if instance is not None else reglement_pour(annee)
+        if reglement is None or "coefficient_chef_oeuvre" not in reglement.regles:
+            del self.fields["chef_oeuvre"]  # réforme postérieure : seulement si la version du règlement la définit
 
     def clean(self):
         donnees = super().clean()

@@ -18,6 +18,8 @@ class ReglementExamen(models.Model):
     session_debut = models.PositiveSmallIntegerField("première session")
     session_fin = models.PositiveSmallIntegerField("dernière session", null=True, blank=True)
     regles = models.JSONField("règles de session", default=dict)
+    # Semaines de PFMP par voie quand cette version les redéfinit (« scolaire_3_ans »…) ; vide : l'Annexe III.
+    pfmp = models.JSONField("durées de PFMP", default=dict, blank=True)
     empreinte = models.CharField("empreinte SHA-256 du fichier chargé", max_length=64)
 
     class Meta:
@@ -217,6 +219,17 @@ class Candidat(models.Model):
     duree_cycle = models.PositiveSmallIntegerField("durée du cycle (années)", default=3)
     positionnement_semaines = models.DecimalField(
         "PFMP fixée par positionnement (semaines)", max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    # Titre qui ouvre des dispenses (D337-71, arrêté du 8/11/2012) : regles.UNITES_DISPENSABLES.
+    titre_dispense = models.CharField(
+        "titre donnant droit à dispense",
+        max_length=12,
+        blank=True,
+        choices=[
+            ("bac", "baccalauréat (ou BT, BMA…) ou diplôme supérieur"),
+            ("bac_pro", "autre baccalauréat professionnel"),
+            ("eps_medical", "certificat médical d'inaptitude à l'EPS"),
+        ],
     )
     # Date de la décision de positionnement (Annexe III) : sans elle, la durée réduite n'est pas justifiée.
     positionnement_date = models.DateField("date de la décision de positionnement", null=True, blank=True)

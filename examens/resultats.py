@@ -104,6 +104,7 @@ def unites_de_saisie(
     choix = {"UF1": candidat.facultative1, "UF2": candidat.facultative2}
     controle = {candidat.controle_scientifique, candidat.controle_francais_hg} - {""}
     non_valides = set(non_valides)
+    dispensables = regles.unites_dispensables(candidat.titre_dispense, candidat.statut)
     return {
         u.code: regles.UniteSaisie(
             code=u.code,
@@ -115,6 +116,7 @@ def unites_de_saisie(
             non_valide_possible=u.epreuve in regles.EPREUVES_NON_VALIDE
             and reglement.modes.get((candidat.statut, u.code), "").startswith("ponctuel"),
             non_valide_prononce=u.code in non_valides,
+            dispensable=u.code in dispensables,
         )
         for u in reglement.unites
     }
@@ -138,6 +140,7 @@ CHAMPS_CANDIDAT = (
     "mobilite_eligible",
     "controle_scientifique",
     "controle_francais_hg",
+    "titre_dispense",
 )
 
 

@@ -121,6 +121,8 @@ class Command(BaseCommand):
                         chef_oeuvre=Decimal(hasard.randint(12, 36)) / 2
                         if statut.startswith(("scolaire", "apprenti"))
                         else None,
+                        # leurs unités générales sont dispensées (DIS) : le titre qui y donne droit est noté
+                        titre_dispense="bac" if statut == "experience_3_ans" else "",
                     )
                 )
             liste = Candidat.objects.bulk_create(lot, batch_size=5000)
