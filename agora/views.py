@@ -2,7 +2,8 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 
 from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, role_de
-from examens.models import Division, Etablissement, Session
+from examens.models import Commission, Division, Etablissement, Session
+from examens.views_grilles import ma_liste
 
 
 def accueil(request):
@@ -15,6 +16,13 @@ def accueil(request):
             .select_related("etablissement", "session")
             .annotate(nb_candidats=Count("candidats"))
         )
+        # La liste de travail de chaque commission où il siège (y compris sans division : second membre, professionnel).
+        contexte["commissions"] = [
+            (c, ma_liste(c, request.user))
+            for c in Commission.objects.filter(membres_commission__utilisateur=request.user)
+            .select_related("session__reglement", "gabarit", "etablissement")
+            .order_by("-session__annee", "gabarit__epreuve", "nom")
+        ]
     elif role in (GESTIONNAIRE, ADMINISTRATEUR):
         perimetre = Q() if role == ADMINISTRATEUR else Q(candidats__etablissement__gestionnaires=request.user)
         contexte["sessions"] = Session.objects.annotate(nb_candidats=Count("candidats", filter=perimetre))

@@ -64,6 +64,7 @@ MATRICE = {
     "examens:exports": (302, 403, 403, 200, 200, 200),
     "examens:grille": (302, 404, 200, 200, 404, 200),
     "examens:grille-arreter": (302, 405, 405, 405, 405, 405),
+    "examens:grille-suivante": (302, 404, 302, 302, 404, 302),
     "examens:grille-confirmer": (302, 405, 405, 405, 405, 405),
     "examens:grille-enregistrer": (302, 405, 405, 405, 405, 405),
     "examens:grille-pdf": (302, 404, 200, 200, 404, 200),
