@@ -580,6 +580,7 @@ def importer(request, annee):
     """Étape 1 : téléverser ; étape 2 : aperçu de ce qui changera ; étape 3 : confirmer."""
     form = ImportForm(request.POST or None, request.FILES or None)
     contexte = {"annee": annee, "form": form}
+    contexte["session"] = Session.objects.filter(annee=annee).first()  # onglets ; l'import peut créer la session
     if request.method == "POST" and form.is_valid():
         fichier = form.cleaned_data["fichier"]
         contenu = fichier.read()
