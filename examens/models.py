@@ -148,9 +148,14 @@ class Session(models.Model):
         return f"Session {self.annee}"
 
 
+# Collation ICU française (créée par la migration examens 0014) : les noms se trient comme dans un annuaire,
+# « ÉTIENNE » avant « VINCENT » et « Bélarus » avant « Burundi » ; voir « Tri à la française » dans le README.
+COLLATION_FRANCAISE = "fr_icu"
+
+
 class Etablissement(models.Model):
     uai = models.CharField("UAI", max_length=8, unique=True, validators=[identifiants.valider_uai])
-    nom = models.CharField(max_length=200)
+    nom = models.CharField(max_length=200, db_collation=COLLATION_FRANCAISE)
     ville = models.CharField(max_length=100, blank=True)
     gestionnaires = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="etablissements_geres")
 
@@ -203,8 +208,8 @@ class Candidat(models.Model):
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="candidats")
     numero = models.CharField("numéro de candidat", max_length=20)
-    nom = models.CharField(max_length=100)
-    prenom = models.CharField("prénom", max_length=100)
+    nom = models.CharField(max_length=100, db_collation=COLLATION_FRANCAISE)
+    prenom = models.CharField("prénom", max_length=100, db_collation=COLLATION_FRANCAISE)
     date_naissance = models.DateField("date de naissance")
     etablissement = models.ForeignKey(Etablissement, on_delete=models.PROTECT, related_name="candidats")
     division = models.ForeignKey(Division, on_delete=models.SET_NULL, null=True, blank=True, related_name="candidats")
