@@ -117,7 +117,8 @@ def test_export_csv_bom_point_virgule_virgule_decimale_et_formules_neutralisees(
     texte = reponse.content.decode("utf-8")
     assert texte.startswith("\ufeffnumero_candidat;nom;")
     ligne = texte.splitlines()[1].split(";")
-    assert ligne[1] == "'=CMD()" and "12,5" in ligne and "312,5" in ligne and "12,50" in ligne and "Admis" in ligne
+    # deux décimales au moins partout : notes « 12,50 », points « 312,50 », moyenne « 12,50 »
+    assert ligne[1] == "'=CMD()" and "12,5" not in ligne and "312,50" in ligne and "12,50" in ligne and "Admis" in ligne
     xlsx = comptes.client(comptes.gestionnaire).get("/examens/sessions/2026/resultats.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
