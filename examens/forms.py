@@ -1,5 +1,6 @@
 from django import forms
 
+from examens import regles
 from examens.imports import COLONNES_CANDIDATS, COLONNES_CANDIDATS_FACULTATIVES, valider_candidat
 from examens.models import Candidat, Epreuve, Statut
 from examens.services import reglement_pour
@@ -112,6 +113,16 @@ class NoteJuryForm(MotifForm):
         error_messages={"required": "Saisissez la nouvelle note (ex. 12,5 ; ABS ; ABJ ; DIS ; NV)."},
     )
     groupe = forms.IntegerField(min_value=1, max_value=2, initial=1, widget=forms.HiddenInput)
+
+    def clean_note(self):
+        """Le format et l'échelle dès le formulaire (même règle que la porte des notes) : une note hors de 0–20
+        et un motif oublié se signalent ensemble, chacun sous son champ. Le texte saisi passe tel quel au service."""
+        texte = self.cleaned_data["note"]
+        try:
+            regles.parser_note(texte)
+        except regles.NoteInvalide as e:
+            raise forms.ValidationError(str(e)) from None
+        return texte
 
 
 class PointsJuryForm(MotifForm):

@@ -73,6 +73,19 @@ def test_points_du_jury_refuses_gardent_les_points_et_le_motif(comptes):
     assert not c.points_jury
 
 
+def test_note_hors_echelle_et_motif_oublie_sont_signales_ensemble(comptes):
+    c = _candidat_note(comptes)
+    reponse = comptes.client(comptes.gestionnaire).post(
+        f"/examens/candidats/{c.pk}/jury/note/", {"unite": "U31", "note": "25", "motif": "", "groupe": "1"}
+    )
+    erreurs = reponse.context["form_note"].errors
+    assert "entre 0 et 20" in erreurs["note"][0] and erreurs["motif"] == [
+        "Indiquez le motif : toute décision du jury est motivée."
+    ]
+    page = reponse.content.decode()
+    assert 'id="jury-note-erreur"' in page and 'id="jury-motif-erreur"' in page
+
+
 def test_choix_du_controle_refuse_reste_sur_la_fiche_avec_l_erreur(comptes):
     c = fabriques.candidat(division=comptes.division_a, controle_scientifique="U11")
     reponse = comptes.client(comptes.gestionnaire).post(
