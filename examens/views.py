@@ -326,7 +326,10 @@ def jury_lever_nv(request, pk):
     try:
         services.lever_non_valide(candidat=c, unite=unite, motif=motif, auteur=request.user)
     except services.OperationRefusee as e:
-        return _page_candidat(request, c, erreur_nv={"unite": unite, "motif": motif, "message": str(e)})
+        if Note.objects.filter(candidat=c, unite=unite, groupe=1, etat=Note.Etat.NV).exists():
+            return _page_candidat(request, c, erreur_nv={"unite": unite, "motif": motif, "message": str(e)})
+        messages.error(request, str(e))  # pas de formulaire de levée pour cette unité où poser l'erreur
+        return redirect("examens:candidat", pk=c.pk)
     messages.success(request, "« Non valide » levé : la note de l'unité est à saisir.")
     return redirect("examens:candidat", pk=c.pk)
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from examens import services
 from examens.models import Note
 from tests import fabriques
 from tests.examens.outils import UNITES
@@ -94,3 +95,18 @@ def test_choix_du_controle_refuse_reste_sur_la_fiche_avec_l_erreur(comptes):
     assert reponse.status_code == 200
     assert "Sélectionnez un choix valide" in reponse.content.decode()
     assert list(reponse.context["messages"]) == []
+
+
+def test_levee_du_non_valide_sans_motif_reste_sur_son_formulaire(comptes):
+    c = fabriques.candidat(division=comptes.division_a, statut="fpc_prive")
+    services.ecrire_notes(saisies=[services.SaisieNote(candidat=c, unite="U32", etat="NV", valeur=None)], source="test")
+    client = comptes.client(comptes.gestionnaire)
+    reponse = client.post(f"/examens/candidats/{c.pk}/jury/lever-nv/", {"unite": "U32", "motif": "  "})
+    assert reponse.status_code == 200
+    page = reponse.content.decode()
+    formulaire = page.split('data-testid="form-lever-nv-U32"', 1)[1].split("</form>", 1)[0]
+    assert 'aria-invalid="true"' in formulaire and "Indiquez le motif" in formulaire
+    assert Note.objects.get(candidat=c, unite="U32").etat == "NV"
+    # une unité sans « non valide » n'a pas de formulaire : le refus revient en message
+    reponse = client.post(f"/examens/candidats/{c.pk}/jury/lever-nv/", {"unite": "U31", "motif": "x"}, follow=True)
+    assert "U31 : aucun « non valide » à lever." in [str(m) for m in reponse.context["messages"]]
