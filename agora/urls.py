@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from agora import views
 
@@ -12,4 +15,6 @@ urlpatterns = [
     path("examens/", include("examens.urls")),
     path("pfmp/", include("pfmp.urls")),
     path("admin/", admin.site.urls),
+    # Les navigateurs demandent /favicon.ico d'office (pages hors gabarit, PDF) : vers l'icône SVG, sans connexion.
+    path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),
 ]

@@ -36,6 +36,7 @@ from examens.models import (
     MembreCommission,
     Resultat,
     Session,
+    texte_decimal,
     texte_note,
 )
 from examens.services import OperationRefusee, journaliser
@@ -323,8 +324,8 @@ def donnees_releve(candidat: Candidat) -> dict:
         "etablissement": f"{candidat.etablissement.nom} ({candidat.etablissement.uai})",
         "lignes": lignes,
         "resultat": {
-            "points": _nombre(resultat.points) if resultat.points is not None else "",
-            "moyenne": "" if resultat.moyenne is None else f"{resultat.moyenne}".replace(".", ","),
+            "points": texte_decimal(resultat.points),
+            "moyenne": texte_decimal(resultat.moyenne),
             "decision": selectors.DECISIONS.get(resultat.decision, resultat.decision),
             "mention": selectors.MENTIONS.get(resultat.mention, ""),
         }
@@ -393,8 +394,8 @@ def donnees_pv(session: Session, perimetre: PerimetrePV) -> dict:
                 numero,
                 f"{nom} {prenom}",
                 uai,
-                _nombre(points) if points is not None else "",
-                "" if moyenne is None else f"{moyenne}".replace(".", ","),
+                texte_decimal(points),  # « 233,00 » et « 257,50 » : une colonne alignée, jamais « 233 »
+                texte_decimal(moyenne),
                 selectors.DECISIONS.get(decision, decision),
                 selectors.MENTIONS.get(mention, ""),
             ]

@@ -4,6 +4,8 @@ Le mode d'évaluation d'un candidat n'est jamais saisi : il découle de son stat
 les trois colonnes de l'Annexe II b) et du règlement de la session.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -148,9 +150,14 @@ class Session(models.Model):
         return f"Session {self.annee}"
 
 
+# Collation ICU française (créée par la migration examens 0014) : les noms se trient comme dans un annuaire,
+# « ÉTIENNE » avant « VINCENT » et « Bélarus » avant « Burundi » ; voir « Tri à la française » dans le README.
+COLLATION_FRANCAISE = "fr_icu"
+
+
 class Etablissement(models.Model):
     uai = models.CharField("UAI", max_length=8, unique=True, validators=[identifiants.valider_uai])
-    nom = models.CharField(max_length=200)
+    nom = models.CharField(max_length=200, db_collation=COLLATION_FRANCAISE)
     ville = models.CharField(max_length=100, blank=True)
     gestionnaires = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="etablissements_geres")
 
@@ -203,8 +210,8 @@ class Candidat(models.Model):
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="candidats")
     numero = models.CharField("numéro de candidat", max_length=20)
-    nom = models.CharField(max_length=100)
-    prenom = models.CharField("prénom", max_length=100)
+    nom = models.CharField(max_length=100, db_collation=COLLATION_FRANCAISE)
+    prenom = models.CharField("prénom", max_length=100, db_collation=COLLATION_FRANCAISE)
     date_naissance = models.DateField("date de naissance")
     etablissement = models.ForeignKey(Etablissement, on_delete=models.PROTECT, related_name="candidats")
     division = models.ForeignKey(Division, on_delete=models.SET_NULL, null=True, blank=True, related_name="candidats")
@@ -316,6 +323,17 @@ def texte_note(etat: str, valeur) -> str:
         return etat
     texte = f"{valeur:.3f}"
     return (texte[:-1] if texte.endswith("0") else texte).replace(".", ",")
+
+
+def texte_decimal(valeur) -> str:
+    """« 233,00 », « 257,50 », « 249,875 » : deux décimales au moins (une colonne de points ou de moyennes se lit
+    alignée), jamais tronqué (les points sont exacts, à trois décimales au plus)."""
+    if valeur is None or valeur == "":
+        return ""
+    nombre = Decimal(valeur)
+    exposant = nombre.normalize().as_tuple().exponent
+    decimales = max(2, -exposant) if isinstance(exposant, int) else 2
+    return f"{nombre:.{decimales}f}".replace(".", ",")
 
 
 class HistoriqueNote(models.Model):
