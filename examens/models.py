@@ -842,6 +842,26 @@ class FichierExport(models.Model):
         return self.nom
 
 
+class EchecExport(models.Model):
+    """Un document d'un lot qui n'a pas pu être produit : une ligne par rang, au plus.
+
+    L'avancement d'un lot se compte sur ces lignes et sur les fichiers (FichierExport), jamais en incrémentant :
+    une tranche rejouée après la mort d'un worker ne compte pas deux fois le même document.
+    """
+
+    lot = models.ForeignKey(ExportLot, on_delete=models.CASCADE, related_name="echecs_documents")
+    rang = models.PositiveIntegerField()
+    message = models.CharField(max_length=300)
+
+    class Meta:
+        verbose_name = "document non produit d'un export"
+        ordering = ["lot", "rang"]
+        constraints = [models.UniqueConstraint(fields=["lot", "rang"], name="echec_export_unique")]
+
+    def __str__(self):
+        return self.message
+
+
 class JournalArchive(models.Model):
     """Entrées de journal venues d'un fichier de sauvegarde : une copie archivée, jamais le journal authentique.
 
