@@ -1,7 +1,12 @@
 """Gardes de la base (migration 0008) : aucun chemin SQL, même direct, ne contourne le verrou ni l'ajout seul."""
 
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import DatabaseError, connection, transaction
 
@@ -82,3 +87,80 @@ def test_l_historique_des_notes_est_en_ajout_seul(deux_sessions):
     # La purge d'une session ouverte (suppression de ses candidats) reste possible.
     ouvert.delete()
     assert not HistoriqueNote.objects.filter(candidat_id=ouvert.pk).exists()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Deux rôles (scripts/roles.sql, créés par make db) : l'application ne peut pas lever les gardes
+# ---------------------------------------------------------------------------------------------------
+
+RACINE = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def base_a_deux_roles():
+    """Une base neuve préparée comme `make db` puis `make migrer` : rôles, migrations en propriétaire."""
+    reglages = connection.settings_dict
+    nom = f"{reglages['NAME']}_roles_{os.getpid()}"
+    hote = f"{reglages['HOST']}:{reglages['PORT']}"
+    admin = psycopg.connect(
+        host=reglages["HOST"], port=reglages["PORT"], user=reglages["USER"], dbname="postgres", autocommit=True
+    )
+    admin.execute(f'DROP DATABASE IF EXISTS "{nom}" WITH (FORCE)')
+    admin.execute(f'CREATE DATABASE "{nom}"')
+    try:
+        with psycopg.connect(
+            host=reglages["HOST"], port=reglages["PORT"], user=reglages["USER"], dbname=nom, autocommit=True
+        ) as superutilisateur:
+            superutilisateur.execute((RACINE / "scripts" / "roles.sql").read_text())
+        for role, commande in (("agora_proprietaire", "migrate"), ("agora_app", "charger_referentiel")):
+            sortie = subprocess.run(
+                [sys.executable, "manage.py", commande, "-v0"],
+                cwd=RACINE,
+                env={**os.environ, "DATABASE_URL": f"postgresql://{role}@{hote}/{nom}", "DEBUG": "1"},
+                capture_output=True,
+                text=True,
+            )
+            assert sortie.returncode == 0, sortie.stderr
+        yield lambda role: psycopg.connect(
+            host=reglages["HOST"], port=reglages["PORT"], user=role, dbname=nom, autocommit=True
+        )
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{nom}" WITH (FORCE)')
+        admin.close()
+
+
+def test_le_role_de_l_application_ne_peut_ni_suspendre_ni_modifier_les_gardes(base_a_deux_roles):
+    with base_a_deux_roles("agora_proprietaire") as proprietaire:
+        # Tout appartient au propriétaire ; l'application ne possède rien.
+        assert proprietaire.execute(
+            "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+            "AND relowner <> 'agora_proprietaire'::regrole AND relkind IN ('r', 'S', 'v')"
+        ).fetchone() == (0,)
+    with base_a_deux_roles("agora_app") as app:
+        assert app.execute("SELECT rolsuper, rolcreatedb FROM pg_roles WHERE rolname = current_user").fetchone() == (
+            False,
+            False,
+        )
+        assert app.execute("SELECT count(*) FROM pg_class WHERE relowner = 'agora_app'::regrole").fetchone() == (0,)
+        for requete in (
+            "SET session_replication_role = replica",
+            "ALTER TABLE examens_note DISABLE TRIGGER note_session_ouverte",
+            "ALTER TABLE examens_journal DISABLE TRIGGER ALL",
+            "DROP TRIGGER journal_immuable ON examens_journal",
+            "CREATE OR REPLACE FUNCTION examens_journal_immuable() RETURNS trigger AS 'BEGIN RETURN OLD; END' "
+            "LANGUAGE plpgsql",
+            "TRUNCATE examens_journal",
+            "CREATE TABLE intruse (id int)",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(requete)
+        # Les lignes, oui : l'application écrit, et la garde s'applique à elle.
+        app.execute(
+            "INSERT INTO examens_journal (date, auteur, action, objet, motif, candidat_numero) "
+            "VALUES (now(), 'app', 'essai', '', '', '')"
+        )
+        with pytest.raises(psycopg.errors.RaiseException, match="ajout seul"):
+            app.execute("DELETE FROM examens_journal")
+    with base_a_deux_roles("agora_proprietaire") as proprietaire, proprietaire.transaction():
+        proprietaire.execute("ALTER TABLE examens_journal DISABLE TRIGGER journal_immuable")  # lui seul le peut
+        proprietaire.execute("ALTER TABLE examens_journal ENABLE TRIGGER journal_immuable")
