@@ -305,11 +305,14 @@ def identites(modele, cache: dict) -> dict:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _taille_lot(modele) -> int:
+    """Des PDF de quelques dizaines de Ko : 2 000 à la fois feraient des centaines de Mo en mémoire."""
+    return 50 if any(isinstance(f, models.BinaryField) for f in modele._meta.concrete_fields) else LOT
+
+
 def _objets(modele, pks: set) -> Iterator[dict]:
     m2m = [f.name for f in _m2m(modele)]
-    # Des PDF de quelques dizaines de Ko : 2 000 à la fois feraient des centaines de Mo en mémoire.
-    taille = 50 if any(isinstance(f, models.BinaryField) for f in modele._meta.concrete_fields) else LOT
-    for lot in _lots(pks, taille):
+    for lot in _lots(pks, _taille_lot(modele)):
         qs = modele._base_manager.filter(pk__in=_parmi(modele, lot)).order_by("pk")
         if m2m:
             qs = qs.prefetch_related(*m2m)
@@ -796,7 +799,7 @@ def _restaurer(chemin: Path, lecture: _Lecture, bilan: Bilan) -> None:
         if bloc.role == DOCUMENT:
             _verifier_document(objet)
         lot.append(objet)
-        if len(lot) >= LOT:
+        if len(lot) >= _taille_lot(modele):
             vider()
     vider()
     if relue is None or relue.sha256 != lecture.sha256:

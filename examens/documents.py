@@ -924,6 +924,17 @@ def abandonner_tranche(*, lot_id: int, debut: int, cles: list[int], motif: str) 
     _echouer(lot_id, [(rang, f"document {rang + 1} : {motif}") for rang in rangs if rang not in faits])
 
 
+def abandonner_fusion(*, lot_id: int, motif: str) -> None:
+    """L'assemblage a tué son worker à chaque tentative : le lot se termine sans PDF unique (le ZIP reste)."""
+    with transaction.atomic():
+        lot = ExportLot.objects.select_for_update().defer("cles", "fusion").filter(pk=lot_id).first()
+        if lot is None or lot.etat != ExportLot.Etat.ASSEMBLAGE:
+            return
+        lot.etat, lot.fin = ExportLot.Etat.TERMINE, timezone.now()
+        lot.erreurs = [*lot.erreurs, f"PDF unique : {motif}"[:300]]
+        lot.save(update_fields=["etat", "fin", "erreurs"])
+
+
 def _avancer(lot_id: int) -> None:
     """Recompte le lot sur ses fichiers et ses échecs ; complet, il se termine ou lance l'assemblage du PDF unique.
 

@@ -17,9 +17,9 @@ from examens.models import ExportLot
 logger = logging.getLogger(__name__)
 
 FILE = "pdf"
-# Une tranche reprise autant de fois après la mort de son worker (tué par le système, mémoire épuisée…) est
-# abandonnée : ses documents manquants sont notés en échec et le lot se termine, plutôt que de tuer un worker
-# par minute.
+# Une tâche reprise autant de fois après la mort de son worker (tué par le système, mémoire épuisée…) est
+# abandonnée plutôt que de tuer un worker par minute : pour une tranche, ses documents manquants sont notés en
+# échec ; pour l'assemblage, le lot se termine sans PDF unique (le ZIP reste).
 REPRISES_MAX = 3
 
 
@@ -74,13 +74,15 @@ async def reprendre(gestionnaire) -> list[int]:
     reprises = []
     for job in await gestionnaire.get_stalled_jobs():
         try:
-            if job.task_name == rendre_tranche.name and job.attempts >= REPRISES_MAX:
+            if job.attempts >= REPRISES_MAX:
                 logger.error("Tâche %s abandonnée après %s reprises : %s", job.id, job.attempts, job.task_kwargs)
                 # Selon le connecteur, les arguments arrivent décodés ou en texte JSON.
                 arguments = job.task_kwargs if isinstance(job.task_kwargs, dict) else json.loads(job.task_kwargs)
-                await sync_to_async(documents.abandonner_tranche)(
-                    **arguments, motif=f"worker arrêté {job.attempts + 1} fois pendant son rendu"
-                )
+                motif = f"worker arrêté {job.attempts + 1} fois pendant son rendu"
+                if job.task_name == rendre_tranche.name:
+                    await sync_to_async(documents.abandonner_tranche)(**arguments, motif=motif)
+                elif job.task_name == fusionner_lot.name:
+                    await sync_to_async(documents.abandonner_fusion)(**arguments, motif=motif)
                 await gestionnaire.finish_job(job, status=jobs.Status.FAILED, delete_job=False)
                 continue
             await gestionnaire.retry_job(job)

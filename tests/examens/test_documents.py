@@ -578,3 +578,27 @@ def test_une_tranche_qui_tue_son_worker_a_chaque_fois_est_abandonnee_et_le_lot_f
     lot.refresh_from_db()
     assert (lot.faits, lot.echecs, lot.etat) == (3, 2, "termine")
     assert all("worker arrêté 4 fois" in e for e in lot.erreurs)
+
+
+def test_un_assemblage_qui_tue_son_worker_a_chaque_fois_termine_le_lot_sans_pdf_unique(
+    django_capture_on_commit_callbacks,
+):
+    from procrastinate.contrib.django import app
+
+    m = monde()
+    grilles_de_division(m, 2)
+    lot = documents.creer_export(
+        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        jouer_la_file(lot)
+    assert lot.etat == "assemblage"
+    fusion = ProcrastinateJob.objects.get(task_name="examens.fusionner_lot")
+    prise_par(fusion, worker("5 minutes"), tentatives=tasks.REPRISES_MAX)
+
+    assert async_to_sync(tasks.reprendre)(app.job_manager) == []
+
+    lot.refresh_from_db()
+    assert statut(fusion) == "failed" and lot.etat == "termine" and lot.fin is not None
+    assert lot.erreurs == ["PDF unique : worker arrêté 4 fois pendant son rendu"]
+    assert FichierExport.objects.filter(lot=lot).count() == 2  # le ZIP reste
