@@ -34,7 +34,7 @@ def _hachage_rapide():
 
 @pytest.fixture(scope="session", autouse=True)
 def _vidage_des_tests():
-    """Les tests transactionnels vident la base par TRUNCATE, que des déclencheurs refusent (migration 0008).
+    """Les tests transactionnels vident la base par TRUNCATE, que des déclencheurs refusent (migration 0014).
 
     Les tests se connectent en superutilisateur : eux seuls peuvent suspendre les déclencheurs le temps du
     vidage (`session_replication_role`, réservé aux superutilisateurs), comme le ferait une restauration pg_dump.

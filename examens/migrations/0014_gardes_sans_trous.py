@@ -92,7 +92,7 @@ $$ LANGUAGE plpgsql
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("examens", "0007_documents_pdf"),
+        ("examens", "0013_titre_dispense"),
     ]
 
     operations = [

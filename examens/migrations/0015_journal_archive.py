@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('examens', '0008_gardes_sans_trous'),
+        ('examens', '0014_gardes_sans_trous'),
     ]
 
     operations = [
@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 'ordering': ['-date', '-id'],
             },
         ),
-        # Ajout seul, comme le journal : ni UPDATE, ni DELETE, ni TRUNCATE (fonctions des migrations 0002 et 0008).
+        # Ajout seul, comme le journal : ni UPDATE, ni DELETE, ni TRUNCATE (fonctions des migrations 0002 et 0014).
         migrations.RunSQL(
             sql=[
                 "CREATE TRIGGER journalarchive_immuable BEFORE UPDATE OR DELETE ON examens_journalarchive "
