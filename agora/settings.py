@@ -26,6 +26,15 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY est obligatoire quand DEBUG est désactivé.")
     SECRET_KEY = "dev-uniquement-jamais-en-production-" + "x" * 32
+# Clé de signature des sauvegardes (HMAC-SHA256, agora/sauvegarde.py) : distincte de SECRET_KEY, pour qu'on puisse
+# la confier à qui restaure sans lui donner de quoi forger des sessions web. Obligatoire quand DEBUG est désactivé,
+# mais contrôlée par « sauvegarder » et « restaurer » seulement : le serveur web n'en a pas besoin.
+SAUVEGARDE_CLE = os.environ.get("SAUVEGARDE_CLE", "")
+if not SAUVEGARDE_CLE and DEBUG:
+    import hashlib
+    import hmac
+
+    SAUVEGARDE_CLE = hmac.new(SECRET_KEY.encode(), b"agora.sauvegarde.developpement", hashlib.sha256).hexdigest()
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 

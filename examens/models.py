@@ -858,3 +858,56 @@ class FichierExport(models.Model):
 
     def __str__(self):
         return self.nom
+
+
+class EchecExport(models.Model):
+    """Un document d'un lot qui n'a pas pu être produit : une ligne par rang, au plus.
+
+    L'avancement d'un lot se compte sur ces lignes et sur les fichiers (FichierExport), jamais en incrémentant :
+    une tranche rejouée après la mort d'un worker ne compte pas deux fois le même document.
+    """
+
+    lot = models.ForeignKey(ExportLot, on_delete=models.CASCADE, related_name="echecs_documents")
+    rang = models.PositiveIntegerField()
+    message = models.CharField(max_length=300)
+
+    class Meta:
+        verbose_name = "document non produit d'un export"
+        ordering = ["lot", "rang"]
+        constraints = [models.UniqueConstraint(fields=["lot", "rang"], name="echec_export_unique")]
+
+    def __str__(self):
+        return self.message
+
+
+class JournalArchive(models.Model):
+    """Entrées de journal venues d'un fichier de sauvegarde : une copie archivée, jamais le journal authentique.
+
+    Le Journal ne contient que ce que cette base a vu se produire. Une restauration n'y écrit pas les lignes du
+    fichier (elles pourraient être forgées ou antidatées par qui détient la clé) : elle les range ici, marquées
+    par le fichier et l'instant de la restauration. Table séparée plutôt qu'un drapeau dans Journal, pour
+    qu'aucune lecture du journal ne puisse les confondre avec les siennes. Ajout seul (déclencheurs, migration
+    journal_archive), comme le journal.
+    """
+
+    date = models.DateTimeField("date déclarée")
+    auteur = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)
+    session_annee = models.PositiveSmallIntegerField(null=True, db_index=True)
+    candidat_numero = models.CharField(max_length=20, blank=True)
+    objet = models.CharField(max_length=100, blank=True)
+    avant = models.JSONField(null=True, blank=True)
+    apres = models.JSONField(null=True, blank=True)
+    motif = models.TextField(blank=True)
+    id_origine = models.BigIntegerField("clé dans la base d'origine")
+    fichier = models.CharField("fichier de sauvegarde", max_length=255)
+    fichier_sha256 = models.CharField("empreinte du fichier", max_length=64)
+    restaure_le = models.DateTimeField("restauré le")
+
+    class Meta:
+        verbose_name = "entrée de journal archivée (restaurée)"
+        verbose_name_plural = "journal archivé (restauré)"
+        ordering = ["-date", "-id"]
+
+    def __str__(self):
+        return f"[archive {self.fichier}] {self.date:%d/%m/%Y %H:%M} {self.auteur} {self.action} {self.objet}"
