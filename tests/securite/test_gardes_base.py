@@ -1,4 +1,4 @@
-"""Gardes de la base (migration 0014_gardes_sans_trous) : aucun chemin SQL ne contourne le verrou ni l'ajout seul."""
+"""Gardes de la base (migration 0015_gardes_sans_trous) : aucun chemin SQL ne contourne le verrou ni l'ajout seul."""
 
 import os
 import subprocess

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('examens', '0014_gardes_sans_trous'),
+        ('examens', '0015_gardes_sans_trous'),
     ]
 
     operations = [

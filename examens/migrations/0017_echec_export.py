@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('examens', '0015_journal_archive'),
+        ('examens', '0016_journal_archive'),
     ]
 
     operations = [

@@ -92,7 +92,7 @@ $$ LANGUAGE plpgsql
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("examens", "0013_titre_dispense"),
+        ("examens", "0014_tri_francais"),
     ]
 
     operations = [
