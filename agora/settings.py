@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "agora.middleware.ProlongerSession",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "agora.middleware.RefuserCaracteresInterdits",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
