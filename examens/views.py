@@ -496,10 +496,7 @@ def journal(request, annee):
     session = _session(annee)
     if not request.user.has_perm("examens.exporter"):
         raise Http404
-    entrees = Journal.objects.filter(session_annee=session.annee)
-    if not request.user.has_perm("examens.voir_tout"):
-        numeros = _perimetre(request, session).values_list("numero", flat=True)
-        entrees = entrees.filter(Q(candidat_numero__in=numeros) | Q(candidat_numero=""))
+    entrees = selectors.journal_visible(request.user, session, _perimetre(request, session))
     if request.GET.get("format") == "csv":
         sortie = io.StringIO()
         ecrivain = csv.writer(sortie, delimiter=";")
