@@ -6,7 +6,7 @@ machines si besoin, contre la même base : les résultats sont rangés en base (
 
 from procrastinate.contrib.django import app
 
-from examens import documents, pdf
+from examens import apercus, documents, pdf
 from examens.models import ExportLot
 
 FILE = "pdf"
@@ -27,6 +27,13 @@ def fusionner_lot(lot_id: int) -> None:
 @app.task(queue=FILE, name="examens.purger_exports")
 def purger_exports(timestamp: int) -> None:
     documents.purger_exports()
+
+
+@app.periodic(cron="23 * * * *")
+@app.task(queue=FILE, name="examens.purger_apercus")
+def purger_apercus(timestamp: int) -> None:
+    """Les fichiers d'aperçu d'import jamais confirmés, effacés après 24 h (vérifié toutes les heures)."""
+    apercus.purger()
 
 
 def differer_lot(lot: ExportLot, cles: list[int]) -> None:

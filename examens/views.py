@@ -2,11 +2,8 @@
 
 import csv
 import io
-import uuid
 from decimal import Decimal
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -17,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agora.securite import neutraliser_formule
-from examens import exports, imports, selectors, services
+from examens import apercus, exports, imports, selectors, services
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
 from examens.models import Candidat, Division, Journal, Note, Resultat, Session
 
@@ -527,12 +524,6 @@ def journal(request, annee):
 # ---------------------------------------------------------------------------------------- imports
 
 
-def _dossier_imports() -> Path:
-    dossier = Path(settings.MEDIA_ROOT) / "imports"
-    dossier.mkdir(parents=True, exist_ok=True)
-    return dossier
-
-
 @permission_required("examens.importer", raise_exception=True)
 def importer(request, annee):
     """Étape 1 : téléverser ; étape 2 : aperçu de ce qui changera ; étape 3 : confirmer."""
@@ -547,9 +538,8 @@ def importer(request, annee):
         except imports.ImportRefuse as refus:
             contexte["erreurs"] = refus.erreurs
         else:
-            jeton = uuid.uuid4().hex
             suffixe = ".xlsx" if fichier.name.lower().endswith(".xlsx") else ".csv"
-            (_dossier_imports() / f"{jeton}{suffixe}").write_bytes(contenu)
+            jeton = apercus.deposer(contenu, suffixe)
             request.session[f"import-{jeton}"] = {
                 "type": form.cleaned_data["type"],
                 "nom": fichier.name,
@@ -567,9 +557,10 @@ def importer_confirmer(request, annee, jeton):
     if infos is None or infos["annee"] != annee:
         messages.error(request, "Cet import a expiré ou a déjà été confirmé : téléversez à nouveau le fichier.")
         return redirect("examens:importer", annee=annee)
-    chemin = _dossier_imports() / f"{jeton}{infos['suffixe']}"
-    contenu = chemin.read_bytes()
-    chemin.unlink(missing_ok=True)
+    contenu = apercus.prendre(jeton, infos["suffixe"])
+    if contenu is None:  # double clic : l'autre requête l'a pris ; ou aperçu de plus de 24 h, purgé
+        messages.error(request, "Cet import a déjà été confirmé ou a expiré : rien n'a été importé une seconde fois.")
+        return redirect("examens:importer", annee=annee)
     fonction = imports.importer_candidats if infos["type"] == "candidats" else imports.importer_notes
     try:
         bilan = fonction(contenu=contenu, nom_fichier=infos["nom"], annee=annee, auteur=request.user)
