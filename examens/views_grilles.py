@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from examens import grilles
+from examens import grilles, selectors
 from examens.forms_grilles import ArretForm, CommissionForm, RenvoiForm
 from examens.models import Commission, Division, Grille, MembreCommission, Note, Session, texte_note
 from examens.services import OperationRefusee
@@ -71,7 +71,13 @@ def commissions(request):
     )
     division = None
     if request.GET.get("division", "").isdigit():
-        division = Division.objects.filter(pk=request.GET["division"]).first()
+        # Seulement parmi les divisions visibles : le nom d'une autre division ne s'affiche pas (404).
+        division = Division.objects.filter(pk=request.GET["division"]).select_related("session").first()
+        if (
+            division is None
+            or not selectors.divisions_visibles(request.user, division.session).filter(pk=division.pk).exists()
+        ):
+            raise Http404("Division inconnue.")
         liste = liste.filter(divisions=division)
     return render(
         request,
