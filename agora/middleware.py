@@ -56,31 +56,50 @@ class RefuserCaracteresInterdits:
 
     def __call__(self, request):
         if self.interdit(request):
-            from django.shortcuts import render
-
-            return render(request, "requete_refusee.html", {"motif": "caractere"}, status=400)
-        if any(len(v) > PARAMETRE_GET_MAX for valeurs in request.GET.lists() for v in valeurs[1]):
-            from django.shortcuts import render
-
-            return render(request, "requete_refusee.html", {"motif": "longueur", "max": PARAMETRE_GET_MAX}, status=400)
+            return self.refus(
+                request,
+                "caractere",
+                "L'adresse ou le formulaire contient un caractère invalide (caractère nul ou caractère Unicode "
+                "incomplet) : rien n'a été enregistré.",
+            )
+        if any(len(v) > PARAMETRE_GET_MAX for _, valeurs in request.GET.lists() for v in valeurs):
+            return self.refus(
+                request,
+                "longueur",
+                f"Un paramètre de l'adresse dépasse {PARAMETRE_GET_MAX} caractères : rien n'a été enregistré.",
+            )
         return self.get_response(request)
 
     @staticmethod
+    def refus(request, motif: str, message: str):
+        """La page d'erreur pour une navigation ; du JSON pour un appel de script (enregistrement automatique des
+        grilles et des notes), qui affiche alors le message à côté du champ au lieu de réessayer sans fin."""
+        from django.http import JsonResponse
+        from django.shortcuts import render
+
+        mode = request.headers.get("Sec-Fetch-Mode", "navigate")
+        if mode != "navigate" or "X-Requested-With" in request.headers or "HX-Request" in request.headers:
+            return JsonResponse({"ok": False, "erreur": message}, status=400)
+        return render(request, "requete_refusee.html", {"motif": motif, "max": PARAMETRE_GET_MAX}, status=400)
+
+    @staticmethod
     def interdit(request) -> bool:
-        if CARACTERES_INTERDITS.search(request.path):
+        if CARACTERES_INTERDITS.search(request.path) or _contient_interdit(request.GET):
             return True
-        donnees = [request.GET]
         if request.method == "POST":
             try:
-                donnees += [request.POST, request.FILES]
-            except Exception:  # corps mal formé : Django répondra lui-même 400 plus loin
+                return _contient_interdit(request.POST) or _contient_interdit(request.FILES)
+            except Exception:  # corps mal formé ou trop gros : Django répondra lui-même 400 plus loin
                 return False
-        for dictionnaire in donnees:
-            for cle, valeurs in dictionnaire.lists():
-                if CARACTERES_INTERDITS.search(cle):
-                    return True
-                for valeur in valeurs:
-                    texte = valeur if isinstance(valeur, str) else getattr(valeur, "name", "") or ""
-                    if CARACTERES_INTERDITS.search(texte):
-                        return True
         return False
+
+
+def _contient_interdit(dictionnaire) -> bool:
+    for cle, valeurs in dictionnaire.lists():
+        if CARACTERES_INTERDITS.search(cle):
+            return True
+        for valeur in valeurs:
+            texte = valeur if isinstance(valeur, str) else getattr(valeur, "name", "") or ""
+            if CARACTERES_INTERDITS.search(texte):
+                return True
+    return False
