@@ -110,7 +110,7 @@ def filtrer_candidats(qs, params) -> tuple:
     actifs = {}
     for cle, champ in (("etablissement", "etablissement_id"), ("division", "division_id")):
         valeur = params.get(cle, "")
-        if valeur.isdigit():
+        if valeur.isdecimal():  # pas isdigit : « ² » en est un, et int() le refuse
             qs = qs.filter(**{champ: int(valeur)})
             actifs[cle] = valeur
     if (statut := params.get("statut", "")) and statut in dict(Candidat._meta.get_field("statut").choices):

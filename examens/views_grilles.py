@@ -70,15 +70,16 @@ def commissions(request):
         )
     )
     division = None
-    if request.GET.get("division", "").isdigit():
-        # Seulement parmi les divisions visibles : le nom d'une autre division ne s'affiche pas (404).
+    if request.GET.get("division", "").isdecimal():
+        # Seulement parmi les divisions visibles : une autre division donne une liste vide, sans son nom.
         division = Division.objects.filter(pk=request.GET["division"]).select_related("session").first()
         if (
-            division is None
-            or not selectors.divisions_visibles(request.user, division.session).filter(pk=division.pk).exists()
+            division is not None
+            and selectors.divisions_visibles(request.user, division.session).filter(pk=division.pk).exists()
         ):
-            raise Http404("Division inconnue.")
-        liste = liste.filter(divisions=division)
+            liste = liste.filter(divisions=division)
+        else:
+            division, liste = None, liste.none()
     return render(
         request,
         "examens/grilles/commissions.html",
@@ -273,15 +274,15 @@ def grille_enregistrer(request, pk, candidat, situation=1):
     c = _commission(request, pk)
     situation = _situation(c, situation)
     cand = _candidat(c, candidat)
-    version = request.POST.get("version", "")
-    if not version.isdigit():
+    version = _version(request)
+    if version is None:
         return JsonResponse({"erreur": "Version de la grille manquante : rechargez la page."}, status=400)
     try:
         enr = grilles.enregistrer_champ(
             commission=c,
             candidat=cand,
             situation=situation,
-            version=int(version),
+            version=version,
             champ=request.POST.get("champ", ""),
             valeur=request.POST.get("valeur", ""),
             cle=request.POST.get("cle", ""),
@@ -317,8 +318,10 @@ def _grille_pour_action(request, pk, candidat, situation) -> tuple[Commission, G
 
 
 def _version(request) -> int | None:
+    """La version envoyée par la page ; None si absente ou absurde (plus de 9 chiffres : int() échouerait au-delà
+    de 4 300, et aucune grille n'atteint le milliard de versions)."""
     v = request.POST.get("version", "")
-    return int(v) if v.isdigit() else None
+    return int(v) if v.isdigit() and v.isascii() and len(v) <= 9 else None
 
 
 def _action(request, pk, candidat, situation, faire, succes: str):

@@ -265,13 +265,14 @@ def test_aucune_requete_malformee_ne_provoque_d_erreur_500(contexte):
 
 
 # Charges hostiles de la promenade : le caractère nul (PostgreSQL le refuse), une demi-paire UTF-16 isolée
-# (U+D800 encodé comme en CESU-8, %ED%A0%80), et des chaînes de 100 Ko, en chiffres (conversions en entier)
-# et en lettres accentuées (filtres, recherches, champs de texte).
+# (U+D800 encodé comme en CESU-8, %ED%A0%80), des chaînes de 100 Ko, en chiffres (conversions en entier)
+# et en lettres accentuées (filtres, recherches, champs de texte), et un chiffre en exposant.
 CHARGES = {
     "nul": "a%00b",
     "demi_paire": "a%ED%A0%80b",
     "chiffres_100_ko": "9" * 100_000,
     "texte_100_ko": "%C3%A9" * 50_000,
+    "exposant": "%C2%B2",  # « ² » : str.isdigit() l'accepte, int() le refuse
 }
 NOMS_DE_CHAMPS = re.compile(r'name="([A-Za-z_][\w-]*)"')
 CLES_HOSTILES = (
