@@ -7,6 +7,7 @@ l'import appelant n'écrit alors rien.
 import csv
 import datetime
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,21 +82,45 @@ def _lire_csv(contenu: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
         ) from None
     if "\x00" in texte:
         raise FichierInvalide("Le fichier contient des caractères nuls : ce n'est pas un CSV texte.")
-    lecteur = csv.reader(io.StringIO(texte, newline=""), delimiter=";")
+    # Ligne à ligne plutôt que par io.StringIO, qui recopie le texte à 4 octets par caractère.
+    lecteur = csv.reader(map(_ligne_csv, _LIGNE_CSV.finditer(texte)), delimiter=";")
+    entete, rangees = None, []
     try:
-        rangees = []
         for r in lecteur:
-            rangees.append((lecteur.line_num, r))
-            if len(rangees) > LIGNES_MAX + 1:
+            if lecteur.line_num > LIGNES_MAX + 1:
                 raise FichierInvalide(f"Plus de {LIGNES_MAX} lignes : découpez le fichier.")
+            if entete is not None and not "".join(r).strip():
+                continue  # ligne vide : rien à garder (lire() l'ignorerait)
+            if len(r) > COLONNES_MAX:
+                if any(c.strip() for c in r[COLONNES_MAX:]):
+                    raise FichierInvalide(
+                        f"Ligne {lecteur.line_num} : plus de {COLONNES_MAX} colonnes, c'est plus que tout import."
+                    )
+                r = r[:COLONNES_MAX]
+            if entete is None:
+                entete = r
+            else:
+                rangees.append((lecteur.line_num, r))
     except csv.Error as e:
         raise FichierInvalide(f"Ligne {lecteur.line_num} : CSV mal formé ({e}).") from None
-    if not rangees:
+    if entete is None:
         raise FichierInvalide("Le fichier est vide.")
-    (_, entete), *lignes = rangees
     if len(entete) == 1 and ("," in entete[0] or "\t" in entete[0]):
         raise FichierInvalide("Ligne 1 : le séparateur de colonnes doit être le point-virgule « ; ».")
-    return entete, lignes
+    return entete, rangees
+
+
+_LIGNE_CSV = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+LIGNE_CSV_MAX = 256 * 1024  # caractères d'une ligne : 100 colonnes de 2 500 caractères
+
+
+def _ligne_csv(correspondance) -> str:
+    """Une ligne du texte ; refusée au-delà de LIGNE_CSV_MAX, avant que le module csv n'en fasse des millions de
+    champs (5 Mo de « ; » en font 5 millions)."""
+    ligne = correspondance.group()
+    if len(ligne) > LIGNE_CSV_MAX:
+        raise FichierInvalide(f"Une ligne dépasse {LIGNE_CSV_MAX // 1024} Ko : ce n'est pas un fichier d'import.")
+    return ligne
 
 
 def _texte_cellule(valeur) -> str:
