@@ -1,5 +1,8 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.db.models import Count, Q
 from django.shortcuts import render
+from django.urls import reverse_lazy
 
 from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, role_de
 from examens.models import Commission, Division, Etablissement, Session
@@ -30,3 +33,16 @@ def accueil(request):
             Etablissement.objects.all() if role == ADMINISTRATEUR else request.user.etablissements_geres.all()
         )
     return render(request, f"accueil_{role or 'sans_role'}.html", contexte)
+
+
+class ChangerMotDePasse(auth_views.PasswordChangeView):
+    """Chacun change son propre mot de passe : l'ancien, puis deux fois le nouveau, soumis aux mêmes règles
+    (AUTH_PASSWORD_VALIDATORS) ; la session reste ouverte, les autres sessions du compte sont fermées."""
+
+    template_name = "registration/mot_de_passe.html"
+    success_url = reverse_lazy("accueil")
+
+    def form_valid(self, form):
+        reponse = super().form_valid(form)
+        messages.success(self.request, "Votre mot de passe a été changé.")
+        return reponse

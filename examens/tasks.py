@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from procrastinate import exceptions, jobs
 from procrastinate.contrib.django import app
 
-from examens import documents, pdf
+from examens import apercus, documents, pdf
 from examens.models import ExportLot
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,13 @@ def fusionner_lot(lot_id: int) -> None:
 @app.task(queue=FILE, name="examens.purger_exports")
 def purger_exports(timestamp: int) -> None:
     documents.purger_exports()
+
+
+@app.periodic(cron="23 * * * *")
+@app.task(queue=FILE, name="examens.purger_apercus")
+def purger_apercus(timestamp: int) -> None:
+    """Les fichiers d'aperçu d'import jamais confirmés, effacés après 24 h (vérifié toutes les heures)."""
+    apercus.purger()
 
 
 def differer_lot(lot: ExportLot, cles: list[int]) -> None:

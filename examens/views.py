@@ -2,10 +2,7 @@
 
 import csv
 import io
-import uuid
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -16,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agora.securite import neutraliser_formule
-from examens import exports, imports, selectors, services
+from examens import apercus, exports, imports, selectors, services
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
 from examens.models import Candidat, Division, Journal, Note, Resultat, Session
 
@@ -535,10 +532,7 @@ def journal(request, annee):
     session = _session(annee)
     if not request.user.has_perm("examens.exporter"):
         raise Http404
-    entrees = Journal.objects.filter(session_annee=session.annee)
-    if not request.user.has_perm("examens.voir_tout"):
-        numeros = _perimetre(request, session).values_list("numero", flat=True)
-        entrees = entrees.filter(Q(candidat_numero__in=numeros) | Q(candidat_numero=""))
+    entrees = selectors.journal_visible(request.user, session, _perimetre(request, session))
     if request.GET.get("format") == "csv":
         sortie = io.StringIO()
         ecrivain = csv.writer(sortie, delimiter=";")
@@ -569,12 +563,6 @@ def journal(request, annee):
 # ---------------------------------------------------------------------------------------- imports
 
 
-def _dossier_imports() -> Path:
-    dossier = Path(settings.MEDIA_ROOT) / "imports"
-    dossier.mkdir(parents=True, exist_ok=True)
-    return dossier
-
-
 @permission_required("examens.importer", raise_exception=True)
 def importer(request, annee):
     """Étape 1 : téléverser ; étape 2 : aperçu de ce qui changera ; étape 3 : confirmer."""
@@ -590,9 +578,8 @@ def importer(request, annee):
         except imports.ImportRefuse as refus:
             contexte["erreurs"] = refus.erreurs
         else:
-            jeton = uuid.uuid4().hex
             suffixe = ".xlsx" if fichier.name.lower().endswith(".xlsx") else ".csv"
-            (_dossier_imports() / f"{jeton}{suffixe}").write_bytes(contenu)
+            jeton = apercus.deposer(contenu, suffixe)
             request.session[f"import-{jeton}"] = {
                 "type": form.cleaned_data["type"],
                 "nom": fichier.name,
@@ -610,9 +597,10 @@ def importer_confirmer(request, annee, jeton):
     if infos is None or infos["annee"] != annee:
         messages.error(request, "Cet import a expiré ou a déjà été confirmé : téléversez à nouveau le fichier.")
         return redirect("examens:importer", annee=annee)
-    chemin = _dossier_imports() / f"{jeton}{infos['suffixe']}"
-    contenu = chemin.read_bytes()
-    chemin.unlink(missing_ok=True)
+    contenu = apercus.prendre(jeton, infos["suffixe"])
+    if contenu is None:  # double clic : l'autre requête l'a pris ; ou aperçu de plus de 24 h, purgé
+        messages.error(request, "Cet import a déjà été confirmé ou a expiré : rien n'a été importé une seconde fois.")
+        return redirect("examens:importer", annee=annee)
     fonction = imports.importer_candidats if infos["type"] == "candidats" else imports.importer_notes
     try:
         bilan = fonction(contenu=contenu, nom_fichier=infos["nom"], annee=annee, auteur=request.user)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from examens import grilles
+from examens import grilles, selectors
 from examens.forms_grilles import ArretForm, CommissionForm, RenvoiForm
 from examens.models import Commission, Division, Grille, MembreCommission, Note, Session, texte_note
 from examens.services import OperationRefusee
@@ -70,9 +70,16 @@ def commissions(request):
         )
     )
     division = None
-    if request.GET.get("division", "").isdigit():
-        division = Division.objects.filter(pk=request.GET["division"]).first()
-        liste = liste.filter(divisions=division)
+    if request.GET.get("division", "").isdecimal():
+        # Seulement parmi les divisions visibles : une autre division donne une liste vide, sans son nom.
+        division = Division.objects.filter(pk=request.GET["division"]).select_related("session").first()
+        if (
+            division is not None
+            and selectors.divisions_visibles(request.user, division.session).filter(pk=division.pk).exists()
+        ):
+            liste = liste.filter(divisions=division)
+        else:
+            division, liste = None, liste.none()
     return render(
         request,
         "examens/grilles/commissions.html",
@@ -326,15 +333,15 @@ def grille_enregistrer(request, pk, candidat, situation=1):
     c = _commission(request, pk)
     situation = _situation(c, situation)
     cand = _candidat(c, candidat)
-    version = request.POST.get("version", "")
-    if not version.isdigit():
+    version = _version(request)
+    if version is None:
         return JsonResponse({"erreur": "Version de la grille manquante : rechargez la page."}, status=400)
     try:
         enr = grilles.enregistrer_champ(
             commission=c,
             candidat=cand,
             situation=situation,
-            version=int(version),
+            version=version,
             champ=request.POST.get("champ", ""),
             valeur=request.POST.get("valeur", ""),
             cle=request.POST.get("cle", ""),
@@ -371,8 +378,10 @@ def _grille_pour_action(request, pk, candidat, situation) -> tuple[Commission, G
 
 
 def _version(request) -> int | None:
+    """La version envoyée par la page ; None si absente ou absurde (plus de 9 chiffres : int() échouerait au-delà
+    de 4 300, et aucune grille n'atteint le milliard de versions)."""
     v = request.POST.get("version", "")
-    return int(v) if v.isdigit() else None
+    return int(v) if v.isdigit() and v.isascii() and len(v) <= 9 else None
 
 
 def _action(request, pk, candidat, situation, faire, succes: str):
