@@ -201,9 +201,7 @@ class CandidatQuerySet(models.QuerySet):
         commissions = MembreCommission.objects.filter(
             utilisateur=user, qualite=MembreCommission.Qualite.ENSEIGNANT
         ).values("commission_id")
-        divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values(
-            "division_id"
-        )
+        divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values("division_id")
         return self.filter(
             Q(etablissement_id__in=etablissements) | Q(division_id__in=divisions) | Q(division_id__in=divisions_ccf)
         )
