@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from agora.format import pluriel
 from agora.securite import neutraliser_formule
 from examens import apercus, exports, imports, selectors, services
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
@@ -610,7 +611,7 @@ def importer_confirmer(request, annee, jeton):
         )
     messages.success(
         request,
-        f"Import de {infos['nom']} terminé : {bilan.crees} créé(s), {bilan.modifies} modifié(s), "
-        f"{bilan.inchanges} inchangé(s).",
+        f"Import de {infos['nom']} terminé : {pluriel(bilan.crees, 'créé')}, {pluriel(bilan.modifies, 'modifié')}, "
+        f"{pluriel(bilan.inchanges, 'inchangé')}.",
     )
     return redirect("examens:session", annee=annee)

@@ -439,7 +439,8 @@ def evaluer(
         niveau = Niveau.CONFORME
         motifs = []  # une attestation non signée en plus de l'exigence ne retient pas le diplôme
         if signatures:
-            avertissements.append(f"{signatures} attestation(s) non signée(s) en plus des semaines requises")
+            mots = "attestation non signée" if signatures < 2 else "attestations non signées"
+            avertissements.append(f"{signatures} {mots} en plus des semaines requises")
     else:
         niveau = Niveau.A_RISQUE if bloquant else Niveau.EN_COURS
     if niveau is Niveau.CONFORME and exigence.voie is Voie.SCOLAIRE and sum(1 for p in periodes if p.attestee) == 1:
