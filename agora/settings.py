@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_filters",
     "django_htmx",
     "axes",
     "procrastinate.contrib.django",

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from agora.format import pluriel
 from agora.securite import neutraliser_formule
-from examens import apercus, exports, imports, selectors, services
+from examens import apercus, exports, imports, journal_lisible, selectors, services
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
 from examens.models import Candidat, Division, Journal, Note, Resultat, Session
 
@@ -145,7 +145,9 @@ def _page_candidat(request, c: Candidat, **formulaires):
     """
     fiche = selectors.fiche_candidat(c)
     resultat = Resultat.objects.filter(candidat=c).first()
-    journal = Journal.objects.filter(session_annee=c.session.annee, candidat_numero=c.numero)[:50]
+    journal = journal_lisible.lisibles(
+        list(Journal.objects.filter(session_annee=c.session.annee, candidat_numero=c.numero)[:50]), c.session.annee
+    )
     return render(
         request,
         "examens/candidat.html",
@@ -534,31 +536,48 @@ def journal(request, annee):
     if not request.user.has_perm("examens.exporter"):
         raise Http404
     entrees = selectors.journal_visible(request.user, session, _perimetre(request, session))
+    filtre = journal_lisible.FiltreJournal(request.GET or None, queryset=entrees)
+    if filtre.is_bound and filtre.is_valid():
+        entrees = filtre.qs
     if request.GET.get("format") == "csv":
+        # Les colonnes de la page, à l'heure de Paris ; écrit par lots pour un journal national.
         sortie = io.StringIO()
         ecrivain = csv.writer(sortie, delimiter=";")
-        ecrivain.writerow(["date", "auteur", "action", "candidat", "objet", "avant", "après", "motif"])
-        for e in entrees.iterator():
-            ecrivain.writerow(
-                [
-                    neutraliser_formule(str(x))
-                    for x in (
-                        e.date.isoformat(),
-                        e.auteur,
-                        e.action,
-                        e.candidat_numero,
-                        e.objet,
-                        e.avant or "",
-                        e.apres or "",
-                        e.motif,
-                    )
-                ]
-            )
+        ecrivain.writerow(["date", "auteur", "candidat", "action", "détail", "motif"])
+        lot: list[Journal] = []
+        for e in entrees.iterator(chunk_size=2000):
+            lot.append(e)
+            if len(lot) == 2000:
+                _ecrire_journal(ecrivain, lot, annee)
+                lot = []
+        _ecrire_journal(ecrivain, lot, annee)
         reponse = HttpResponse("\ufeff" + sortie.getvalue(), content_type="text/csv; charset=utf-8")
         reponse["Content-Disposition"] = f'attachment; filename="journal-agora-{annee}.csv"'
         return reponse
-    page = Paginator(entrees, 100).get_page(request.GET.get("page"))
-    return render(request, "examens/journal.html", {"session": session, "page": page})
+    page = Paginator(entrees, 50).get_page(request.GET.get("page"))
+    parametres = request.GET.copy()
+    parametres.pop("page", None)
+    return render(
+        request,
+        "examens/journal.html",
+        {
+            "session": session,
+            "page": page,
+            "lignes": journal_lisible.lisibles(list(page), annee),
+            "filtre": filtre if filtre.is_bound else journal_lisible.FiltreJournal(queryset=entrees),
+            "parametres": parametres.urlencode(),
+        },
+    )
+
+
+def _ecrire_journal(ecrivain, entrees: list, annee: int) -> None:
+    for ligne in journal_lisible.lisibles(entrees, annee):
+        ecrivain.writerow(
+            [
+                neutraliser_formule(x)
+                for x in (ligne.quand, ligne.qui, ligne.candidat, ligne.quoi, ligne.detail, ligne.entree.motif)
+            ]
+        )
 
 
 # ---------------------------------------------------------------------------------------- imports

@@ -51,7 +51,7 @@ def test_le_journal_d_un_gestionnaire_ne_montre_rien_des_autres_etablissements(c
         assert "C0000001" not in page and "gest2" not in page
         assert "mien.csv" in page  # ses propres actions
         assert "A0000001" in page  # ses candidats, quel que soit l'auteur
-        assert "deliberation.verrouillage" in page  # la session entière
+        assert "Délibération verrouillée" in page  # la session entière
     # l'administrateur lit tout
     page = comptes.client(comptes.administrateur).get("/examens/sessions/2026/journal/?format=csv").content.decode()
     assert "notes-curie.csv" in page and "C0000001" in page
