@@ -5,6 +5,7 @@ valeurs brutes (action, objet, avant, après), c'est ici qu'elles deviennent lis
 (les noms des candidats et des auteurs), quel que soit le nombre d'entrées.
 """
 
+import re
 from dataclasses import dataclass
 
 import django_filters
@@ -96,7 +97,28 @@ CLES = {
     "remplacement": "remplacement",
     "non_delivrable": "non délivrables",
     "incomplet": "incomplets",
+    "a_risque": "à risque",
+    "en_cours": "en cours",
+    "conforme": "conformes",
+    "debut": "début",
+    "fin": "fin",
+    "numero": "numéro",
+    "signee": "signée",
+    "date_signature": "signée le",
+    "activites": "activités",
+    "annee_cycle": "année du cycle",
+    "siret": "SIRET",
+    "organisation": "organisation",
+    "pays": "pays",
+    "semaines": "semaines",
+    "signataire": "signataire",
+    "id": "n°",
+    "sha256": "empreinte",
+    "version": "version",
+    "pages": "pages",
 }
+# Les seules valeurs écrites comme des nombres décimaux à la française : un code d'activité « 1.2 » reste « 1.2 ».
+NUMERIQUES = {"note", "points", "semaines", "moyenne", "chef_oeuvre", "positionnement_semaines"}
 VALEURS = {True: "oui", False: "non", None: "∅", "": "∅"}
 
 
@@ -104,16 +126,18 @@ def libelle_action(action: str) -> str:
     return ACTIONS.get(action, action.replace(".", " ").replace("_", " ").capitalize())
 
 
-def _valeur(v) -> str:
+def _valeur(v, cle: str = "") -> str:
     if isinstance(v, bool) or v is None or v == "":
         return VALEURS[v]
     if isinstance(v, list):
         return ", ".join(_valeur(x) for x in v) or "∅"
     if isinstance(v, dict):
-        return ", ".join(f"{CLES.get(k, k)} {_valeur(x)}" for k, x in v.items())
+        return ", ".join(f"{CLES.get(k, k)} {_valeur(x, k)}" for k, x in v.items())
     texte = str(v)
-    # « 2.5 » → « 2,50 » : les nombres décimaux en français, sans toucher aux entiers, dates ni identifiants.
-    if texte.replace(".", "", 1).isdecimal() and "." in texte:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", texte):
+        return f"{texte[8:10]}/{texte[5:7]}/{texte[:4]}"
+    # « 2.5 » → « 2,50 » pour une note ou des points ; les entiers, codes et identifiants restent tels quels.
+    if cle in NUMERIQUES and re.fullmatch(r"\d+\.\d+", texte):
         return texte_decimal(texte)
     return texte
 
@@ -127,12 +151,12 @@ def changements(avant, apres) -> str:
     avant = avant if isinstance(avant, dict) else {}
     apres = apres if isinstance(apres, dict) else {}
     if not avant:
-        return ", ".join(f"{CLES.get(k, k)} : {_valeur(v)}" for k, v in apres.items())
+        return ", ".join(f"{CLES.get(k, k)} : {_valeur(v, k)}" for k, v in apres.items())
     morceaux = []
     for k in dict.fromkeys([*avant, *apres]):
         a, b = avant.get(k), apres.get(k)
         if a != b:
-            morceaux.append(f"{CLES.get(k, k)} : {_valeur(a)} → {_valeur(b)}")
+            morceaux.append(f"{CLES.get(k, k)} : {_valeur(a, k)} → {_valeur(b, k)}")
     return " ; ".join(morceaux)
 
 
@@ -196,6 +220,9 @@ def lisibles(entrees: list[Journal], session_annee: int) -> list[EntreeLisible]:
     return resultat
 
 
+FORMATS_DATE = ["%d/%m/%Y", "%Y-%m-%d"]
+
+
 class FiltreJournal(django_filters.FilterSet):
     """Filtres de la page du journal : candidat, unité, auteur, action, période."""
 
@@ -206,10 +233,18 @@ class FiltreJournal(django_filters.FilterSet):
         label="Action", field_name="action", choices=sorted(ACTIONS.items(), key=lambda x: x[1]), empty_label="toutes"
     )
     du = django_filters.DateFilter(
-        label="Du", field_name="date", lookup_expr="date__gte", widget=forms.DateInput(attrs={"type": "date"})
+        label="Du (JJ/MM/AAAA)",
+        field_name="date",
+        lookup_expr="date__gte",
+        input_formats=FORMATS_DATE,
+        widget=forms.TextInput(attrs={"placeholder": "JJ/MM/AAAA", "inputmode": "numeric"}),
     )
     au = django_filters.DateFilter(
-        label="Au", field_name="date", lookup_expr="date__lte", widget=forms.DateInput(attrs={"type": "date"})
+        label="Au (JJ/MM/AAAA)",
+        field_name="date",
+        lookup_expr="date__lte",
+        input_formats=FORMATS_DATE,
+        widget=forms.TextInput(attrs={"placeholder": "JJ/MM/AAAA", "inputmode": "numeric"}),
     )
 
     class Meta:

@@ -234,6 +234,8 @@ def test_le_journal_se_lit_en_phrases_et_se_filtre_par_candidat(comptes):
     page = client.get("/examens/sessions/2026/journal/?candidat=L001").content.decode()
     assert "Points du jury : points du jury de LEROY Théo (L001)" in page
     assert "points : 0 → 2,50" in page and "motif : copie revue" in page
+    assert "LEROY" in client.get("/examens/sessions/2026/journal/?du=01/01/2026").content.decode()
+    assert "LEROY" not in client.get("/examens/sessions/2026/journal/?au=01/01/2026").content.decode()
     assert "MARTIN" not in page
     csv = client.get("/examens/sessions/2026/journal/?candidat=L001&format=csv").content.decode()
     assert ";Gest;LEROY Théo (L001);Points du jury" in csv and " à " in csv.splitlines()[1].split(";")[0]
