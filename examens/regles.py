@@ -49,6 +49,7 @@ __all__ = [
     "decision_premier_groupe",
     "format_fr",
     "lire_saisie",
+    "minimum_positionnement_statut",
     "mention_pour",
     "moyenne_professionnelle",
     "parser_note",
@@ -327,6 +328,23 @@ def unites_dispensables(titre: str, statut: str) -> frozenset[str]:
     if statut in STATUTS_EPS_SUR_DEMANDE:
         unites.add("U7")
     return frozenset(unites)
+
+
+# Annexe III, II.5 : la durée de PFMP fixée par la décision de positionnement ne peut être inférieure à 10 semaines
+# pour la voie scolaire et à 8 semaines pour la formation continue. La seule définition : pfmp.regles_pfmp l'importe.
+MINIMUM_POSITIONNEMENT_SCOLAIRE = Decimal(10)
+MINIMUM_POSITIONNEMENT_FPC = Decimal(8)
+_STATUTS_SCOLAIRES = ("scolaire_public", "scolaire_prive_sous_contrat", "scolaire_prive_hors_contrat")
+_STATUTS_FPC = ("fpc_public", "fpc_public_habilite", "fpc_prive")
+
+
+def minimum_positionnement_statut(statut: str) -> Decimal | None:
+    """Le minimum de PFMP après positionnement pour un statut, None si le positionnement est sans objet."""
+    if statut in _STATUTS_SCOLAIRES:
+        return MINIMUM_POSITIONNEMENT_SCOLAIRE
+    if statut in _STATUTS_FPC:
+        return MINIMUM_POSITIONNEMENT_FPC
+    return None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from examens.regles import MINIMUM_POSITIONNEMENT_FPC, MINIMUM_POSITIONNEMENT_SCOLAIRE
+
 __all__ = [
     "Certificat",
     "Conformite",
@@ -150,9 +152,9 @@ def minimum_positionnement(voie: Voie) -> Decimal | None:
     """II.5 : au moins 10 semaines (voie scolaire), 8 (formation continue du II.3 à attestations) ;
     None : le positionnement est sans objet pour cette voie."""
     if voie is Voie.SCOLAIRE:
-        return Decimal(10)
+        return MINIMUM_POSITIONNEMENT_SCOLAIRE
     if voie in (Voie.FPC_PREMIERE_FORMATION, Voie.FPC_RECONVERSION):
-        return Decimal(8)
+        return MINIMUM_POSITIONNEMENT_FPC
     return None
 
 
