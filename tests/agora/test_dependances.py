@@ -14,11 +14,9 @@ from pathlib import Path
 RACINE = Path(__file__).resolve().parents[2]
 METIER = ("referentiel", "examens", "pfmp")
 
-# La page d'accueil par rôle, la sauvegarde d'une session et les commandes de démonstration lisent les données des
-# applications : elles quitteront `agora` pour l'application dont elles relèvent (ou un paquet de démonstration).
+# Les commandes de démonstration écrivent dans toutes les applications : elles quitteront `agora` pour un paquet de
+# démonstration, en haut de la pile.
 ECARTS_CONNUS_DU_BAS = {
-    "agora/views.py",
-    "agora/sauvegarde.py",
     "agora/management/commands/charger_demo.py",
     "agora/management/commands/generer_donnees.py",
 }
