@@ -239,3 +239,17 @@ def test_le_journal_se_lit_en_phrases_et_se_filtre_par_candidat(comptes):
     assert "MARTIN" not in page
     csv = client.get("/examens/sessions/2026/journal/?candidat=L001&format=csv").content.decode()
     assert ";Gest;LEROY Théo (L001);Points du jury" in csv and " à " in csv.splitlines()[1].split(";")[0]
+
+
+def test_le_proces_verbal_se_pagine_et_totalise_toute_la_selection(comptes, monkeypatch):
+    from examens import views
+
+    monkeypatch.setattr(views, "LIGNES_PV", 2)
+    for i in range(5):
+        noter_tout(fabriques.candidat(division=comptes.division_a, numero=f"PV{i:03d}"))
+    services.deliberer(session=fabriques.session())  # notes écrites en SQL par noter_tout : une passe complète
+    client = comptes.client(comptes.gestionnaire)
+    page = client.get("/examens/sessions/2026/proces-verbal/").content.decode()
+    assert "PV000" in page and "PV004" not in page and "Page 1 sur 3" in page
+    assert "5 candidats" in page and "Admis : 5" in page  # les totaux portent sur toute la sélection
+    assert "PV004" in client.get("/examens/sessions/2026/proces-verbal/?page=3").content.decode()
