@@ -279,9 +279,12 @@ def _resultat_incoherent(erreur: Exception) -> regles.Resultat:
     )
 
 
-def calculer_un(reglement: Reglement, candidat, notes: list[NoteLue], blocages: list[str]) -> Calcule:
+def calculer_un(
+    reglement: Reglement, candidat, notes: list[NoteLue], blocages: list[str], avec_trace: bool = True
+) -> Calcule:
     try:
-        resultat = regles.calculer(construire_dossier(candidat, reglement.unites, notes, blocages), reglement.regles)
+        dossier = construire_dossier(candidat, reglement.unites, notes, blocages)
+        resultat = regles.calculer(dossier, reglement.regles, avec_trace=avec_trace)
     except ValueError as e:  # donnée incohérente (ex. deux unités de contrôle du même groupe)
         resultat = _resultat_incoherent(e)
     return Calcule(candidat, resultat, empreinte(reglement, candidat, notes, blocages))
@@ -465,8 +468,9 @@ def recalculer(candidats: Iterable[int | Candidat]) -> int:
     for reglement_id, liste in par_reglement.items():
         reglement = reglement_de(reglements[reglement_id])
         notes, blocages = _lire(liste)
-        a_ecrire, _ = comparer([calculer_un(reglement, c, notes[c.pk], blocages[c.pk]) for c in liste])
-        ecrire(a_ecrire)
+        calcules = [calculer_un(reglement, c, notes[c.pk], blocages[c.pk], avec_trace=False) for c in liste]
+        a_ecrire, _ = comparer(calcules)
+        ecrire([calculer_un(reglement, c.candidat, notes[c.candidat.pk], blocages[c.candidat.pk]) for c in a_ecrire])
         changes += len(a_ecrire)
     return changes
 
@@ -522,13 +526,15 @@ def _verifier_tranche_heritee(debut: int, fin: int):
 
 def _verifier_tranche(travail, debut: int, fin: int):
     reglement, candidats, notes, blocages, enregistres = travail
-    calcules = [calculer_un(reglement, c, notes[c.pk], blocages[c.pk]) for c in candidats[debut:fin]]
+    # Sans trace pour comparer ; la trace n'est refaite que pour les résultats qui changent (ils seront écrits).
+    calcules = [calculer_un(reglement, c, notes[c.pk], blocages[c.pk], avec_trace=False) for c in candidats[debut:fin]]
     a_ecrire, differences = comparer(calcules, enregistres)
-    rang = {id(c): debut + i for i, c in enumerate(calcules)}
+    a_ecrire = [calculer_un(reglement, c.candidat, notes[c.candidat.pk], blocages[c.candidat.pk]) for c in a_ecrire]
+    rang = {c.pk: debut + i for i, c in enumerate(candidats[debut:fin])}
     decisions: dict[str, int] = defaultdict(int)
     for c in calcules:
         decisions[c.resultat.decision.value] += 1
-    return [(rang[id(c)], c.resultat, c.empreinte) for c in a_ecrire], differences, dict(decisions)
+    return [(rang[c.candidat.pk], c.resultat, c.empreinte) for c in a_ecrire], differences, dict(decisions)
 
 
 def differences(session: Session, candidats=None) -> tuple[list[Calcule], list[Difference]]:
