@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 
 from agora.copie import inserer_ou_remplacer
@@ -301,14 +302,27 @@ def _parcourir(qs, nombre: int):
     return qs.iterator(chunk_size=20000) if nombre > 1000 else qs
 
 
-def _lire(candidats: list) -> tuple[dict, dict]:
-    ids = [c.pk for c in candidats]
+def _lire(candidats: list, session: Session | None = None) -> tuple[dict, dict]:
+    """Notes et blocages des candidats. Pour toute une session (`session`), une sous-requête sur la session plutôt
+    que 25 000 identifiants en paramètres, et un curseur psycopg brut plutôt que l'ORM : la lecture des 300 000
+    notes d'une session nationale passe ainsi au plus près de son plancher."""
     notes: dict[int, list[NoteLue]] = defaultdict(list)
-    for ligne in _parcourir(Note.objects.filter(candidat_id__in=ids).values_list(*CHAMPS_NOTE), len(ids)):
-        notes[ligne[0]].append(NoteLue(*ligne))
     blocages: dict[int, list[str]] = defaultdict(list)
-    for candidat_id, motif in Blocage.objects.filter(candidat_id__in=ids).values_list("candidat_id", "motif"):
-        blocages[candidat_id].append(motif)
+    if session is None:
+        ids = [c.pk for c in candidats]
+        for ligne in _parcourir(Note.objects.filter(candidat_id__in=ids).values_list(*CHAMPS_NOTE), len(ids)):
+            notes[ligne[0]].append(NoteLue(*ligne))
+        for candidat_id, motif in Blocage.objects.filter(candidat_id__in=ids).values_list("candidat_id", "motif"):
+            blocages[candidat_id].append(motif)
+        return notes, blocages
+    de_la_session = "candidat_id IN (SELECT id FROM examens_candidat WHERE session_id = %s)"
+    with connection.cursor() as curseur:
+        curseur.execute(f"SELECT {', '.join(CHAMPS_NOTE)} FROM examens_note WHERE {de_la_session}", [session.pk])
+        for ligne in curseur.fetchall():
+            notes[ligne[0]].append(NoteLue(*ligne))
+        curseur.execute(f"SELECT candidat_id, motif FROM examens_blocage WHERE {de_la_session}", [session.pk])
+        for candidat_id, motif in curseur.fetchall():
+            blocages[candidat_id].append(motif)
     return notes, blocages
 
 
@@ -317,7 +331,7 @@ def calculer(session: Session, candidats=None) -> list[Calcule]:
     reglement = reglement_de(session.reglement)
     qs = candidats if candidats is not None else Candidat.objects.filter(session=session)
     liste = list(qs.order_by("numero").only(*CHAMPS_CANDIDAT))
-    notes, blocages = _lire(liste)
+    notes, blocages = _lire(liste, session if candidats is None else None)
     travail = (reglement, liste, notes, blocages)
     if len(liste) < SEUIL_PARALLELE or (os.cpu_count() or 1) < 2:
         return _calculer_tranche(travail, 0, len(liste))
@@ -378,7 +392,11 @@ COMPAREES = tuple(c for c in COLONNES if c != "trace")
 _INDICES_COMPARES = tuple(COLONNES.index(c) for c in COMPAREES)
 
 
-def _enregistres(ids: list[int]) -> dict[int, tuple]:
+def _enregistres(ids: list[int], session: Session | None = None) -> dict[int, tuple]:
+    """Les colonnes comparées des résultats enregistrés ; pour toute une session, filtrées par la session."""
+    if session is not None:
+        qs = Resultat.objects.filter(candidat__session=session).values_list("candidat_id", *COMPAREES)
+        return {ligne[0]: ligne[1:] for ligne in qs.iterator(chunk_size=20000)}
     qs = Resultat.objects.filter(candidat_id__in=ids).values_list("candidat_id", *COMPAREES)
     return {ligne[0]: ligne[1:] for ligne in _parcourir(qs, len(ids))}
 
@@ -495,8 +513,8 @@ def verifier(session: Session, candidats=None) -> Verification:
     reglement = reglement_de(session.reglement)
     qs = candidats if candidats is not None else Candidat.objects.filter(session=session)
     liste = list(qs.order_by("numero").only(*CHAMPS_CANDIDAT))
-    notes, blocages = _lire(liste)
-    enregistres = _enregistres([c.pk for c in liste])
+    notes, blocages = _lire(liste, session if candidats is None else None)
+    enregistres = _enregistres([c.pk for c in liste], session if candidats is None else None)
     travail = (reglement, liste, notes, blocages, enregistres)
     if len(liste) < SEUIL_PARALLELE or (os.cpu_count() or 1) < 2:
         parties = [_verifier_tranche(travail, 0, len(liste))]
