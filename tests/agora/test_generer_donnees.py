@@ -66,8 +66,10 @@ def test_la_session_generee_est_complete_coherente_et_se_delibere():
     # PFMP : des périodes pour les candidats qui en doivent.
     assert Periode.objects.filter(convention__candidat__session=session).exists()
 
-    resultats = services.deliberer(session=session)
-    assert len(resultats) == 150 and {r.decision.value for _, r in resultats} & {"admis", "controle", "ajourne"}
+    deliberation = services.deliberer(session=session)
+    # La génération calcule déjà les résultats : le recalcul complet n'en change aucun.
+    assert len(deliberation) == 150 and deliberation.changes == 0
+    assert set(deliberation.par_decision) & {"admis", "controle", "ajourne"}
 
 
 def test_regenerer_remplace_la_session_a_l_identique():
