@@ -8,7 +8,9 @@ pfmp s'inscrit ici au démarrage (pfmp/apps.py, ready()) avec une fonction
 import datetime
 from collections.abc import Callable, Iterable
 
-Source = Callable[[Iterable[int], datetime.date, datetime.date], dict[int, list[tuple[datetime.date, datetime.date, str]]]]
+Source = Callable[
+    [Iterable[int], datetime.date, datetime.date], dict[int, list[tuple[datetime.date, datetime.date, str]]]
+]
 
 SOURCES: list[Source] = []
 

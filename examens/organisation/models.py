@@ -30,7 +30,10 @@ class Amenagement(models.Model):
     lecteur = models.BooleanField("lecteur", default=False)
     secretaire = models.BooleanField("secrétaire (scripteur)", default=False)
     accompagnant = models.CharField(
-        "lecteur ou secrétaire désigné", max_length=100, blank=True, help_text="Réservé comme une salle : jamais deux fois à la même heure."
+        "lecteur ou secrétaire désigné",
+        max_length=100,
+        blank=True,
+        help_text="Réservé comme une salle : jamais deux fois à la même heure.",
     )
     materiel = models.CharField("matériel adapté", max_length=200, blank=True)
     salle = models.CharField("salle imposée", max_length=60, blank=True, help_text="Salle accessible, salle à part…")
@@ -135,7 +138,9 @@ class Passage(models.Model):
     def fin(self) -> datetime.time | None:
         if self.debut is None:
             return None
-        return (datetime.datetime.combine(datetime.date.min, self.debut) + datetime.timedelta(minutes=self.duree)).time()
+        return (
+            datetime.datetime.combine(datetime.date.min, self.debut) + datetime.timedelta(minutes=self.duree)
+        ).time()
 
 
 class ConformiteDossier(models.Model):

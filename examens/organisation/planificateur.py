@@ -125,9 +125,7 @@ def _verifier(demande: Demande) -> str:
     texte_fenetres = " puis ".join(f"{heure(d)}–{heure(f)}" for d, f in fenetres)
     for c in demande.candidats:
         if not _jours_permis(c, demande.jours):
-            periodes = ", ".join(
-                f"{x.motif} du {date_fr(x.debut)} au {date_fr(x.fin)}" for x in c.indisponibilites
-            )
+            periodes = ", ".join(f"{x.motif} du {date_fr(x.debut)} au {date_fr(x.fin)}" for x in c.indisponibilites)
             return f"{c.nom} est indisponible toutes les journées proposées ({periodes}) : ajoutez une autre journée."
         if c.duree > plus_longue:
             pourquoi = " avec ses aménagements" if c.amenage else ""
@@ -138,10 +136,11 @@ def _verifier(demande: Demande) -> str:
     besoin = sum(c.duree + demande.pause for c in demande.candidats)
     offert = len(demande.jours) * sum(f - d + demande.pause for d, f in fenetres)
     if besoin > offert:
+        offrent = "offrent" if len(demande.jours) > 1 else "offre"
         return (
             f"Il faut {texte_duree(besoin)} de passages (pauses comprises) pour {len(demande.candidats)} "
             f"candidats, mais {len(demande.jours)} journée{'s' if len(demande.jours) > 1 else ''} de "
-            f"{texte_fenetres} n'en {'offrent' if len(demande.jours) > 1 else 'offre'} que {texte_duree(offert)} : ajoutez une journée, allongez les "
+            f"{texte_fenetres} n'en {offrent} que {texte_duree(offert)} : ajoutez une journée, allongez les "
             "horaires ou raccourcissez la pause entre deux candidats."
         )
     return ""
@@ -254,8 +253,11 @@ def planifier(demande: Demande) -> Resultat:
     sans, _ = _resoudre(demande, avec_occupations=False)
     if sans is not None:
         occupees = sorted(
-            {f"{o.libelle or o.ressource} le {date_fr(o.jour)} de {heure(o.debut)} à {heure(o.fin)}"
-             for o in demande.occupations if o.jour in demande.jours}
+            {
+                f"{o.libelle or o.ressource} le {date_fr(o.jour)} de {heure(o.debut)} à {heure(o.fin)}"
+                for o in demande.occupations
+                if o.jour in demande.jours
+            }
         )
         return Resultat(
             None,
