@@ -8,6 +8,9 @@ from examens import grilles
 from examens.organisation.models import Amenagement
 from examens.services import OperationRefusee
 
+# Texte « hh:mm » plutôt que <input type=time> : le champ time suit la langue du système (« 05:00 PM »).
+HEURE = forms.TimeInput(format="%H:%M", attrs={"placeholder": "hh:mm", "inputmode": "numeric", "size": 5})
+
 
 def _lire_date(texte: str):
     try:
@@ -21,28 +24,22 @@ class PlanificationForm(forms.Form):
     numero = forms.TypedChoiceField(label="Situation", coerce=int, choices=[(1, "Situation 1")])
     jours = forms.CharField(
         label="Journées",
-        help_text="Dates séparées par des virgules ou des espaces, par exemple 12/03/2026, 13/03/2026.",
+        help_text="Par exemple : 12/03/2026, 13/03/2026.",
         max_length=400,
     )
-    debut = forms.TimeField(
-        label="Début de journée", initial=datetime.time(8, 0), widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    fin = forms.TimeField(
-        label="Fin de journée", initial=datetime.time(17, 0), widget=forms.TimeInput(attrs={"type": "time"})
-    )
+    salles = forms.CharField(label="Salles", help_text="Par exemple : B12, B14.", max_length=300, initial="")
+    debut = forms.TimeField(label="Début de journée", initial=datetime.time(8, 0), widget=HEURE)
+    fin = forms.TimeField(label="Fin de journée", initial=datetime.time(17, 0), widget=HEURE)
     dejeuner_debut = forms.TimeField(
-        label="Pause déjeuner de",
+        label="Déjeuner de",
         initial=datetime.time(12, 0),
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}),
+        widget=HEURE,
     )
-    dejeuner_fin = forms.TimeField(
-        label="à", initial=datetime.time(13, 30), required=False, widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    pause = forms.IntegerField(label="Pause entre deux candidats (min)", initial=5, min_value=0, max_value=60)
-    salles = forms.CharField(label="Salles", help_text="Séparées par des virgules.", max_length=300, initial="")
+    dejeuner_fin = forms.TimeField(label="à", initial=datetime.time(13, 30), required=False, widget=HEURE)
+    pause = forms.IntegerField(label="Pause entre candidats (min)", initial=5, min_value=0, max_value=60)
     duree_ccf = forms.IntegerField(
-        label="Durée d'un passage en CCF (min)", min_value=5, max_value=480, help_text="Aménagements ajoutés à part."
+        label="Durée en CCF (min)", min_value=5, max_value=480, help_text="Sans les aménagements, ajoutés à part."
     )
 
     def __init__(self, *args, commission, **kwargs):
@@ -84,7 +81,7 @@ class PlanificationForm(forms.Form):
 
 class DeplacementForm(forms.Form):
     date = forms.CharField(label="Date", max_length=10)
-    debut = forms.TimeField(label="Heure", widget=forms.TimeInput(attrs={"type": "time"}))
+    debut = forms.TimeField(label="Heure", widget=HEURE)
     salle = forms.CharField(label="Salle", max_length=60)
 
     def clean_date(self):

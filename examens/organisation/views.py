@@ -4,6 +4,8 @@ Lecture : qui voit la commission (views_grilles._commission, 404 sinon). Écritu
 ou un gestionnaire (examens.change_division) ; sinon 403.
 """
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -38,12 +40,17 @@ def _minutes(t) -> int:
     return t.hour * 60 + t.minute
 
 
-def _formulaire(commission, data=None):
-    return PlanificationForm(
-        data,
-        commission=commission,
-        initial={"duree_ccf": durees.duree_ccf(commission.gabarit.epreuve)},
-    )
+def _cle_session(commission) -> str:
+    return f"organisation_ccf_{commission.pk}"
+
+
+def _formulaire(commission, data=None, request=None):
+    """Le formulaire du planificateur, prérempli avec les derniers paramètres de cet utilisateur : on replanifie
+    souvent une deuxième division avec les mêmes journées et les mêmes salles."""
+    initial = {"duree_ccf": durees.duree_ccf(commission.gabarit.epreuve)}
+    if request is not None:
+        initial.update(request.session.get(_cle_session(commission), {}))
+    return PlanificationForm(data, commission=commission, initial=initial)
 
 
 def _page(request, commission, form=None, explication=""):
@@ -51,7 +58,16 @@ def _page(request, commission, form=None, explication=""):
         commission.situations_ccf.prefetch_related(
             "membres",
             Prefetch("passages", Passage.objects.select_related("candidat__division", "rattrapage")),
-        ).order_by("rattrapage", "date", "salle", "pk")
+        )
+    )
+    # Par journée puis par heure du premier passage : la page se lit comme la journée de la commission.
+    situations.sort(
+        key=lambda s: (
+            s.rattrapage,
+            s.date or datetime.date.max,
+            min((p.debut for p in s.passages.all() if p.debut), default=datetime.time.max),
+            s.pk,
+        )
     )
     return render(
         request,
@@ -59,7 +75,7 @@ def _page(request, commission, form=None, explication=""):
         {
             "commission": commission,
             "membres": _membres(commission),
-            "form": form or _formulaire(commission),
+            "form": form or _formulaire(commission, request=request),
             "explication": explication,
             "situations": situations,
             "comptes": services.comptes(commission),
@@ -111,6 +127,9 @@ def planifier(request, pk):
         return _page(request, commission, form)
     if not resultat.trouve:
         return _page(request, commission, form, explication=resultat.explication)
+    request.session[_cle_session(commission)] = {
+        k: v for k, v in request.POST.items() if k in form.fields and k not in ("division",)
+    }
     messages.success(request, f"Planning enregistré : {len(resultat.creneaux)} passages pour {c['division'].nom}.")
     return redirect("examens:organisation", commission.pk)
 
