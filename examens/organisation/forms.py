@@ -116,3 +116,18 @@ class AmenagementForm(forms.ModelForm):
             "salle",
         ]
         widgets = {"decision_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+
+class ConformiteForm(forms.Form):
+    conforme = forms.BooleanField(required=False)
+    date = forms.CharField(required=False, max_length=10)
+    observation = forms.CharField(required=False, max_length=300)
+
+    def clean_date(self):
+        texte = self.cleaned_data["date"]
+        if not texte.strip():
+            return None
+        d = _lire_date(texte)
+        if d is None:
+            raise forms.ValidationError("Date de vérification attendue au format jj/mm/aaaa.")
+        return d

@@ -17,7 +17,7 @@ from django.utils import timezone
 from examens import grilles
 from examens.models import Candidat, Commission, Epreuve, Note, Session
 from examens.organisation import durees, indisponibilites
-from examens.organisation.models import Amenagement, Passage, Situation
+from examens.organisation.models import Amenagement, ConformiteDossier, Passage, Situation
 from examens.organisation.planificateur import (
     CandidatAPlacer,
     Demande,
@@ -355,3 +355,27 @@ def comptes(commission: Commission) -> dict[str, int]:
         a_rattraper=Count("pk", filter=Q(situation__rattrapage=True, presence=P.A_MARQUER)),
         absents=Count("pk", filter=Q(presence__in=[P.ABSENT_JUSTIFIE, P.ABSENT_NON_JUSTIFIE])),
     )
+
+
+@transaction.atomic
+def enregistrer_conformite(
+    *, commission: Commission, candidat: Candidat, conforme: bool, date: datetime.date | None, observation: str, auteur
+) -> ConformiteDossier:
+    """La vérification du dossier avant l'épreuve : conforme ou non, à quelle date, avec une observation."""
+    if conforme and date is None:
+        raise OperationRefusee("Indiquez la date de la vérification du dossier.")
+    if date is not None and date > timezone.localdate():
+        raise OperationRefusee("La date de vérification ne peut pas être dans le futur.")
+    fiche, _ = ConformiteDossier.objects.select_for_update().get_or_create(commission=commission, candidat=candidat)
+    avant = {"conforme": fiche.conforme, "date": str(fiche.date or ""), "observation": fiche.observation}
+    fiche.conforme, fiche.date, fiche.observation, fiche.verifie_par = conforme, date, observation.strip()[:300], auteur
+    fiche.save()
+    journaliser(
+        action="ccf.conformite",
+        auteur=auteur,
+        candidat=candidat,
+        objet=f"dossier {commission.gabarit.epreuve}",
+        avant=avant,
+        apres={"conforme": conforme, "date": str(date or ""), "observation": fiche.observation},
+    )
+    return fiche

@@ -15,6 +15,7 @@ urlpatterns = [
     path(BASE + "divisions/<int:division>/convocations.pdf", v.convocations_division, name="organisation-convocations"),
     path(BASE + "situations/<int:situation>/emargement.pdf", v.emargement, name="organisation-emargement"),
     path(BASE + "candidats/<int:candidat>/amenagements/", v.amenagement, name="organisation-amenagement"),
+    path(BASE + "candidats/<int:candidat>/conformite/", v.conformite, name="organisation-conformite"),
     path("grilles/calendrier/", v.calendrier, name="calendrier-ccf"),
     path("grilles/calendrier/ccf.ics", v.calendrier_ics, name="calendrier-ccf-ics"),
 ]

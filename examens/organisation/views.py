@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 
 from examens import grilles
 from examens.organisation import documents, durees, services
-from examens.organisation.forms import AmenagementForm, DeplacementForm, PlanificationForm
-from examens.organisation.models import Amenagement, Passage, Situation
+from examens.organisation.forms import AmenagementForm, ConformiteForm, DeplacementForm, PlanificationForm
+from examens.organisation.models import Amenagement, ConformiteDossier, Passage, Situation
 from examens.services import OperationRefusee
 from examens.views_grilles import _commission, _membres
 
@@ -86,11 +86,21 @@ def _page(request, commission, form=None, explication=""):
                 (Passage.Presence.ABSENT_JUSTIFIE, "Absent justifié"),
                 (Passage.Presence.ABSENT_NON_JUSTIFIE, "Absent non justifié"),
             ],
-            "candidats": grilles.candidats_de_commission(commission)
-            .select_related("amenagement")
-            .order_by("division__nom", "nom", "prenom"),
+            "candidats": _candidats(commission),
         },
     )
+
+
+def _candidats(commission):
+    fiches = {f.candidat_id: f for f in ConformiteDossier.objects.filter(commission=commission)}
+    candidats = list(
+        grilles.candidats_de_commission(commission)
+        .select_related("amenagement")
+        .order_by("division__nom", "nom", "prenom")
+    )
+    for c in candidats:
+        c.conformite = fiches.get(c.pk)
+    return candidats
 
 
 @permission_required("examens.view_candidat", raise_exception=True)
@@ -252,6 +262,25 @@ def amenagement(request, pk, candidat):
     return render(
         request, "examens/organisation/amenagement.html", {"commission": commission, "candidat": c, "form": form}
     )
+
+
+@require_POST
+@permission_required("examens.view_candidat", raise_exception=True)
+def conformite(request, pk, candidat):
+    commission = _commission(request, pk)
+    _exiger(request, commission)
+    c = get_object_or_404(grilles.candidats_de_commission(commission), pk=candidat)
+    form = ConformiteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for erreurs in form.errors.values() for e in erreurs))
+    else:
+        try:
+            services.enregistrer_conformite(commission=commission, candidat=c, auteur=request.user, **form.cleaned_data)
+        except OperationRefusee as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(request, f"Dossier de {c.nom} {c.prenom} : vérification enregistrée.")
+    return redirect(reverse("examens:organisation", args=[commission.pk]) + "#titre-candidats")
 
 
 def _situations_de(user):

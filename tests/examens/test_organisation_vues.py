@@ -153,3 +153,22 @@ def test_la_page_des_amenagements_enregistre_la_decision():
     assert a.libelles() == ["tiers-temps", "secrétaire (M. Lefort)"] and a.decision_date == datetime.date(2026, 1, 10)
     r = client.post(url(m, "organisation-amenagement", m.candidat.pk), {"decision": "x", "temps_majore": 500})
     assert r.status_code == 200
+
+
+def test_la_conformite_du_dossier_s_enregistre_avec_sa_date_et_refuse_une_date_future():
+    from examens.models import Journal
+    from examens.organisation.models import ConformiteDossier
+
+    m = monde()
+    client = m.comptes.client(m.comptes.enseignant)
+    lien = url(m, "organisation-conformite", m.candidat.pk)
+    r = client.post(lien, {"conforme": "on", "date": "01/01/2099"}, follow=True)
+    assert "dans le futur" in r.content.decode() and not ConformiteDossier.objects.exists()
+    r = client.post(
+        lien, {"conforme": "on", "date": "02/03/2026", "observation": "attestation PFMP reçue"}, follow=True
+    )
+    assert "vérification enregistrée" in r.content.decode()
+    fiche = ConformiteDossier.objects.get(candidat=m.candidat)
+    assert fiche.conforme and fiche.date == datetime.date(2026, 3, 2)
+    assert Journal.objects.filter(action="ccf.conformite", candidat_numero=m.candidat.numero).exists()
+    assert client.post(lien, {"date": "n'importe"}, follow=True).status_code == 200
