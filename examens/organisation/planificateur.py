@@ -146,6 +146,17 @@ def _verifier(demande: Demande) -> str:
     return ""
 
 
+def _fusionner(intervalles: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """[(0, 10), (5, 20), (30, 40)] → [(0, 20), (30, 40)]."""
+    fusion: list[list[int]] = []
+    for debut, fin in sorted(intervalles):
+        if fusion and debut < fusion[-1][1]:
+            fusion[-1][1] = max(fusion[-1][1], fin)
+        else:
+            fusion.append([debut, fin])
+    return [(d, f) for d, f in fusion]
+
+
 def _resoudre(demande: Demande, avec_occupations: bool):
     from ortools.sat.python import cp_model
 
@@ -156,9 +167,8 @@ def _resoudre(demande: Demande, avec_occupations: bool):
     commission, par_salle, par_accompagnant, par_candidat = [], {s: [] for s in salles}, {}, {}
     debuts, choix_salles = {}, {}
 
-    def fixe(o: Occupation):
-        i = index_jour[o.jour]
-        return modele.new_fixed_size_interval_var(i * JOUR + o.debut, max(o.fin - o.debut, 1), "")
+    def fixe(debut: int, fin: int):
+        return modele.new_fixed_size_interval_var(debut, max(fin - debut, 1), "")
 
     for c in demande.candidats:
         permis = []
@@ -190,17 +200,26 @@ def _resoudre(demande: Demande, avec_occupations: bool):
         choix_salles[c.cle] = choix
 
     if avec_occupations:
+        # Les occupations d'une même ressource sont fusionnées d'abord : deux membres pris à la même heure
+        # donnent deux intervalles fixes qui se chevauchent, ce qu'un NoOverlap refuserait à lui seul.
+        fixes: dict[tuple[str, str], list[tuple[int, int]]] = {}
         for o in demande.occupations:
             if o.jour not in index_jour:
                 continue
-            if o.genre == "membre":
-                commission.append(fixe(o))
-            elif o.genre == "salle" and o.ressource in par_salle:
-                par_salle[o.ressource].append(fixe(o))
-            elif o.genre == "accompagnant" and o.ressource in par_accompagnant:
-                par_accompagnant[o.ressource].append(fixe(o))
-            elif o.genre == "candidat" and int(o.ressource) in par_candidat:
-                par_candidat[int(o.ressource)].append(fixe(o))
+            cle = ("commission", "") if o.genre == "membre" else (o.genre, o.ressource)
+            i = index_jour[o.jour]
+            fixes.setdefault(cle, []).append((i * JOUR + o.debut, i * JOUR + o.fin))
+        for (genre, ressource), intervalles in fixes.items():
+            groupe = {
+                "commission": commission,
+                "salle": par_salle.get(ressource),
+                "accompagnant": par_accompagnant.get(ressource),
+                "candidat": par_candidat.get(int(ressource)) if genre == "candidat" and ressource.isdecimal() else None,
+            }.get(genre)
+            if groupe is None:
+                continue
+            for debut, fin in _fusionner(intervalles):
+                groupe.append(fixe(debut, fin))
     for groupe in [commission, *par_salle.values(), *par_accompagnant.values(), *par_candidat.values()]:
         if len(groupe) > 1:
             modele.add_no_overlap(groupe)

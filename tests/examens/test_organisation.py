@@ -68,6 +68,28 @@ def test_le_planificateur_ne_fait_jamais_sieger_la_commission_ou_une_salle_deux_
     assert (amenage.duree, amenage.salle) == (80, "RDC")
 
 
+def test_deux_membres_pris_a_la_meme_heure_ailleurs_laissent_le_reste_de_la_journee():
+    """Régression : deux occupations identiques (les deux membres à une autre commission) rendaient tout impossible."""
+    occupations = [
+        Occupation("membre", "1", JEUDI, 8 * 60, 10 * 60, "Prof (E2)"),
+        Occupation("membre", "2", JEUDI, 8 * 60, 10 * 60, "Collègue (E2)"),
+        Occupation("salle", "B12", JEUDI, 8 * 60, 10 * 60, "la salle B12 (E2)"),
+        Occupation("salle", "B12", JEUDI, 9 * 60, 10 * 60, "la salle B12 (E32)"),
+    ]
+    r = planifier(
+        Demande(
+            jours=[JEUDI],
+            debut=8 * 60,
+            fin=17 * 60,
+            candidats=[CandidatAPlacer(i, f"C{i}", 60) for i in range(3)],
+            salles=["B12"],
+            occupations=occupations,
+        )
+    )
+    assert r.trouve, r.explication
+    assert min(c.debut for c in r.creneaux) == 10 * 60
+
+
 def test_le_planificateur_evite_la_pfmp_d_un_candidat():
     pfmp = (Indisponibilite(JEUDI, JEUDI, "PFMP"),)
     r = planifier(
