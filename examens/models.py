@@ -936,4 +936,10 @@ class ApercuImport(models.Model):
 
 
 # Organisation du CCF (situations, passages, aménagements) : voir examens/organisation/models.py.
-from examens.organisation.models import Amenagement, ConformiteDossier, Passage, Situation  # noqa: E402, F401
+from examens.organisation.models import (  # noqa: E402, F401
+    Amenagement,
+    ConformiteDossier,
+    Passage,
+    ProductionEcrite,
+    Situation,
+)

@@ -161,3 +161,30 @@ class ConformiteDossier(models.Model):
 
     def __str__(self):
         return f"Dossier de {self.candidat} : {'conforme' if self.conforme else 'à vérifier'}"
+
+
+class ProductionEcrite(models.Model):
+    """Une production écrite d'une situation d'E2 (PDF ou image), gardée pour le jury jusqu'à la délibération de
+    la session suivante, puis effacée par une tâche planifiée qui le journalise (organisation.productions).
+
+    Rangée en base comme les fichiers d'export : plusieurs serveurs web la servent sans dossier partagé.
+    """
+
+    passage = models.ForeignKey(Passage, on_delete=models.CASCADE, related_name="productions")
+    nom = models.CharField(max_length=200)
+    type_mime = models.CharField(max_length=30)
+    contenu = models.BinaryField()
+    taille = models.PositiveIntegerField("taille (octets)")
+    sha256 = models.CharField(max_length=64)
+    deposee_le = models.DateTimeField(auto_now_add=True)
+    deposee_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "production écrite (E2)"
+        verbose_name_plural = "productions écrites (E2)"
+        ordering = ["passage", "deposee_le", "pk"]
+
+    def __str__(self):
+        return self.nom

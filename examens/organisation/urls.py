@@ -16,6 +16,8 @@ urlpatterns = [
     path(BASE + "situations/<int:situation>/emargement.pdf", v.emargement, name="organisation-emargement"),
     path(BASE + "candidats/<int:candidat>/amenagements/", v.amenagement, name="organisation-amenagement"),
     path(BASE + "candidats/<int:candidat>/conformite/", v.conformite, name="organisation-conformite"),
+    path(BASE + "passages/<int:passage>/productions/", v.production_deposer, name="organisation-production-deposer"),
+    path(BASE + "productions/<int:production>/", v.production, name="organisation-production"),
     path("grilles/calendrier/", v.calendrier, name="calendrier-ccf"),
     path("grilles/calendrier/ccf.ics", v.calendrier_ics, name="calendrier-ccf-ics"),
 ]

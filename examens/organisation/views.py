@@ -17,9 +17,9 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from examens import grilles
-from examens.organisation import documents, durees, services
+from examens.organisation import documents, durees, productions, services
 from examens.organisation.forms import AmenagementForm, ConformiteForm, DeplacementForm, PlanificationForm
-from examens.organisation.models import Amenagement, ConformiteDossier, Passage, Situation
+from examens.organisation.models import Amenagement, ConformiteDossier, Passage, ProductionEcrite, Situation
 from examens.services import OperationRefusee
 from examens.views_grilles import _commission, _membres
 
@@ -57,7 +57,12 @@ def _page(request, commission, form=None, explication=""):
     situations = list(
         commission.situations_ccf.prefetch_related(
             "membres",
-            Prefetch("passages", Passage.objects.select_related("candidat__division", "rattrapage")),
+            Prefetch(
+                "passages",
+                Passage.objects.select_related("candidat__division", "rattrapage").prefetch_related(
+                    Prefetch("productions", ProductionEcrite.objects.defer("contenu"))
+                ),
+            ),
         )
     )
     # Par journée puis par heure du premier passage : la page se lit comme la journée de la commission.
@@ -87,6 +92,7 @@ def _page(request, commission, form=None, explication=""):
                 (Passage.Presence.ABSENT_NON_JUSTIFIE, "Absent non justifié"),
             ],
             "candidats": _candidats(commission),
+            "productions": commission.gabarit.epreuve in productions.EPREUVES,
         },
     )
 
@@ -281,6 +287,39 @@ def conformite(request, pk, candidat):
         else:
             messages.success(request, f"Dossier de {c.nom} {c.prenom} : vérification enregistrée.")
     return redirect(reverse("examens:organisation", args=[commission.pk]) + "#titre-candidats")
+
+
+@require_POST
+@permission_required("examens.view_candidat", raise_exception=True)
+def production_deposer(request, pk, passage):
+    commission = _commission(request, pk)
+    _exiger(request, commission)
+    p = _passage(commission, passage)
+    fichier = request.FILES.get("fichier")
+    try:
+        if fichier is None:
+            raise OperationRefusee("Choisissez un fichier PDF ou une image.")
+        if fichier.size > productions.taille_max():
+            raise OperationRefusee(
+                f"Fichier trop lourd : {productions.taille_max() // (1024 * 1024)} Mo au plus (PDF ou image)."
+            )
+        productions.deposer(passage=p, nom=fichier.name, contenu=fichier.read(), auteur=request.user)
+    except OperationRefusee as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, f"Production de {p.candidat.nom} {p.candidat.prenom} déposée.")
+    return redirect(reverse("examens:organisation", args=[commission.pk]) + f"#passage-{p.pk}")
+
+
+@permission_required("examens.view_candidat", raise_exception=True)
+def production(request, pk, production):
+    commission = _commission(request, pk)
+    piece = get_object_or_404(ProductionEcrite, pk=production, passage__situation__commission=commission)
+    reponse = HttpResponse(bytes(piece.contenu), content_type=piece.type_mime)
+    reponse["Content-Disposition"] = (
+        f'attachment; filename="{slugify(piece.nom.rsplit(".", 1)[0]) or "production"}.{piece.type_mime.split("/")[1]}"'
+    )
+    return reponse
 
 
 def _situations_de(user):

@@ -172,3 +172,70 @@ def test_la_conformite_du_dossier_s_enregistre_avec_sa_date_et_refuse_une_date_f
     assert fiche.conforme and fiche.date == datetime.date(2026, 3, 2)
     assert Journal.objects.filter(action="ccf.conformite", candidat_numero=m.candidat.numero).exists()
     assert client.post(lien, {"date": "n'importe"}, follow=True).status_code == 200
+
+
+PDF_MINIMAL = b"%PDF-1.4\n%production\n"
+
+
+def _passage_e2(m):
+    services.planifier_division(
+        commission=m.e2, division=m.comptes.division_a, parametres=parametres(), auteur=m.comptes.enseignant
+    )
+    return Passage.objects.get(candidat=m.stagiaire, situation__commission=m.e2)
+
+
+def test_une_production_e2_se_depose_controlee_et_se_retelecharge():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from examens.organisation.models import ProductionEcrite
+
+    m = monde()
+    p = _passage_e2(m)
+    client = m.comptes.client(m.comptes.enseignant)
+    lien = reverse("examens:organisation-production-deposer", args=[m.e2.pk, p.pk])
+    r = client.post(lien, {"fichier": SimpleUploadedFile("notes.txt", b"pas un pdf")}, follow=True)
+    assert "Seuls les fichiers PDF, PNG ou JPEG" in r.content.decode()
+    r = client.post(lien, {"fichier": SimpleUploadedFile("vide.pdf", b"")}, follow=True)
+    assert r.status_code == 200 and not ProductionEcrite.objects.exists()
+    r = client.post(lien, {"fichier": SimpleUploadedFile("Compte rendu.pdf", PDF_MINIMAL)}, follow=True)
+    assert "Production de ROUX Léa déposée" in r.content.decode()
+    piece = ProductionEcrite.objects.get()
+    r = client.get(reverse("examens:organisation-production", args=[m.e2.pk, piece.pk]))
+    assert r.content == PDF_MINIMAL and r["Content-Type"] == "application/pdf"
+    assert 'filename="compte-rendu.pdf"' in r["Content-Disposition"]
+    # Ailleurs que l'E2, pas de dépôt.
+    planifie(m)
+    autre = Passage.objects.filter(situation__commission=m.e31).first()
+    lien = reverse("examens:organisation-production-deposer", args=[m.e31.pk, autre.pk])
+    r = client.post(lien, {"fichier": SimpleUploadedFile("a.pdf", PDF_MINIMAL)}, follow=True)
+    assert "Seules les productions écrites des situations d&#x27;E2" in r.content.decode()
+
+
+def test_les_productions_sont_purgees_apres_la_deliberation_suivante_et_journalisees(settings):
+    from examens.models import Journal, Session
+    from examens.organisation import productions
+    from examens.organisation.models import ProductionEcrite
+
+    settings.TAILLE_MAX_PRODUCTION = 64
+    m = monde()
+    p = _passage_e2(m)
+    with pytest.raises(services.OperationRefusee, match="trop lourd"):
+        productions.deposer(passage=p, nom="gros.pdf", contenu=PDF_MINIMAL * 10, auteur=m.comptes.enseignant)
+    productions.deposer(passage=p, nom="copie.pdf", contenu=PDF_MINIMAL, auteur=m.comptes.enseignant)
+    session = m.e2.session
+    assert productions.purger() == 0  # la délibération suivante n'a pas eu lieu
+    suivante = Session.objects.create(annee=session.annee + 1, reglement=session.reglement)
+    assert productions.purger() == 0
+    suivante.verrouillee = True
+    suivante.save()
+    assert productions.purger() == 1
+    assert not ProductionEcrite.objects.exists()
+    entree = Journal.objects.get(action="ccf.production.purge")
+    assert entree.candidat_numero == m.stagiaire.numero and entree.avant["nom"] == "copie.pdf"
+
+
+def test_la_purge_des_productions_est_une_tache_planifiee():
+    from procrastinate.contrib.django import app
+
+    noms = {t.task.name for t in app.periodic_registry.periodic_tasks.values()}
+    assert "examens.purger_productions_e2" in noms
