@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from examens import grilles
-from examens.models import Candidat, Commission, Epreuve, Note, Session
+from examens.models import Candidat, Commission, Epreuve, Etablissement, Note, Session
 from examens.organisation import durees, indisponibilites
 from examens.organisation.models import Amenagement, ConformiteDossier, Passage, Situation
 from examens.organisation.planificateur import (
@@ -120,6 +120,12 @@ def _a_planifier(commission: Commission, division, numero: int):
     return formes, candidats
 
 
+def _verrouiller_planning(commission_id: int) -> None:
+    """Un planning à la fois par établissement : deux enseignants qui planifient en même temps liraient les mêmes
+    créneaux libres et s'y placeraient tous deux. La ligne de l'établissement sert de verrou de transaction."""
+    list(Etablissement.objects.select_for_update(of=("self",)).filter(commissions__pk=commission_id).values_list("pk"))
+
+
 def _retirer_situations_vides(commission: Commission) -> None:
     Situation.objects.filter(commission=commission, rattrapage=False).annotate(n=Count("passages")).filter(n=0).delete()
 
@@ -132,6 +138,7 @@ def planifier_division(*, commission: Commission, division, parametres: Parametr
     """
     if not commission.divisions.filter(pk=division.pk).exists():
         raise OperationRefusee("Cette division n'est pas évaluée par cette commission.")
+    _verrouiller_planning(commission.pk)
     if parametres.numero > commission.gabarit.situations:
         raise OperationRefusee(f"L'épreuve {commission.gabarit.epreuve} n'a pas de situation {parametres.numero}.")
     formes, candidats = _a_planifier(commission, division, parametres.numero)
@@ -235,6 +242,7 @@ def conflits(passage: Passage, date: datetime.date, debut: int, salle: str) -> l
 @transaction.atomic
 def deplacer_passage(*, passage: Passage, date: datetime.date, debut: datetime.time, salle: str, auteur) -> Passage:
     """L'enseignant ajuste un passage : refusé s'il heurte un membre, une salle, le candidat ou sa PFMP."""
+    _verrouiller_planning(passage.situation.commission_id)
     passage = (
         Passage.objects.select_for_update()
         .select_related("situation__commission__session", "candidat")
