@@ -354,15 +354,69 @@ def marquer_presence(*, passage: Passage, presence: str, motif: str = "", auteur
     return passage
 
 
+def _filtres_comptes(prefixe: str = "") -> dict:
+    def q(**k):
+        return Q(**{prefixe + cle: v for cle, v in k.items()})
+
+    return {
+        "planifies": Count(prefixe + "pk", filter=q(situation__date__isnull=False, presence=P.A_MARQUER)),
+        "tenus": Count(prefixe + "pk", filter=q(presence=P.PRESENT)),
+        "a_rattraper": Count(prefixe + "pk", filter=q(situation__rattrapage=True, presence=P.A_MARQUER)),
+        "absents": Count(prefixe + "pk", filter=q(presence__in=[P.ABSENT_JUSTIFIE, P.ABSENT_NON_JUSTIFIE])),
+    }
+
+
+def tableau_de_bord(commissions) -> list[dict]:
+    """Par établissement puis par commission : passages planifiés, tenus, à rattraper, absences (une requête)."""
+    lignes = (
+        Passage.objects.filter(situation__commission__in=commissions)
+        .values(
+            "situation__commission_id",
+            "situation__commission__etablissement__nom",
+            "situation__commission__gabarit__epreuve",
+            "situation__commission__nom",
+            "situation__commission__session__annee",
+        )
+        .annotate(**_filtres_comptes())
+        .order_by(
+            "situation__commission__etablissement__nom",
+            "situation__commission__session__annee",
+            "situation__commission__gabarit__epreuve",
+            "situation__commission_id",
+        )
+    )
+    etablissements: dict[str, dict] = {}
+    for ligne in lignes:
+        nom = ligne["situation__commission__etablissement__nom"]
+        bloc = etablissements.setdefault(
+            nom,
+            {
+                "nom": nom,
+                "commissions": [],
+                "total": dict.fromkeys(("planifies", "tenus", "a_rattraper", "absents"), 0),
+            },
+        )
+        compte = {k: ligne[k] for k in bloc["total"]}
+        for k, v in compte.items():
+            bloc["total"][k] += v
+        bloc["commissions"].append(
+            {
+                "pk": ligne["situation__commission_id"],
+                "libelle": " · ".join(
+                    x
+                    for x in (ligne["situation__commission__gabarit__epreuve"], ligne["situation__commission__nom"])
+                    if x
+                ),
+                "session": ligne["situation__commission__session__annee"],
+                **compte,
+            }
+        )
+    return list(etablissements.values())
+
+
 def comptes(commission: Commission) -> dict[str, int]:
     """Passages planifiés (datés, pas encore tenus), tenus (présence marquée), à rattraper, absences."""
-    qs = Passage.objects.filter(situation__commission=commission)
-    return qs.aggregate(
-        planifies=Count("pk", filter=Q(situation__date__isnull=False, presence=P.A_MARQUER)),
-        tenus=Count("pk", filter=Q(presence=P.PRESENT)),
-        a_rattraper=Count("pk", filter=Q(situation__rattrapage=True, presence=P.A_MARQUER)),
-        absents=Count("pk", filter=Q(presence__in=[P.ABSENT_JUSTIFIE, P.ABSENT_NON_JUSTIFIE])),
-    )
+    return Passage.objects.filter(situation__commission=commission).aggregate(**_filtres_comptes())
 
 
 @transaction.atomic

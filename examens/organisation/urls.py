@@ -18,6 +18,7 @@ urlpatterns = [
     path(BASE + "candidats/<int:candidat>/conformite/", v.conformite, name="organisation-conformite"),
     path(BASE + "passages/<int:passage>/productions/", v.production_deposer, name="organisation-production-deposer"),
     path(BASE + "productions/<int:production>/", v.production, name="organisation-production"),
+    path("grilles/organisation/", v.tableau_de_bord, name="organisation-tableau"),
     path("grilles/calendrier/", v.calendrier, name="calendrier-ccf"),
     path("grilles/calendrier/ccf.ics", v.calendrier_ics, name="calendrier-ccf-ics"),
 ]

@@ -331,6 +331,15 @@ def _situations_de(user):
     )
 
 
+@permission_required("examens.view_candidat", raise_exception=True)
+def tableau_de_bord(request):
+    """Les comptes de passages par établissement et par commission, dans le périmètre de l'utilisateur."""
+    from examens.models import Commission
+
+    blocs = services.tableau_de_bord(Commission.objects.visibles_par(request.user))
+    return render(request, "examens/organisation/tableau_de_bord.html", {"etablissements": blocs})
+
+
 @login_required
 def calendrier(request):
     return render(request, "examens/organisation/calendrier.html", {"situations": _situations_de(request.user)})

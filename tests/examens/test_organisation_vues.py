@@ -239,3 +239,19 @@ def test_la_purge_des_productions_est_une_tache_planifiee():
 
     noms = {t.task.name for t in app.periodic_registry.periodic_tasks.values()}
     assert "examens.purger_productions_e2" in noms
+
+
+def test_le_tableau_de_bord_compte_par_etablissement_et_par_commission_dans_le_perimetre():
+    m = monde()
+    planifie(m)
+    p = Passage.objects.get(candidat=m.candidat)
+    services.marquer_presence(passage=p, presence="absent_justifie", motif="certificat", auteur=m.comptes.enseignant)
+    total = Passage.objects.filter(situation__rattrapage=False).count()
+    blocs = services.tableau_de_bord(type(m.e31).objects.all())
+    assert [b["nom"] for b in blocs] == ["Lycée Jean Jaurès"]
+    assert blocs[0]["total"] == {"planifies": total - 1, "tenus": 0, "a_rattraper": 1, "absents": 1}
+    assert blocs[0]["commissions"][0]["libelle"] == "E31"
+    page = m.comptes.client(m.comptes.gestionnaire).get(reverse("examens:organisation-tableau")).content.decode()
+    assert "Lycée Jean Jaurès" in page and "E31" in page
+    autre = m.comptes.client(m.comptes.gestionnaire_autre).get(reverse("examens:organisation-tableau")).content.decode()
+    assert "Lycée Jean Jaurès" not in autre and "Aucun passage planifié" in autre
