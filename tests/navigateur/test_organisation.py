@@ -42,6 +42,10 @@ def ouvrir(browser: Browser, live_server):
         contexte.close()
 
 
+def _texte_pdf(contenu: bytes) -> str:
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(contenu)).pages))
+
+
 def _ligne(page: Page, candidat):
     return page.locator(f"tr[data-candidat='{candidat.numero}']").first
 
@@ -75,9 +79,15 @@ def test_planifier_les_e31_d_une_division_convoquer_marquer_une_absence_et_rattr
 
     with page.expect_download() as telechargement:
         _ligne(page, m.candidat).get_by_role("link", name="PDF").click()
-    contenu = Path(telechargement.value.path()).read_bytes()
-    texte = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(contenu)).pages)
-    assert "MARTIN Léa" in re.sub(r"\s+", " ", texte) and "tiers-temps, lecteur" in re.sub(r"\s+", " ", texte)
+    texte = _texte_pdf(Path(telechargement.value.path()).read_bytes())
+    assert "MARTIN Léa" in texte and "tiers-temps, lecteur" in texte
+
+    with page.expect_download() as telechargement:
+        page.locator("[data-testid=situation]", has=_ligne(page, m.candidat)).get_by_role(
+            "link", name="Feuille d'émargement (PDF)"
+        ).click()
+    texte = _texte_pdf(Path(telechargement.value.path()).read_bytes())
+    assert "Feuille d'émargement" in texte and "MARTIN Léa" in texte and "B01 (RDC)" in texte
 
     # Absence non justifiée : ABS sur U31 ; absence justifiée : un rattrapage à planifier.
     ligne = _ligne(page, eleves[0])
@@ -107,6 +117,12 @@ def test_planifier_les_e31_d_une_division_convoquer_marquer_une_absence_et_rattr
 
     page.goto(f"{live_server.url}/examens/grilles/commissions/{m.e31.pk}/")
     expect(page.get_by_test_id("comptes-ccf")).to_contain_text("2 absences")
+    page.goto(f"{live_server.url}/examens/grilles/commissions/")
+    page.get_by_role("link", name=re.compile("Organisation du CCF")).click()
+    ligne = page.get_by_test_id("tableau-organisation").get_by_role("row", name=re.compile("^E31"))
+    # 7 passages dont 2 absents, plus le rattrapage daté : 6 planifiés, 0 tenu, 1 à rattraper, 2 absences.
+    expect(ligne).to_have_text(re.compile(r"E31\s*2026\s*6\s*0\s*1\s*2"))
+    expect(page.get_by_test_id("tableau-organisation")).to_contain_text("Lycée Jean Jaurès")
 
     tablette = ouvrir(m.comptes.enseignant.username, TABLETTE)
     tablette.goto(f"{live_server.url}/examens/grilles/commissions/{m.e31.pk}/organisation/")
