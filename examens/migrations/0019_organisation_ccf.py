@@ -122,6 +122,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='passage',
-            constraint=models.CheckConstraint(condition=models.Q(('duree__gt', 0), ('duree__lte', 600)), name='passage_duree'),
+            constraint=models.CheckConstraint(condition=models.Q(('duree__gt', 0), ('duree__lte', 1440)), name='passage_duree'),
         ),
     ]

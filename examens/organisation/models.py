@@ -128,7 +128,7 @@ class Passage(models.Model):
         ordering = ["situation", "debut", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["situation", "candidat"], name="passage_unique"),
-            models.CheckConstraint(condition=Q(duree__gt=0, duree__lte=600), name="passage_duree"),
+            models.CheckConstraint(condition=Q(duree__gt=0, duree__lte=1440), name="passage_duree"),
         ]
 
     def __str__(self):
