@@ -933,3 +933,13 @@ class ApercuImport(models.Model):
 
     def __str__(self):
         return self.jeton
+
+
+# Organisation du CCF (situations, passages, aménagements) : voir examens/organisation/models.py.
+from examens.organisation.models import (  # noqa: E402, F401
+    Amenagement,
+    ConformiteDossier,
+    Passage,
+    ProductionEcrite,
+    Situation,
+)

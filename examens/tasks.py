@@ -98,3 +98,12 @@ async def reprendre(gestionnaire) -> list[int]:
         except exceptions.ProcrastinateException:  # finie entre-temps par un worker encore vivant
             logger.info("Tâche %s : déjà reprise ou terminée", job.id)
     return reprises
+
+
+@app.periodic(cron="41 4 * * *")
+@app.task(queue=FILE, name="examens.purger_productions_e2")
+def purger_productions_e2(timestamp: int) -> None:
+    """Productions écrites d'E2 dont la délibération de la session suivante est verrouillée : effacées, journalisées."""
+    from examens.organisation import productions
+
+    productions.purger()

@@ -1,0 +1,257 @@
+"""Pages et documents de l'organisation du CCF : formulaire, droits, PDF (texte lu), calendrier ICS."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from examens.organisation import services
+from examens.organisation.models import Amenagement, Passage, Situation
+from tests.examens.test_grilles import monde
+from tests.examens.test_organisation import JEUDI, parametres
+from tests.examens.test_pdf import reduit, texte_pdf
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _hachage_rapide(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def url(m, nom="organisation", *args):
+    return reverse(f"examens:{nom}", args=[m.e31.pk, *args])
+
+
+def formulaire(m, **autres):
+    donnees = {
+        "division": m.comptes.division_a.pk,
+        "numero": 1,
+        "jours": "12/03/2026",
+        "debut": "08:00",
+        "fin": "17:00",
+        "dejeuner_debut": "12:00",
+        "dejeuner_fin": "13:30",
+        "pause": 5,
+        "salles": "B12, B14",
+        "duree_ccf": 60,
+    }
+    donnees.update(autres)
+    return donnees
+
+
+def planifie(m):
+    Amenagement.objects.create(
+        candidat=m.candidat, temps_majore=33, lecteur=True, decision=Amenagement.Decision.ACCORDEE
+    )
+    services.planifier_division(
+        commission=m.e31, division=m.comptes.division_a, parametres=parametres(), auteur=m.comptes.enseignant
+    )
+
+
+def test_un_membre_planifie_une_division_depuis_la_page():
+    m = monde()
+    client = m.comptes.client(m.comptes.enseignant)
+    assert "Organiser le CCF" in client.get(reverse("examens:commission", args=[m.e31.pk])).content.decode()
+    r = client.post(url(m, "organisation-planifier"), formulaire(m), follow=True)
+    assert r.status_code == 200
+    assert "Planning enregistré" in r.content.decode()
+    assert Passage.objects.filter(situation__commission=m.e31, situation__date=JEUDI).exists()
+
+
+def test_une_saisie_invalide_ou_impossible_s_explique_sans_rien_ecrire():
+    m = monde()
+    client = m.comptes.client(m.comptes.enseignant)
+    r = client.post(url(m, "organisation-planifier"), formulaire(m, jours="32/13/2026", salles=" , "))
+    texte = r.content.decode()
+    assert r.status_code == 200 and "n&#x27;est pas une date" in texte and "Indiquez au moins une salle" in texte
+    r = client.post(
+        url(m, "organisation-planifier"), formulaire(m, debut="08:00", fin="08:30", dejeuner_debut="", dejeuner_fin="")
+    )
+    assert "Aucun planning possible" in r.content.decode() and "ne tient dans aucune demi-journée" in r.content.decode()
+    assert not Situation.objects.exists()
+
+
+def test_hors_commission_l_organisation_est_interdite_ou_invisible():
+    m = monde()
+    planifie(m)
+    p = Passage.objects.first()
+    assert m.comptes.client(m.comptes.enseignant_autre).get(url(m)).status_code == 404
+    # Le gestionnaire de l'établissement organise ; celui d'un autre ne voit rien.
+    assert m.comptes.client(m.comptes.gestionnaire).get(url(m)).status_code == 200
+    assert (
+        m.comptes.client(m.comptes.gestionnaire_autre)
+        .post(url(m, "organisation-presence", p.pk), {"presence": "present"})
+        .status_code
+        == 404
+    )
+
+
+def test_la_convocation_et_la_feuille_d_emargement_disent_l_heure_la_salle_et_les_amenagements():
+    m = monde()
+    planifie(m)
+    client = m.comptes.client(m.comptes.enseignant)
+    p = Passage.objects.select_related("situation").get(candidat=m.candidat)
+    r = client.get(url(m, "organisation-convocation", p.pk))
+    assert r["Content-Type"] == "application/pdf"
+    texte = reduit(texte_pdf(r.content))
+    assert "Convocation à l'épreuve E31" in texte
+    assert "MARTIN Léa" in texte
+    heure = f"{p.debut.hour} h {p.debut.minute:02d}"
+    assert f"Date jeudi 12/03/2026 Heure {heure} (fin prévue" in texte and "durée 1 h 20" in texte
+    assert "Aménagements accordés : tiers-temps, lecteur" in texte
+    r = client.get(url(m, "organisation-emargement", p.situation.pk))
+    texte = reduit(texte_pdf(r.content))
+    assert "Feuille d'émargement" in texte and "MARTIN Léa" in texte and "tiers-temps, lecteur" in texte
+    r = client.get(url(m, "organisation-convocations", m.comptes.division_a.pk))
+    nb = Passage.objects.filter(candidat__division=m.comptes.division_a).count()
+    assert texte_pdf(r.content).count("Convocation à l") == nb
+
+
+def test_le_calendrier_d_un_membre_en_page_et_en_ics():
+    m = monde()
+    planifie(m)
+    client = m.comptes.client(m.comptes.enseignant)
+    assert "MARTIN Léa" in client.get(reverse("examens:calendrier-ccf")).content.decode()
+    r = client.get(reverse("examens:calendrier-ccf-ics"))
+    assert r["Content-Type"] == "text/calendar"
+    ics = r.content.decode()
+    assert "BEGIN:VEVENT" in ics and "E31 · MARTIN Léa" in ics and "DTSTART;TZID=Europe/Paris:20260312T080000" in ics
+
+
+def test_marquer_une_absence_depuis_la_page_met_les_comptes_a_jour():
+    m = monde()
+    planifie(m)
+    client = m.comptes.client(m.comptes.enseignant)
+    p = Passage.objects.get(candidat=m.candidat)
+    r = client.post(
+        url(m, "organisation-presence", p.pk), {"presence": "absent_justifie", "motif": "certificat"}, follow=True
+    )
+    texte = r.content.decode()
+    assert "1 à rattraper" in texte and "Rattrapage" in texte
+    r = client.post(url(m, "organisation-presence", p.pk), {"presence": "nimporte"}, follow=True)
+    assert r.status_code == 200 and "Choisissez : présent" in r.content.decode()
+    r = client.post(url(m, "organisation-deplacer", p.pk), {"date": "x", "debut": "99:99", "salle": ""}, follow=True)
+    assert r.status_code == 200
+
+
+def test_la_page_des_amenagements_enregistre_la_decision():
+    m = monde()
+    client = m.comptes.client(m.comptes.enseignant)
+    r = client.post(
+        url(m, "organisation-amenagement", m.candidat.pk),
+        {
+            "decision": "accordee",
+            "decision_date": "2026-01-10",
+            "temps_majore": 33,
+            "secretaire": "on",
+            "accompagnant": "M. Lefort",
+        },
+    )
+    assert r.status_code == 302
+    a = Amenagement.objects.get(candidat=m.candidat)
+    assert a.libelles() == ["tiers-temps", "secrétaire (M. Lefort)"] and a.decision_date == datetime.date(2026, 1, 10)
+    r = client.post(url(m, "organisation-amenagement", m.candidat.pk), {"decision": "x", "temps_majore": 500})
+    assert r.status_code == 200
+
+
+def test_la_conformite_du_dossier_s_enregistre_avec_sa_date_et_refuse_une_date_future():
+    from examens.models import Journal
+    from examens.organisation.models import ConformiteDossier
+
+    m = monde()
+    client = m.comptes.client(m.comptes.enseignant)
+    lien = url(m, "organisation-conformite", m.candidat.pk)
+    r = client.post(lien, {"conforme": "on", "date": "01/01/2099"}, follow=True)
+    assert "dans le futur" in r.content.decode() and not ConformiteDossier.objects.exists()
+    r = client.post(
+        lien, {"conforme": "on", "date": "02/03/2026", "observation": "attestation PFMP reçue"}, follow=True
+    )
+    assert "vérification enregistrée" in r.content.decode()
+    fiche = ConformiteDossier.objects.get(candidat=m.candidat)
+    assert fiche.conforme and fiche.date == datetime.date(2026, 3, 2)
+    assert Journal.objects.filter(action="ccf.conformite", candidat_numero=m.candidat.numero).exists()
+    assert client.post(lien, {"date": "n'importe"}, follow=True).status_code == 200
+
+
+PDF_MINIMAL = b"%PDF-1.4\n%production\n"
+
+
+def _passage_e2(m):
+    services.planifier_division(
+        commission=m.e2, division=m.comptes.division_a, parametres=parametres(), auteur=m.comptes.enseignant
+    )
+    return Passage.objects.get(candidat=m.stagiaire, situation__commission=m.e2)
+
+
+def test_une_production_e2_se_depose_controlee_et_se_retelecharge():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from examens.organisation.models import ProductionEcrite
+
+    m = monde()
+    p = _passage_e2(m)
+    client = m.comptes.client(m.comptes.enseignant)
+    lien = reverse("examens:organisation-production-deposer", args=[m.e2.pk, p.pk])
+    r = client.post(lien, {"fichier": SimpleUploadedFile("notes.txt", b"pas un pdf")}, follow=True)
+    assert "Seuls les fichiers PDF, PNG ou JPEG" in r.content.decode()
+    r = client.post(lien, {"fichier": SimpleUploadedFile("vide.pdf", b"")}, follow=True)
+    assert r.status_code == 200 and not ProductionEcrite.objects.exists()
+    r = client.post(lien, {"fichier": SimpleUploadedFile("Compte rendu.pdf", PDF_MINIMAL)}, follow=True)
+    assert "Production de ROUX Léa déposée" in r.content.decode()
+    piece = ProductionEcrite.objects.get()
+    r = client.get(reverse("examens:organisation-production", args=[m.e2.pk, piece.pk]))
+    assert r.content == PDF_MINIMAL and r["Content-Type"] == "application/pdf"
+    assert 'filename="compte-rendu.pdf"' in r["Content-Disposition"]
+    # Ailleurs que l'E2, pas de dépôt.
+    planifie(m)
+    autre = Passage.objects.filter(situation__commission=m.e31).first()
+    lien = reverse("examens:organisation-production-deposer", args=[m.e31.pk, autre.pk])
+    r = client.post(lien, {"fichier": SimpleUploadedFile("a.pdf", PDF_MINIMAL)}, follow=True)
+    assert "Seules les productions écrites des situations d&#x27;E2" in r.content.decode()
+
+
+def test_les_productions_sont_purgees_apres_la_deliberation_suivante_et_journalisees(settings):
+    from examens.models import Journal, Session
+    from examens.organisation import productions
+    from examens.organisation.models import ProductionEcrite
+
+    settings.TAILLE_MAX_PRODUCTION = 64
+    m = monde()
+    p = _passage_e2(m)
+    with pytest.raises(services.OperationRefusee, match="trop lourd"):
+        productions.deposer(passage=p, nom="gros.pdf", contenu=PDF_MINIMAL * 10, auteur=m.comptes.enseignant)
+    productions.deposer(passage=p, nom="copie.pdf", contenu=PDF_MINIMAL, auteur=m.comptes.enseignant)
+    session = m.e2.session
+    assert productions.purger() == 0  # la délibération suivante n'a pas eu lieu
+    suivante = Session.objects.create(annee=session.annee + 1, reglement=session.reglement)
+    assert productions.purger() == 0
+    suivante.verrouillee = True
+    suivante.save()
+    assert productions.purger() == 1
+    assert not ProductionEcrite.objects.exists()
+    entree = Journal.objects.get(action="ccf.production.purge")
+    assert entree.candidat_numero == m.stagiaire.numero and entree.avant["nom"] == "copie.pdf"
+
+
+def test_la_purge_des_productions_est_une_tache_planifiee():
+    from procrastinate.contrib.django import app
+
+    noms = {t.task.name for t in app.periodic_registry.periodic_tasks.values()}
+    assert "examens.purger_productions_e2" in noms
+
+
+def test_le_tableau_de_bord_compte_par_etablissement_et_par_commission_dans_le_perimetre():
+    m = monde()
+    planifie(m)
+    p = Passage.objects.get(candidat=m.candidat)
+    services.marquer_presence(passage=p, presence="absent_justifie", motif="certificat", auteur=m.comptes.enseignant)
+    total = Passage.objects.filter(situation__rattrapage=False).count()
+    blocs = services.tableau_de_bord(type(m.e31).objects.all())
+    assert [b["nom"] for b in blocs] == ["Lycée Jean Jaurès"]
+    assert blocs[0]["total"] == {"planifies": total - 1, "tenus": 0, "a_rattraper": 1, "absents": 1}
+    assert blocs[0]["commissions"][0]["libelle"] == "E31"
+    page = m.comptes.client(m.comptes.gestionnaire).get(reverse("examens:organisation-tableau")).content.decode()
+    assert "Lycée Jean Jaurès" in page and "E31" in page
+    autre = m.comptes.client(m.comptes.gestionnaire_autre).get(reverse("examens:organisation-tableau")).content.decode()
+    assert "Lycée Jean Jaurès" not in autre and "Aucun passage planifié" in autre
