@@ -30,6 +30,7 @@ PK = {
 }
 PK_PAR_PREFIXE = {
     "examens:commission": "commission",
+    "examens:organisation": "commission",
     "examens:grille": "commission",
     "pfmp:periode-ajouter": "candidat",
     "pfmp:periode": "periode",
@@ -43,6 +44,20 @@ PK_PAR_PREFIXE = {
 # 405 : action qui n'accepte que POST.
 MATRICE = {
     "accueil": (302, 200, 200, 200, 200, 200),
+    "examens:calendrier-ccf": (302, 200, 200, 200, 200, 200),
+    "examens:calendrier-ccf-ics": (302, 200, 200, 200, 200, 200),
+    "examens:organisation": (302, 404, 200, 200, 404, 200),
+    "examens:organisation-amenagement": (302, 404, 200, 200, 404, 200),
+    "examens:organisation-conformite": (302, 405, 405, 405, 405, 405),
+    "examens:organisation-convocation": (302, 404, 200, 200, 404, 200),
+    "examens:organisation-convocations": (302, 404, 302, 302, 404, 302),
+    "examens:organisation-deplacer": (302, 405, 405, 405, 405, 405),
+    "examens:organisation-emargement": (302, 404, 200, 200, 404, 200),
+    "examens:organisation-planifier": (302, 405, 405, 405, 405, 405),
+    "examens:organisation-presence": (302, 405, 405, 405, 405, 405),
+    "examens:organisation-production": (302, 404, 200, 200, 404, 200),
+    "examens:organisation-production-deposer": (302, 405, 405, 405, 405, 405),
+    "examens:organisation-tableau": (302, 200, 200, 200, 200, 200),
     "examens:candidat": (302, 404, 200, 200, 404, 200),
     "examens:candidat-creer": (302, 403, 403, 200, 200, 200),
     "examens:candidat-modifier": (302, 403, 403, 200, 404, 200),
@@ -166,6 +181,14 @@ def contexte(db, settings):
         division=division,
         demande_par=User.objects.get(username="gestionnaire"),
     )
+    # Une situation de CCF planifiée, un passage et une production écrite, pour les pages de l'organisation du CCF.
+    from examens.organisation.models import Passage, ProductionEcrite, Situation
+
+    situation = Situation.objects.create(commission=commission)
+    passage = Passage.objects.create(situation=situation, candidat=candidat, duree=60)
+    production = ProductionEcrite.objects.create(
+        passage=passage, nom="copie.pdf", type_mime="application/pdf", contenu=b"%PDF-1.4", taille=8, sha256="0" * 64
+    )
     valeurs = {
         "annee": 2026,
         "code": "AGORA-2020",
@@ -186,6 +209,8 @@ def contexte(db, settings):
         "certificat": CertificatTravail.objects.values_list("pk", flat=True).first() or 0,
         "export": lot.pk if lot else 0,
         "document": 0,
+        "passage": passage.pk,
+        "production": production.pk,
     }
     utilisateurs = {
         "anonyme": None,
