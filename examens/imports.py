@@ -321,6 +321,7 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         division = divisions.get((etablissement.pk, p.pop("division")))
         nouveaux.append(Candidat(session=session, etablissement=etablissement, division=division, **p))
     Candidat.objects.bulk_create(nouveaux, batch_size=2000)
+    services.apres_ecriture_candidats([c.pk for c in nouveaux])  # la PFMP : conformité et blocage dès l'import
     # Un candidat a un résultat dès qu'il existe (« incomplet » tant que ses notes manquent).
     resultats.recalculer(c.pk for c in nouveaux)
     bilan.crees = len(propres)

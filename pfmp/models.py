@@ -354,3 +354,35 @@ class AppreciationCompetence(models.Model):
 
     def __str__(self):
         return f"{self.competence} : {self.niveau}"
+
+
+class EtatConformite(models.Model):
+    """Dernière conformité calculée d'un candidat, écrite dans la transaction de toute écriture qui la change.
+
+    Sert aux lectures de masse (résumé national, filtre par état, pagination) sans refaire le calcul de toute une
+    session. Seul le niveau « en cours » / « à risque » dépend de la date du jour (une période finit sans
+    attestation, l'examen arrive) : `revoir_le` dit à partir de quand il peut changer ; au-delà, la ligne est
+    périmée et se recalcule (lecture, tâche quotidienne). Le blocage, lui, ne dépend pas de la date.
+    """
+
+    NIVEAUX = [(n.value, n.libelle) for n in regles_pfmp.Niveau]
+
+    candidat = models.OneToOneField(
+        "examens.Candidat", on_delete=models.CASCADE, primary_key=True, related_name="etat_pfmp"
+    )
+    niveau = models.CharField(max_length=10, choices=NIVEAUX)
+    voie = models.CharField(max_length=30)
+    semaines_requises = models.DecimalField(max_digits=5, decimal_places=1)
+    semaines_attestees = models.DecimalField(max_digits=5, decimal_places=1)
+    semaines_manquantes = models.DecimalField(max_digits=5, decimal_places=1)
+    motif = models.TextField(blank=True)  # le premier motif
+    calcule_le = models.DateField("calculé pour le")
+    revoir_le = models.DateField("niveau valable jusqu'au (exclu)", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "état de conformité PFMP"
+        verbose_name_plural = "états de conformité PFMP"
+        indexes = [models.Index(fields=["niveau"], name="etat_pfmp_niveau")]
+
+    def __str__(self):
+        return f"{self.candidat_id} : {self.niveau}"

@@ -63,6 +63,7 @@ __all__ = [
     "exigence",
     "minimum_positionnement",
     "mobilite_possible",
+    "revoir_le",
     "semaines_calendaires",
     "voie_par_defaut",
     "voies_possibles",
@@ -290,9 +291,11 @@ def duree_en_mois(debut: datetime.date, fin: datetime.date) -> Decimal:
     if fin < debut:
         return Decimal(0)
     apres = fin + datetime.timedelta(days=1)
-    mois = 0
-    while _ajouter_mois(debut, mois + 1) <= apres:
-        mois += 1
+    # Le plus grand nombre de mois entiers qui tient : celui du mois de ``apres``, ou le précédent si le jour de
+    # ``debut`` n'y est pas encore atteint (une boucle mois par mois coûtait un tiers du calcul d'une session).
+    mois = (apres.year - debut.year) * 12 + apres.month - debut.month
+    if _ajouter_mois(debut, mois) > apres:
+        mois -= 1
     reste = (apres - _ajouter_mois(debut, mois)).days
     return Decimal(mois) + Decimal(reste) / Decimal(30)
 
@@ -455,6 +458,24 @@ def evaluer(
         avertissements=tuple(avertissements),
         mobilite_eligible=mobilite,
     )
+
+
+def revoir_le(
+    exigence: Exigence, periodes: Iterable[Periode], *, aujourd_hui: datetime.date, examen: datetime.date
+) -> datetime.date | None:
+    """Premier jour où ``evaluer`` pourrait rendre un autre niveau pour les mêmes données ; None : jamais.
+
+    Seules comptent, pour les voies à attestations, la fin d'une période sans attestation (elle devient « terminée
+    sans attestation ») et la date de l'examen. La conformité elle-même (et donc le blocage) ne dépend pas de la
+    date : une conformité calculée reste vraie tant que les données ne changent pas.
+    """
+    if exigence.justificatif is not Justificatif.ATTESTATIONS:
+        return None
+    dates = [examen] if aujourd_hui < examen else []
+    dates += [
+        p.fin + datetime.timedelta(days=1) for p in periodes if p.semaines_attestees is None and p.fin >= aujourd_hui
+    ]
+    return min(dates, default=None)
 
 
 def _evaluer_certificats(

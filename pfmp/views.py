@@ -9,6 +9,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -84,21 +85,8 @@ def tableau(request, annee):
     else:
         etablissement = ""
         if visibles.count() > examens_selectors.PLAFOND_LIGNES:
-            par_etablissement = (
-                visibles.values("etablissement_id", "etablissement__uai", "etablissement__nom")
-                .annotate(nombre=Count("pk"))
-                .order_by("etablissement__nom", "etablissement__uai")
-            )
-            return render(
-                request,
-                "pfmp/choisir_etablissement.html",
-                {
-                    "session": session,
-                    "etablissements": par_etablissement,
-                    "plafond": examens_selectors.PLAFOND_LIGNES,
-                },
-            )
-    lignes = selectors.tableau(visibles)
+            return _national(request, session, visibles)
+    lignes = selectors.lignes(visibles)
     resumes = selectors.par_division(lignes)
     division = request.GET.get("division", "")
     if not division.isdigit():
@@ -130,6 +118,40 @@ def tableau(request, annee):
     )
 
 
+PAR_PAGE = 50
+
+
+def _national(request, session, visibles):
+    """Au-delà de quelques milliers de candidats (un administrateur, une session nationale) : le résumé par
+    établissement et par niveau, lu dans les états enregistrés, puis les candidats page par page."""
+    aujourd_hui = timezone.localdate()
+    resume = selectors.resume(visibles, aujourd_hui)
+    etat = request.GET.get("etat", "")
+    if etat not in regles_pfmp.Niveau._value2member_map_:
+        etat = ""
+    filtres = selectors.dans_l_etat(visibles, etat, resume, aujourd_hui) if etat else visibles
+    page = Paginator(filtres.order_by("etablissement__nom", "etablissement__uai", "nom", "prenom", "numero"), PAR_PAGE)
+    page = page.get_page(request.GET.get("page"))
+    candidats = list(
+        Candidat.objects.filter(pk__in=[c.pk for c in page.object_list])
+        .select_related("session", "etablissement", "division__etablissement")
+        .order_by("etablissement__nom", "etablissement__uai", "nom", "prenom", "numero")
+    )
+    evalues = selectors.conformites_de([c.pk for c in candidats], aujourd_hui)
+    return render(
+        request,
+        "pfmp/national.html",
+        {
+            "session": session,
+            "sessions": Session.objects.filter(candidats__in=_candidats(request)).distinct().order_by("-annee"),
+            "resume": resume,
+            "etat": etat,
+            "page": page,
+            "lignes": [selectors.Ligne(c, evalues[c.pk].conformite) for c in candidats],
+        },
+    )
+
+
 @require_POST
 @permission_required("pfmp.synchroniser", raise_exception=True)
 def synchroniser(request, annee):
@@ -147,10 +169,12 @@ def synchroniser(request, annee):
     except services.OperationRefusee as e:
         messages.error(request, str(e))
     else:
+        changes = compte["blocages_changes"]
         messages.success(
             request,
-            f"Blocages recalculés pour la session {annee} : {compte['conforme']} conforme(s), "
-            f"{compte['en_cours']} en cours, {compte['a_risque']} à risque.",
+            f"Contrôle des blocages de la session {annee} : {compte['conforme']} conforme(s), "
+            f"{compte['en_cours']} en cours, {compte['a_risque']} à risque ; "
+            + (f"{changes} blocage(s) ou mobilité(s) corrigé(s)." if changes else "rien à corriger."),
         )
     suite = reverse("pfmp:tableau", args=[annee])
     return redirect(f"{suite}?etablissement={etablissement}" if etablissement else suite)
