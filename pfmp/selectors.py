@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, FilteredRelation, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, F, FilteredRelation, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
 from examens.models import Candidat, Division, Etablissement
 from pfmp import regles_pfmp
-from pfmp.models import Attestation, CertificatTravail, Convention, EtatConformite, Periode
+from pfmp.models import Attestation, CertificatTravail, Convention, Periode
 
 
 def avec_pfmp(candidats: QuerySet[Candidat]) -> QuerySet[Candidat]:
@@ -331,6 +331,15 @@ def _frais(aujourd_hui: datetime.date, prefixe: str = "") -> Q:
     )
 
 
+def _perime(aujourd_hui: datetime.date) -> Q:
+    """Candidats sans état enregistré, ou dont l'état ne vaut pas pour aujourd'hui (complément de `_frais`)."""
+    return (
+        Q(etat_pfmp__isnull=True)
+        | Q(etat_pfmp__calcule_le__gt=aujourd_hui)
+        | Q(etat_pfmp__revoir_le__lte=aujourd_hui)
+    )
+
+
 @dataclass
 class ResumeEtablissement:
     pk: int
@@ -363,20 +372,27 @@ def resume(candidats: QuerySet[Candidat], aujourd_hui: datetime.date | None = No
     aujourd_hui = aujourd_hui or timezone.localdate()
     par_etablissement: dict[int, ResumeEtablissement] = {}
     comptes = defaultdict(int)
+    # Une seule lecture : les états qui valent aujourd'hui comptés par niveau, les autres (périmés ou manquants)
+    # sous le niveau None, recalculés ensuite à l'instant s'il y en a.
+    a_recalculer = False
     for etablissement_id, niveau, nombre in (
-        candidats.filter(_frais(aujourd_hui, "etat_pfmp__"))
-        .values_list("etablissement_id", "etat_pfmp__niveau")
-        .annotate(n=Count("pk"))
+        candidats.annotate(
+            niveau_frais=Case(When(_frais(aujourd_hui, "etat_pfmp__"), then=F("etat_pfmp__niveau")), default=None)
+        )
         .order_by()
+        .values_list("etablissement_id", "niveau_frais")
+        .annotate(n=Count("pk"))
     ):
-        comptes[(etablissement_id, niveau)] += nombre
-    frais = EtatConformite.objects.filter(_frais(aujourd_hui)).values("candidat_id")
-    perimes_qs = candidats.exclude(pk__in=frais)
-    perimes = {pk: e.conformite.niveau.value for pk, e in conformites(perimes_qs, aujourd_hui).items()}
-    if perimes:
-        for pk, etablissement_id in perimes_qs.values_list("pk", "etablissement_id"):
-            if pk in perimes:
-                comptes[(etablissement_id, perimes[pk])] += 1
+        if niveau is None:
+            a_recalculer = True
+        else:
+            comptes[(etablissement_id, niveau)] += nombre
+    perimes = {}
+    if a_recalculer:
+        perimes_ids = dict(candidats.filter(_perime(aujourd_hui)).order_by().values_list("pk", "etablissement_id"))
+        perimes = {pk: e.conformite.niveau.value for pk, e in conformites_de(perimes_ids, aujourd_hui).items()}
+        for pk, niveau in perimes.items():
+            comptes[(perimes_ids[pk], niveau)] += 1
     for pk, uai, nom in Etablissement.objects.filter(pk__in={e for e, _ in comptes}).values_list("pk", "uai", "nom"):
         par_etablissement[pk] = ResumeEtablissement(pk, uai, nom)
     total = {n.value: 0 for n in regles_pfmp.Niveau}

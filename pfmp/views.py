@@ -32,6 +32,12 @@ def _candidats(request):
     return Candidat.objects.visibles_par(request.user)
 
 
+def _sessions(request):
+    if request.user.has_perm("examens.voir_tout"):  # sans parcourir les candidats d'une session nationale
+        return Session.objects.order_by("-annee")
+    return Session.objects.filter(candidats__in=_candidats(request)).distinct().order_by("-annee")
+
+
 def _candidat(request, pk) -> Candidat:
     return get_object_or_404(selectors.avec_pfmp(_candidats(request)), pk=pk)
 
@@ -105,7 +111,7 @@ def tableau(request, annee):
         "pfmp/tableau.html",
         {
             "session": session,
-            "sessions": Session.objects.filter(candidats__in=_candidats(request)).distinct().order_by("-annee"),
+            "sessions": _sessions(request),
             "resumes": resumes,
             "groupes": selectors.par_division(filtrees),
             "nb_lignes": len(filtrees),
@@ -130,12 +136,12 @@ def _national(request, session, visibles):
     if etat not in regles_pfmp.Niveau._value2member_map_:
         etat = ""
     filtres = selectors.dans_l_etat(visibles, etat, resume, aujourd_hui) if etat else visibles
-    page = Paginator(filtres.order_by("etablissement__nom", "etablissement__uai", "nom", "prenom", "numero"), PAR_PAGE)
-    page = page.get_page(request.GET.get("page"))
+    ordre = ("etablissement__nom", "etablissement__uai", "nom", "prenom", "numero")
+    page = Paginator(filtres.order_by(*ordre).values_list("pk", flat=True), PAR_PAGE).get_page(request.GET.get("page"))
     candidats = list(
-        Candidat.objects.filter(pk__in=[c.pk for c in page.object_list])
+        Candidat.objects.filter(pk__in=list(page.object_list))
         .select_related("session", "etablissement", "division__etablissement")
-        .order_by("etablissement__nom", "etablissement__uai", "nom", "prenom", "numero")
+        .order_by(*ordre)
     )
     evalues = selectors.conformites_de([c.pk for c in candidats], aujourd_hui)
     return render(
@@ -143,7 +149,7 @@ def _national(request, session, visibles):
         "pfmp/national.html",
         {
             "session": session,
-            "sessions": Session.objects.filter(candidats__in=_candidats(request)).distinct().order_by("-annee"),
+            "sessions": _sessions(request),
             "resume": resume,
             "etat": etat,
             "page": page,
