@@ -334,9 +334,7 @@ def _frais(aujourd_hui: datetime.date, prefixe: str = "") -> Q:
 def _perime(aujourd_hui: datetime.date) -> Q:
     """Candidats sans état enregistré, ou dont l'état ne vaut pas pour aujourd'hui (complément de `_frais`)."""
     return (
-        Q(etat_pfmp__isnull=True)
-        | Q(etat_pfmp__calcule_le__gt=aujourd_hui)
-        | Q(etat_pfmp__revoir_le__lte=aujourd_hui)
+        Q(etat_pfmp__isnull=True) | Q(etat_pfmp__calcule_le__gt=aujourd_hui) | Q(etat_pfmp__revoir_le__lte=aujourd_hui)
     )
 
 
