@@ -427,6 +427,54 @@ def evaluer(
                 avertissements.append(f"période qui finit après l'examen, non comptée : {p.libelle}")
         if not p.convention_signee and p.debut <= aujourd_hui:
             avertissements.append(f"convention non signée : {p.libelle}")
+    nombre_attestees = sum(1 for p in periodes if p.attestee)
+    return _conclure(
+        exigence, attestees, prevues, signatures, motifs, avertissements, bloquant, nombre_attestees, mobilite
+    )
+
+
+def evaluer_attestees(
+    exigence: Exigence,
+    *,
+    semaines_attestees: Decimal,
+    periodes_attestees: int,
+    mobilite: bool,
+    certificats: Iterable[Certificat] = (),
+    aujourd_hui: datetime.date,
+    examen: datetime.date,
+) -> Conformite:
+    """``evaluer`` pour le cas courant où chaque période a son attestation signée et sa convention signée : rien
+    d'autre ne compte alors que la somme des semaines, le nombre de périodes et la mobilité, que la base agrège
+    (voir ``pfmp.selectors.conformites``). Un test compare les deux sur des sessions variées."""
+    if exigence.justificatif is Justificatif.CONTRAT:
+        return Conformite(exigence, Niveau.CONFORME, mobilite_eligible=mobilite)
+    if exigence.justificatif is Justificatif.CERTIFICATS:
+        return _evaluer_certificats(exigence, list(certificats), examen=examen, mobilite=mobilite)
+    bloquant = bool(exigence.anomalies) or aujourd_hui >= examen
+    return _conclure(
+        exigence,
+        semaines_attestees,
+        Decimal(0),
+        0,
+        list(exigence.anomalies),
+        [],
+        bloquant,
+        periodes_attestees,
+        mobilite,
+    )
+
+
+def _conclure(
+    exigence: Exigence,
+    attestees: Decimal,
+    prevues: Decimal,
+    signatures: int,
+    motifs: list[str],
+    avertissements: list[str],
+    bloquant: bool,
+    nombre_attestees: int,
+    mobilite: bool,
+) -> Conformite:
     manquantes = max(exigence.semaines - attestees, Decimal(0))
     if manquantes:
         motifs.insert(
@@ -445,7 +493,7 @@ def evaluer(
             avertissements.append(f"{signatures} attestation(s) non signée(s) en plus des semaines requises")
     else:
         niveau = Niveau.A_RISQUE if bloquant else Niveau.EN_COURS
-    if niveau is Niveau.CONFORME and exigence.voie is Voie.SCOLAIRE and sum(1 for p in periodes if p.attestee) == 1:
+    if niveau is Niveau.CONFORME and exigence.voie is Voie.SCOLAIRE and nombre_attestees == 1:
         avertissements.append("une seule période : l'Annexe III (II.1) prévoit plusieurs périodes")
     return Conformite(
         exigence,

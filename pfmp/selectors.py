@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Case, Count, F, FilteredRelation, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
@@ -170,12 +171,31 @@ class Evalue:
     revoir_le: datetime.date | None  # date à partir de laquelle le niveau peut changer (None : jamais)
 
 
-def conformites(candidats: QuerySet[Candidat], aujourd_hui: datetime.date | None = None) -> dict[int, Evalue]:
-    """Conformité de chaque candidat du queryset : trois requêtes qui rendent des tuples (candidats, périodes avec
-    leur attestation en vigueur, certificats avec leur nombre d'activités), puis `regles_pfmp.evaluer`.
+AGREGATS = """
+SELECT c.candidat_id,
+       count(*),
+       count(*) FILTER (WHERE NOT (c.etat = %s AND a.id IS NULL)),
+       count(*) FILTER (WHERE a.signee AND c.etat = %s),
+       count(*) FILTER (WHERE a.signee),
+       coalesce(sum(a.semaines) FILTER (WHERE a.signee), 0),
+       coalesce(bool_or(a.signee AND p.pays <> 'FR' AND p.pays = ANY(%s)), false)
+  FROM pfmp_periode p
+  JOIN pfmp_convention c ON c.id = p.convention_id
+  LEFT JOIN pfmp_attestation a ON a.periode_id = p.id AND a.en_vigueur
+ WHERE c.candidat_id IN ({candidats})
+ GROUP BY c.candidat_id
+"""
 
-    Même résultat que `conformite()` candidat par candidat (un test les compare), sans instancier de modèles :
-    25 000 candidats en une à deux secondes au lieu de ≈ 30 (voir README, « Performances »).
+
+def conformites(candidats: QuerySet[Candidat], aujourd_hui: datetime.date | None = None) -> dict[int, Evalue]:
+    """Conformité de chaque candidat du queryset, par agrégats SQL puis les règles pures, sans instancier de modèle.
+
+    1. Par candidat, la base compte ses périodes et additionne les semaines attestées et signées (une requête).
+    2. Un candidat dont chaque période a son attestation signée et sa convention signée (le cas courant) se juge sur
+       ces agrégats (`regles_pfmp.evaluer_attestees`) ; pour les autres seulement, les périodes sont lues une à une
+       (libellés des motifs) et passent par `regles_pfmp.evaluer`.
+    Même résultat que `conformite()` candidat par candidat (un test les compare) : 25 000 candidats en une à deux
+    secondes au lieu de ≈ 30 (voir README, « Performances »).
     """
     aujourd_hui = aujourd_hui or timezone.localdate()
     lignes = list(
@@ -193,26 +213,44 @@ def conformites(candidats: QuerySet[Candidat], aujourd_hui: datetime.date | None
         )
     )
     ids = candidats.order_by().values("pk")
-    periodes: dict[int, list] = defaultdict(list)
-    for ligne in (
-        Periode.objects.filter(convention__candidat_id__in=ids)
-        .annotate(en_vigueur=FilteredRelation("attestations", condition=Q(attestations__en_vigueur=True)))
-        .order_by("date_debut", "pk")
-        .values_list(
-            "convention__candidat_id",
-            "date_debut",
-            "date_fin",
-            "semaines",
-            "pays",
-            "convention__etat",
-            "convention__organisation__nom",
-            "en_vigueur__date_debut",
-            "en_vigueur__date_fin",
-            "en_vigueur__semaines",
-            "en_vigueur__signee",
+    sql_ids, parametres_ids = ids.query.sql_with_params()
+    agregats: dict[int, tuple] = {}
+    with connection.cursor() as curseur:
+        # Paramètres dans l'ordre du texte : états de convention, pays de mobilité, puis ceux du sous-ensemble.
+        curseur.execute(
+            AGREGATS.format(candidats=sql_ids),
+            [
+                Convention.Etat.RESILIEE.value,
+                Convention.Etat.SIGNEE.value,
+                sorted(regles_pfmp.PAYS_MOBILITE),
+                *parametres_ids,
+            ],
         )
-    ):
-        periodes[ligne[0]].append(ligne[1:])
+        for candidat_id, *valeurs in curseur.fetchall():
+            agregats[candidat_id] = tuple(valeurs)
+    # Candidats à lire période par période : une période sans attestation signée, ou convention non signée.
+    a_detailler = [pk for pk, (_, retenues, simples, *_) in agregats.items() if retenues != simples]
+    periodes: dict[int, list] = defaultdict(list)
+    if a_detailler:
+        for ligne in (
+            Periode.objects.filter(convention__candidat_id__in=a_detailler)
+            .annotate(en_vigueur=FilteredRelation("attestations", condition=Q(attestations__en_vigueur=True)))
+            .order_by("date_debut", "pk")
+            .values_list(
+                "convention__candidat_id",
+                "date_debut",
+                "date_fin",
+                "semaines",
+                "pays",
+                "convention__etat",
+                "convention__organisation__nom",
+                "en_vigueur__date_debut",
+                "en_vigueur__date_fin",
+                "en_vigueur__semaines",
+                "en_vigueur__signee",
+            )
+        ):
+            periodes[ligne[0]].append(ligne[1:])
     certificats: dict[int, list] = defaultdict(list)
     for candidat_id, debut, fin, quotite, employeur, nb in (
         CertificatTravail.objects.filter(candidat_id__in=ids)
@@ -232,39 +270,54 @@ def conformites(candidats: QuerySet[Candidat], aujourd_hui: datetime.date | None
     exigences: dict[tuple, regles_pfmp.Exigence] = {}
     resultat = {}
     resiliee, signee, Periode_ = Convention.Etat.RESILIEE.value, Convention.Etat.SIGNEE.value, regles_pfmp.Periode
+    sans_periode = (0, 0, 0, 0, Decimal(0), False)
     for pk, statut, duree, positionnement, annee, eligible, f1, f2, voie, date_pos in lignes:
         cle = (statut, voie or "", duree, positionnement, date_pos)
         if cle not in exigences:
             exigences[cle] = _exigence(*cle)
-        a_evaluer = []
-        for ligne in periodes.get(pk, ()):
-            debut, fin, semaines, pays, etat, organisation, a_debut, a_fin, a_semaines, a_signee = ligne
-            attestee = a_semaines is not None
-            if etat == resiliee and not attestee:
-                continue  # convention résiliée avant toute attestation : la période n'a pas eu lieu
-            a_evaluer.append(
-                Periode_(
-                    debut=a_debut if attestee else debut,
-                    fin=a_fin if attestee else fin,
-                    semaines_prevues=semaines,
-                    semaines_attestees=a_semaines,
-                    attestation_signee=bool(attestee and a_signee),
-                    convention_signee=etat == signee,
-                    pays=pays,
-                    libelle=_libelle_periode(organisation, debut, fin),
-                )
-            )
+        exigence_ = exigences[cle]
         examen = regles_pfmp.date_examen(annee)
-        conformite = regles_pfmp.evaluer(
-            exigences[cle],
-            periodes=a_evaluer,
-            certificats=certificats.get(pk, ()),
-            aujourd_hui=aujourd_hui,
-            examen=examen,
-        )
+        toutes, _, _, nombre_attestees, semaines, mobilite = agregats.get(pk, sans_periode)
+        if pk not in periodes:
+            conformite = regles_pfmp.evaluer_attestees(
+                exigence_,
+                semaines_attestees=semaines,
+                periodes_attestees=nombre_attestees,
+                mobilite=mobilite,
+                certificats=certificats.get(pk, ()),
+                aujourd_hui=aujourd_hui,
+                examen=examen,
+            )
+            a_evaluer = ()
+        else:
+            a_evaluer = []
+            for ligne in periodes[pk]:
+                debut, fin, semaines_prevues, pays, etat, organisation, a_debut, a_fin, a_semaines, a_signee = ligne
+                attestee = a_semaines is not None
+                if etat == resiliee and not attestee:
+                    continue  # convention résiliée avant toute attestation : la période n'a pas eu lieu
+                a_evaluer.append(
+                    Periode_(
+                        debut=a_debut if attestee else debut,
+                        fin=a_fin if attestee else fin,
+                        semaines_prevues=semaines_prevues,
+                        semaines_attestees=a_semaines,
+                        attestation_signee=bool(attestee and a_signee),
+                        convention_signee=etat == signee,
+                        pays=pays,
+                        libelle=_libelle_periode(organisation, debut, fin),
+                    )
+                )
+            conformite = regles_pfmp.evaluer(
+                exigence_,
+                periodes=a_evaluer,
+                certificats=certificats.get(pk, ()),
+                aujourd_hui=aujourd_hui,
+                examen=examen,
+            )
         resultat[pk] = Evalue(
             conformite=conformite,
-            mobilite_suivie=bool(periodes.get(pk)) or "MOBILITE" in (f1, f2) or eligible is not None,
+            mobilite_suivie=bool(toutes) or "MOBILITE" in (f1, f2) or eligible is not None,
             mobilite_eligible=eligible,
             revoir_le=regles_pfmp.revoir_le(conformite.exigence, a_evaluer, aujourd_hui=aujourd_hui, examen=examen),
         )
