@@ -73,12 +73,12 @@ def appliquer(*, candidat: Candidat, conformite: regles_pfmp.Conformite) -> None
         examens_services.definir_mobilite_eligible(candidat=candidat, eligible=conformite.mobilite_eligible)
 
 
-def appliquer_en_masse(evalues: dict[int, selectors.Evalue], *, aujourd_hui: datetime.date) -> int:
+def appliquer_en_masse(evalues: dict[int, selectors.Evalue], *, aujourd_hui: datetime.date) -> set[int]:
     """Pousse vers l'examen les seuls blocages et mobilités qui changent (par `definir_blocages`, qui recalcule
-    les résultats touchés), enregistre l'état de conformité de chaque candidat ; renvoie le nombre de candidats
-    dont le blocage ou la mobilité a changé."""
+    les résultats touchés), enregistre l'état de conformité de chaque candidat ; renvoie les candidats dont le
+    blocage ou la mobilité a changé (leur résultat est recalculé)."""
     if not evalues:
-        return 0
+        return set()
     actuels = dict(
         Blocage.objects.filter(candidat_id__in=list(evalues), source=SOURCE).values_list("candidat_id", "motif")
     )
@@ -93,7 +93,7 @@ def appliquer_en_masse(evalues: dict[int, selectors.Evalue], *, aujourd_hui: dat
     if motifs or eligibles:
         examens_services.definir_blocages(source=SOURCE, motifs=motifs, mobilites=eligibles)
     enregistrer_etats(evalues, aujourd_hui=aujourd_hui)
-    return len({*motifs, *eligibles})
+    return {*motifs, *eligibles}
 
 
 COLONNES_ETAT = (
@@ -132,9 +132,11 @@ def enregistrer_etats(evalues: dict[int, selectors.Evalue], *, aujourd_hui: date
         curseur.execute("DROP TABLE etats_pfmp_a_ecrire")
 
 
-def apres_ecriture_candidats(ids: list[int]) -> None:
-    """Crochet inscrit dans `examens.services.APRES_ECRITURE_CANDIDATS` (voir `pfmp.apps`)."""
-    recalculer_candidats(ids)
+def apres_ecriture_candidats(ids: list[int]) -> set[int]:
+    """Crochet inscrit dans `examens.services.APRES_ECRITURE_CANDIDATS` (voir `pfmp.apps`) ; renvoie les candidats
+    dont le résultat vient d'être recalculé (blocage ou mobilité changé)."""
+    aujourd_hui = timezone.localdate()
+    return appliquer_en_masse(selectors.conformites_de(ids, aujourd_hui), aujourd_hui=aujourd_hui)
 
 
 def _mobilite_suivie(candidat: Candidat) -> bool:
@@ -167,7 +169,7 @@ def synchroniser_session(
     compte = {n.value: 0 for n in regles_pfmp.Niveau}
     for e in evalues.values():
         compte[e.conformite.niveau.value] += 1
-    compte["blocages_changes"] = changes
+    compte["blocages_changes"] = len(changes)
     examens_services.journaliser(action="pfmp.synchronisation", auteur=auteur, session=session, apres=compte)
     return compte
 
