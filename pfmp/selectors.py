@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Case, Count, F, FilteredRelation, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
-from examens.models import Candidat, Division, Etablissement
+from examens.models import Candidat, Division, Etablissement, ReglementExamen
 from pfmp import regles_pfmp
 from pfmp.models import Attestation, CertificatTravail, Convention, Periode
 
@@ -210,8 +210,12 @@ def conformites(candidats: QuerySet[Candidat], aujourd_hui: datetime.date | None
             "facultative2",
             "dossier_pfmp__voie",
             "dossier_pfmp__date_positionnement",
+            "positionnement_date",
+            "session__reglement_id",
         )
     )
+    # Semaines de PFMP de chaque version du règlement en jeu (une ou deux) : celles de la session du candidat.
+    durees = dict(ReglementExamen.objects.filter(pk__in={ligne[-1] for ligne in lignes}).values_list("pk", "pfmp"))
     ids = candidats.order_by().values("pk")
     sql_ids, parametres_ids = ids.query.sql_with_params()
     agregats: dict[int, tuple] = {}
@@ -271,10 +275,11 @@ def conformites(candidats: QuerySet[Candidat], aujourd_hui: datetime.date | None
     resultat = {}
     resiliee, signee, Periode_ = Convention.Etat.RESILIEE.value, Convention.Etat.SIGNEE.value, regles_pfmp.Periode
     sans_periode = (0, 0, 0, 0, Decimal(0), False)
-    for pk, statut, duree, positionnement, annee, eligible, f1, f2, voie, date_pos in lignes:
-        cle = (statut, voie or "", duree, positionnement, date_pos)
+    for pk, statut, duree, positionnement, annee, eligible, f1, f2, voie, date_dossier, date_pos, reglement in lignes:
+        # La date vient de l'import ou de la fiche du candidat ; à défaut, du dossier PFMP (comme `exigence`).
+        cle = (statut, voie or "", duree, positionnement, date_pos or date_dossier, reglement)
         if cle not in exigences:
-            exigences[cle] = _exigence(*cle)
+            exigences[cle] = _exigence(*cle[:-1], durees[reglement])
         exigence_ = exigences[cle]
         examen = regles_pfmp.date_examen(annee)
         toutes, _, _, nombre_attestees, semaines, mobilite = agregats.get(pk, sans_periode)

@@ -166,6 +166,10 @@ def _varies():
     services.modifier_convention(convention=p.convention, etat="resiliee", date_signature=None, auteur=None)
     periode(c, *TERMINALE, attestees="7.5", signee=False)
     autres.append(c)
+    c = fabriques.candidat(positionnement_semaines=Decimal("10"), positionnement_date=J(2025, 6, 30))
+    periode(c, *PREMIERE, attestees="8")  # positionnement daté sur la fiche du candidat (import)
+    periode(c, *TERMINALE, attestees="2")
+    autres.append(c)
     return autres
 
 
