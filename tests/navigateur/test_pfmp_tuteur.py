@@ -17,6 +17,7 @@ from pfmp.models import Attestation, LienTuteur
 from tests import fabriques
 from tests.examens.test_resultats_a_jour import noter
 from tests.navigateur.test_connexion import se_connecter
+from tests.securite.test_csp_navigateur import violations
 
 pytestmark = [pytest.mark.navigateur, pytest.mark.django_db(transaction=True)]
 
@@ -75,6 +76,7 @@ def test_le_tuteur_signe_en_ligne_et_le_lycee_voit_le_candidat_conforme_et_admis
 
     tuteur = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 820, "height": 1180})
     onglet = tuteur.new_page()  # aucun cookie, aucune session : le tuteur n'a pas de compte
+    csp = violations(onglet)
     onglet.goto(lien)
     expect(onglet.get_by_test_id("periode-tuteur")).to_contain_text("Inès MARTIN")
     expect(onglet.get_by_test_id("periode-tuteur")).to_contain_text("du 03/11/2025 au 26/12/2025")
@@ -89,6 +91,7 @@ def test_le_tuteur_signe_en_ligne_et_le_lycee_voit_le_candidat_conforme_et_admis
     onglet.get_by_label("Je certifie exactes les informations ci-dessus").check()
     onglet.get_by_role("button", name="Signer l'attestation").click()
     expect(onglet.get_by_test_id("attestation-signee")).to_contain_text("est signée et transmise au lycée")
+    assert csp == []  # ni script ni style en ligne sur les pages du tuteur
 
     # Le lycée, dans sa propre session : attestation signée en ligne, candidat conforme, résultat changé.
     page.goto(f"{live_server.url}/pfmp/candidats/{candidat.pk}/")
