@@ -197,3 +197,15 @@ def test_seul_le_personnel_du_candidat_envoie_un_lien(dossier):
     comptes, c, p = dossier
     assert comptes.client(comptes.gestionnaire_autre).get(f"/pfmp/periodes/{p.pk}/lien-tuteur/").status_code == 404
     assert comptes.client(None).get(f"/pfmp/periodes/{p.pk}/lien-tuteur/").status_code == 302
+
+
+def test_relances_et_etats_perimes_sont_des_taches_periodiques_des_workers():
+    from procrastinate.contrib.django import app
+
+    from pfmp import tasks
+
+    periodiques = {t.task.name: t.cron for t in app.periodic_registry.periodic_tasks.values()}
+    assert periodiques["pfmp.relancer_tuteurs"] == "7 8 * * *"
+    assert periodiques["pfmp.rafraichir_conformites"] == "3 0 * * *"
+    assert tasks.relancer_tuteurs(0) == {"avant": 0, "apres": 0}
+    assert tasks.rafraichir_conformites(0) == 0
