@@ -418,8 +418,10 @@ class SignatureTuteur(models.Model):
     """Signature en ligne d'une attestation par le tuteur : qui, en quelle qualité, quand, d'où, et l'empreinte
     SHA-256 du PDF émis à cet instant. Immuable : une correction est une nouvelle attestation (`remplace`)."""
 
-    attestation = models.OneToOneField(Attestation, on_delete=models.PROTECT, related_name="signature_tuteur")
-    lien = models.OneToOneField(LienTuteur, on_delete=models.PROTECT, related_name="signature")
+    # Elle vit et meurt avec son attestation (qui ne se supprime pas seule) : la suppression d'une session entière
+    # (conservation des données, generer_donnees --remplacer) l'emporte.
+    attestation = models.OneToOneField(Attestation, on_delete=models.CASCADE, related_name="signature_tuteur")
+    lien = models.OneToOneField(LienTuteur, on_delete=models.CASCADE, related_name="signature")
     nom = models.CharField("nom du signataire", max_length=200)
     qualite = models.CharField("qualité", max_length=200)
     consentement = models.BooleanField()

@@ -209,3 +209,22 @@ def test_relances_et_etats_perimes_sont_des_taches_periodiques_des_workers():
     assert periodiques["pfmp.rafraichir_conformites"] == "3 0 * * *"
     assert tasks.relancer_tuteurs(0) == {"avant": 0, "apres": 0}
     assert tasks.rafraichir_conformites(0) == 0
+
+
+def test_une_session_avec_une_attestation_signee_en_ligne_se_sauvegarde_se_supprime_et_se_restaure(dossier, tmp_path):
+    from agora.sauvegarde import restaurer_session, sauvegarder_session
+    from examens.models import Session
+
+    comptes, c, p = dossier
+    Client().post(envoyer(comptes, p), formulaire(semaines="8"))
+    signature = SignatureTuteur.objects.get()
+    empreinte, pdf = signature.sha256, bytes(signature.pdf)
+    fichier = tmp_path / "session.agora.gz"
+    sauvegarder_session(annee=2026, chemin=fichier)
+    Session.objects.get(annee=2026).delete()  # la signature part avec la session (conservation des données)
+    assert not SignatureTuteur.objects.exists() and not LienTuteur.objects.exists()
+    restaurer_session(chemin=fichier)
+    restauree = SignatureTuteur.objects.get()
+    assert (restauree.sha256, bytes(restauree.pdf)) == (empreinte, pdf)
+    assert hashlib.sha256(bytes(restauree.pdf)).hexdigest() == empreinte
+    assert EtatConformite.objects.get(candidat__numero=c.numero).niveau == "conforme"
