@@ -1,5 +1,6 @@
 from django import forms
 
+from examens import regles
 from examens.imports import COLONNES_CANDIDATS, COLONNES_CANDIDATS_FACULTATIVES, valider_candidat
 from examens.models import Candidat, Epreuve, Statut
 from examens.services import reglement_pour
@@ -94,17 +95,48 @@ class CandidatForm(forms.Form):
 
 
 class MotifForm(forms.Form):
-    motif = forms.CharField(label="Motif", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    # Messages du serveur, en français, affichés sous le champ (la page n'a pas d'attribut « required »).
+    motif = forms.CharField(
+        label="Motif",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Indiquez le motif : toute décision du jury est motivée."},
+    )
 
 
 class NoteJuryForm(MotifForm):
-    unite = forms.CharField(max_length=5)
-    note = forms.CharField(label="Nouvelle note", max_length=6, help_text="ex. 12,5 ; ABS ; ABJ ; DIS ; NV")
+    unite = forms.CharField(max_length=5, error_messages={"required": "Choisissez l'unité dont la note change."})
+    note = forms.CharField(
+        label="Nouvelle note",
+        max_length=6,
+        help_text="ex. 12,5 ; ABS ; ABJ ; DIS ; NV",
+        error_messages={"required": "Saisissez la nouvelle note (ex. 12,5 ; ABS ; ABJ ; DIS ; NV)."},
+    )
     groupe = forms.IntegerField(min_value=1, max_value=2, initial=1, widget=forms.HiddenInput)
+
+    def clean_note(self):
+        """Le format et l'échelle dès le formulaire (même règle que la porte des notes) : une note hors de 0–20
+        et un motif oublié se signalent ensemble, chacun sous son champ. Le texte saisi passe tel quel au service."""
+        texte = self.cleaned_data["note"]
+        try:
+            regles.parser_note(texte)
+        except regles.NoteInvalide as e:
+            raise forms.ValidationError(str(e)) from None
+        return texte
 
 
 class PointsJuryForm(MotifForm):
-    points = forms.DecimalField(label="Points du jury", min_value=0, max_value=20, decimal_places=2, localize=True)
+    points = forms.DecimalField(
+        label="Points du jury",
+        min_value=0,
+        max_value=20,
+        decimal_places=2,
+        localize=True,
+        error_messages={
+            "required": "Saisissez les points du jury, de 0 à 20 (0 pour les retirer).",
+            "invalid": "Saisissez un nombre de points, par exemple 1,5.",
+        },
+    )
 
 
 class ControleForm(forms.Form):

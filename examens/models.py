@@ -4,6 +4,8 @@ Le mode d'évaluation d'un candidat n'est jamais saisi : il découle de son stat
 les trois colonnes de l'Annexe II b) et du règlement de la session.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -148,9 +150,14 @@ class Session(models.Model):
         return f"Session {self.annee}"
 
 
+# Collation ICU française (créée par la migration examens 0014) : les noms se trient comme dans un annuaire,
+# « ÉTIENNE » avant « VINCENT » et « Bélarus » avant « Burundi » ; voir « Tri à la française » dans le README.
+COLLATION_FRANCAISE = "fr_icu"
+
+
 class Etablissement(models.Model):
     uai = models.CharField("UAI", max_length=8, unique=True, validators=[identifiants.valider_uai])
-    nom = models.CharField(max_length=200)
+    nom = models.CharField(max_length=200, db_collation=COLLATION_FRANCAISE)
     ville = models.CharField(max_length=100, blank=True)
     gestionnaires = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="etablissements_geres")
 
@@ -179,15 +186,24 @@ class Division(models.Model):
 class CandidatQuerySet(models.QuerySet):
     def visibles_par(self, user):
         """Administrateur : tout ; gestionnaire : ses établissements ; enseignant : ses divisions et celles
-        des commissions d'évaluation dont il est membre."""
+        des commissions d'évaluation dont il est membre en qualité d'enseignant.
+
+        Le professionnel d'une commission (E32) n'y gagne aucun candidat : il n'a accès qu'à ses grilles, par
+        les pages de la commission, qui vérifient elles-mêmes qu'il en est membre. Le dossier complet (toutes
+        les notes, date de naissance, PFMP) reste à l'équipe pédagogique.
+        """
         if user.has_perm("examens.voir_tout"):
             return self
         # Sous-requêtes IN plutôt que jointures + DISTINCT : pas de doublons à éliminer, et le filtre reste
         # combinable (division, session…) sans parcourir toute une session nationale.
         etablissements = Etablissement.gestionnaires.through.objects.filter(user=user).values("etablissement_id")
         divisions = Division.enseignants.through.objects.filter(user=user).values("division_id")
-        commissions = MembreCommission.objects.filter(utilisateur=user).values("commission_id")
-        divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values("division_id")
+        commissions = MembreCommission.objects.filter(
+            utilisateur=user, qualite=MembreCommission.Qualite.ENSEIGNANT
+        ).values("commission_id")
+        divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values(
+            "division_id"
+        )
         return self.filter(
             Q(etablissement_id__in=etablissements) | Q(division_id__in=divisions) | Q(division_id__in=divisions_ccf)
         )
@@ -203,8 +219,8 @@ class Candidat(models.Model):
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="candidats")
     numero = models.CharField("numéro de candidat", max_length=20)
-    nom = models.CharField(max_length=100)
-    prenom = models.CharField("prénom", max_length=100)
+    nom = models.CharField(max_length=100, db_collation=COLLATION_FRANCAISE)
+    prenom = models.CharField("prénom", max_length=100, db_collation=COLLATION_FRANCAISE)
     date_naissance = models.DateField("date de naissance")
     etablissement = models.ForeignKey(Etablissement, on_delete=models.PROTECT, related_name="candidats")
     division = models.ForeignKey(Division, on_delete=models.SET_NULL, null=True, blank=True, related_name="candidats")
@@ -316,6 +332,17 @@ def texte_note(etat: str, valeur) -> str:
         return etat
     texte = f"{valeur:.3f}"
     return (texte[:-1] if texte.endswith("0") else texte).replace(".", ",")
+
+
+def texte_decimal(valeur) -> str:
+    """« 233,00 », « 257,50 », « 249,875 » : deux décimales au moins (une colonne de points ou de moyennes se lit
+    alignée), jamais tronqué (les points sont exacts, à trois décimales au plus)."""
+    if valeur is None or valeur == "":
+        return ""
+    nombre = Decimal(valeur)
+    exposant = nombre.normalize().as_tuple().exponent
+    decimales = max(2, -exposant) if isinstance(exposant, int) else 2
+    return f"{nombre:.{decimales}f}".replace(".", ",")
 
 
 class HistoriqueNote(models.Model):
@@ -840,3 +867,56 @@ class FichierExport(models.Model):
 
     def __str__(self):
         return self.nom
+
+
+class EchecExport(models.Model):
+    """Un document d'un lot qui n'a pas pu être produit : une ligne par rang, au plus.
+
+    L'avancement d'un lot se compte sur ces lignes et sur les fichiers (FichierExport), jamais en incrémentant :
+    une tranche rejouée après la mort d'un worker ne compte pas deux fois le même document.
+    """
+
+    lot = models.ForeignKey(ExportLot, on_delete=models.CASCADE, related_name="echecs_documents")
+    rang = models.PositiveIntegerField()
+    message = models.CharField(max_length=300)
+
+    class Meta:
+        verbose_name = "document non produit d'un export"
+        ordering = ["lot", "rang"]
+        constraints = [models.UniqueConstraint(fields=["lot", "rang"], name="echec_export_unique")]
+
+    def __str__(self):
+        return self.message
+
+
+class JournalArchive(models.Model):
+    """Entrées de journal venues d'un fichier de sauvegarde : une copie archivée, jamais le journal authentique.
+
+    Le Journal ne contient que ce que cette base a vu se produire. Une restauration n'y écrit pas les lignes du
+    fichier (elles pourraient être forgées ou antidatées par qui détient la clé) : elle les range ici, marquées
+    par le fichier et l'instant de la restauration. Table séparée plutôt qu'un drapeau dans Journal, pour
+    qu'aucune lecture du journal ne puisse les confondre avec les siennes. Ajout seul (déclencheurs, migration
+    journal_archive), comme le journal.
+    """
+
+    date = models.DateTimeField("date déclarée")
+    auteur = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)
+    session_annee = models.PositiveSmallIntegerField(null=True, db_index=True)
+    candidat_numero = models.CharField(max_length=20, blank=True)
+    objet = models.CharField(max_length=100, blank=True)
+    avant = models.JSONField(null=True, blank=True)
+    apres = models.JSONField(null=True, blank=True)
+    motif = models.TextField(blank=True)
+    id_origine = models.BigIntegerField("clé dans la base d'origine")
+    fichier = models.CharField("fichier de sauvegarde", max_length=255)
+    fichier_sha256 = models.CharField("empreinte du fichier", max_length=64)
+    restaure_le = models.DateTimeField("restauré le")
+
+    class Meta:
+        verbose_name = "entrée de journal archivée (restaurée)"
+        verbose_name_plural = "journal archivé (restauré)"
+        ordering = ["-date", "-id"]
+
+    def __str__(self):
+        return f"[archive {self.fichier}] {self.date:%d/%m/%Y %H:%M} {self.auteur} {self.action} {self.objet}"

@@ -169,9 +169,9 @@ def _par_jury(comptes, c, unite: str, texte: str, groupe: str = "1") -> str:
     reponse = client.post(
         f"/examens/candidats/{c.pk}/jury/note/",
         {"unite": unite, "note": texte, "motif": "m", "groupe": groupe},
-        follow=True,
     )
-    return [str(m) for m in reponse.context["messages"]][0]
+    # Refusée, la décision revient sur la fiche avec son formulaire rempli et l'erreur sous la note.
+    return reponse.context["form_note"].errors["note"][0]
 
 
 def test_dis_en_groupe_2_meme_refus_par_l_import_le_tableau_et_le_jury(comptes):
