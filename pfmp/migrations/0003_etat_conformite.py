@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("examens", "0008_resultats_types_empreinte"),
-        ("pfmp", "0001_periodes_attestations_document_liaison"),
+        ("pfmp", "0002_tri_francais"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pfmp", "0002_etat_conformite"),
+        ("pfmp", "0003_etat_conformite"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
