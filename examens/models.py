@@ -201,9 +201,7 @@ class CandidatQuerySet(models.QuerySet):
         commissions = MembreCommission.objects.filter(
             utilisateur=user, qualite=MembreCommission.Qualite.ENSEIGNANT
         ).values("commission_id")
-        divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values(
-            "division_id"
-        )
+        divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values("division_id")
         return self.filter(
             Q(etablissement_id__in=etablissements) | Q(division_id__in=divisions) | Q(division_id__in=divisions_ccf)
         )
@@ -920,3 +918,18 @@ class JournalArchive(models.Model):
 
     def __str__(self):
         return f"[archive {self.fichier}] {self.date:%d/%m/%Y %H:%M} {self.auteur} {self.action} {self.objet}"
+
+
+class ApercuImport(models.Model):
+    """Un fichier d'import entre son aperçu et sa confirmation (examens.apercus) : dans la base, pas sur un disque."""
+
+    jeton = models.CharField(max_length=32, unique=True)
+    suffixe = models.CharField(max_length=8)
+    contenu = models.BinaryField()
+    cree_le = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "aperçu d'import"
+
+    def __str__(self):
+        return self.jeton
