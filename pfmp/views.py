@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
+from agora.format import pluriel
 from agora.securite import adresse_client
 from examens import pdf
 from examens import selectors as examens_selectors
@@ -190,9 +191,9 @@ def synchroniser(request, annee):
         changes = compte["blocages_changes"]
         messages.success(
             request,
-            f"Contrôle des blocages de la session {annee} : {compte['conforme']} conforme(s), "
+            f"Contrôle des blocages de la session {annee} : {pluriel(compte['conforme'], 'conforme')}, "
             f"{compte['en_cours']} en cours, {compte['a_risque']} à risque ; "
-            + (f"{changes} blocage(s) ou mobilité(s) corrigé(s)." if changes else "rien à corriger."),
+            + (f"{pluriel(changes, 'candidat corrigé')} (blocage ou mobilité)." if changes else "rien à corriger."),
         )
     suite = reverse("pfmp:tableau", args=[annee])
     return redirect(f"{suite}?etablissement={etablissement}" if etablissement else suite)

@@ -212,8 +212,8 @@ def test_relances_et_etats_perimes_sont_des_taches_periodiques_des_workers():
 
 
 def test_une_session_avec_une_attestation_signee_en_ligne_se_sauvegarde_se_supprime_et_se_restaure(dossier, tmp_path):
-    from agora.sauvegarde import restaurer_session, sauvegarder_session
     from examens.models import Session
+    from examens.sauvegarde import restaurer_session, sauvegarder_session
 
     comptes, c, p = dossier
     Client().post(envoyer(comptes, p), formulaire(semaines="8"))

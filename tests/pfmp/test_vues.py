@@ -352,7 +352,7 @@ def test_un_positionnement_sous_le_minimum_est_refuse_a_cote_du_champ(comptes, c
 def test_le_gestionnaire_recalcule_les_blocages_de_la_session(comptes, c):
     reponse = comptes.client(comptes.gestionnaire).post("/pfmp/sessions/2026/synchroniser/", follow=True)
     message = [str(m) for m in reponse.context["messages"]][0]
-    assert "0 conforme(s), 0 en cours, 1 à risque ; 1 blocage(s) ou mobilité(s) corrigé(s)." in message
+    assert "0 conforme, 0 en cours, 1 à risque ; 1 candidat corrigé (blocage ou mobilité)." in message
     assert Blocage.objects.filter(candidat=c, source="pfmp").exists()
     reponse = comptes.client(comptes.gestionnaire).post("/pfmp/sessions/2026/synchroniser/", follow=True)
     assert "1 à risque ; rien à corriger." in [str(m) for m in reponse.context["messages"]][0]
@@ -366,7 +366,7 @@ def test_chacun_recalcule_les_blocages_de_son_perimetre(comptes, c):
     bloques = set(Blocage.objects.filter(source="pfmp").values_list("candidat", flat=True))
     assert bloques == {c.pk}
     reponse = comptes.client(comptes.administrateur).post("/pfmp/sessions/2026/synchroniser/", follow=True)
-    assert "0 conforme(s), 0 en cours, 2 à risque ; 1 blocage(s)" in [str(m) for m in reponse.context["messages"]][0]
+    assert "0 conforme, 0 en cours, 2 à risque ; 1 candidat corrigé" in [str(m) for m in reponse.context["messages"]][0]
     assert set(Blocage.objects.filter(source="pfmp").values_list("candidat", flat=True)) == {c.pk, ailleurs.pk}
 
 
