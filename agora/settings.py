@@ -149,6 +149,36 @@ STATIC_ROOT = BASE_DIR / ".local" / "staticfiles"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / ".local" / "media"))
 MEDIA_URL = "media/"
 
+# Courriels (liens des tuteurs PFMP, relances). Sans EMAIL_HOST : chaque message est écrit dans un fichier de
+# EMAIL_FILE_PATH (.local/courriels/ par défaut), à lire avec un éditeur ; avec EMAIL_HOST : envoi SMTP.
+if os.environ.get("EMAIL_HOST") or not DEBUG:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": int(os.environ.get("EMAIL_PORT", 25)),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": envbool("EMAIL_USE_TLS", False),
+            },
+        }
+    }
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / ".local" / "courriels"))},
+        }
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "AGOrA Examens <ne-pas-repondre@agora.invalid>")
+# Adresse publique de l'application, pour les liens des courriels envoyés hors d'une requête (relances).
+URL_BASE = os.environ.get("URL_BASE", "http://127.0.0.1:8000")
+# Lien personnel du tuteur : valable ce nombre de jours ; relances quelques jours avant et après la fin de la période.
+PFMP_LIEN_TUTEUR_JOURS = int(os.environ.get("PFMP_LIEN_TUTEUR_JOURS", 30))
+PFMP_RELANCE_JOURS_AVANT = int(os.environ.get("PFMP_RELANCE_JOURS_AVANT", 3))
+PFMP_RELANCE_JOURS_APRES = int(os.environ.get("PFMP_RELANCE_JOURS_APRES", 3))
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

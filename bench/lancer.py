@@ -182,6 +182,97 @@ def bench_recalcul(repetitions: int, nombre: int = 200) -> dict:
     }
 
 
+PFMP = """
+import django, json, time
+django.setup()
+from django.conf import settings
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from agora.roles import ADMINISTRATEUR, creer_roles
+from django.contrib.auth.models import User
+from examens.models import Candidat, Session
+from pfmp import selectors, services
+session = Session.objects.get(annee={session})
+candidats = Candidat.objects.filter(session=session)
+mesures = {{}}
+debut = time.perf_counter()
+evalues = selectors.conformites(candidats)
+mesures["conformite_secondes"] = time.perf_counter() - debut
+mesures["candidats"] = len(evalues)
+with transaction.atomic():
+    debut = time.perf_counter()
+    with CaptureQueriesContext(connection) as requetes:
+        compte = services.synchroniser_session(session=session)
+    mesures["synchronisation_secondes"] = time.perf_counter() - debut
+    mesures["synchronisation_requetes"] = len(requetes)
+    mesures["blocages_changes"] = compte["blocages_changes"]
+    # Le tableau PFMP d'un administrateur : résumé national (par établissement et par niveau) et première page.
+    settings.ALLOWED_HOSTS.append("testserver")
+    admin = User.objects.create_user("bench-pfmp-admin")
+    admin.groups.add(creer_roles()[ADMINISTRATEUR])
+    client = Client()
+    client.force_login(admin)
+    for cle, url in (("national", "/pfmp/sessions/{session}/"), ("national_a_risque_page_2",
+                     "/pfmp/sessions/{session}/?etat=a_risque&page=2")):
+        client.get(url)  # échauffement (gabarits, règlement en cache)
+        temps = []
+        for _ in range(5):
+            debut = time.perf_counter()
+            reponse = client.get(url)
+            temps.append(time.perf_counter() - debut)
+            assert reponse.status_code == 200 and b"resume-etablissements" in reponse.content
+        mesures[cle + "_ms"] = sorted(temps)[2] * 1000
+    transaction.set_rollback(True)
+import io
+from django.core.management import call_command
+debut = time.perf_counter()
+call_command("bilan_pfmp", "--session", "{session}", "--format", "json", stdout=io.StringIO())
+mesures["bilan_en_processus_secondes"] = time.perf_counter() - debut
+if {ancien}:
+    debut = time.perf_counter()
+    selectors.tableau(candidats)
+    mesures["ancien_chemin_secondes"] = time.perf_counter() - debut
+print(json.dumps(mesures))
+"""
+
+
+def bench_pfmp(repetitions: int) -> dict:
+    """Conformité PFMP d'une session nationale en masse, contrôle des blocages, page nationale, bilan_pfmp json ;
+    l'ancien chemin (candidat par candidat, objets de l'ORM) est mesuré une fois pour comparaison."""
+    mesures = [script(PFMP.format(session=SESSION, ancien=rang == 0)) for rang in range(repetitions)]
+    bilan = []
+    for _ in range(repetitions):
+        debut = time.perf_counter()
+        subprocess.run(
+            [PY, "manage.py", "bilan_pfmp", "--session", str(SESSION), "--format", "json"],
+            cwd=RACINE,
+            env=ENV,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        bilan.append(time.perf_counter() - debut)
+
+    def mediane(cle):
+        return round(statistics.median(m[cle] for m in mesures), 3)
+
+    return {
+        "candidats": mesures[0]["candidats"],
+        "conformite_secondes_mediane": mediane("conformite_secondes"),
+        "conformite_secondes": [round(m["conformite_secondes"], 2) for m in mesures],
+        "synchronisation_secondes_mediane": mediane("synchronisation_secondes"),
+        "synchronisation_requetes": sorted({m["synchronisation_requetes"] for m in mesures}),
+        "national_ms_mediane": round(statistics.median(m["national_ms"] for m in mesures)),
+        "national_a_risque_page_2_ms_mediane": round(
+            statistics.median(m["national_a_risque_page_2_ms"] for m in mesures)
+        ),
+        "bilan_json_secondes_mediane": round(statistics.median(bilan), 2),
+        "bilan_json_secondes": [round(b, 2) for b in bilan],
+        "bilan_json_en_processus_secondes_mediane": mediane("bilan_en_processus_secondes"),
+        "ancien_chemin_secondes": round(mesures[0]["ancien_chemin_secondes"], 1),
+    }
+
+
 IMPORTS = """
 import django, json, time
 django.setup()
@@ -432,7 +523,7 @@ def main():
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--duree-web", type=int, default=60)
     parser.add_argument("--utilisateurs", type=int, default=50)
-    parser.add_argument("--seulement", nargs="*", default=["deliberation", "recalcul", "imports", "web", "pdf"])
+    parser.add_argument("--seulement", nargs="*", default=["deliberation", "recalcul", "imports", "pfmp", "web", "pdf"])
     args = parser.parse_args()
     debut = time.monotonic()
     preparer(args.candidats)
@@ -456,6 +547,9 @@ def main():
     if "imports" in args.seulement:
         resultats["imports"] = bench_imports(args.repetitions, args.candidats)
         print("imports", resultats["imports"], flush=True)
+    if "pfmp" in args.seulement:
+        resultats["pfmp"] = bench_pfmp(args.repetitions)
+        print("pfmp", resultats["pfmp"], flush=True)
     if "web" in args.seulement and shutil.which(str(RACINE / ".venv" / "bin" / "locust")):
         resultats["web"] = bench_web(args.duree_web, args.utilisateurs, args.repetitions)
         print("web", json.dumps(resultats["web"], ensure_ascii=False), flush=True)
@@ -466,7 +560,7 @@ def main():
     # Une partie relancée seule (--seulement) remplace la sienne et garde les autres, chacune avec sa date.
     fichier = RACINE / "bench" / "resultats.json"
     anciens = json.loads(fichier.read_text()) if fichier.exists() else {}
-    for partie in ("deliberation", "recalcul", "imports", "web", "pdf"):
+    for partie in ("deliberation", "recalcul", "imports", "pfmp", "web", "pdf"):
         if partie in resultats:
             resultats[partie]["date"] = resultats["date"]
         elif partie in anciens:
@@ -497,6 +591,24 @@ def afficher(r: dict) -> None:
         lignes += [
             (f"import de {i['lignes_candidats']} candidats", f"{i['candidats_secondes_mediane']} s", "< 30 s"),
             (f"import de {i['lignes_notes']} notes", f"{i['notes_secondes_mediane']} s", "< 30 s"),
+        ]
+    if pf := r.get("pfmp"):
+        lignes += [
+            (
+                f"conformité PFMP de {pf['candidats']} candidats (médiane)",
+                f"{pf['conformite_secondes_mediane']} s",
+                "< 3 s",
+            ),
+            ("  ancien chemin (objets de l'ORM, une mesure)", f"{pf['ancien_chemin_secondes']} s", ""),
+            ("  contrôle des blocages de la session", f"{pf['synchronisation_secondes_mediane']} s", ""),
+            ("  tableau PFMP national (résumé + 1re page)", f"{pf['national_ms_mediane']} ms", "< 300 ms"),
+            ("  candidats à risque, page 2", f"{pf['national_a_risque_page_2_ms_mediane']} ms", "< 300 ms"),
+            ("  bilan_pfmp --format json (processus complet)", f"{pf['bilan_json_secondes_mediane']} s", "< 5 s"),
+            (
+                "  bilan_pfmp --format json (sans le démarrage)",
+                f"{pf['bilan_json_en_processus_secondes_mediane']} s",
+                "",
+            ),
         ]
     if w := r.get("web"):
         for nom, p in w["pages"].items():

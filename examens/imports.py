@@ -314,8 +314,10 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         division = divisions.get((etablissement.pk, p.pop("division")))
         nouveaux.append(Candidat(session=session, etablissement=etablissement, division=division, **p))
     Candidat.objects.bulk_create(nouveaux, batch_size=2000)
-    # Un candidat a un résultat dès qu'il existe (« incomplet » tant que ses notes manquent).
-    resultats.recalculer(c.pk for c in nouveaux)
+    # La PFMP (conformité, blocage) dès l'import ; puis un candidat a un résultat dès qu'il existe (« incomplet » tant
+    # que ses notes manquent) : ceux que le blocage a déjà fait recalculer ne le sont pas deux fois.
+    deja = services.apres_ecriture_candidats([c.pk for c in nouveaux])
+    resultats.recalculer(c.pk for c in nouveaux if c.pk not in deja)
     bilan.crees = len(propres)
     services.journaliser(
         action="import.candidats",

@@ -5,7 +5,7 @@ Chaque service est transactionnel, prend des arguments nommés et laisse une tra
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,6 +29,20 @@ from examens.models import (
 
 class OperationRefusee(Exception):
     """Erreur métier à montrer telle quelle à l'utilisateur."""
+
+
+# Modules qui dérivent un état des candidats (la PFMP : conformité, blocage) sans qu'examens les importe : chacun
+# s'inscrit ici (dans le ready() de son application) et reçoit les identifiants des candidats créés ou modifiés, dans
+# la transaction de l'écriture, avant le recalcul de leurs résultats. Il renvoie ceux dont il a déjà fait recalculer
+# le résultat (par definir_blocages) : l'appelant ne recalcule que les autres.
+APRES_ECRITURE_CANDIDATS: list[Callable[[list[int]], Iterable[int]]] = []
+
+
+def apres_ecriture_candidats(ids: list[int]) -> set[int]:
+    recalcules: set[int] = set()
+    for fonction in APRES_ECRITURE_CANDIDATS:
+        recalcules |= set(fonction(ids) or ())
+    return recalcules
 
 
 def reglement_pour(annee: int) -> ReglementExamen | None:
@@ -526,7 +540,7 @@ def enregistrer_candidat(*, session: Session, propre: dict, auteur, candidat: Ca
     if avant is not None:
         verifier_notes_existantes(candidat)
     candidat.save()
-    resultats.recalculer([candidat.pk])
+    resultats.recalculer({candidat.pk} - apres_ecriture_candidats([candidat.pk]))
     journaliser(
         action="candidat.creation" if avant is None else "candidat.modification",
         auteur=auteur,

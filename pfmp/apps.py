@@ -6,8 +6,14 @@ class PfmpConfig(AppConfig):
     verbose_name = "PFMP"
 
     def ready(self):
-        # Le planificateur des CCF (examens) évite les périodes de PFMP sans importer pfmp.
+        # examens n'importe pas pfmp : la PFMP s'y inscrit.
+        from examens import services as examens_services
         from examens.organisation import indisponibilites
+        from pfmp import services
         from pfmp.indisponibilites import periodes_pfmp
 
+        # Le planificateur des CCF évite les périodes de PFMP.
         indisponibilites.inscrire(periodes_pfmp)
+        # La conformité de tout candidat créé ou modifié (formulaire, import) se recalcule dans la transaction.
+        if services.apres_ecriture_candidats not in examens_services.APRES_ECRITURE_CANDIDATS:
+            examens_services.APRES_ECRITURE_CANDIDATS.append(services.apres_ecriture_candidats)

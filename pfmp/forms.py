@@ -295,3 +295,59 @@ class EvaluationForm(AvecActivites, forms.Form):
 
     def champ(self, competence):
         return self[f"c{competence.pk}"]
+
+
+class TuteurForm(EvaluationForm):
+    """Ce que le tuteur remplit en ligne : dates et semaines réellement effectuées, absences, activités et
+    compétences (le document de liaison), puis sa signature (nom, qualité, consentement)."""
+
+    date_debut = forms.DateField(label="Début effectif", widget=DateInput())
+    date_fin = forms.DateField(label="Fin effective", widget=DateInput())
+    semaines = Semaines(label="Semaines effectuées")
+    absences = forms.CharField(
+        label="Absences",
+        required=False,
+        max_length=1000,
+        help_text="Jours d'absence de l'élève pendant la période (vide : aucune).",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    nom = forms.CharField(label="Vos nom et prénom", max_length=150)
+    qualite = forms.CharField(
+        label="Votre qualité", max_length=150, help_text="Par exemple : tuteur, maître d'apprentissage, gérant."
+    )
+    consentement = forms.BooleanField(
+        label="Je certifie exactes les informations ci-dessus et je signe électroniquement cette attestation.",
+        error_messages={"required": "Cochez cette case pour signer."},
+    )
+
+    def __init__(self, *args, periode, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["date_visite"], self.fields["tuteur"]
+        self.periode = periode
+
+    def clean(self):
+        donnees = super().clean()
+        debut, fin, semaines = donnees.get("date_debut"), donnees.get("date_fin"), donnees.get("semaines")
+        if debut and fin:
+            if fin < debut:
+                self.add_error("date_fin", "La fin précède le début.")
+            elif semaines is not None and semaines > (plafond := regles_pfmp.semaines_calendaires(debut, fin)):
+                self.add_error("semaines", f"Au plus {plafond} semaines civiles entre ces dates.")
+            elif debut > timezone.localdate():
+                self.add_error("date_debut", "La période n'a pas commencé : l'attestation se signe à son issue.")
+        return donnees
+
+
+class LienTuteurForm(forms.Form):
+    destinataire = forms.EmailField(label="Courriel du tuteur")
+    jours = forms.IntegerField(label="Valable (jours)", min_value=1)
+
+    def __init__(self, *args, jours_max: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["jours"] = forms.IntegerField(
+            label="Valable (jours)",
+            min_value=1,
+            max_value=jours_max,
+            initial=jours_max,
+            widget=forms.NumberInput(attrs={"class": "champ-court"}),
+        )

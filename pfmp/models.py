@@ -366,3 +366,95 @@ class AppreciationCompetence(models.Model):
 
     def __str__(self):
         return f"{self.competence} : {self.niveau}"
+
+
+class EtatConformite(models.Model):
+    """Dernière conformité calculée d'un candidat, écrite dans la transaction de toute écriture qui la change.
+
+    Sert aux lectures de masse (résumé national, filtre par état, pagination) sans refaire le calcul de toute une
+    session. Seul le niveau « en cours » / « à risque » dépend de la date du jour (une période finit sans
+    attestation, l'examen arrive) : `revoir_le` dit à partir de quand il peut changer ; au-delà, la ligne est
+    périmée et se recalcule (lecture, tâche quotidienne). Le blocage, lui, ne dépend pas de la date.
+    """
+
+    NIVEAUX = [(n.value, n.libelle) for n in regles_pfmp.Niveau]
+
+    candidat = models.OneToOneField(
+        "examens.Candidat", on_delete=models.CASCADE, primary_key=True, related_name="etat_pfmp"
+    )
+    niveau = models.CharField(max_length=10, choices=NIVEAUX)
+    voie = models.CharField(max_length=30)
+    semaines_requises = models.DecimalField(max_digits=5, decimal_places=1)
+    semaines_attestees = models.DecimalField(max_digits=5, decimal_places=1)
+    semaines_manquantes = models.DecimalField(max_digits=5, decimal_places=1)
+    motif = models.TextField(blank=True)  # le premier motif
+    calcule_le = models.DateField("calculé pour le")
+    revoir_le = models.DateField("niveau valable jusqu'au (exclu)", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "état de conformité PFMP"
+        verbose_name_plural = "états de conformité PFMP"
+        indexes = [models.Index(fields=["niveau"], name="etat_pfmp_niveau")]
+
+    def __str__(self):
+        return f"{self.candidat_id} : {self.niveau}"
+
+
+class LienTuteur(models.Model):
+    """Lien personnel envoyé au tuteur (ou maître d'apprentissage) pour attester et évaluer une période en ligne,
+    sans compte. Le jeton est signé par `django.core.signing.TimestampSigner` (voir `pfmp.tuteurs`) ; cette ligne
+    dit s'il vaut encore : expiré, révoqué, ou déjà utilisé pour signer (une seule signature par lien)."""
+
+    periode = models.ForeignKey(Periode, on_delete=models.CASCADE, related_name="liens_tuteur")
+    destinataire = models.EmailField("courriel du tuteur")
+    nom = models.CharField("tuteur", max_length=200, blank=True)
+    nonce = models.CharField(max_length=32, unique=True)  # aléa signé dans le jeton : un lien ne se devine pas
+    cree_le = models.DateTimeField(auto_now_add=True)
+    cree_par = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    expire_le = models.DateTimeField("expire le")
+    revoque_le = models.DateTimeField("révoqué le", null=True, blank=True)
+    utilise_le = models.DateTimeField("signé le", null=True, blank=True)
+    relance_avant_le = models.DateTimeField(null=True, blank=True)
+    relance_apres_le = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "lien du tuteur"
+        verbose_name_plural = "liens des tuteurs"
+        ordering = ["-cree_le"]
+
+    def __str__(self):
+        return f"Lien {self.pk} → {self.destinataire}"
+
+
+class SignatureTuteur(models.Model):
+    """Signature en ligne d'une attestation par le tuteur : qui, en quelle qualité, quand, d'où, et l'empreinte
+    SHA-256 du PDF émis à cet instant. Immuable : une correction est une nouvelle attestation (`remplace`)."""
+
+    # Elle vit et meurt avec son attestation (qui ne se supprime pas seule) : la suppression d'une session entière
+    # (conservation des données, generer_donnees --remplacer) l'emporte.
+    attestation = models.OneToOneField(Attestation, on_delete=models.CASCADE, related_name="signature_tuteur")
+    lien = models.OneToOneField(LienTuteur, on_delete=models.CASCADE, related_name="signature")
+    nom = models.CharField("nom du signataire", max_length=200)
+    qualite = models.CharField("qualité", max_length=200)
+    consentement = models.BooleanField()
+    signee_le = models.DateTimeField("signée le")
+    adresse_ip = models.GenericIPAddressField("adresse IP", null=True, blank=True)
+    navigateur = models.CharField(max_length=300, blank=True)
+    absences = models.TextField(blank=True)
+    pdf = models.BinaryField()
+    sha256 = models.CharField("empreinte SHA-256 du PDF", max_length=64)
+
+    class Meta:
+        verbose_name = "signature du tuteur"
+        verbose_name_plural = "signatures des tuteurs"
+
+    def __str__(self):
+        return f"Signature de {self.nom} ({self.signee_le:%d/%m/%Y %H:%M})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Une signature ne se modifie pas : une correction est une nouvelle attestation.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Une signature ne se supprime pas.")

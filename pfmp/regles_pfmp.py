@@ -65,6 +65,7 @@ __all__ = [
     "exigence",
     "minimum_positionnement",
     "mobilite_possible",
+    "revoir_le",
     "semaines_calendaires",
     "voie_par_defaut",
     "voies_possibles",
@@ -292,9 +293,11 @@ def duree_en_mois(debut: datetime.date, fin: datetime.date) -> Decimal:
     if fin < debut:
         return Decimal(0)
     apres = fin + datetime.timedelta(days=1)
-    mois = 0
-    while _ajouter_mois(debut, mois + 1) <= apres:
-        mois += 1
+    # Le plus grand nombre de mois entiers qui tient : celui du mois de ``apres``, ou le précédent si le jour de
+    # ``debut`` n'y est pas encore atteint (une boucle mois par mois coûtait un tiers du calcul d'une session).
+    mois = (apres.year - debut.year) * 12 + apres.month - debut.month
+    if _ajouter_mois(debut, mois) > apres:
+        mois -= 1
     reste = (apres - _ajouter_mois(debut, mois)).days
     return Decimal(mois) + Decimal(reste) / Decimal(30)
 
@@ -426,6 +429,54 @@ def evaluer(
                 avertissements.append(f"période qui finit après l'examen, non comptée : {p.libelle}")
         if not p.convention_signee and p.debut <= aujourd_hui:
             avertissements.append(f"convention non signée : {p.libelle}")
+    nombre_attestees = sum(1 for p in periodes if p.attestee)
+    return _conclure(
+        exigence, attestees, prevues, signatures, motifs, avertissements, bloquant, nombre_attestees, mobilite
+    )
+
+
+def evaluer_attestees(
+    exigence: Exigence,
+    *,
+    semaines_attestees: Decimal,
+    periodes_attestees: int,
+    mobilite: bool,
+    certificats: Iterable[Certificat] = (),
+    aujourd_hui: datetime.date,
+    examen: datetime.date,
+) -> Conformite:
+    """``evaluer`` pour le cas courant où chaque période a son attestation signée et sa convention signée : rien
+    d'autre ne compte alors que la somme des semaines, le nombre de périodes et la mobilité, que la base agrège
+    (voir ``pfmp.selectors.conformites``). Un test compare les deux sur des sessions variées."""
+    if exigence.justificatif is Justificatif.CONTRAT:
+        return Conformite(exigence, Niveau.CONFORME, mobilite_eligible=mobilite)
+    if exigence.justificatif is Justificatif.CERTIFICATS:
+        return _evaluer_certificats(exigence, list(certificats), examen=examen, mobilite=mobilite)
+    bloquant = bool(exigence.anomalies) or aujourd_hui >= examen
+    return _conclure(
+        exigence,
+        semaines_attestees,
+        Decimal(0),
+        0,
+        list(exigence.anomalies),
+        [],
+        bloquant,
+        periodes_attestees,
+        mobilite,
+    )
+
+
+def _conclure(
+    exigence: Exigence,
+    attestees: Decimal,
+    prevues: Decimal,
+    signatures: int,
+    motifs: list[str],
+    avertissements: list[str],
+    bloquant: bool,
+    nombre_attestees: int,
+    mobilite: bool,
+) -> Conformite:
     manquantes = max(exigence.semaines - attestees, Decimal(0))
     if manquantes:
         motifs.insert(
@@ -445,7 +496,7 @@ def evaluer(
             avertissements.append(f"{signatures} {mots} en plus des semaines requises")
     else:
         niveau = Niveau.A_RISQUE if bloquant else Niveau.EN_COURS
-    if niveau is Niveau.CONFORME and exigence.voie is Voie.SCOLAIRE and sum(1 for p in periodes if p.attestee) == 1:
+    if niveau is Niveau.CONFORME and exigence.voie is Voie.SCOLAIRE and nombre_attestees == 1:
         avertissements.append("une seule période : l'Annexe III (II.1) prévoit plusieurs périodes")
     return Conformite(
         exigence,
@@ -458,6 +509,24 @@ def evaluer(
         avertissements=tuple(avertissements),
         mobilite_eligible=mobilite,
     )
+
+
+def revoir_le(
+    exigence: Exigence, periodes: Iterable[Periode], *, aujourd_hui: datetime.date, examen: datetime.date
+) -> datetime.date | None:
+    """Premier jour où ``evaluer`` pourrait rendre un autre niveau pour les mêmes données ; None : jamais.
+
+    Seules comptent, pour les voies à attestations, la fin d'une période sans attestation (elle devient « terminée
+    sans attestation ») et la date de l'examen. La conformité elle-même (et donc le blocage) ne dépend pas de la
+    date : une conformité calculée reste vraie tant que les données ne changent pas.
+    """
+    if exigence.justificatif is not Justificatif.ATTESTATIONS:
+        return None
+    dates = [examen] if aujourd_hui < examen else []
+    dates += [
+        p.fin + datetime.timedelta(days=1) for p in periodes if p.semaines_attestees is None and p.fin >= aujourd_hui
+    ]
+    return min(dates, default=None)
 
 
 def _evaluer_certificats(

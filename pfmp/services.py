@@ -9,11 +9,12 @@ import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from examens import services as examens_services
-from examens.models import Candidat, Session
+from examens.models import Blocage, Candidat, Session
 from pfmp import regles_pfmp, selectors
 from pfmp.models import (
     AppreciationCompetence,
@@ -42,19 +43,100 @@ def _session_ouverte(candidat: Candidat) -> None:
 
 def recalculer(*, candidat: Candidat, aujourd_hui: datetime.date | None = None) -> regles_pfmp.Conformite:
     """Recalcule la conformité et l'applique à l'examen (blocage, mobilité). Idempotent."""
-    frais = selectors.avec_pfmp(Candidat.objects.filter(pk=candidat.pk)).get()
-    conformite = selectors.conformite(frais, aujourd_hui)
-    appliquer(candidat=frais, conformite=conformite)
-    candidat.mobilite_eligible = frais.mobilite_eligible
-    return conformite
+    evalue = recalculer_candidats([candidat.pk], aujourd_hui=aujourd_hui)[candidat.pk]
+    candidat.mobilite_eligible = (
+        evalue.conformite.mobilite_eligible if evalue.mobilite_suivie else evalue.mobilite_eligible
+    )
+    return evalue.conformite
+
+
+def recalculer_candidats(ids, *, aujourd_hui: datetime.date | None = None) -> dict[int, selectors.Evalue]:
+    """Conformité de ces candidats calculée en masse (`selectors.conformites`), appliquée à l'examen et gardée
+    dans `EtatConformite` ; un nombre fixe de requêtes quel que soit leur nombre.
+
+    Appelée par chaque écriture PFMP et, par le crochet `examens.services.APRES_ECRITURE_CANDIDATS`, par chaque
+    création ou modification de candidats (formulaire, import) : un candidat a un état de conformité (et son
+    blocage) dès qu'il existe, sans étape « Recalculer ». L'appelant tient la session verrouillée et ouverte.
+    """
+    aujourd_hui = aujourd_hui or timezone.localdate()
+    evalues = selectors.conformites_de(ids, aujourd_hui)
+    appliquer_en_masse(evalues, aujourd_hui=aujourd_hui)
+    return evalues
 
 
 def appliquer(*, candidat: Candidat, conformite: regles_pfmp.Conformite) -> None:
+    """Le chemin candidat par candidat (référence des tests) : blocage et mobilité d'un candidat."""
     examens_services.definir_blocage(
         candidat=candidat, source=SOURCE, motif=None if conformite.conforme else MOTIF_BLOCAGE
     )
     if _mobilite_suivie(candidat):
         examens_services.definir_mobilite_eligible(candidat=candidat, eligible=conformite.mobilite_eligible)
+
+
+def appliquer_en_masse(evalues: dict[int, selectors.Evalue], *, aujourd_hui: datetime.date) -> set[int]:
+    """Pousse vers l'examen les seuls blocages et mobilités qui changent (par `definir_blocages`, qui recalcule
+    les résultats touchés), enregistre l'état de conformité de chaque candidat ; renvoie les candidats dont le
+    blocage ou la mobilité a changé (leur résultat est recalculé)."""
+    if not evalues:
+        return set()
+    actuels = dict(
+        Blocage.objects.filter(candidat_id__in=list(evalues), source=SOURCE).values_list("candidat_id", "motif")
+    )
+    motifs: dict[int, str | None] = {}
+    eligibles: dict[int, bool] = {}
+    for pk, e in evalues.items():
+        motif = None if e.conformite.conforme else MOTIF_BLOCAGE
+        if actuels.get(pk) != motif:
+            motifs[pk] = motif
+        if e.mobilite_suivie and e.mobilite_eligible != e.conformite.mobilite_eligible:
+            eligibles[pk] = e.conformite.mobilite_eligible
+    if motifs or eligibles:
+        examens_services.definir_blocages(source=SOURCE, motifs=motifs, mobilites=eligibles)
+    enregistrer_etats(evalues, aujourd_hui=aujourd_hui)
+    return {*motifs, *eligibles}
+
+
+COLONNES_ETAT = (
+    "candidat_id, niveau, voie, semaines_requises, semaines_attestees, semaines_manquantes, motif, calcule_le, "
+    "revoir_le"
+)
+
+
+def enregistrer_etats(evalues: dict[int, selectors.Evalue], *, aujourd_hui: datetime.date) -> None:
+    """Écrit `EtatConformite` par COPY puis INSERT … ON CONFLICT : 25 000 lignes en une fraction de seconde."""
+    with connection.cursor() as curseur:
+        curseur.execute(
+            "CREATE TEMP TABLE etats_pfmp_a_ecrire (LIKE pfmp_etatconformite INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        with curseur.cursor.copy(f"COPY etats_pfmp_a_ecrire ({COLONNES_ETAT}) FROM STDIN") as copie:
+            for pk, e in evalues.items():
+                c = e.conformite
+                copie.write_row(
+                    (
+                        pk,
+                        c.niveau.value,
+                        c.exigence.voie.value,
+                        c.exigence.semaines,
+                        c.semaines_attestees,
+                        c.semaines_manquantes,
+                        c.motifs[0] if c.motifs else "",
+                        aujourd_hui,
+                        e.revoir_le,
+                    )
+                )
+        mises_a_jour = ", ".join(f"{col} = EXCLUDED.{col}" for col in COLONNES_ETAT.split(", ")[1:])
+        curseur.execute(
+            f"INSERT INTO pfmp_etatconformite ({COLONNES_ETAT}) SELECT {COLONNES_ETAT} FROM etats_pfmp_a_ecrire "
+            f"ON CONFLICT (candidat_id) DO UPDATE SET {mises_a_jour}"
+        )
+        curseur.execute("DROP TABLE etats_pfmp_a_ecrire")
+
+
+def apres_ecriture_candidats(ids: list[int]) -> set[int]:
+    """Crochet inscrit dans `examens.services.APRES_ECRITURE_CANDIDATS` (voir `pfmp.apps`) ; renvoie les candidats
+    dont le résultat vient d'être recalculé (blocage ou mobilité changé)."""
+    aujourd_hui = timezone.localdate()
+    return appliquer_en_masse(selectors.conformites_de(ids, aujourd_hui), aujourd_hui=aujourd_hui)
 
 
 def _mobilite_suivie(candidat: Candidat) -> bool:
@@ -72,30 +154,37 @@ def _mobilite_suivie(candidat: Candidat) -> bool:
 def synchroniser_session(
     *, session: Session, candidats=None, auteur=None, aujourd_hui: datetime.date | None = None
 ) -> dict:
-    """Recalcule les candidats d'une session (nouveaux candidats importés compris) ; renvoie les comptes.
+    """Recalcule les candidats d'une session ; renvoie les comptes par niveau et `blocages_changes`.
 
-    `candidats` restreint le calcul (le périmètre d'un gestionnaire : ses établissements) ; sans lui, toute la
-    session. Même effet que `appliquer` candidat par candidat, mais écrit par lots : un nombre fixe de requêtes
-    (lecture par `selectors.tableau`, une suppression et une insertion de blocages, au plus deux mises à jour de la
-    mobilité), qu'il y ait 30 ou 25 000 candidats. La lecture, elle, croît avec eux : ≈ 30 s pour 25 000.
+    Chaque écriture tient déjà la conformité à jour : ce recalcul est un contrôle d'exploitant (bouton, commande
+    `bilan_pfmp --appliquer`, génération de données écrites en masse). `candidats` restreint le calcul (le
+    périmètre d'un gestionnaire) ; sans lui, toute la session. Un nombre fixe de requêtes, ≈ 2 s pour 25 000.
     """
     session = Session.objects.select_for_update().get(pk=session.pk)
     examens_services.verifier_session_ouverte(session)
     perimetre = (candidats if candidats is not None else Candidat.objects).filter(session=session)
-    lignes = selectors.tableau(perimetre, aujourd_hui)
+    aujourd_hui = aujourd_hui or timezone.localdate()
+    evalues = selectors.conformites(perimetre, aujourd_hui)
+    changes = appliquer_en_masse(evalues, aujourd_hui=aujourd_hui)
     compte = {n.value: 0 for n in regles_pfmp.Niveau}
-    motifs: dict[int, str | None] = {}
-    eligibles: dict[int, bool] = {}
-    for ligne in lignes:
-        candidat, conformite = ligne.candidat, ligne.conformite
-        motifs[candidat.pk] = None if conformite.conforme else MOTIF_BLOCAGE
-        if _mobilite_suivie(candidat) and candidat.mobilite_eligible != conformite.mobilite_eligible:
-            eligibles[candidat.pk] = conformite.mobilite_eligible
-            candidat.mobilite_eligible = conformite.mobilite_eligible
-        compte[conformite.niveau.value] += 1
-    examens_services.definir_blocages(source=SOURCE, motifs=motifs, mobilites=eligibles)
+    for e in evalues.values():
+        compte[e.conformite.niveau.value] += 1
+    compte["blocages_changes"] = len(changes)
     examens_services.journaliser(action="pfmp.synchronisation", auteur=auteur, session=session, apres=compte)
     return compte
+
+
+@transaction.atomic
+def rafraichir_perimes(*, aujourd_hui: datetime.date | None = None) -> int:
+    """Recalcule les états dont le niveau a pu changer avec la date (`revoir_le` atteint) ou qui manquent ;
+    tâche quotidienne. Le blocage ne dépend pas de la date : rien ne change côté examen, même verrouillé."""
+    aujourd_hui = aujourd_hui or timezone.localdate()
+    perimes = Candidat.objects.filter(
+        Q(etat_pfmp__isnull=True) | Q(etat_pfmp__revoir_le__lte=aujourd_hui), session__verrouillee=False
+    )
+    evalues = selectors.conformites(perimes, aujourd_hui)
+    appliquer_en_masse(evalues, aujourd_hui=aujourd_hui)
+    return len(evalues)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -6,22 +6,36 @@ formulaire, un service, un message, une redirection. Une permission manquante r�
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
+from agora.format import pluriel
+from agora.securite import adresse_client
 from examens import pdf
 from examens import selectors as examens_selectors
 from examens.models import Candidat, Session
-from pfmp import forms, frise, regles_pfmp, selectors, services
-from pfmp.models import Attestation, CertificatTravail, Evaluation, Niveau, Organisation, Periode
+from pfmp import forms, frise, regles_pfmp, selectors, services, tuteurs
+from pfmp.models import (
+    Attestation,
+    CertificatTravail,
+    Evaluation,
+    LienTuteur,
+    Niveau,
+    Organisation,
+    Periode,
+    SignatureTuteur,
+)
 from referentiel.models import Competence
 
 VOIR = "pfmp.view_convention"
@@ -29,6 +43,12 @@ VOIR = "pfmp.view_convention"
 
 def _candidats(request):
     return Candidat.objects.visibles_par(request.user)
+
+
+def _sessions(request):
+    if request.user.has_perm("examens.voir_tout"):  # sans parcourir les candidats d'une session nationale
+        return Session.objects.order_by("-annee")
+    return Session.objects.filter(candidats__in=_candidats(request)).distinct().order_by("-annee")
 
 
 def _candidat(request, pk) -> Candidat:
@@ -84,21 +104,8 @@ def tableau(request, annee):
     else:
         etablissement = ""
         if visibles.count() > examens_selectors.PLAFOND_LIGNES:
-            par_etablissement = (
-                visibles.values("etablissement_id", "etablissement__uai", "etablissement__nom")
-                .annotate(nombre=Count("pk"))
-                .order_by("etablissement__nom", "etablissement__uai")
-            )
-            return render(
-                request,
-                "pfmp/choisir_etablissement.html",
-                {
-                    "session": session,
-                    "etablissements": par_etablissement,
-                    "plafond": examens_selectors.PLAFOND_LIGNES,
-                },
-            )
-    lignes = selectors.tableau(visibles)
+            return _national(request, session, visibles)
+    lignes = selectors.lignes(visibles)
     resumes = selectors.par_division(lignes)
     division = request.GET.get("division", "")
     if not division.isdecimal():
@@ -117,7 +124,7 @@ def tableau(request, annee):
         "pfmp/tableau.html",
         {
             "session": session,
-            "sessions": Session.objects.filter(candidats__in=_candidats(request)).distinct().order_by("-annee"),
+            "sessions": _sessions(request),
             "resumes": resumes,
             "groupes": selectors.par_division(filtrees),
             "nb_lignes": len(filtrees),
@@ -126,6 +133,40 @@ def tableau(request, annee):
             "etat": etat,
             "niveaux": regles_pfmp.Niveau,
             "total": {n.value: sum(1 for ligne in lignes if ligne.conformite.niveau is n) for n in regles_pfmp.Niveau},
+        },
+    )
+
+
+PAR_PAGE = 50
+
+
+def _national(request, session, visibles):
+    """Au-delà de quelques milliers de candidats (un administrateur, une session nationale) : le résumé par
+    établissement et par niveau, lu dans les états enregistrés, puis les candidats page par page."""
+    aujourd_hui = timezone.localdate()
+    resume = selectors.resume(visibles, aujourd_hui)
+    etat = request.GET.get("etat", "")
+    if etat not in regles_pfmp.Niveau._value2member_map_:
+        etat = ""
+    filtres = selectors.dans_l_etat(visibles, etat, resume, aujourd_hui) if etat else visibles
+    ordre = ("etablissement__nom", "etablissement__uai", "nom", "prenom", "numero")
+    page = Paginator(filtres.order_by(*ordre).values_list("pk", flat=True), PAR_PAGE).get_page(request.GET.get("page"))
+    candidats = list(
+        Candidat.objects.filter(pk__in=list(page.object_list))
+        .select_related("session", "etablissement", "division__etablissement")
+        .order_by(*ordre)
+    )
+    evalues = selectors.conformites_de([c.pk for c in candidats], aujourd_hui)
+    return render(
+        request,
+        "pfmp/national.html",
+        {
+            "session": session,
+            "sessions": _sessions(request),
+            "resume": resume,
+            "etat": etat,
+            "page": page,
+            "lignes": [selectors.Ligne(c, evalues[c.pk].conformite) for c in candidats],
         },
     )
 
@@ -147,10 +188,12 @@ def synchroniser(request, annee):
     except services.OperationRefusee as e:
         messages.error(request, str(e))
     else:
+        changes = compte["blocages_changes"]
         messages.success(
             request,
-            f"Blocages recalculés pour la session {annee} : {compte['conforme']} conforme(s), "
-            f"{compte['en_cours']} en cours, {compte['a_risque']} à risque.",
+            f"Contrôle des blocages de la session {annee} : {pluriel(compte['conforme'], 'conforme')}, "
+            f"{compte['en_cours']} en cours, {compte['a_risque']} à risque ; "
+            + (f"{pluriel(changes, 'candidat corrigé')} (blocage ou mobilité)." if changes else "rien à corriger."),
         )
     suite = reverse("pfmp:tableau", args=[annee])
     return redirect(f"{suite}?etablissement={etablissement}" if etablissement else suite)
@@ -312,15 +355,23 @@ def attestation_saisir(request, pk):
 def attestation(request, pk):
     a = _attestation_visible(request, pk)
     remplacee_par = Attestation.objects.filter(remplace=a).first()
+    signature = SignatureTuteur.objects.filter(attestation=a).defer("pdf").first()
     if request.GET.get("format") == "pdf":
-        rendu = pdf.rendre_attestation_pfmp(a, candidat=a.periode.convention.candidat, remplacee_par=remplacee_par)
+        rendu = pdf.rendre_attestation_pfmp(
+            a, candidat=a.periode.convention.candidat, remplacee_par=remplacee_par, signature=signature
+        )
         reponse = HttpResponse(rendu.contenu, content_type="application/pdf")
         reponse["Content-Disposition"] = f'attachment; filename="attestation-pfmp-{a.pk}.pdf"'
         return reponse
     return render(
         request,
         "pfmp/attestation.html",
-        {"attestation": a, "candidat": a.periode.convention.candidat, "remplacee_par": remplacee_par},
+        {
+            "attestation": a,
+            "candidat": a.periode.convention.candidat,
+            "remplacee_par": remplacee_par,
+            "signature": signature,
+        },
     )
 
 
@@ -566,3 +617,152 @@ def organisation_ajouter(request):
                 return redirect(f"{suivant}{separateur}organisation={organisation.pk}")
             return redirect("pfmp:organisations")
     return render(request, "pfmp/organisation_form.html", {"form": form, "suivant": suivant})
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lien du tuteur : le lycée l'envoie et le révoque ; le tuteur, sans compte, atteste, évalue et signe
+# ---------------------------------------------------------------------------------------------------
+
+
+@permission_required("pfmp.add_attestation", raise_exception=True)
+def lien_tuteur(request, pk):
+    periode = _periode(request, pk)
+    c = periode.convention.candidat
+    tuteur = periode.convention.tuteur
+    form = forms.LienTuteurForm(
+        request.POST or None,
+        jours_max=settings.PFMP_LIEN_TUTEUR_JOURS,
+        initial={"destinataire": tuteur.email if tuteur else ""},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            lien = tuteurs.envoyer_lien(
+                periode=periode,
+                destinataire=form.cleaned_data["destinataire"],
+                jours=form.cleaned_data["jours"],
+                auteur=request.user,
+                base=request.build_absolute_uri("/"),
+            )
+        except services.OperationRefusee as e:
+            form.add_error(None, str(e))
+        else:
+            messages.success(
+                request,
+                f"Lien envoyé à {lien.destinataire}, valable jusqu'au {timezone.localtime(lien.expire_le):%d/%m/%Y}.",
+            )
+            return redirect("pfmp:lien-tuteur", pk=periode.pk)
+    return render(
+        request,
+        "pfmp/lien_tuteur.html",
+        {
+            "periode": periode,
+            "candidat": c,
+            "form": form,
+            "liens": LienTuteur.objects.filter(periode=periode).select_related("signature__attestation"),
+            "maintenant": timezone.now(),
+        },
+    )
+
+
+@require_POST
+@permission_required("pfmp.add_attestation", raise_exception=True)
+def lien_revoquer(request, pk):
+    lien = get_object_or_404(LienTuteur.objects.filter(periode__convention__candidat__in=_candidats(request)), pk=pk)
+    try:
+        tuteurs.revoquer_lien(lien=lien, auteur=request.user)
+    except services.OperationRefusee as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, f"Lien envoyé à {lien.destinataire} révoqué : il ne permet plus de signer.")
+    return redirect("pfmp:lien-tuteur", pk=lien.periode_id)
+
+
+def _invalide(request, erreur: tuteurs.LienInvalide):
+    return render(request, "pfmp/tuteur_invalide.html", {"message": str(erreur)}, status=erreur.statut)
+
+
+@login_not_required
+@csrf_protect
+def tuteur(request, jeton):
+    """Page du tuteur, sans compte : le jeton signé du lien tient lieu d'identification, pour cette seule période."""
+    try:
+        lien = tuteurs.lien_valide(jeton)
+    except tuteurs.LienInvalide as e:
+        return _invalide(request, e)
+    periode = lien.periode
+    c = periode.convention.candidat
+    referentiel = _referentiel(c)
+    competences = list(_competences(referentiel))
+    existante = Evaluation.objects.filter(periode=periode).prefetch_related("appreciations", "activites").first()
+    attestation_actuelle = periode.attestations.filter(en_vigueur=True).first()
+    initial = {
+        "date_debut": attestation_actuelle.date_debut if attestation_actuelle else periode.date_debut,
+        "date_fin": attestation_actuelle.date_fin if attestation_actuelle else periode.date_fin,
+        "semaines": forms.semaines_initiales(
+            attestation_actuelle.semaines if attestation_actuelle else periode.semaines
+        ),
+        "nom": lien.nom,
+        "qualite": periode.convention.tuteur.fonction if periode.convention.tuteur else "",
+    }
+    if existante:
+        initial.update(
+            appreciation=existante.appreciation,
+            activites=list(existante.activites.all()),
+            **{f"c{a.competence_id}": a.niveau for a in existante.appreciations.all()},
+        )
+    form = forms.TuteurForm(
+        request.POST or None, initial=initial, competences=competences, referentiel=referentiel, periode=periode
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        saisie = tuteurs.Saisie(
+            date_debut=d["date_debut"],
+            date_fin=d["date_fin"],
+            semaines=d["semaines"],
+            absences=d["absences"],
+            activites=list(d["activites"]),
+            niveaux=form.niveaux(),
+            appreciation=d["appreciation"],
+            nom=d["nom"],
+            qualite=d["qualite"],
+            consentement=d["consentement"],
+        )
+        try:
+            attestation_signee = tuteurs.signer(
+                valeur=jeton,
+                saisie=saisie,
+                adresse_ip=adresse_client(request),
+                navigateur=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except tuteurs.LienInvalide as e:
+            return _invalide(request, e)
+        except services.OperationRefusee as e:
+            form.add_error(None, str(e))
+        else:
+            return render(
+                request,
+                "pfmp/tuteur_merci.html",
+                {"attestation": attestation_signee, "signature": attestation_signee.signature_tuteur, "candidat": c},
+            )
+    return render(
+        request,
+        "pfmp/tuteur.html",
+        {
+            "lien": lien,
+            "periode": periode,
+            "candidat": c,
+            "form": form,
+            "groupes": _par_activite(competences, form.champ),
+            "niveaux": Niveau.choices,
+        },
+    )
+
+
+@permission_required("pfmp.view_attestation", raise_exception=True)
+def signature_pdf(request, pk):
+    """Le PDF tel que le tuteur l'a signé (octets conservés, empreinte SHA-256 affichée)."""
+    a = _attestation_visible(request, pk)
+    signature = get_object_or_404(SignatureTuteur, attestation=a)
+    reponse = HttpResponse(bytes(signature.pdf), content_type="application/pdf")
+    reponse["Content-Disposition"] = f'attachment; filename="attestation-pfmp-{a.pk}-signee.pdf"'
+    return reponse

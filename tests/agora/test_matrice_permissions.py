@@ -26,6 +26,8 @@ PK = {
     "examens:export-relancer": "export",
     "examens:document-pdf": "document",
     "pfmp:attestation": "attestation",
+    "pfmp:signature-pdf": "attestation",
+    "pfmp:lien-revoquer": "lien",
     "pfmp:certificat-supprimer": "certificat",
 }
 PK_PAR_PREFIXE = {
@@ -35,6 +37,7 @@ PK_PAR_PREFIXE = {
     "pfmp:periode-ajouter": "candidat",
     "pfmp:periode": "periode",
     "pfmp:attestation-saisir": "periode",
+    "pfmp:lien-tuteur": "periode",
     "pfmp:convention": "periode",
     "pfmp:evaluation": "periode",
 }
@@ -109,6 +112,10 @@ MATRICE = {
     "mot-de-passe": (302, 200, 200, 200, 200, 200),
     "pfmp:attestation": (302, 404, 200, 200, 404, 200),
     "pfmp:attestation-saisir": (302, 404, 200, 200, 404, 200),
+    "pfmp:lien-revoquer": (302, 405, 405, 405, 405, 405),
+    "pfmp:lien-tuteur": (302, 404, 200, 200, 404, 200),
+    "pfmp:signature-pdf": (302, 404, 404, 404, 404, 404),
+    "pfmp:tuteur": (404, 404, 404, 404, 404, 404),
     "pfmp:candidat": (302, 404, 200, 200, 404, 200),
     "pfmp:certificat-ajouter": (302, 403, 403, 200, 404, 200),
     "pfmp:certificat-supprimer": (302, 405, 405, 405, 405, 405),
@@ -208,6 +215,7 @@ def contexte(db, settings):
         or 0,
         "certificat": CertificatTravail.objects.values_list("pk", flat=True).first() or 0,
         "export": lot.pk if lot else 0,
+        "lien": 0,
         "document": 0,
         "passage": passage.pk,
         "production": production.pk,

@@ -440,3 +440,23 @@ def test_semaines_calendaires(debut, fin, semaines):
 )
 def test_annee_du_cycle_pour_la_session_2026(debut, cycle, annee):
     assert annee_du_cycle(debut, session=2026, duree_cycle=cycle) == annee
+
+
+def test_duree_en_mois_calculee_d_un_coup_egale_la_boucle_mois_par_mois():
+    """Le calcul direct du nombre de mois entiers rend ce que rendait la boucle mois par mois (fins de mois,
+    années bissextiles, intervalles de plusieurs années)."""
+    import random
+
+    def par_boucle(debut, fin):
+        if fin < debut:
+            return Decimal(0)
+        apres, mois = fin + datetime.timedelta(days=1), 0
+        while regles_pfmp._ajouter_mois(debut, mois + 1) <= apres:
+            mois += 1
+        return Decimal(mois) + Decimal((apres - regles_pfmp._ajouter_mois(debut, mois)).days) / Decimal(30)
+
+    hasard = random.Random(2026)
+    for _ in range(5000):
+        debut = datetime.date(2019, 1, 1) + datetime.timedelta(days=hasard.randint(0, 2500))
+        fin = debut + datetime.timedelta(days=hasard.randint(-3, 1500))
+        assert regles_pfmp.duree_en_mois(debut, fin) == par_boucle(debut, fin), (debut, fin)

@@ -294,6 +294,6 @@ def test_une_convention_resiliee_sans_attestation_ne_compte_pas_comme_prevue():
 def test_synchroniser_pose_le_blocage_des_candidats_importes_sans_aucune_pfmp():
     a, b = fabriques.candidat(), fabriques.candidat(statut="apprenti_cfa_habilite")
     compte = services.synchroniser_session(session=a.session)
-    assert compte == {"conforme": 1, "en_cours": 0, "a_risque": 1}
+    assert compte == {"conforme": 1, "en_cours": 0, "a_risque": 1, "blocages_changes": 1}
     assert bloque(a) and not bloque(b)
     assert Journal.objects.filter(action="pfmp.synchronisation").count() == 1

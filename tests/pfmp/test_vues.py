@@ -351,8 +351,11 @@ def test_un_positionnement_sous_le_minimum_est_refuse_a_cote_du_champ(comptes, c
 
 def test_le_gestionnaire_recalcule_les_blocages_de_la_session(comptes, c):
     reponse = comptes.client(comptes.gestionnaire).post("/pfmp/sessions/2026/synchroniser/", follow=True)
-    assert "0 conforme(s), 0 en cours, 1 à risque" in [str(m) for m in reponse.context["messages"]][0]
+    message = [str(m) for m in reponse.context["messages"]][0]
+    assert "0 conforme, 0 en cours, 1 à risque ; 1 candidat corrigé (blocage ou mobilité)." in message
     assert Blocage.objects.filter(candidat=c, source="pfmp").exists()
+    reponse = comptes.client(comptes.gestionnaire).post("/pfmp/sessions/2026/synchroniser/", follow=True)
+    assert "1 à risque ; rien à corriger." in [str(m) for m in reponse.context["messages"]][0]
 
 
 def test_chacun_recalcule_les_blocages_de_son_perimetre(comptes, c):
@@ -363,7 +366,7 @@ def test_chacun_recalcule_les_blocages_de_son_perimetre(comptes, c):
     bloques = set(Blocage.objects.filter(source="pfmp").values_list("candidat", flat=True))
     assert bloques == {c.pk}
     reponse = comptes.client(comptes.administrateur).post("/pfmp/sessions/2026/synchroniser/", follow=True)
-    assert "0 conforme(s), 0 en cours, 2 à risque" in [str(m) for m in reponse.context["messages"]][0]
+    assert "0 conforme, 0 en cours, 2 à risque ; 1 candidat corrigé" in [str(m) for m in reponse.context["messages"]][0]
     assert set(Blocage.objects.filter(source="pfmp").values_list("candidat", flat=True)) == {c.pk, ailleurs.pk}
 
 
@@ -396,19 +399,20 @@ def test_la_convention_se_signe(comptes, c):
     assert (p.convention.etat, p.convention.date_signature) == ("signee", J(2025, 10, 20))
 
 
-def test_au_dela_du_plafond_le_tableau_se_choisit_par_etablissement(comptes, c, monkeypatch):
+def test_au_dela_du_plafond_l_administrateur_voit_le_resume_national_puis_un_etablissement(comptes, c, monkeypatch):
     from examens import selectors
 
     monkeypatch.setattr(selectors, "PLAFOND_LIGNES", 1)
     ailleurs = fabriques.candidat(division=comptes.division_c, nom="AILLEURS")
+    periode(ailleurs, *PREMIERE, attestees="8")  # écrit l'état d'« ailleurs » ; celui de c manque : calculé à l'instant
     client = comptes.client(comptes.administrateur)
-    choix = client.get("/pfmp/sessions/2026/").content.decode()
-    assert 'data-testid="choix-etablissement"' in choix and "Lycée Marie Curie" in choix
-    assert c.numero not in choix and ailleurs.numero not in choix  # aucun dossier lu
+    page = client.get("/pfmp/sessions/2026/").content.decode()
+    assert 'data-testid="resume-etablissements"' in page and "Lycée Marie Curie" in page
+    assert "2 à risque" in page and "0 conformes" in page
+    assert c.numero in page and ailleurs.numero in page  # la première page des candidats
     lycee2 = comptes.division_c.etablissement_id
     page = client.get(f"/pfmp/sessions/2026/?etablissement={lycee2}").content.decode()
     assert ailleurs.numero in page and c.numero not in page
-    assert f'name="etablissement" value="{lycee2}"' in page  # le recalcul et les filtres restent sur ce lycée
+    assert f'name="etablissement" value="{lycee2}"' in page  # le contrôle et les filtres restent sur ce lycée
     reponse = client.post("/pfmp/sessions/2026/synchroniser/", {"etablissement": lycee2})
     assert reponse.url == f"/pfmp/sessions/2026/?etablissement={lycee2}"
-    assert set(Blocage.objects.filter(source="pfmp").values_list("candidat", flat=True)) == {ailleurs.pk}

@@ -31,27 +31,32 @@ class Command(BaseCommand):
                 services.synchroniser_session(session=objet)
             except services.OperationRefusee as e:
                 raise CommandError(str(e)) from None
-        lignes = [
-            {
-                "numero_candidat": ligne.candidat.numero,
-                "voie": ligne.conformite.exigence.voie.value,
-                "justificatif": ligne.conformite.exigence.justificatif.value,
-                "semaines_requises": selectors.nombre(ligne.conformite.exigence.semaines),
-                "semaines_attestees": selectors.nombre(ligne.conformite.semaines_attestees),
-                "semaines_manquantes": selectors.nombre(ligne.conformite.semaines_manquantes),
-                "signatures_manquantes": ligne.conformite.signatures_manquantes,
-                "etat": ligne.conformite.niveau.value,
-                "conforme": ligne.conformite.conforme,
-                "mobilite_eligible": ligne.conformite.mobilite_eligible,
-                "motifs": list(ligne.conformite.motifs),
-            }
-            for ligne in sorted(
-                selectors.tableau(Candidat.objects.filter(session=objet)), key=lambda ligne: ligne.candidat.numero
+        # Le calcul en masse (tuples, règles pures) : 25 000 candidats en quelques secondes.
+        candidats = Candidat.objects.filter(session=objet)
+        evalues = selectors.conformites(candidats)
+        lignes = []
+        for pk, numero in sorted(candidats.values_list("pk", "numero"), key=lambda c: c[1]):
+            conformite = evalues[pk].conformite
+            lignes.append(
+                {
+                    "numero_candidat": numero,
+                    "voie": conformite.exigence.voie.value,
+                    "justificatif": conformite.exigence.justificatif.value,
+                    "semaines_requises": selectors.nombre(conformite.exigence.semaines),
+                    "semaines_attestees": selectors.nombre(conformite.semaines_attestees),
+                    "semaines_manquantes": selectors.nombre(conformite.semaines_manquantes),
+                    "signatures_manquantes": conformite.signatures_manquantes,
+                    "etat": conformite.niveau.value,
+                    "conforme": conformite.conforme,
+                    "mobilite_eligible": conformite.mobilite_eligible,
+                    "motifs": list(conformite.motifs),
+                }
             )
-        ]
         if format == "json":
-            # Un seul write : OutputWrapper ajoute une fin de ligne à chaque appel.
-            self.stdout.write(json.dumps(lignes, ensure_ascii=False, indent=1))
+            # Un candidat par ligne : l'encodeur C de json (indent= passe par l'encodeur Python, 3 s pour 25 000
+            # candidats). Un seul write : OutputWrapper ajoute une fin de ligne à chaque appel.
+            corps = ",\n".join(json.dumps(ligne, ensure_ascii=False) for ligne in lignes)
+            self.stdout.write(f"[\n{corps}\n]" if lignes else "[]")
             return
         champs = list(lignes[0]) if lignes else ["numero_candidat"]
         ecrivain = csv.DictWriter(self.stdout, fieldnames=champs, delimiter=";")
