@@ -176,21 +176,10 @@ class Division(models.Model):
 
 class CandidatQuerySet(models.QuerySet):
     def visibles_par(self, user):
-        """Administrateur : tout ; gestionnaire : ses établissements ; enseignant : ses divisions et celles
-        des commissions d'évaluation dont il est membre."""
-        if user.has_perm("examens.voir_tout"):
-            return self
-        # Sous-requêtes IN plutôt que jointures + DISTINCT : pas de doublons à éliminer, et le filtre reste
-        # combinable (division, session…) sans parcourir toute une session nationale.
-        etablissements = Etablissement.gestionnaires.through.objects.filter(user=user).values("etablissement_id")
-        divisions = Division.enseignants.through.objects.filter(user=user).values("division_id")
-        commissions = MembreCommission.objects.filter(utilisateur=user).values("commission_id")
-        divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values(
-            "division_id"
-        )
-        return self.filter(
-            Q(etablissement_id__in=etablissements) | Q(division_id__in=divisions) | Q(division_id__in=divisions_ccf)
-        )
+        """Les candidats que `user` lit : la règle est dans `examens.perimetre`, avec celle des écritures."""
+        from examens import perimetre  # perimetre importe ce module
+
+        return perimetre.candidats_visibles(user, self)
 
     def de_session(self, session):
         return self.filter(session=session)
@@ -673,9 +662,7 @@ class DocumentEmis(models.Model):
     # Relevé : le numéro du candidat ; procès-verbal : « tous » ou les UAI du périmètre, triées, séparées par « , ».
     objet = models.CharField(max_length=250)
     version = models.PositiveSmallIntegerField(default=1)
-    precedent = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="correction"
-    )
+    precedent = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="correction")
     donnees = models.JSONField("données imprimées")
     contenu = models.BinaryField("fichier PDF")
     sha256 = models.CharField("empreinte SHA-256 du fichier", max_length=64)

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse, JsonResponse
@@ -17,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agora.securite import neutraliser_formule
-from examens import exports, imports, selectors, services
+from examens import exports, imports, perimetre, selectors, services
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
 from examens.models import Candidat, Division, Journal, Note, Resultat, Session
 
@@ -31,6 +32,21 @@ def _candidat(request, pk: int) -> Candidat:
         Candidat.objects.visibles_par(request.user).select_related("session__reglement", "etablissement", "division"),
         pk=pk,
     )
+
+
+def _candidat_ecriture(request, pk: int) -> Candidat:
+    """Le candidat à modifier : 404 s'il n'est pas visible (rien ne se révèle), 403 s'il est visible mais hors du
+    périmètre d'écriture (`examens.perimetre`)."""
+    c = _candidat(request, pk)
+    if not perimetre.peut_ecrire_candidat(request.user, c):
+        raise PermissionDenied(f"Candidat {c.numero} : {perimetre.HORS_PERIMETRE}.")
+    return c
+
+
+def _erreur_formulaire(form, e: services.OperationRefusee) -> None:
+    """Le message va à côté du champ qu'il concerne (ex. l'UAI hors du périmètre), sinon en tête du formulaire."""
+    champ = getattr(e, "champ", "")
+    form.add_error(champ if champ in form.fields else None, str(e))
 
 
 def _perimetre(request, session: Session):
@@ -167,24 +183,17 @@ def candidat_creer(request, annee):
     session = _session(annee)
     form = CandidatForm(request.POST or None, annee=annee)
     if request.method == "POST" and form.is_valid():
-        etablissement_uai = form.propre["uai"]
-        if (
-            not request.user.has_perm("examens.voir_tout")
-            and not request.user.etablissements_geres.filter(uai=etablissement_uai).exists()
-        ):
-            form.add_error("uai", f"UAI {etablissement_uai} : vous ne gérez pas cet établissement")
+        try:
+            nouveau = services.enregistrer_candidat(
+                session=session,
+                propre={**form.propre, "chef_oeuvre": form.cleaned_data.get("chef_oeuvre")},
+                auteur=request.user,
+            )
+        except services.OperationRefusee as e:
+            _erreur_formulaire(form, e)
         else:
-            try:
-                nouveau = services.enregistrer_candidat(
-                    session=session,
-                    propre={**form.propre, "chef_oeuvre": form.cleaned_data.get("chef_oeuvre")},
-                    auteur=request.user,
-                )
-            except services.OperationRefusee as e:
-                form.add_error(None, str(e))
-            else:
-                messages.success(request, f"Candidat {nouveau.numero} créé.")
-                return redirect("examens:candidat", pk=nouveau.pk)
+            messages.success(request, f"Candidat {nouveau.numero} créé.")
+            return redirect("examens:candidat", pk=nouveau.pk)
     return render(
         request, "examens/candidat_form.html", {"form": form, "session": session, "titre": "Nouveau candidat"}
     )
@@ -192,7 +201,7 @@ def candidat_creer(request, annee):
 
 @permission_required("examens.change_candidat", raise_exception=True)
 def candidat_modifier(request, pk):
-    c = _candidat(request, pk)
+    c = _candidat_ecriture(request, pk)
     form = CandidatForm(request.POST or None, annee=c.session.annee, instance=c)
     if request.method == "POST" and form.is_valid():
         try:
@@ -203,7 +212,7 @@ def candidat_modifier(request, pk):
                 propre={**form.propre, "chef_oeuvre": form.cleaned_data.get("chef_oeuvre")},
             )
         except services.OperationRefusee as e:
-            form.add_error(None, str(e))
+            _erreur_formulaire(form, e)
         else:
             messages.success(request, "Modifications enregistrées.")
             return redirect("examens:candidat", pk=c.pk)
@@ -267,6 +276,8 @@ def saisie_notes(request, annee, unite):
 def note_enregistrer(request, pk, unite):
     """Enregistrement d'une cellule (appel de static/js/notes.js) : JSON, validé côté serveur."""
     c = _candidat(request, pk)
+    if not perimetre.peut_ecrire_candidat(request.user, c):
+        return JsonResponse({"ok": False, "erreur": f"Candidat {c.numero} : {perimetre.HORS_PERIMETRE}."}, status=403)
     groupe = 2 if request.POST.get("groupe") == "2" else 1
     try:
         note = services.saisir_note(
@@ -283,7 +294,7 @@ def note_enregistrer(request, pk, unite):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def jury_note(request, pk):
-    c = _candidat(request, pk)
+    c = _candidat_ecriture(request, pk)
     form = NoteJuryForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -314,7 +325,7 @@ def jury_note(request, pk):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def jury_points(request, pk):
-    c = _candidat(request, pk)
+    c = _candidat_ecriture(request, pk)
     form = PointsJuryForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Points du jury refusés : le motif est obligatoire et les points vont de 0 à 20.")
@@ -333,7 +344,7 @@ def jury_points(request, pk):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def controle_choix(request, pk):
-    c = _candidat(request, pk)
+    c = _candidat_ecriture(request, pk)
     form = ControleForm(request.POST)
     if form.is_valid():
         try:
