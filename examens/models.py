@@ -446,12 +446,10 @@ class LigneGabarit(models.Model):
 
 class CommissionQuerySet(models.QuerySet):
     def visibles_par(self, user):
-        """Administrateur : toutes ; gestionnaire : celles de ses établissements ; enseignant : les siennes."""
-        if user.has_perm("examens.voir_tout"):
-            return self
-        etablissements = Etablissement.gestionnaires.through.objects.filter(user=user).values("etablissement_id")
-        commissions = MembreCommission.objects.filter(utilisateur=user).values("commission_id")
-        return self.filter(Q(etablissement_id__in=etablissements) | Q(pk__in=commissions))
+        """Les commissions que `user` lit : la règle est dans `examens.perimetre`."""
+        from examens import perimetre  # perimetre importe ce module
+
+        return perimetre.commissions_visibles(user, self)
 
 
 class Commission(models.Model):

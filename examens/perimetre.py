@@ -77,6 +77,31 @@ def candidats_visibles(utilisateur, qs: QuerySet | None = None) -> QuerySet:
     )
 
 
+def divisions_visibles(utilisateur, qs: QuerySet | None = None) -> QuerySet:
+    """Les divisions que l'utilisateur peut filtrer : même règle que `candidats_visibles`, sans parcourir les
+    candidats (sous-requêtes IN plutôt que jointures + DISTINCT, qui multipliaient chaque division par ses
+    enseignants et ses gestionnaires avant de les dédoublonner)."""
+    qs = Division.objects.all() if qs is None else qs
+    if voit_tout(utilisateur):
+        return qs
+    commissions = MembreCommission.objects.filter(utilisateur=utilisateur).values("commission_id")
+    divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values("division_id")
+    return qs.filter(
+        Q(etablissement_id__in=_etablissements_geres(utilisateur))
+        | Q(pk__in=_divisions_enseignees(utilisateur))
+        | Q(pk__in=divisions_ccf)
+    )
+
+
+def commissions_visibles(utilisateur, qs: QuerySet | None = None) -> QuerySet:
+    """Administrateur : toutes ; gestionnaire : celles de ses établissements ; enseignant : les siennes."""
+    qs = Commission.objects.all() if qs is None else qs
+    if voit_tout(utilisateur):
+        return qs
+    commissions = MembreCommission.objects.filter(utilisateur=utilisateur).values("commission_id")
+    return qs.filter(Q(etablissement_id__in=_etablissements_geres(utilisateur)) | Q(pk__in=commissions))
+
+
 # ------------------------------------------------------------------------------------------- écriture
 
 

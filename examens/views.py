@@ -234,7 +234,9 @@ def saisie_notes(request, annee, unite):
     if epreuve is None:
         raise Http404("Unité inconnue")
     groupe = 2 if request.GET.get("groupe") == "2" else 1
-    qs, actifs = selectors.filtrer_candidats(_perimetre(request, session), request.GET)
+    # Une page d'écriture : les candidats que l'utilisateur peut noter, pas tous ceux qu'il voit.
+    ecrivables = perimetre.candidats_ecrivables(request.user, Candidat.objects.de_session(session))
+    qs, actifs = selectors.filtrer_candidats(ecrivables, request.GET)
     if groupe == 2:
         qs = qs.filter(Q(controle_scientifique=unite) | Q(controle_francais_hg=unite))
     elif epreuve.facultative:

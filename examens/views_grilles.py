@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from examens import grilles
+from examens import grilles, perimetre
 from examens.forms_grilles import ArretForm, CommissionForm, RenvoiForm
 from examens.models import Commission, Division, Grille, MembreCommission, Note, Session, texte_note
 from examens.services import OperationRefusee
@@ -315,8 +315,13 @@ def _version(request) -> int | None:
     return int(v) if v.isdigit() else None
 
 
-def _action(request, pk, candidat, situation, faire, succes: str):
+def _action(request, pk, candidat, situation, faire, succes: str, bureau: bool = False):
+    """`bureau` : un acte du bureau des examens ou du jury (renvoyer, arrêter), permis dans son seul périmètre
+    d'écriture, même si l'utilisateur voit la commission parce qu'il en est membre ailleurs."""
     c, g = _grille_pour_action(request, pk, candidat, situation)
+    if bureau and g is not None and not perimetre.peut_ecrire_candidat(request.user, g.candidat):
+        message = f"Candidat {g.candidat.numero} : {perimetre.HORS_PERIMETRE}."
+        return render(request, "examens/grilles/refus.html", {"message": message, "retour": request.path}, status=403)
     if g is None:
         messages.error(request, "La grille n'est pas encore commencée : remplissez-la d'abord.")
         return redirect(_url_grille(c, candidat, situation))
@@ -384,6 +389,7 @@ def grille_renvoyer(request, pk, candidat, situation=1):
         situation,
         lambda g: grilles.renvoyer_grille(grille=g, motif=motif, auteur=request.user),
         "La grille est renvoyée à la commission.",
+        bureau=True,
     )
 
 
@@ -399,4 +405,5 @@ def grille_arreter(request, pk, candidat, situation=1):
         situation,
         lambda g: grilles.arreter_grille(grille=g, note=note, motif=motif, auteur=request.user),
         "La note est arrêtée par le jury.",
+        bureau=True,
     )

@@ -626,7 +626,9 @@ PORTES = {
     ),
     "pfmp-convention": (
         lambda cl, m, cible, role, tmp: _essai(
-            cl.post(f"/pfmp/periodes/{m.periodes[cible].pk}/convention/", {"etat": "signee", "date_signature": "2025-10-15"})
+            cl.post(
+                f"/pfmp/periodes/{m.periodes[cible].pk}/convention/", {"etat": "signee", "date_signature": "2025-10-15"}
+            )
         ),
         _pfmp,
     ),

@@ -366,3 +366,31 @@ def test_un_gestionnaire_qui_enseigne_ailleurs_voit_mais_n_ecrit_pas(comptes, de
     assert notes_de("A001") == {"U31": "8,00"}
     a.refresh_from_db()
     assert a.points_jury == 0
+
+
+def test_un_gestionnaire_membre_d_une_commission_ailleurs_ne_renvoie_ni_n_arrete_ses_grilles():
+    """Membre d'une commission du lycée 1, le gestionnaire du lycée 2 la voit ; le renvoi et l'arrêt de la note,
+    actes du bureau des examens et du jury, restent à ceux du lycée 1."""
+    from django.urls import reverse
+
+    from examens import grilles
+    from examens.models import Grille, MembreCommission
+    from tests.examens.test_grilles import grille_e31_complete, monde, valider
+
+    m = monde()
+    grille = valider(m, grille_e31_complete(m, niveau="TS"))
+    grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
+    MembreCommission.objects.create(
+        commission=m.e31, utilisateur=m.comptes.gestionnaire_autre, qualite=MembreCommission.Qualite.ENSEIGNANT
+    )
+    client = m.comptes.client(m.comptes.gestionnaire_autre)
+    args = [m.e31.pk, m.candidat.pk, 1]
+    reponse = client.post(reverse("examens:grille-renvoyer", args=args), {"motif": "à revoir"})
+    assert reponse.status_code == 403 and "hors de votre périmètre" in reponse.content.decode()
+    reponse = client.post(reverse("examens:grille-arreter", args=args), {"note": "5", "motif": "jury"})
+    assert reponse.status_code == 403
+    assert Grille.objects.get().etat == "transmise" and Note.objects.get(candidat=m.candidat).valeur == Decimal(20)
+    reponse = m.comptes.client(m.comptes.gestionnaire).post(
+        reverse("examens:grille-renvoyer", args=args), {"motif": "à revoir"}
+    )
+    assert reponse.status_code == 302 and Grille.objects.get().etat == "brouillon"
