@@ -7,6 +7,7 @@ La même matrice est recopiée dans README.md (section « Matrice des permission
 import io
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -692,3 +693,9 @@ def test_chaque_porte_d_ecriture_respecte_le_perimetre_de_chaque_role(monde_ecri
 
 
 NOMBRE_DE_CAS_ECRITURE = 240
+
+
+def test_le_readme_annonce_le_nombre_de_cas_de_la_matrice_des_ecritures():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"soit **{NOMBRE_DE_CAS_ECRITURE} cas**" in readme
+    assert f"{len(PORTES)} portes d'écriture" in readme
