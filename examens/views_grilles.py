@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -127,7 +128,10 @@ def commission_creer(request):
 
 @permission_required("examens.change_division", raise_exception=True)
 def commission_modifier(request, pk):
-    return _formulaire_commission(request, _commission(request, pk))
+    commission = _commission(request, pk)
+    if not perimetre.peut_ecrire_etablissement(request.user, commission.etablissement):
+        raise PermissionDenied(f"Commission de {commission.etablissement.uai} : {perimetre.HORS_PERIMETRE}.")
+    return _formulaire_commission(request, commission)
 
 
 @permission_required("examens.view_candidat", raise_exception=True)

@@ -394,3 +394,22 @@ def test_un_gestionnaire_membre_d_une_commission_ailleurs_ne_renvoie_ni_n_arrete
         reverse("examens:grille-renvoyer", args=args), {"motif": "à revoir"}
     )
     assert reponse.status_code == 302 and Grille.objects.get().etat == "brouillon"
+
+
+def test_un_gestionnaire_membre_d_une_commission_ailleurs_ne_la_modifie_pas():
+    from django.urls import reverse
+
+    from examens.models import MembreCommission
+    from tests.examens.test_grilles import monde
+
+    m = monde()
+    MembreCommission.objects.create(
+        commission=m.e31, utilisateur=m.comptes.gestionnaire_autre, qualite=MembreCommission.Qualite.ENSEIGNANT
+    )
+    client = m.comptes.client(m.comptes.gestionnaire_autre)
+    url = reverse("examens:commission-modifier", args=[m.e31.pk])
+    assert client.get(reverse("examens:commission", args=[m.e31.pk])).status_code == 200  # il la voit
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"nom": "prise", "divisions": [m.comptes.division_c.pk]}).status_code == 403
+    m.e31.refresh_from_db()
+    assert m.e31.nom == "" and list(m.e31.divisions.all()) == [m.comptes.division_a]
