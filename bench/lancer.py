@@ -134,6 +134,54 @@ def bench_deliberation(repetitions: int) -> dict:
     }
 
 
+RECALCUL = """
+import django, json, statistics, time
+django.setup()
+from decimal import Decimal
+from django.db import connection, transaction
+from examens import resultats, services
+from examens.models import Candidat, Session
+session = Session.objects.select_related("reglement").get(annee={session})
+ids = list(Candidat.objects.filter(session=session).order_by("?").values_list("pk", flat=True)[:{nombre}])
+recalcul, saisie, plancher = [], [], []
+for pk in ids:
+    c = Candidat.objects.select_related("session__reglement").get(pk=pk)
+    with transaction.atomic():
+        # Le surcoût de l'écriture : recalculer un candidat (lecture, moteur, comparaison, écriture si changé).
+        debut = time.perf_counter()
+        resultats.recalculer([pk])
+        recalcul.append(time.perf_counter() - debut)
+        # Plancher du même travail : lire ses notes en tuples et faire la somme pondérée, rien d'autre.
+        debut = time.perf_counter()
+        with connection.cursor() as curseur:
+            curseur.execute("SELECT unite, valeur FROM examens_note WHERE candidat_id = %s AND groupe = 1", [pk])
+            sum((v or 0) * 2 for _, v in curseur.fetchall())
+        plancher.append(time.perf_counter() - debut)
+        # Une saisie complète au tableau (validation, écriture, historique, recalcul, journal), annulée ensuite.
+        debut = time.perf_counter()
+        try:
+            services.saisir_note(candidat=c, unite="U11", texte="13,5", auteur=None)
+        except services.OperationRefusee:
+            pass
+        saisie.append(time.perf_counter() - debut)
+        transaction.set_rollback(True)
+print(json.dumps({{"recalcul_ms": statistics.median(recalcul) * 1000, "saisie_ms": statistics.median(saisie) * 1000,
+                  "plancher_ms": statistics.median(plancher) * 1000, "candidats": len(ids)}}))
+"""
+
+
+def bench_recalcul(repetitions: int, nombre: int = 200) -> dict:
+    """Recalcul d'un candidat dans une écriture : médiane sur `nombre` candidats tirés au hasard, par exécution."""
+    mesures = [script(RECALCUL.format(session=SESSION, nombre=nombre)) for _ in range(repetitions)]
+    return {
+        "candidats_par_execution": nombre,
+        "recalcul_ms_mediane": round(statistics.median(m["recalcul_ms"] for m in mesures), 2),
+        "recalcul_ms": [round(m["recalcul_ms"], 2) for m in mesures],
+        "saisie_complete_ms_mediane": round(statistics.median(m["saisie_ms"] for m in mesures), 2),
+        "plancher_ms_mediane": round(statistics.median(m["plancher_ms"] for m in mesures), 2),
+    }
+
+
 IMPORTS = """
 import django, json, time
 django.setup()
@@ -384,7 +432,7 @@ def main():
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--duree-web", type=int, default=60)
     parser.add_argument("--utilisateurs", type=int, default=50)
-    parser.add_argument("--seulement", nargs="*", default=["deliberation", "imports", "web", "pdf"])
+    parser.add_argument("--seulement", nargs="*", default=["deliberation", "recalcul", "imports", "web", "pdf"])
     args = parser.parse_args()
     debut = time.monotonic()
     preparer(args.candidats)
@@ -402,6 +450,9 @@ def main():
     if "deliberation" in args.seulement:
         resultats["deliberation"] = bench_deliberation(args.repetitions)
         print("délibération", resultats["deliberation"], flush=True)
+    if "recalcul" in args.seulement:
+        resultats["recalcul"] = bench_recalcul(args.repetitions)
+        print("recalcul", resultats["recalcul"], flush=True)
     if "imports" in args.seulement:
         resultats["imports"] = bench_imports(args.repetitions, args.candidats)
         print("imports", resultats["imports"], flush=True)
@@ -415,7 +466,7 @@ def main():
     # Une partie relancée seule (--seulement) remplace la sienne et garde les autres, chacune avec sa date.
     fichier = RACINE / "bench" / "resultats.json"
     anciens = json.loads(fichier.read_text()) if fichier.exists() else {}
-    for partie in ("deliberation", "imports", "web", "pdf"):
+    for partie in ("deliberation", "recalcul", "imports", "web", "pdf"):
         if partie in resultats:
             resultats[partie]["date"] = resultats["date"]
         elif partie in anciens:
@@ -435,6 +486,12 @@ def afficher(r: dict) -> None:
             ("  mémoire de pointe du processus", f"{d['memoire_pointe_mo']} Mo", "< 500 Mo"),
             ("  référence SQL brut (GROUP BY)", f"{d['sql_brut_secondes_mediane']} s", ""),
             ("  rapport moteur / SQL brut", f"{d['ratio_moteur_sql_brut']}", ""),
+        ]
+    if rc := r.get("recalcul"):
+        lignes += [
+            ("recalcul d'un candidat dans une écriture (médiane)", f"{rc['recalcul_ms_mediane']} ms", "< 5 ms"),
+            ("  plancher : lire ses notes et sommer", f"{rc['plancher_ms_mediane']} ms", ""),
+            ("  saisie complète d'une note (recalcul compris)", f"{rc['saisie_complete_ms_mediane']} ms", ""),
         ]
     if i := r.get("imports"):
         lignes += [

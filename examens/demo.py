@@ -154,13 +154,13 @@ UNITES_DEMO = ["U11", "U12", "U2", "U31", "U32", "U33", "U41", "U42", "U51", "U5
 
 def charger_notes_demo(session: Session, auteur) -> None:
     """Des notes plausibles pour voir la délibération : quelques absences, dispenses et notes manquantes."""
-    from examens.services import SaisieNote, enregistrer_notes
+    from examens.services import SaisieNote, ecrire_notes
 
     if Note.objects.filter(candidat__session=session).exists():
         return
     hasard = random.Random(60)
     saisies = []
-    for rang, c in enumerate(Candidat.objects.filter(session=session).order_by("numero")):
+    for rang, c in enumerate(Candidat.objects.filter(session=session).select_related("division").order_by("numero")):
         niveau = Decimal(hasard.choice([7, 8.5, 9, 9.5, 10, 11, 12, 13, 14.5, 16]))
         for unite in UNITES_DEMO:
             if c.division and c.division.nom == "TAGO1" and rang < 15 and unite in ("U31", "U32"):
@@ -181,4 +181,4 @@ def charger_notes_demo(session: Session, auteur) -> None:
                 saisies.append(
                     SaisieNote(candidat=c, unite=uf, etat="note", valeur=Decimal(hasard.randint(16, 36)) / 2)
                 )
-    enregistrer_notes(saisies=saisies, auteur=auteur, source="demo")
+    ecrire_notes(saisies=saisies, auteur=auteur, source="demo")

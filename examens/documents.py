@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q
 from django.utils import timezone
 
-from examens import grilles, pdf, selectors
+from examens import grilles, pdf, resultats, selectors
 from examens.models import (
     Candidat,
     Division,
@@ -324,12 +324,13 @@ def donnees_releve(candidat: Candidat) -> dict:
         "lignes": lignes,
         "resultat": {
             "points": _nombre(resultat.points) if resultat.points is not None else "",
-            "moyenne": resultat.moyenne.replace(".", ","),
+            "moyenne": "" if resultat.moyenne is None else f"{resultat.moyenne}".replace(".", ","),
             "decision": selectors.DECISIONS.get(resultat.decision, resultat.decision),
             "mention": selectors.MENTIONS.get(resultat.mention, ""),
         }
         if resultat
         else None,
+        "empreinte_resultats": empreinte_resultats([(candidat.numero, resultat.empreinte if resultat else "")]),
     }
 
 
@@ -370,23 +371,30 @@ def resultats_pv(candidats):
             "moyenne",
             "decision",
             "mention",
+            "empreinte",
         )
     )
 
 
+def empreinte_resultats(paires) -> str:
+    """Une empreinte pour les résultats qu'imprime un document : SHA-256 des couples (numéro, empreinte)."""
+    return hashlib.sha256("\n".join(f"{numero} {e}" for numero, e in sorted(paires)).encode()).hexdigest()
+
+
 def donnees_pv(session: Session, perimetre: PerimetrePV) -> dict:
-    lignes, totaux = [], dict.fromkeys(selectors.DECISIONS, 0)
-    for numero, nom, prenom, uai, points, moyenne, decision, mention in resultats_pv(perimetre.candidats).iterator(
-        chunk_size=5000
-    ):
+    lignes, totaux, empreintes = [], dict.fromkeys(selectors.DECISIONS, 0), []
+    for numero, nom, prenom, uai, points, moyenne, decision, mention, empreinte in resultats_pv(
+        perimetre.candidats
+    ).iterator(chunk_size=5000):
         totaux[decision] = totaux.get(decision, 0) + 1
+        empreintes.append((numero, empreinte))
         lignes.append(
             [
                 numero,
                 f"{nom} {prenom}",
                 uai,
                 _nombre(points) if points is not None else "",
-                moyenne.replace(".", ","),
+                "" if moyenne is None else f"{moyenne}".replace(".", ","),
                 selectors.DECISIONS.get(decision, decision),
                 selectors.MENTIONS.get(mention, ""),
             ]
@@ -401,6 +409,7 @@ def donnees_pv(session: Session, perimetre: PerimetrePV) -> dict:
         "lignes": lignes,
         "nombre": len(lignes),
         "totaux": [{"libelle": selectors.DECISIONS.get(code, code), "nombre": n} for code, n in totaux.items()],
+        "empreinte_resultats": empreinte_resultats(empreintes),
     }
 
 
@@ -462,6 +471,7 @@ def emettre(
             "et ne s'émet pas."
         )
     _verrou(type_document, session.annee, objet)
+    _verifier_resultats_imprimes(session, type_document, objet, donnees)
     precedent = dernier_emis(type_document, session.annee, objet)
     if precedent and not nouvelle_version:
         return precedent, False
@@ -505,6 +515,26 @@ def emettre(
         motif=motif.strip(),
     )
     return document, True
+
+
+def _verifier_resultats_imprimes(session: Session, type_document: str, objet: str, donnees: dict) -> None:
+    """Refuse d'émettre un document dont les résultats imprimés ne sont plus ceux que donnent les données.
+
+    Les résultats des candidats du document sont recalculés (sans écrire) : l'empreinte des résultats imprimés
+    doit être celle du calcul, et aucun résultat enregistré ne doit en différer.
+    """
+    if type_document == DocumentEmis.Type.RELEVE:
+        numeros = [objet]
+    else:
+        numeros = [ligne[0] for ligne in donnees.get("lignes", [])]
+    calcules = resultats.calculer(session, Candidat.objects.filter(session=session, numero__in=numeros))
+    a_ecrire, _ = resultats.comparer(calcules)
+    calculee = empreinte_resultats((c.candidat.numero, c.empreinte) for c in calcules)
+    if a_ecrire or donnees.get("empreinte_resultats") != calculee:
+        raise OperationRefusee(
+            "Les résultats imprimés ne correspondent plus aux données des candidats (note, option ou blocage changé "
+            "depuis leur calcul) : le document n'est pas émis. Recalculez la session puis émettez-le à nouveau."
+        )
 
 
 def _avec_entete(donnees: dict, reference: str, version: int, remplace: str) -> dict:

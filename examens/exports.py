@@ -6,16 +6,16 @@ import io
 from agora.securite import neutraliser_formule
 from examens import selectors
 from examens.models import Note, Resultat
+from examens.resultats import reglement_de
 
-UNITES = ["U11", "U12", "U2", "U31", "U32", "U33", "U41", "U42", "U51", "U52", "U6", "U7", "UF1", "UF2"]
 
-
-def _virgule(texte: str) -> str:
-    return texte.replace(".", ",")
+def _virgule(valeur) -> str:
+    return "" if valeur is None else str(valeur).replace(".", ",")
 
 
 def resultats(session, candidats) -> tuple[list[str], list[list[str]]]:
     """Une ligne par candidat : identité, notes par unité, points, moyenne (tronquée), décision, mention."""
+    unites = [u.code for u in reglement_de(session.reglement).unites]  # l'ordre et la liste du règlement
     entete = [
         "numero_candidat",
         "nom",
@@ -23,7 +23,7 @@ def resultats(session, candidats) -> tuple[list[str], list[list[str]]]:
         "uai",
         "division",
         "statut",
-        *UNITES,
+        *unites,
         "points",
         "moyenne",
         "moyenne_professionnelle",
@@ -53,7 +53,7 @@ def resultats(session, candidats) -> tuple[list[str], list[list[str]]]:
                 c.etablissement.uai,
                 c.division.nom if c.division else "",
                 c.statut,
-                *(notes.get(c.pk, {}).get(u, "") for u in UNITES),
+                *(notes.get(c.pk, {}).get(u, "") for u in unites),
                 _virgule(str(r.points.normalize())) if r and r.points is not None else "",
                 _virgule(r.moyenne) if r else "",
                 _virgule(r.moyenne_professionnelle) if r else "",

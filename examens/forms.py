@@ -1,7 +1,7 @@
 from django import forms
 
-from examens.imports import COLONNES_CANDIDATS, valider_candidat
-from examens.models import Candidat, Statut
+from examens.imports import COLONNES_CANDIDATS, COLONNES_CANDIDATS_FACULTATIVES, valider_candidat
+from examens.models import Candidat, Epreuve, Statut
 
 LANGUES = [
     ("en", "anglais"),
@@ -37,6 +37,9 @@ class CandidatForm(forms.Form):
     )
     duree_cycle = forms.ChoiceField(label="Durée du cycle", choices=[("3", "3 ans"), ("2", "2 ans")], initial="3")
     positionnement_semaines = forms.CharField(label="PFMP fixée par positionnement (semaines)", required=False)
+    positionnement_date = forms.CharField(
+        label="Date de la décision de positionnement", required=False, max_length=10, help_text="JJ/MM/AAAA"
+    )
     chef_oeuvre = forms.DecimalField(
         label="Note de chef-d'œuvre", required=False, min_value=0, max_value=20, decimal_places=2, localize=True
     )
@@ -58,6 +61,9 @@ class CandidatForm(forms.Form):
                 "facultatives": "|".join(f for f in (instance.facultative1, instance.facultative2) if f),
                 "duree_cycle": str(instance.duree_cycle),
                 "positionnement_semaines": str(instance.positionnement_semaines or "").replace(".", ","),
+                "positionnement_date": instance.positionnement_date.strftime("%d/%m/%Y")
+                if instance.positionnement_date
+                else "",
                 "chef_oeuvre": instance.chef_oeuvre,
             }
         super().__init__(*args, **kwargs)
@@ -66,10 +72,7 @@ class CandidatForm(forms.Form):
 
     def clean(self):
         donnees = super().clean()
-        valeurs = {
-            k: str(donnees.get(k) or "")
-            for k in COLONNES_CANDIDATS + ["duree_cycle", "positionnement_semaines", "division"]
-        }
+        valeurs = {k: str(donnees.get(k) or "") for k in COLONNES_CANDIDATS + COLONNES_CANDIDATS_FACULTATIVES}
         valeurs["numero_candidat"] = donnees.get("numero_candidat", "")
         self.propre, messages = valider_candidat(valeurs, self.annee)
         for message in messages:
@@ -94,20 +97,24 @@ class PointsJuryForm(MotifForm):
 
 
 class ControleForm(forms.Form):
+    """Une unité par sous-groupe de l'épreuve de contrôle : les choix viennent des épreuves du règlement."""
+
     controle_scientifique = forms.ChoiceField(
-        label="Unité du premier sous-groupe",
-        choices=[
-            ("U11", "U11 Économie-droit"),
-            ("U12", "U12 Mathématiques"),
-            ("U33", "U33 Prévention-santé-environnement"),
-        ],
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        label="Unité du premier sous-groupe", widget=forms.Select(attrs={"class": "form-select form-select-sm"})
     )
     controle_francais_hg = forms.ChoiceField(
-        label="Unité du second sous-groupe",
-        choices=[("U51", "U51 Français"), ("U52", "U52 Histoire-géographie et EMC")],
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        label="Unité du second sous-groupe", widget=forms.Select(attrs={"class": "form-select form-select-sm"})
     )
+
+    def __init__(self, *args, reglement, **kwargs):
+        super().__init__(*args, **kwargs)
+        epreuves = Epreuve.objects.filter(reglement=reglement, unite__isnull=False).exclude(groupe_controle="")
+        for champ, groupe in (("controle_scientifique", "scientifique"), ("controle_francais_hg", "francais_hg")):
+            self.fields[champ].choices = [
+                (e.unite.code, f"{e.unite.code} {e.intitule}")
+                for e in epreuves.select_related("unite").order_by("ordre")
+                if e.groupe_controle == groupe
+            ]
 
 
 class ImportForm(forms.Form):

@@ -36,7 +36,6 @@ from examens.models import (
     GabaritGrille,
     Grille,
     HistoriqueGrille,
-    HistoriqueNote,
     LigneGabarit,
     MembreCommission,
     ModaliteEpreuve,
@@ -46,7 +45,14 @@ from examens.models import (
     ValidationGrille,
     texte_note,
 )
-from examens.services import OperationRefusee, SaisieNote, enregistrer_notes, journaliser, verifier_session_ouverte
+from examens.services import (
+    OperationRefusee,
+    SaisieNote,
+    ecrire_notes,
+    journaliser,
+    supprimer_notes,
+    verifier_session_ouverte,
+)
 from referentiel.chargement import VersionDifferente, empreinte
 from referentiel.models import Competence, Indicateur, Referentiel, Unite
 
@@ -159,18 +165,73 @@ class Calcul:
     exacte: Fraction | None
     note: Decimal | None
     arrondi: str
+    a_completer: tuple[str, ...] = ()  # ce que la règle de couverture demande encore (alors pas de note)
 
     @property
     def complet(self) -> bool:
         return self.a_saisir == 0
 
 
-def suggerer_note(niveaux: Iterable[str], echelle: Echelle, arrondi: str) -> Calcul:
+@dataclass(frozen=True)
+class Couverture:
+    """Règle de couverture d'un gabarit : ce qu'une grille doit évaluer avant de proposer une note.
+
+    Annexe II c : la commission évalue « les acquis [du candidat] sur la base des compétences et des critères définis
+    dans le bloc de compétences » (E31 : bloc 1, activités 1.1 à 1.3 ; E32 : les trois dimensions du pôle 3, activités
+    3.1 à 3.3). Une ligne « non évalué » sortant des sommes, une seule compétence évaluée donnerait une note /20 : la
+    règle nommée, configurable par gabarit (clé « couverture » du fichier), exige par défaut au moins une compétence
+    évaluée par activité du bloc et au moins les deux tiers des compétences [lecture retenue, non confirmée].
+    E2 (deux situations) vérifie la couverture des activités sur l'ensemble des deux situations, à la transmission.
+    """
+
+    par_activite: int = 1
+    part_minimale: Fraction = Fraction(2, 3)
+
+    @classmethod
+    def du_gabarit(cls, gabarit: GabaritGrille) -> Couverture:
+        donnees = gabarit.couverture or {}
+        if not donnees and gabarit.situations > 1:
+            return cls(0, Fraction(0))
+        return cls(int(donnees.get("par_activite", 1)), Fraction(str(donnees.get("part_minimale", "2/3"))))
+
+
+def a_completer(activites: list[str], niveaux: list[str], echelle: Echelle, regle: Couverture) -> tuple[str, ...]:
+    """Ce qui manque pour respecter la règle de couverture : « activité 1.2 : aucune compétence évaluée »…"""
+    evaluees_par_activite: dict[str, int] = {a: 0 for a in activites}
+    evaluees = 0
+    for activite, code in zip(activites, niveaux, strict=True):
+        niveau = echelle.niveau(code) if code else None
+        if niveau is not None and niveau.evalue:
+            evaluees_par_activite[activite] += 1
+            evaluees += 1
+    manques = [
+        f"activité {a} : {regle.par_activite - n} compétence{'s' if regle.par_activite - n > 1 else ''} à évaluer"
+        for a, n in evaluees_par_activite.items()
+        if n < regle.par_activite
+    ]
+    minimum = math.ceil(regle.part_minimale * len(activites))
+    if evaluees < minimum:
+        reste = minimum - evaluees
+        manques.append(
+            f"{reste} compétence{'s' if reste > 1 else ''} de plus à évaluer ({minimum} sur {len(activites)} au moins)"
+        )
+    return tuple(manques)
+
+
+def suggerer_note(
+    niveaux: Iterable[str],
+    echelle: Echelle,
+    arrondi: str,
+    activites: list[str] | None = None,
+    couverture: Couverture | None = None,
+) -> Calcul:
     """Note /20 suggérée = 20 × Σ points des lignes évaluées / (points maximum × lignes évaluées), arrondie.
 
     Une ligne « non évalué » sort des deux sommes ; une ligne sans niveau aussi (elle reste à saisir).
-    Aucune ligne évaluée : pas de note suggérée.
+    Aucune ligne évaluée, ou une couverture insuffisante (`couverture`, avec l'activité de chaque ligne) : pas de
+    note suggérée, et `a_completer` dit ce qui manque.
     """
+    niveaux = list(niveaux)
     obtenus, evaluees, non_evaluees, a_saisir = Decimal(0), 0, 0, 0
     for code in niveaux:
         niveau = echelle.niveau(code) if code else None
@@ -181,10 +242,11 @@ def suggerer_note(niveaux: Iterable[str], echelle: Echelle, arrondi: str) -> Cal
         else:
             obtenus += niveau.points
             evaluees += 1
+    manques = a_completer(activites, niveaux, echelle, couverture) if couverture and activites is not None else ()
     possibles = echelle.maximum * evaluees
-    exacte = Fraction(VINGT) * Fraction(obtenus) / Fraction(possibles) if evaluees else None
+    exacte = Fraction(VINGT) * Fraction(obtenus) / Fraction(possibles) if evaluees and not manques else None
     note = arrondir(exacte, arrondi) if exacte is not None else None
-    return Calcul(obtenus, possibles, evaluees, non_evaluees, a_saisir, exacte, note, arrondi)
+    return Calcul(obtenus, possibles, evaluees, non_evaluees, a_saisir, exacte, note, arrondi, manques)
 
 
 def nombre(valeur: Decimal | int) -> str:
@@ -204,6 +266,8 @@ def texte_fraction(valeur: Fraction) -> str:
 
 def expliquer(calcul: Calcul) -> str:
     """« 20 × 27 / 36 = 15 → arrondi au demi-point le plus proche : 15,00 » (avec le détail des lignes)."""
+    if calcul.a_completer:
+        return "Pas encore de note suggérée — à compléter : " + " ; ".join(calcul.a_completer) + "."
     if calcul.exacte is None:
         return "Aucune compétence évaluée : pas de note suggérée."
     lignes = (
@@ -297,6 +361,15 @@ def lire_gabarit(donnees: dict) -> dict:
         isinstance(p, dict) and p.get("code") and p.get("libelle") for p in pieces
     ):
         erreurs.append("pieces : une liste de {code, libelle}")
+    couverture = donnees.get("couverture", {})
+    try:
+        regle = Couverture(
+            int(couverture.get("par_activite", 1)), Fraction(str(couverture.get("part_minimale", "2/3")))
+        )
+        if regle.par_activite < 0 or not 0 <= regle.part_minimale <= 1:
+            raise ValueError
+    except (AttributeError, TypeError, ValueError, ZeroDivisionError):
+        erreurs.append("couverture : {par_activite: entier ≥ 0, part_minimale: fraction entre 0 et 1, ex. « 2/3 »}")
     compositions = donnees.get("compositions", [])
     if not compositions or not all(isinstance(c, list) and c and set(c) <= QUALITES for c in compositions):
         erreurs.append(f"compositions : une liste de listes de qualités parmi {', '.join(sorted(QUALITES))}")
@@ -347,6 +420,7 @@ def charger_gabarit(chemin: Path) -> tuple[GabaritGrille, bool]:
         pieces=donnees.get("pieces", []),
         compositions=donnees["compositions"],
         composition_texte=donnees.get("composition_texte", ""),
+        couverture=donnees.get("couverture", {}),
         empreinte=signature,
     )
     LigneGabarit.objects.bulk_create(
@@ -478,9 +552,11 @@ def texte_retenu(grille: Grille) -> str:
 
 
 def calcul_de(grille: Grille, lignes: list[LigneGabarit], evaluations: dict[int, EvaluationCompetence]) -> Calcul:
+    """Le calcul d'une grille ; `lignes` avec leur compétence et son activité (select_related)."""
     gabarit = grille.gabarit
     niveaux = [evaluations[ligne.pk].niveau if ligne.pk in evaluations else "" for ligne in lignes]
-    return suggerer_note(niveaux, echelle_de(gabarit), gabarit.arrondi)
+    activites = [ligne.competence.activite.code for ligne in lignes]
+    return suggerer_note(niveaux, echelle_de(gabarit), gabarit.arrondi, activites, Couverture.du_gabarit(gabarit))
 
 
 def problemes(grille: Grille, calcul: Calcul) -> list[tuple[str, str]]:
@@ -496,6 +572,13 @@ def problemes(grille: Grille, calcul: Calcul) -> list[tuple[str, str]]:
                 "lignes",
                 f"{calcul.a_saisir} compétence{'s' if calcul.a_saisir > 1 else ''} sans niveau : "
                 "choisissez un niveau ou « non évalué ».",
+            )
+        )
+    elif calcul.a_completer:
+        erreurs.append(
+            (
+                "lignes",
+                "Couverture du bloc insuffisante pour proposer une note : " + " ; ".join(calcul.a_completer) + ".",
             )
         )
     elif calcul.note is None:
@@ -815,7 +898,7 @@ def enregistrer_champ(
     objet, avant, apres = "", None, None
     echelle = echelle_de(grille.gabarit)
     # Lignes et évaluations lues une fois : elles servent au champ modifié puis au calcul de la note.
-    lignes = list(grille.gabarit.lignes.order_by("ordre"))
+    lignes = list(grille.gabarit.lignes.select_related("competence__activite").order_by("ordre"))
     evaluations = {e.ligne_id: e for e in grille.evaluations.all()}
     if champ in ("niveau", "observation"):
         ligne = next((x for x in lignes if str(x.pk) == str(cle)), None)
@@ -922,7 +1005,7 @@ def _verrouiller_grille(grille: Grille, version: int | None) -> Grille:
 
 
 def _calcul_courant(grille: Grille) -> Calcul:
-    lignes = list(grille.gabarit.lignes.order_by("ordre"))
+    lignes = list(grille.gabarit.lignes.select_related("competence__activite").order_by("ordre"))
     return calcul_de(grille, lignes, {e.ligne_id: e for e in grille.evaluations.all()})
 
 
@@ -1021,10 +1104,10 @@ def _ecrire_note_unite(grille: Grille, auteur, motif: str = "") -> str | None:
     else:
         etat, valeur = Note.Etat.NOTE, moyenne_situations([v for _, v, _ in resultats])
     unite = _unite_de(grille)
-    enregistrer_notes(
+    ecrire_notes(
         saisies=[
             SaisieNote(
-                candidat=grille.candidat,
+                candidat=Candidat.objects.select_related("session__reglement").get(pk=grille.candidat_id),
                 unite=unite,
                 etat=etat,
                 valeur=valeur,
@@ -1090,19 +1173,15 @@ def renvoyer_grille(*, grille: Grille, motif: str, auteur) -> Grille:
     membres = list(grille.commission.membres_commission.all())
     if not droits(auteur, session=session, membres=membres, grille=grille).renvoyer:
         raise NonAutorise("Seule une grille transmise (et pas encore arrêtée) peut être renvoyée.")
-    unite = _unite_de(grille)
-    for note in Note.objects.filter(candidat_id=grille.candidat_id, unite=unite, groupe=1, origine=Note.Origine.CCF):
-        HistoriqueNote.objects.create(
-            candidat_id=grille.candidat_id,
-            unite=unite,
-            avant=note.affichage,
-            apres="",
-            origine=Note.Origine.CCF,
-            source="ccf",
-            motif=f"grille renvoyée à la commission : {motif.strip()}",
-            auteur=auteur,
-        )
-        note.delete()
+    supprimer_notes(
+        candidat=grille.candidat,
+        unite=_unite_de(grille),
+        groupe=1,
+        origine=Note.Origine.CCF,
+        auteur=auteur,
+        source="ccf",
+        motif=f"grille renvoyée à la commission : {motif.strip()}",
+    )
     grille.validations.all().delete()
     grille.etat = Grille.Etat.BROUILLON
     grille.note_commission = None
@@ -1125,9 +1204,14 @@ def arreter_grille(*, grille: Grille, note: str, motif: str, auteur) -> Grille:
         raise NonAutorise("Seul le jury arrête la note d'une grille transmise.")
     valeur = lire_note(note)
     proposee = grille.note_commission
+    if grille.justificatifs_manquants:
+        # Annexe II c : « le diplôme ne peut pas lui être délivré » ; le jury ne remplace pas NV par une note.
+        raise OperationRefusee(
+            "Grille « non valide » : le jury ne remplace pas le « non valide » par une note. Si les justificatifs "
+            "administratifs sont produits, renvoyez la grille à la commission avec ce motif : elle décoche "
+            "« justificatifs manquants » et transmet à nouveau."
+        )
     if valeur is None:
-        if grille.justificatifs_manquants:
-            raise OperationRefusee("Grille « non valide » : saisissez la note arrêtée par le jury, avec un motif.")
         valeur = proposee
     change = grille.justificatifs_manquants or valeur != proposee
     if change and not motif.strip():

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 import pycountry
 from django.db import transaction
 
-from examens import perimetre, regles, services
+from examens import perimetre, regles, resultats, services
 from examens.identifiants import erreur_uai
 from examens.models import (
     Candidat,
@@ -38,7 +38,7 @@ COLONNES_CANDIDATS = [
     "lv2",
     "facultatives",
 ]
-COLONNES_CANDIDATS_FACULTATIVES = ["duree_cycle", "positionnement_semaines", "division"]
+COLONNES_CANDIDATS_FACULTATIVES = ["duree_cycle", "positionnement_semaines", "positionnement_date", "division"]
 COLONNES_NOTES = ["numero_candidat", "unite", "note"]
 COLONNES_NOTES_FACULTATIVES = ["groupe", "session_origine", "specialite_origine"]
 
@@ -137,6 +137,15 @@ def _date(texte: str) -> datetime.date | None:
         return None
 
 
+def erreur_date(colonne: str, texte: str) -> str | None:
+    """« 31/02/2008 » a le bon format mais n'existe pas : le message le dit, au lieu de redemander JJ/MM/AAAA."""
+    if not re.fullmatch(r"\d{2}/\d{2}/\d{4}", texte):
+        return f"{colonne} « {texte} » : date JJ/MM/AAAA attendue"
+    if _date(texte) is None:
+        return f"{colonne} « {texte} » : date inexistante"
+    return None
+
+
 def _langue(code: str) -> bool:
     return len(code) == 2 and code.isascii() and code.islower() and pycountry.languages.get(alpha_2=code) is not None
 
@@ -168,7 +177,7 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
         propre[champ] = valeur
     naissance = _date(v.get("date_naissance", ""))
     if naissance is None:
-        erreurs.append(f"date_naissance « {v.get('date_naissance', '')} » : date JJ/MM/AAAA attendue")
+        erreurs.append(erreur_date("date_naissance", v.get("date_naissance", "")))
     elif not (annee - 80 <= naissance.year <= annee - 12):
         erreurs.append(f"date_naissance {v['date_naissance']} : improbable pour la session {annee}")
     propre["date_naissance"] = naissance
@@ -243,6 +252,15 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
                     "pour ce statut (Annexe III)"
                 )
             propre["positionnement_semaines"] = semaines
+    texte_date = v.get("positionnement_date", "")
+    propre["positionnement_date"] = None
+    if texte_date:
+        if message := erreur_date("positionnement_date", texte_date):
+            erreurs.append(message)
+        elif not propre["positionnement_semaines"] and not positionnement:
+            erreurs.append("positionnement_date : sans objet sans positionnement_semaines")
+        else:
+            propre["positionnement_date"] = _date(texte_date)
     division = v.get("division", "")
     if len(division) > 50:
         erreurs.append("division : 50 caractères au plus")
@@ -293,6 +311,8 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         division = divisions.get((etablissement.pk, p.pop("division")))
         nouveaux.append(Candidat(session=session, etablissement=etablissement, division=division, **p))
     Candidat.objects.bulk_create(nouveaux, batch_size=2000)
+    # Un candidat a un résultat dès qu'il existe (« incomplet » tant que ses notes manquent).
+    resultats.recalculer(c.pk for c in nouveaux)
     bilan.crees = len(propres)
     services.journaliser(
         action="import.candidats",
@@ -341,13 +361,16 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
     reglement = session.reglement
     # Seuls les candidats que l'auteur peut écrire : un numéro d'un autre établissement est « inconnu ».
     candidats = {
-        c.numero: c for c in perimetre.candidats_ecrivables(auteur).filter(session=session).select_related("session")
+        c.numero: c
+        for c in perimetre.candidats_ecrivables(auteur).filter(session=session).select_related("session__reglement")
     }
     epreuves = {
         e.unite.code: e
         for e in Epreuve.objects.filter(reglement=reglement, unite__isnull=False).select_related("unite")
     }
-    obligatoires = {code for code, e in epreuves.items() if not e.facultative}
+    lu = resultats.reglement_de(reglement)
+    contextes: dict[int, dict] = {}
+    non_valides = services.non_valides_de(c.pk for c in candidats.values())
     correspondance_ga = {
         c.unite_ga: (c.unite.code if c.unite else None) for c in CorrespondanceGA.objects.filter(reglement=reglement)
     }
@@ -390,8 +413,27 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
                     )
                 if specialite == "GA":
                     origine = Note.Origine.CONSERVEE_GA
+                    if session_origine > regles.DERNIERE_SESSION_GA:
+                        messages.append(
+                            f"session_origine {session_origine} : la dernière session Gestion-Administration a eu "
+                            f"lieu en {regles.DERNIERE_SESSION_GA} (arrêté du 18 février 2020, article 9)"
+                        )
                     if unite_fichier not in correspondance_ga:
                         messages.append(f"unite GA « {unite_fichier} » inconnue (Annexe IV)")
+                    elif unite_fichier == "UF":
+                        # Annexe IV : l'épreuve facultative de langue vivante de GA va sur l'unité facultative de
+                        # langue vivante que le candidat a choisie (UF1 ou UF2).
+                        choisie = (
+                            regles.unite_langue_facultative(candidat.facultative1, candidat.facultative2)
+                            if candidat
+                            else None
+                        )
+                        if candidat and choisie is None:
+                            messages.append(
+                                "unite GA UF (langue vivante facultative) : le candidat n'a choisi aucune langue "
+                                "vivante facultative (facultatives LV:<code>), la note n'a pas où être reportée"
+                            )
+                        unite = choisie or unite
                     elif correspondance_ga[unite_fichier] is None:
                         messages.append(
                             f"unite GA {unite_fichier} : sans équivalent en AGOrA (Annexe IV), non conservable"
@@ -405,44 +447,34 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
                             f"session_origine {session_origine} : la première session AGOrA est {premiere_agora}"
                         )
         if unite not in epreuves and not messages:
-            messages.append(f"unite « {unite_fichier} » inconnue (U11…U7, UF1 ou UF2)")
-        elif unite in ("UF1", "UF2") and candidat is not None:
-            if not (candidat.facultative1 if unite == "UF1" else candidat.facultative2):
-                messages.append(
-                    f"{unite} : le candidat n'a pas choisi de "
-                    f"{'première' if unite == 'UF1' else 'seconde'} unité facultative"
-                )
+            messages.append(f"unite « {unite_fichier} » inconnue ({', '.join(epreuves)})")
         try:
             etat, valeur = regles.parser_note(v["note"])
         except regles.NoteInvalide as e:
             messages.append(f"note {e}")
             etat, valeur = None, None
-        if etat is not None:
-            if etat == regles.Etat.DIS and (unite not in obligatoires or groupe == 2):
-                messages.append("DIS : seule une unité obligatoire du premier groupe se dispense")
-            if origine != Note.Origine.SESSION:
-                if etat != regles.Etat.NOTE:
-                    messages.append(f"note conservée : une note chiffrée est attendue, pas {etat}")
-                elif candidat and candidat.forme == "globale" and valeur < 10:
-                    messages.append(
-                        "note conservée inférieure à 10 : seule la forme progressive le permet (D337-78/79)"
-                    )
-        if groupe == 2:
-            epreuve = epreuves.get(unite)
-            if origine != Note.Origine.SESSION:
-                messages.append("une note de l'épreuve de contrôle (groupe 2) n'est pas une note conservée")
-            elif epreuve is not None and not epreuve.groupe_controle:
-                messages.append(
-                    f"{unite} : ne peut pas être réexaminée à l'épreuve de contrôle (U11, U12, U33, U51, U52)"
+        if etat is not None and candidat is not None and unite in epreuves and groupe is not None:
+            # La règle de toutes les portes (regles.valider_saisie) : même verdict, même message qu'à l'écran.
+            if candidat.pk not in contextes:
+                contextes[candidat.pk] = resultats.unites_de_saisie(candidat, lu, non_valides.get(candidat.pk, ()))
+            try:
+                regles.valider_saisie(
+                    contextes[candidat.pk][unite],
+                    etat,
+                    valeur,
+                    groupe=groupe,
+                    conservee=origine != Note.Origine.SESSION,
                 )
-            elif epreuve is not None and candidat is not None:
-                cle = (numero, epreuve.groupe_controle)
-                if cle in controle_par_groupe:
-                    messages.append(
-                        f"épreuve de contrôle : une seule unité parmi {epreuve.get_groupe_controle_display()} "
-                        f"(déjà ligne {controle_par_groupe[cle]})"
-                    )
-                controle_par_groupe.setdefault(cle, ligne.numero)
+            except regles.NoteInvalide as e:
+                messages.append(str(e))
+        if groupe == 2 and candidat is not None and (epreuve := epreuves.get(unite)) and epreuve.groupe_controle:
+            cle = (numero, epreuve.groupe_controle)
+            if cle in controle_par_groupe:
+                messages.append(
+                    f"épreuve de contrôle : une seule unité parmi {epreuve.get_groupe_controle_display()} "
+                    f"(déjà ligne {controle_par_groupe[cle]})"
+                )
+            controle_par_groupe.setdefault(cle, ligne.numero)
         cle = (numero, unite, groupe)
         if cle in vus:
             messages.append(f"note de {numero} en {unite} (groupe {groupe}) en double : déjà ligne {vus[cle]}")
@@ -464,7 +496,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         )
     if erreurs:
         raise ImportRefuse(erreurs)
-    compte = services.enregistrer_notes(saisies=saisies, auteur=auteur, source="import")
+    compte = services.ecrire_notes(saisies=saisies, auteur=auteur, source="import")
     services.journaliser(
         action="import.notes",
         auteur=auteur,

@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from examens import identifiants
+from examens import identifiants, regles
 
 
 class ReglementExamen(models.Model):
@@ -209,6 +209,8 @@ class Candidat(models.Model):
     positionnement_semaines = models.DecimalField(
         "PFMP fixée par positionnement (semaines)", max_digits=4, decimal_places=1, null=True, blank=True
     )
+    # Date de la décision de positionnement (Annexe III) : sans elle, la durée réduite n'est pas justifiée.
+    positionnement_date = models.DateField("date de la décision de positionnement", null=True, blank=True)
     # Chef-d'œuvre / projet (scolaires et apprentis, sessions ≥ 2022) : None = sans objet.
     chef_oeuvre = models.DecimalField(
         "note de chef-d'œuvre",
@@ -331,19 +333,47 @@ class Blocage(models.Model):
         return f"{self.candidat.numero} : {self.motif}"
 
 
+class DecisionResultat(models.TextChoices):
+    """Les décisions du moteur (regles.Decision) avec leur unique table de libellés."""
+
+    ADMIS = regles.Decision.ADMIS.value, regles.Decision.ADMIS.libelle
+    CONTROLE = regles.Decision.CONTROLE.value, regles.Decision.CONTROLE.libelle
+    AJOURNE = regles.Decision.AJOURNE.value, regles.Decision.AJOURNE.libelle
+    REMPLACEMENT = regles.Decision.REMPLACEMENT.value, regles.Decision.REMPLACEMENT.libelle
+    NON_DELIVRABLE = regles.Decision.NON_DELIVRABLE.value, regles.Decision.NON_DELIVRABLE.libelle
+    INCOMPLET = regles.Decision.INCOMPLET.value, regles.Decision.INCOMPLET.libelle
+
+
+class MentionResultat(models.TextChoices):
+    AB = regles.Mention.AB.value, regles.Mention.AB.libelle
+    B = regles.Mention.B.value, regles.Mention.B.libelle
+    TB = regles.Mention.TB.value, regles.Mention.TB.libelle
+
+
 class Resultat(models.Model):
-    """Résultat de la dernière délibération d'un candidat (la trace du calcul incluse)."""
+    """Le résultat courant d'un candidat, toujours égal au calcul de ses données (examens.resultats).
+
+    Chaque écriture qui change une entrée (note, option, blocage, points du jury…) le recalcule dans sa propre
+    transaction. ``empreinte`` est le SHA-256 des entrées dont il a été calculé : un document émis la garde, et
+    `manage.py verifier_resultats` recalcule tout pour vérifier qu'aucun résultat ne diffère de ses données.
+    Les moyennes affichées sont tronquées à deux décimales ; la décision repose sur ``moyenne_exacte``.
+    """
 
     candidat = models.OneToOneField(Candidat, on_delete=models.CASCADE, related_name="resultat")
-    decision = models.CharField(max_length=20)
-    mention = models.CharField(max_length=2, blank=True)
+    decision = models.CharField(max_length=20, choices=DecisionResultat.choices)
+    mention = models.CharField(max_length=2, blank=True, choices=MentionResultat.choices)
     points = models.DecimalField(max_digits=8, decimal_places=3, null=True)
-    moyenne = models.CharField(max_length=8, blank=True)  # tronquée à 2 décimales, pour l'affichage
+    moyenne = models.DecimalField("moyenne (tronquée)", max_digits=5, decimal_places=2, null=True, blank=True)
     moyenne_exacte = models.CharField(max_length=40, blank=True)  # fraction exacte « 1999/200 »
-    moyenne_professionnelle = models.CharField(max_length=8, blank=True)
+    moyenne_professionnelle = models.DecimalField(
+        "moyenne professionnelle (tronquée)", max_digits=5, decimal_places=2, null=True, blank=True
+    )
     points_jury = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     controle_passe = models.BooleanField(default=False)
     trace = models.JSONField(default=list)
+    empreinte = models.CharField("empreinte SHA-256 des données du calcul", max_length=64, blank=True)
+    # Ce qui ne compte pas et pourquoi (« UF1 mobilité non recevable : … ») : montré sur les pages, jamais tu.
+    remarques = models.JSONField(default=list, blank=True)
     calcule_le = models.DateTimeField(auto_now=True)
 
     def __str__(self):
@@ -414,6 +444,8 @@ class GabaritGrille(models.Model):
     pieces = models.JSONField("pièces du dossier", default=list)  # [{code, libelle}]
     compositions = models.JSONField("compositions de commission admises", default=list)
     composition_texte = models.TextField("composition de la commission", blank=True)
+    # Règle de couverture (grilles.Couverture), ex. {"par_activite": 1, "part_minimale": "2/3"} ; vide : par défaut.
+    couverture = models.JSONField("règle de couverture du bloc", default=dict, blank=True)
     empreinte = models.CharField("empreinte SHA-256 du fichier chargé", max_length=64)
     charge_le = models.DateTimeField("chargé le", auto_now_add=True)
 

@@ -40,16 +40,20 @@ __all__ = [
     "NoteUnite",
     "Regles",
     "Resultat",
+    "UniteSaisie",
+    "unite_langue_facultative",
     "bonus_chef_oeuvre",
     "bonus_facultatives",
     "calculer",
     "decision_premier_groupe",
     "format_fr",
+    "lire_saisie",
     "mention_pour",
     "moyenne_professionnelle",
     "parser_note",
     "points_obligatoires",
     "tronquer",
+    "valider_saisie",
 ]
 
 Nombre = Decimal | Fraction | int
@@ -87,13 +91,14 @@ class Decision(StrEnum):
         return _LIBELLES_DECISION[self]
 
 
+# La seule table des libellés : pages, exports, documents et modèle (Resultat.decision) la lisent d'ici.
 _LIBELLES_DECISION = {
-    Decision.ADMIS: "admis",
-    Decision.CONTROLE: "épreuve de contrôle",
-    Decision.AJOURNE: "ajourné",
-    Decision.REMPLACEMENT: "épreuve de remplacement",
-    Decision.NON_DELIVRABLE: "diplôme non délivrable",
-    Decision.INCOMPLET: "dossier incomplet",
+    Decision.ADMIS: "Admis",
+    Decision.CONTROLE: "Épreuve de contrôle",
+    Decision.AJOURNE: "Ajourné",
+    Decision.REMPLACEMENT: "Épreuve de remplacement",
+    Decision.NON_DELIVRABLE: "Non délivrable",
+    Decision.INCOMPLET: "Incomplet",
 }
 
 
@@ -107,7 +112,7 @@ class Mention(StrEnum):
         return _LIBELLES_MENTION[self]
 
 
-_LIBELLES_MENTION = {Mention.AB: "assez bien", Mention.B: "bien", Mention.TB: "très bien"}
+_LIBELLES_MENTION = {Mention.AB: "Assez bien", Mention.B: "Bien", Mention.TB: "Très bien"}
 
 
 class NoteInvalide(ValueError):
@@ -249,6 +254,146 @@ def parser_note(texte: str) -> tuple[Etat, Decimal | None]:
     if correspondance["signe"] == "-" or valeur > NOTE_MAX:
         raise NoteInvalide(f"{brut} : la note doit être comprise entre 0 et 20")
     return Etat.NOTE, valeur
+
+
+# « Non valide » (annexe II c, E31 et E32 passées en ponctuel) : « En cas de non-production des éléments
+# administratifs nécessaires pour se présenter à l'examen […], la mention « non valide » est prononcée et est
+# signifiée au candidat. Le diplôme ne peut pas lui être délivré. » Aucune autre épreuve ne la prévoit.
+EPREUVES_NON_VALIDE = ("E31", "E32")
+MESSAGE_NV_ACQUIS = (
+    "« non valide » prononcé : le diplôme ne peut pas être délivré (annexe II c) ; le jury ne remplace pas le "
+    "« non valide » par une note, il le lève seulement sur production des justificatifs, avec un motif"
+)
+
+# Gestion-Administration : « La dernière session d'examen du baccalauréat professionnel spécialité
+# « Gestion-Administration » […] aura lieu en 2022 » (arrêté du 18 février 2020, article 9).
+DERNIERE_SESSION_GA = 2022
+
+
+def unite_langue_facultative(facultative1: str, facultative2: str) -> str | None:
+    """L'unité (UF1 ou UF2) où le candidat a choisi la langue vivante facultative, None s'il n'en a pas.
+
+    Annexe IV : l'« épreuve facultative de langues vivantes » de Gestion-Administration (sans numéro) correspond
+    à l'unité facultative de langue vivante d'AGOrA, quelle que soit sa place parmi les deux unités facultatives.
+    """
+    for code, choix in (("UF1", facultative1), ("UF2", facultative2)):
+        if choix.startswith("LV:"):
+            return code
+    return None
+
+
+# Unité facultative de mobilité, définie par l'arrêté du 30 août 2019 (cité aux annexes II a et II c) : une période
+# de formation à l'étranger, ouverte (son article 2) aux scolaires des établissements publics ou privés sous contrat,
+# aux apprentis des CFA habilités et aux candidats de la formation continue des établissements publics [S : lecture
+# de l'article 2 rapportée par la revue du règlement ; texte non fourni dans le dossier de référence].
+STATUTS_MOBILITE = frozenset(
+    {"scolaire_public", "scolaire_prive_sous_contrat", "apprenti_cfa_habilite", "fpc_public", "fpc_public_habilite"}
+)
+
+
+def mobilite_non_recevable(statut: str, periode_a_l_etranger: bool | None) -> str | None:
+    """Pourquoi l'unité facultative de mobilité ne peut pas compter, ou None si elle le peut.
+
+    `periode_a_l_etranger` : True si une PFMP attestée à l'étranger ouvre l'unité (module PFMP), False sinon, None
+    tant qu'aucune PFMP n'est saisie (la note compte alors, la conformité PFMP du candidat étant vérifiée à part).
+    Jamais ignorée en silence : le motif s'affiche sur les pages de délibération et du candidat.
+    """
+    if statut not in STATUTS_MOBILITE:
+        return (
+            "réservée aux scolaires du public ou du privé sous contrat, aux apprentis de CFA habilités et à la "
+            "formation continue des établissements publics (arrêté du 30 août 2019, art. 2)"
+        )
+    if periode_a_l_etranger is False:
+        return "aucune période de PFMP attestée à l'étranger qui ouvre l'unité de mobilité"
+    return None
+
+
+@dataclass(frozen=True)
+class UniteSaisie:
+    """Ce que le règlement et le dossier du candidat disent d'une unité, pour juger une saisie de note.
+
+    Construit à un seul endroit (examens.resultats.unites_de_saisie) depuis les épreuves du règlement de la
+    session : aucune porte (import, tableau de saisie, jury, grille CCF) ne tient sa propre liste d'unités.
+
+    - ``facultative`` / ``choisie`` : UF1/UF2 n'existent que si le candidat a choisi l'unité facultative.
+    - ``groupe_controle`` : sous-groupe de l'épreuve de contrôle (U11/U12/U33, U51/U52), None sinon ;
+      ``choisie_controle`` : le candidat a choisi cette unité pour l'épreuve de contrôle.
+    - ``forme_progressive`` : une note conservée inférieure à 10 n'est permise qu'en forme progressive.
+    - ``non_valide_possible`` : E31/E32 passées en ponctuel par ce candidat (EPREUVES_NON_VALIDE) ;
+      ``non_valide_prononce`` : la note enregistrée de l'unité est déjà « NV ».
+    """
+
+    code: str
+    facultative: bool = False
+    choisie: bool = True
+    groupe_controle: str | None = None
+    choisie_controle: bool = False
+    forme_progressive: bool = False
+    non_valide_possible: bool = False
+    non_valide_prononce: bool = False
+
+
+def valider_saisie(
+    unite: UniteSaisie, etat: Etat, valeur: Decimal | None, *, groupe: int = 1, conservee: bool = False
+) -> None:
+    """La seule règle d'acceptation d'une note, quelle que soit la porte (import, navigateur, jury, grille CCF).
+
+    Lève NoteInvalide avec le même message en français pour la même entrée :
+
+    - une unité facultative non choisie ne reçoit pas de note (annexe II b, note 2) ;
+    - DIS : seule une unité obligatoire du premier groupe se dispense (D337-80 ; une épreuve facultative ou de
+      contrôle ne se dispense pas) ;
+    - groupe 2 (épreuve de contrôle, arrêté du 25/11/2021) : seulement sur une unité d'un sous-groupe de contrôle
+      choisie par le candidat, jamais une note conservée, ni DIS ni NV ;
+    - note conservée (D337-69, D337-78/79) : une note chiffrée, au moins 10 sauf en forme progressive ;
+    - NV (annexe II c) : seulement en E31/E32 passées en ponctuel ; une fois prononcé, aucune note ne le remplace
+      (le jury le lève, sur production des justificatifs, par `services.lever_non_valide`).
+    """
+    etat = Etat(etat)
+    if etat is Etat.MANQUANTE:
+        raise NoteInvalide("une note manquante ne se saisit pas : laissez la case vide")
+    if (etat is Etat.NOTE) != (valeur is not None):
+        raise NoteInvalide(f"{unite.code} : état {etat} et valeur incohérents")
+    if valeur is not None and not 0 <= valeur <= NOTE_MAX:
+        raise NoteInvalide(f"{_nombre(valeur)} : la note doit être comprise entre 0 et 20")
+    if groupe not in (1, 2):
+        raise NoteInvalide(f"groupe « {groupe} » : 1 (premier groupe) ou 2 (épreuve de contrôle)")
+    if unite.facultative and not unite.choisie:
+        rang = "première" if unite.code.endswith("1") else "seconde"
+        raise NoteInvalide(f"{unite.code} : le candidat n'a pas choisi de {rang} unité facultative")
+    if etat is Etat.DIS and (unite.facultative or groupe == 2):
+        raise NoteInvalide("DIS : seule une unité obligatoire du premier groupe se dispense")
+    if etat is Etat.NV and groupe == 1 and not unite.non_valide_possible:
+        raise NoteInvalide(
+            f"NV : « non valide » ne se prononce qu'en {' et '.join(EPREUVES_NON_VALIDE)} passées en ponctuel, "
+            "faute des justificatifs administratifs (annexe II c)"
+        )
+    if unite.non_valide_prononce and groupe == 1 and etat is not Etat.NV:
+        raise NoteInvalide(f"{unite.code} : {MESSAGE_NV_ACQUIS}")
+    if groupe == 2:
+        if conservee:
+            raise NoteInvalide("une note de l'épreuve de contrôle (groupe 2) n'est pas une note conservée")
+        if unite.groupe_controle is None:
+            raise NoteInvalide(f"{unite.code} : ne peut pas être réexaminée à l'épreuve de contrôle")
+        if etat is Etat.NV:
+            raise NoteInvalide("NV : « non valide » ne s'applique pas à l'épreuve de contrôle")
+        if not unite.choisie_controle:
+            raise NoteInvalide(f"{unite.code} : choisissez d'abord cette unité pour l'épreuve de contrôle")
+    if conservee:
+        if etat is not Etat.NOTE:
+            raise NoteInvalide(f"note conservée : une note chiffrée est attendue, pas {etat}")
+        assert valeur is not None
+        if valeur < 10 and not unite.forme_progressive:
+            raise NoteInvalide("note conservée inférieure à 10 : seule la forme progressive le permet (D337-78/79)")
+
+
+def lire_saisie(
+    texte: str, unite: UniteSaisie, *, groupe: int = 1, conservee: bool = False
+) -> tuple[Etat, Decimal | None]:
+    """parser_note puis valider_saisie : ce que font le tableau de saisie et le formulaire du jury."""
+    etat, valeur = parser_note(texte)
+    valider_saisie(unite, etat, valeur, groupe=groupe, conservee=conservee)
+    return etat, valeur
 
 
 # --------------------------------------------------------------------------------------------------
@@ -427,9 +572,11 @@ class Dossier:
     chef_oeuvre: Decimal | None = None
     points_jury: Decimal = Decimal(0)
     blocages: tuple[str, ...] = ()
+    remarques: tuple[str, ...] = ()  # ce qui ne compte pas et pourquoi (ex. « mobilité non recevable : … »)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "unites", tuple(self.unites))
+        object.__setattr__(self, "remarques", tuple(self.remarques))
         object.__setattr__(self, "facultatives", tuple(self.facultatives))
         object.__setattr__(self, "blocages", tuple(self.blocages))
         codes = [u.unite for u in self.unites] + [f.unite for f in self.facultatives]
@@ -470,6 +617,7 @@ class Resultat:
     unites_controle: tuple[str, ...] = ()
     unites_a_remplacer: tuple[str, ...] = ()
     unites_manquantes: tuple[str, ...] = ()
+    remarques: tuple[str, ...] = ()
 
     @property
     def moyenne_affichee(self) -> str:
@@ -633,7 +781,7 @@ def _attribuer_mention(
         )
         return None
     seuil = dict(regles.seuils_mentions)[mention]
-    trace.append(f"moyenne {_nombre(moyenne)} ≥ {_nombre(seuil)} → mention {mention.libelle} (D337-86)")
+    trace.append(f"moyenne {_nombre(moyenne)} ≥ {_nombre(seuil)} → mention {mention.libelle.lower()} (D337-86)")
     return mention
 
 
@@ -679,7 +827,7 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
     """
     _verifier(dossier, regles)
     unites = dossier.unites
-    trace = [ligne_unite(u) for u in unites]
+    trace = [ligne_unite(u) for u in unites] + list(dossier.remarques)
 
     motifs = [f"{u.unite} : {u.etat}" for u in unites if u.etat in (Etat.ABS, Etat.NV)]
     motifs += [f"blocage : {b}" for b in dossier.blocages]
@@ -698,6 +846,7 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
             trace.append("dossier incomplet : délibération impossible")
             decision = Decision.INCOMPLET
         return Resultat(
+            remarques=dossier.remarques,
             decision=decision,
             mention=None,
             points=None,
@@ -758,6 +907,7 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
         if reexaminees:
             trace.append("notes de l'épreuve de contrôle ignorées : diplôme non délivrable")
         return Resultat(
+            remarques=dossier.remarques,
             decision=Decision.NON_DELIVRABLE,
             mention=None,
             points=points1,
@@ -774,7 +924,7 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
     if reexaminees and decision1 is not Decision.CONTROLE:
         trace.append(
             f"notes de contrôle ignorées ({', '.join(u.unite for u in reexaminees)}) : la décision du premier "
-            f"groupe est « {decision1.libelle} », pas « épreuve de contrôle »"
+            f"groupe est « {decision1.libelle.lower()} », pas « épreuve de contrôle »"
         )
     if decision1 is Decision.ADMIS:
         mention = _attribuer_mention(moyenne1, unites, regles, trace)
@@ -824,12 +974,13 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
             trace.append(f"{', '.join(a_remplacer)} : absence justifiée, candidat admis sans épreuve de remplacement")
         else:
             trace.append(
-                f"{', '.join(a_remplacer)} : absence justifiée et candidat non admis ({decision.libelle}) → "
+                f"{', '.join(a_remplacer)} : absence justifiée et candidat non admis ({decision.libelle.lower()}) → "
                 "épreuve(s) de remplacement (D337-81, D337-92)"
             )
             decision = Decision.REMPLACEMENT
 
     return Resultat(
+        remarques=dossier.remarques,
         decision=decision,
         mention=mention,
         points=points,

@@ -10,10 +10,12 @@ from examens import perimetre
 from examens.models import (
     Candidat,
     CategorieCandidat,
+    DecisionResultat,
     Division,
     Epreuve,
     Etablissement,
     HistoriqueNote,
+    MentionResultat,
     ModaliteEpreuve,
     Note,
     Resultat,
@@ -21,15 +23,9 @@ from examens.models import (
     Statut,
 )
 
-DECISIONS = {
-    "admis": "Admis",
-    "controle": "Épreuve de contrôle",
-    "ajourne": "Ajourné",
-    "remplacement": "Épreuve de remplacement",
-    "non_delivrable": "Non délivrable",
-    "incomplet": "Incomplet",
-}
-MENTIONS = {"AB": "Assez bien", "B": "Bien", "TB": "Très bien"}
+# Une seule table de libellés, celle du moteur (regles.Decision, regles.Mention), portée par le modèle.
+DECISIONS = dict(DecisionResultat.choices)
+MENTIONS = dict(MentionResultat.choices)
 SEUILS_A_EXAMINER = (Decimal(8), Decimal(10), Decimal(12), Decimal(14), Decimal(16))
 
 

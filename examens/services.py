@@ -3,10 +3,9 @@
 Chaque service est transactionnel, prend des arguments nommés et laisse une trace dans le journal d'audit.
 """
 
-import json
-import multiprocessing
-import os
+import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,11 +13,11 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from examens import regles
+from examens import regles, resultats
 from examens.models import (
     Blocage,
     Candidat,
-    Epreuve,
+    HistoriqueNote,
     Journal,
     Note,
     ReglementExamen,
@@ -94,11 +93,12 @@ def verifier_session_ouverte(session: Session) -> None:
         )
 
 
-def enregistrer_notes(*, saisies: list[SaisieNote], auteur=None, source: str, motif: str = "") -> dict[str, int]:
+def _inscrire_notes(*, saisies: list[SaisieNote], auteur=None, source: str, motif: str = "") -> dict[str, int]:
     """Écrit des notes (création ou remplacement) et leur historique, en un nombre constant de requêtes.
 
-    L'appelant a verrouillé la session (select_for_update) et vérifié qu'elle est ouverte. Les lignes passent
-    par COPY (300 000 notes d'une session nationale en quelques secondes) puis un INSERT … ON CONFLICT.
+    Interne à la porte `ecrire_notes`, qui valide avant et recalcule après. L'appelant a verrouillé la session
+    (select_for_update) et vérifié qu'elle est ouverte. Les lignes passent par COPY (300 000 notes d'une session
+    nationale en quelques secondes) puis un INSERT … ON CONFLICT.
     """
     compte = {"creees": 0, "modifiees": 0, "inchangees": 0}
     if not saisies:
@@ -170,26 +170,106 @@ def enregistrer_notes(*, saisies: list[SaisieNote], auteur=None, source: str, mo
     return compte
 
 
+def _refus(erreur: regles.NoteInvalide) -> OperationRefusee:
+    return OperationRefusee(str(erreur))
+
+
+def valider_saisies(saisies: list[SaisieNote]) -> list[tuple[int, str]]:
+    """(rang, message) de chaque saisie refusée par regles.valider_saisie : la même règle pour toutes les portes.
+
+    Lit le règlement (mis en cache par version) ; les candidats des saisies portent leurs options.
+    """
+    erreurs = []
+    contextes: dict[int, dict] = {}
+    reglements: dict[int, resultats.Reglement] = {}
+    non_valides = non_valides_de({s.candidat.pk for s in saisies})
+    for rang, s in enumerate(saisies):
+        candidat = s.candidat
+        if candidat.pk not in contextes:
+            if candidat.session_id not in reglements:
+                session = Session.objects.select_related("reglement").get(pk=candidat.session_id)
+                reglements[candidat.session_id] = resultats.reglement_de(session.reglement)
+            contextes[candidat.pk] = resultats.unites_de_saisie(
+                candidat, reglements[candidat.session_id], non_valides.get(candidat.pk, ())
+            )
+        unite = contextes[candidat.pk].get(s.unite)
+        if unite is None:
+            erreurs.append((rang, f"{s.unite} : unité inconnue dans le règlement de la session"))
+            continue
+        try:
+            regles.valider_saisie(unite, s.etat, s.valeur, groupe=s.groupe, conservee=s.origine in ORIGINES_CONSERVEES)
+        except regles.NoteInvalide as e:
+            erreurs.append((rang, str(e)))
+    return erreurs
+
+
+ORIGINES_CONSERVEES = (Note.Origine.CONSERVEE_AGORA, Note.Origine.CONSERVEE_GA)
+
+
+def non_valides_de(candidats: Iterable[int]) -> dict[int, set[str]]:
+    """Identifiant du candidat → unités dont la note (premier groupe) est « NV » : une requête."""
+    resultat: dict[int, set[str]] = defaultdict(set)
+    for candidat_id, unite in Note.objects.filter(
+        candidat_id__in=list(candidats), groupe=1, etat=Note.Etat.NV
+    ).values_list("candidat_id", "unite"):
+        resultat[candidat_id].add(unite)
+    return resultat
+
+
+@transaction.atomic
+def ecrire_notes(*, saisies: list[SaisieNote], auteur=None, source: str, motif: str = "") -> dict[str, int]:
+    """La porte unique d'écriture des notes : valide chaque saisie, écrit, puis recalcule les candidats touchés.
+
+    Toutes les origines y passent (import, tableau de saisie, jury, grille CCF transmise ou arrêtée, notes
+    conservées, contrôle). L'appelant tient la session verrouillée (select_for_update) et ouverte. Une saisie
+    refusée lève OperationRefusee et rien n'est écrit (l'import, lui, valide d'abord ligne par ligne avec
+    `valider_saisies` pour numéroter ses erreurs).
+    """
+    if erreurs := valider_saisies(saisies):
+        raise OperationRefusee(" ; ".join(message for _, message in erreurs))
+    compte = _inscrire_notes(saisies=saisies, auteur=auteur, source=source, motif=motif)
+    compte["resultats_changes"] = resultats.recalculer(s.candidat.pk for s in saisies)
+    return compte
+
+
+@transaction.atomic
+def supprimer_notes(
+    *, candidat: Candidat, unite: str, groupe: int, origine: str | None, auteur, source: str, motif: str
+):
+    """Retire une note (grille renvoyée à la commission, unité de contrôle abandonnée), tracée, puis recalcule."""
+    notes = Note.objects.filter(candidat=candidat, unite=unite, groupe=groupe)
+    if origine is not None:
+        notes = notes.filter(origine=origine)
+    for note in notes:
+        HistoriqueNote.objects.create(
+            candidat=candidat,
+            unite=unite,
+            groupe=groupe,
+            avant=note.affichage,
+            apres="",
+            origine=note.origine,
+            source=source,
+            motif=motif,
+            auteur=auteur,
+        )
+        note.delete()
+    resultats.recalculer([candidat.pk])
+
+
 @transaction.atomic
 def saisir_note(
     *, candidat: Candidat, unite: str, texte: str, auteur, groupe: int = 1, source: str = "saisie", motif: str = ""
 ) -> Note:
-    """Saisie d'une note dans le navigateur (tableau de notes ponctuelles, jury)."""
+    """Saisie d'une note dans le navigateur (tableau de notes ponctuelles, jury) : même règle que l'import."""
     session = Session.objects.select_for_update().get(pk=candidat.session_id)
     verifier_session_ouverte(session)
-    codes = unites_du_candidat(candidat)
-    if unite not in codes:
-        raise OperationRefusee(f"{unite} : unité inconnue pour ce candidat")
-    if groupe == 2 and unite not in (candidat.controle_scientifique, candidat.controle_francais_hg):
-        raise OperationRefusee(f"{unite} : choisissez d'abord cette unité pour l'épreuve de contrôle")
+    candidat = Candidat.objects.select_related("session__reglement").get(pk=candidat.pk)
     try:
         etat, valeur = regles.parser_note(texte)
     except regles.NoteInvalide as e:
-        raise OperationRefusee(str(e)) from None
-    if etat == regles.Etat.DIS and unite.startswith("UF"):
-        raise OperationRefusee("une unité facultative ne se dispense pas")
+        raise _refus(e) from None
     origine = Note.Origine.JURY if source == "jury" else Note.Origine.SESSION
-    enregistrer_notes(
+    ecrire_notes(
         saisies=[SaisieNote(candidat=candidat, unite=unite, etat=etat, valeur=valeur, groupe=groupe, origine=origine)],
         auteur=auteur,
         source=source,
@@ -207,220 +287,83 @@ def saisir_note(
     return note
 
 
+@transaction.atomic
+def lever_non_valide(*, candidat: Candidat, unite: str, motif: str, auteur) -> None:
+    """Le jury lève le « non valide » sur production des justificatifs (annexe II c) : motif obligatoire, tracé.
+
+    La note « NV » est retirée (l'unité redevient à saisir) ; jamais remplacée directement par une note.
+    """
+    if not auteur.has_perm("examens.deliberer"):
+        raise OperationRefusee("Seul le jury lève un « non valide ».")
+    if not motif.strip():
+        raise OperationRefusee("Indiquez le motif : quels justificatifs ont été produits, et quand.")
+    session = Session.objects.select_for_update().get(pk=candidat.session_id)
+    verifier_session_ouverte(session)
+    if not Note.objects.filter(candidat=candidat, unite=unite, groupe=1, etat=Note.Etat.NV).exists():
+        raise OperationRefusee(f"{unite} : aucun « non valide » à lever.")
+    supprimer_notes(
+        candidat=candidat,
+        unite=unite,
+        groupe=1,
+        origine=None,
+        auteur=auteur,
+        source="jury",
+        motif=f"« non valide » levé : {motif.strip()}",
+    )
+    journaliser(
+        action="note.lever_nv",
+        auteur=auteur,
+        candidat=candidat,
+        objet=f"{unite} groupe 1",
+        avant={"note": "NV"},
+        apres={"note": ""},
+        motif=motif.strip(),
+    )
+
+
 def unites_du_candidat(candidat: Candidat) -> list[str]:
     """Unités obligatoires du règlement, plus UF1/UF2 selon les unités facultatives choisies."""
-    codes = list(
-        Epreuve.objects.filter(reglement_id=candidat.session.reglement_id, unite__isnull=False, facultative=False)
-        .order_by("ordre")
-        .values_list("unite__code", flat=True)
-    )
-    return codes + [uf for uf, choix in (("UF1", candidat.facultative1), ("UF2", candidat.facultative2)) if choix]
+    reglement = resultats.reglement_de(candidat.session.reglement)
+    choix = {"UF1": candidat.facultative1, "UF2": candidat.facultative2}
+    return [u.code for u in reglement.unites if not u.facultative or choix.get(u.code)]
 
 
 # ---------------------------------------------------------------------------------------------------
-# Délibération
+# Délibération : la session entière, le verrouillage qui vérifie, la vérification sans écriture
 # ---------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class UniteReglement:
-    code: str
-    coefficient: Decimal
-    professionnelle: bool
-    groupe_controle: str | None
-    remplacable: bool
+class Deliberation:
+    calcules: list[resultats.Calcule]
+    changes: int  # résultats réécrits : 0 attendu, puisque chaque écriture recalcule déjà ses candidats
+    differences: list[resultats.Difference]
 
+    def __len__(self) -> int:
+        return len(self.calcules)
 
-def unites_reglement(reglement: ReglementExamen) -> list[UniteReglement]:
-    return [
-        UniteReglement(e.unite.code, e.coefficient, e.professionnelle, e.groupe_controle or None, e.remplacable)
-        for e in Epreuve.objects.filter(reglement=reglement, unite__isnull=False, facultative=False)
-        .select_related("unite")
-        .order_by("ordre")
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class NoteLue:
-    """Une note lue pour la délibération : un tuple plutôt qu'une instance de modèle (25 000 candidats)."""
-
-    candidat_id: int
-    unite: str
-    groupe: int
-    etat: str
-    valeur: Decimal | None
-    origine: str
-    session_origine: int | None
-
-
-def construire_dossier(
-    candidat: Candidat, unites: list[UniteReglement], notes: list[NoteLue], blocages: list[str]
-) -> regles.Dossier:
-    """Traduit les lignes de la base en un dossier du moteur pur (aucune requête ici)."""
-    par_cle = {(n.unite, n.groupe): n for n in notes}
-    lignes = []
-    for u in unites:
-        note = par_cle.get((u.code, 1))
-        controle = par_cle.get((u.code, 2))
-        etat = regles.Etat(note.etat) if note else regles.Etat.MANQUANTE
-        origine = ""
-        if note and note.origine in (Note.Origine.CONSERVEE_AGORA, Note.Origine.CONSERVEE_GA):
-            diplome = "GA" if note.origine == Note.Origine.CONSERVEE_GA else "AGOrA"
-            origine = f"conservée {diplome} {note.session_origine}"
-        lignes.append(
-            regles.NoteUnite(
-                unite=u.code,
-                coefficient=u.coefficient,
-                etat=etat,
-                note=note.valeur if note else None,
-                professionnelle=u.professionnelle,
-                groupe_controle=u.groupe_controle,
-                remplacable=u.remplacable,
-                origine=origine,
-                note_controle=controle.valeur
-                if controle and controle.etat == Note.Etat.NOTE and u.groupe_controle
-                else None,
-            )
-        )
-    facultatives = []
-    for code, choix in (("UF1", candidat.facultative1), ("UF2", candidat.facultative2)):
-        if choix == "MOBILITE" and candidat.mobilite_eligible is False:
-            continue  # aucune PFMP dans un pays de l'UE, de l'EEE ou de l'AELE : l'unité de mobilité ne compte pas
-        if choix:
-            n = par_cle.get((code, 1))
-            facultatives.append(
-                regles.NoteFacultative(
-                    code, regles.Etat(n.etat) if n else regles.Etat.MANQUANTE, n.valeur if n else None
-                )
-            )
-    return regles.Dossier(
-        unites=tuple(lignes),
-        facultatives=tuple(facultatives),
-        chef_oeuvre=candidat.chef_oeuvre,
-        points_jury=candidat.points_jury,
-        blocages=tuple(blocages),
-    )
-
-
-def _chaine(valeur) -> str:
-    return "" if valeur is None else str(regles.tronquer(valeur))
-
-
-def calculer_session(session: Session, candidats=None) -> list[tuple[Candidat, regles.Resultat]]:
-    """Calcule (sans rien écrire) le résultat de chaque candidat : 3 requêtes quel que soit leur nombre."""
-    reglement = session.reglement
-    unites = unites_reglement(reglement)
-    parametres = regles.Regles.depuis_dict(reglement.regles)
-    candidats = list(
-        (candidats if candidats is not None else Candidat.objects.filter(session=session)).order_by("numero")
-    )
-    ids = [c.pk for c in candidats]
-    notes = defaultdict(list)
-    champs = ("candidat_id", "unite", "groupe", "etat", "valeur", "origine", "session_origine")
-    for ligne in Note.objects.filter(candidat_id__in=ids).values_list(*champs).iterator(chunk_size=20000):
-        notes[ligne[0]].append(NoteLue(*ligne))
-    blocages = defaultdict(list)
-    for candidat_id, motif in Blocage.objects.filter(candidat_id__in=ids).values_list("candidat_id", "motif"):
-        blocages[candidat_id].append(motif)
-    travail = (candidats, unites, notes, blocages, parametres)
-    if len(candidats) < SEUIL_PARALLELE or (os.cpu_count() or 1) < 2:
-        return list(zip(candidats, _calculer_tranche(travail, 0, len(candidats)), strict=True))
-    # Le calcul (Python pur) occupe un cœur : on le répartit entre des processus fils créés par fork, qui
-    # héritent des données déjà lues et ne touchent pas à la base ; seuls les résultats reviennent.
-    global _TRAVAIL
-    _TRAVAIL = travail
-    try:
-        processus = os.cpu_count() or 2
-        taille = -(-len(candidats) // processus)
-        tranches = [(i, min(i + taille, len(candidats))) for i in range(0, len(candidats), taille)]
-        with multiprocessing.get_context("fork").Pool(processus) as pool:
-            parties = pool.starmap(_calculer_tranche_heritee, tranches)
-    finally:
-        _TRAVAIL = None
-    return list(zip(candidats, (r for partie in parties for r in partie), strict=True))
-
-
-SEUIL_PARALLELE = 4000
-_TRAVAIL = None
-
-
-def _calculer_tranche_heritee(debut: int, fin: int) -> list[regles.Resultat]:
-    return _calculer_tranche(_TRAVAIL, debut, fin)
-
-
-def _calculer_tranche(travail, debut: int, fin: int) -> list[regles.Resultat]:
-    candidats, unites, notes, blocages, parametres = travail
-    resultats = []
-    for c in candidats[debut:fin]:
-        try:
-            resultat = regles.calculer(construire_dossier(c, unites, notes[c.pk], blocages[c.pk]), parametres)
-        except ValueError as e:  # donnée incohérente (ex. deux unités de contrôle du même groupe)
-            resultat = regles.Resultat(
-                decision=regles.Decision.INCOMPLET,
-                mention=None,
-                points=None,
-                total_coefficients=None,
-                moyenne=None,
-                moyenne_professionnelle=None,
-                controle_passe=False,
-                trace=(f"Dossier incohérent : {e}",),
-            )
-        resultats.append(resultat)
-    return resultats
+    def __iter__(self):
+        return ((c.candidat, c.resultat) for c in self.calcules)
 
 
 @transaction.atomic
-def deliberer(*, session: Session, auteur=None) -> list[tuple[Candidat, regles.Resultat]]:
-    """Calcule et enregistre les résultats de toute la session, en un nombre constant de requêtes."""
-    session = Session.objects.select_for_update().get(pk=session.pk)
+def deliberer(*, session: Session, auteur=None) -> Deliberation:
+    """Recalcule toute la session, en un nombre constant de requêtes, et dit combien de résultats ont changé."""
+    session = Session.objects.select_for_update().select_related("reglement").get(pk=session.pk)
     verifier_session_ouverte(session)
-    resultats = calculer_session(session)
-    _ecrire_resultats(resultats)
+    calcules = resultats.calculer(session)
+    a_ecrire, differences = resultats.comparer(calcules)
+    resultats.ecrire(a_ecrire)
     compte = defaultdict(int)
-    for _, r in resultats:
-        compte[r.decision.value] += 1
-    journaliser(action="deliberation.calcul", auteur=auteur, session=session, apres=dict(compte))
-    return resultats
-
-
-COLONNES_RESULTAT = (
-    "candidat_id, decision, mention, points, moyenne, moyenne_exacte, moyenne_professionnelle, points_jury, "
-    "controle_passe, trace, calcule_le"
-)
-
-
-def _ecrire_resultats(resultats: list[tuple[Candidat, regles.Resultat]]) -> None:
-    """COPY puis INSERT … ON CONFLICT : 25 000 résultats et leurs traces en une seconde environ."""
-    maintenant = timezone.now()
-    with connection.cursor() as curseur:
-        curseur.execute(
-            "CREATE TEMP TABLE resultats_a_ecrire (candidat_id bigint, decision varchar(20), mention varchar(2), "
-            "points numeric(8, 3), moyenne varchar(8), moyenne_exacte varchar(40), moyenne_professionnelle varchar(8), "
-            "points_jury numeric(4, 2), controle_passe boolean, trace jsonb, calcule_le timestamptz) ON COMMIT DROP"
-        )
-        with curseur.cursor.copy(f"COPY resultats_a_ecrire ({COLONNES_RESULTAT}) FROM STDIN") as copie:
-            for c, r in resultats:
-                copie.write_row(
-                    (
-                        c.pk,
-                        r.decision.value,
-                        r.mention.value if r.mention else "",
-                        r.points,
-                        _chaine(r.moyenne),
-                        f"{r.moyenne.numerator}/{r.moyenne.denominator}" if r.moyenne is not None else "",
-                        _chaine(r.moyenne_professionnelle),
-                        r.points_jury,
-                        r.controle_passe,
-                        json.dumps(list(r.trace), ensure_ascii=False),
-                        maintenant,
-                    )
-                )
-        mises_a_jour = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLONNES_RESULTAT.split(", ")[1:])
-        curseur.execute(
-            f"INSERT INTO examens_resultat ({COLONNES_RESULTAT}) SELECT {COLONNES_RESULTAT} FROM resultats_a_ecrire "
-            f"ON CONFLICT (candidat_id) DO UPDATE SET {mises_a_jour}"
-        )
-        curseur.execute("DROP TABLE resultats_a_ecrire")
+    for c in calcules:
+        compte[c.resultat.decision.value] += 1
+    journaliser(
+        action="deliberation.calcul",
+        auteur=auteur,
+        session=session,
+        apres={**compte, "resultats_changes": len(a_ecrire)},
+    )
+    return Deliberation(calcules, len(a_ecrire), differences)
 
 
 def ligne_resultat(candidat: Candidat, r: regles.Resultat) -> dict:
@@ -436,11 +379,43 @@ def ligne_resultat(candidat: Candidat, r: regles.Resultat) -> dict:
     }
 
 
+def _chaine(valeur) -> str:
+    return "" if valeur is None else str(regles.tronquer(valeur))
+
+
+class ResultatsAChanger(OperationRefusee):
+    """Le verrouillage a trouvé des résultats enregistrés différents du calcul : le jury doit confirmer."""
+
+    def __init__(self, differences: list[resultats.Difference]):
+        self.differences = differences
+        n = len({d.numero for d in differences})
+        super().__init__(f"{n} résultat{'s' if n > 1 else ''} change{'nt' if n > 1 else ''} au recalcul : confirmez.")
+
+    @property
+    def jeton(self) -> str:
+        return jeton_differences(self.differences)
+
+
+def jeton_differences(differences: list[resultats.Difference]) -> str:
+    """Identifie la liste confirmée : si elle a changé entre l'affichage et la confirmation, on redemande."""
+    return hashlib.sha256("\n".join(sorted(str(d) for d in differences)).encode()).hexdigest()[:16]
+
+
 @transaction.atomic
-def verrouiller(*, session: Session, auteur) -> None:
-    session = Session.objects.select_for_update().get(pk=session.pk)
+def verrouiller(*, session: Session, auteur, confirmation: str = "") -> int:
+    """Verrouille après avoir recalculé toute la session dans la même transaction.
+
+    Si un résultat enregistré diffère du calcul (ce qui ne devrait jamais arriver), rien n'est verrouillé :
+    ResultatsAChanger porte la liste, que la page montre ; le jury confirme avec le jeton de cette liste, et les
+    résultats recalculés sont écrits puis la session verrouillée. Renvoie le nombre de résultats réécrits.
+    """
+    session = Session.objects.select_for_update().select_related("reglement").get(pk=session.pk)
     if session.verrouillee:
         raise OperationRefusee(f"La session {session.annee} est déjà verrouillée.")
+    a_ecrire, differences = resultats.differences(session)
+    if a_ecrire and confirmation != jeton_differences(differences):
+        raise ResultatsAChanger(differences)
+    resultats.ecrire(a_ecrire)
     session.verrouillee = True
     session.save(update_fields=["verrouillee"])
     journaliser(
@@ -448,8 +423,10 @@ def verrouiller(*, session: Session, auteur) -> None:
         auteur=auteur,
         session=session,
         avant={"verrouillee": False},
-        apres={"verrouillee": True},
+        apres={"verrouillee": True, "resultats_changes": len(a_ecrire)},
+        motif="; ".join(str(d) for d in differences[:50]),
     )
+    return len(a_ecrire)
 
 
 @transaction.atomic
@@ -478,25 +455,33 @@ def deverrouiller(*, session: Session, auteur, motif: str) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def definir_blocage(*, candidat: Candidat, source: str, motif: str | None) -> None:
-    """Pose (motif) ou lève (None) le blocage d'une source pour un candidat, idempotent."""
+    """Pose (motif) ou lève (None) le blocage d'une source pour un candidat, idempotent ; recalcule son résultat."""
     if motif:
         Blocage.objects.update_or_create(candidat=candidat, source=source, defaults={"motif": motif})
     else:
         Blocage.objects.filter(candidat=candidat, source=source).delete()
+    resultats.recalculer([candidat.pk])
 
 
+@transaction.atomic
 def definir_mobilite_eligible(*, candidat: Candidat, eligible: bool) -> None:
     if candidat.mobilite_eligible != eligible:
         Candidat.objects.filter(pk=candidat.pk).update(mobilite_eligible=eligible)
         candidat.mobilite_eligible = eligible
+        resultats.recalculer([candidat.pk])
 
 
-def definir_blocages(*, source: str, motifs: dict[int, str | None]) -> None:
-    """`definir_blocage` pour toute une session : identifiant du candidat → motif (pose) ou None (levée).
+@transaction.atomic
+def definir_blocages(*, source: str, motifs: dict[int, str | None], mobilites: dict[int, bool] | None = None) -> None:
+    """`definir_blocage` (et `definir_mobilite_eligible`) pour toute une session, puis un seul recalcul.
 
-    Deux requêtes quel que soit le nombre de candidats : une suppression des blocages levés, une insertion
-    … ON CONFLICT DO UPDATE des blocages posés (motif et date remis à jour s'ils existaient déjà).
+    `motifs` : identifiant du candidat → motif (pose) ou None (levée) ; `mobilites` : identifiant → éligibilité à
+    l'unité de mobilité, pour les seuls candidats dont la valeur change (l'appelant connaît la valeur actuelle).
+    Un nombre fixe de requêtes quel que soit le nombre de candidats : suppression des blocages levés, insertion
+    … ON CONFLICT DO UPDATE des blocages posés (motif et date remis à jour), au plus deux mises à jour de la
+    mobilité, puis le recalcul des résultats touchés.
     """
     leves = [candidat_id for candidat_id, motif in motifs.items() if not motif]
     if leves:
@@ -511,18 +496,12 @@ def definir_blocages(*, source: str, motifs: dict[int, str | None]) -> None:
         Blocage.objects.bulk_create(
             poses, update_conflicts=True, unique_fields=["candidat", "source"], update_fields=["motif", "cree_le"]
         )
-
-
-def definir_mobilites_eligibles(*, eligibles: dict[int, bool]) -> None:
-    """`definir_mobilite_eligible` pour toute une session : identifiant du candidat → éligibilité.
-
-    L'appelant ne passe que les candidats dont la valeur change (il connaît la valeur actuelle) : au plus deux
-    requêtes, une par valeur.
-    """
+    mobilites = mobilites or {}
     for valeur in (True, False):
-        ids = [candidat_id for candidat_id, eligible in eligibles.items() if bool(eligible) is valeur]
+        ids = [candidat_id for candidat_id, eligible in mobilites.items() if bool(eligible) is valeur]
         if ids:
             Candidat.objects.filter(pk__in=ids).update(mobilite_eligible=valeur)
+    resultats.recalculer({*motifs, *mobilites})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -569,7 +548,10 @@ def enregistrer_candidat(*, session: Session, propre: dict, auteur, candidat: Ca
     for champ, valeur in valeurs.items():
         setattr(candidat, champ, valeur)
     candidat.etablissement, candidat.division = etablissement, division
+    if avant is not None:
+        verifier_notes_existantes(candidat)
     candidat.save()
+    resultats.recalculer([candidat.pk])
     journaliser(
         action="candidat.creation" if avant is None else "candidat.modification",
         auteur=auteur,
@@ -578,6 +560,24 @@ def enregistrer_candidat(*, session: Session, propre: dict, auteur, candidat: Ca
         apres={k: str(v) for k, v in valeurs.items()},
     )
     return candidat
+
+
+def verifier_notes_existantes(candidat: Candidat) -> None:
+    """Les notes déjà saisies restent-elles acceptables avec les nouvelles options du candidat ?
+
+    Même règle que toute saisie (regles.valider_saisie) : retirer une unité facultative notée, repasser en forme
+    globale avec une note conservée inférieure à 10… est refusé tant que la note existe.
+    """
+    notes = list(Note.objects.filter(candidat_id=candidat.pk))
+    saisies = [
+        SaisieNote(candidat=candidat, unite=n.unite, etat=n.etat, valeur=n.valeur, groupe=n.groupe, origine=n.origine)
+        for n in notes
+    ]
+    if erreurs := valider_saisies(saisies):
+        raise OperationRefusee(
+            "Ce changement rendrait des notes déjà saisies irrecevables : "
+            + " ; ".join(f"{saisies[rang].unite} : {message}" for rang, message in erreurs)
+        )
 
 
 @transaction.atomic
@@ -590,6 +590,7 @@ def attribuer_points_jury(*, candidat: Candidat, points: Decimal, motif: str, au
     avant = candidat.points_jury
     Candidat.objects.filter(pk=candidat.pk).update(points_jury=points)
     candidat.points_jury = points
+    resultats.recalculer([candidat.pk])
     journaliser(
         action="jury.points",
         auteur=auteur,
@@ -603,22 +604,32 @@ def attribuer_points_jury(*, candidat: Candidat, points: Decimal, motif: str, au
 
 @transaction.atomic
 def choisir_controle(*, candidat: Candidat, scientifique: str, francais_hg: str, auteur) -> None:
-    """Unités choisies pour l'épreuve de contrôle : une parmi U11/U12/U33, une parmi U51/U52 (arrêté du 25/11/2021)."""
-    if scientifique not in ("U11", "U12", "U33") or francais_hg not in ("U51", "U52"):
-        raise OperationRefusee("Choisir une unité parmi U11, U12, U33 et une parmi U51, U52.")
-    session = Session.objects.select_for_update().get(pk=candidat.session_id)
+    """Unités choisies pour l'épreuve de contrôle : une par sous-groupe du règlement (arrêté du 25/11/2021)."""
+    session = Session.objects.select_for_update().select_related("reglement").get(pk=candidat.session_id)
+    reglement = resultats.reglement_de(session.reglement)
+    scientifiques = reglement.unites_controle("scientifique")
+    francais = reglement.unites_controle("francais_hg")
+    if scientifique not in scientifiques or francais_hg not in francais:
+        raise OperationRefusee(
+            f"Choisir une unité parmi {', '.join(scientifiques)} et une parmi {', '.join(francais)}."
+        )
     verifier_session_ouverte(session)
     avant = {"scientifique": candidat.controle_scientifique, "francais_hg": candidat.controle_francais_hg}
-    # Changer d'unité efface la note de contrôle de l'unité abandonnée (une seule par sous-groupe).
-    abandonnees = [
-        u
-        for u in (candidat.controle_scientifique, candidat.controle_francais_hg)
-        if u and u not in (scientifique, francais_hg)
-    ]
-    if abandonnees:
-        Note.objects.filter(candidat=candidat, groupe=2, unite__in=abandonnees).delete()
+    # Changer d'unité efface la note de contrôle de l'unité abandonnée (une seule par sous-groupe), tracée.
+    for unite in (candidat.controle_scientifique, candidat.controle_francais_hg):
+        if unite and unite not in (scientifique, francais_hg):
+            supprimer_notes(
+                candidat=candidat,
+                unite=unite,
+                groupe=2,
+                origine=None,
+                auteur=auteur,
+                source="controle",
+                motif="unité de contrôle abandonnée",
+            )
     Candidat.objects.filter(pk=candidat.pk).update(controle_scientifique=scientifique, controle_francais_hg=francais_hg)
     candidat.controle_scientifique, candidat.controle_francais_hg = scientifique, francais_hg
+    resultats.recalculer([candidat.pk])
     journaliser(
         action="controle.choix",
         auteur=auteur,

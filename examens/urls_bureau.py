@@ -23,6 +23,7 @@ urlpatterns = [
     path("candidats/<int:pk>/notes/<str:unite>/", views.note_enregistrer, name="note-enregistrer"),
     path("candidats/<int:pk>/jury/note/", views.jury_note, name="jury-note"),
     path("candidats/<int:pk>/jury/points/", views.jury_points, name="jury-points"),
+    path("candidats/<int:pk>/jury/lever-nv/", views.jury_lever_nv, name="jury-lever-nv"),
     path("candidats/<int:pk>/controle/", views.controle_choix, name="controle-choix"),
     path("candidats/<int:pk>/releve/", views.releve, name="releve"),
 ]

@@ -3,7 +3,6 @@
 import csv
 import io
 import uuid
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -94,8 +93,10 @@ def session(request, annee):
         candidats = Candidat.objects.filter(pk__in=list(candidats.values_list("pk", flat=True)))
     bord = selectors.tableau_de_bord(session, candidats)
     moyennes = [
-        Decimal(m)
-        for m in Resultat.objects.filter(candidat__in=candidats).exclude(moyenne="").values_list("moyenne", flat=True)
+        m
+        for m in Resultat.objects.filter(candidat__in=candidats, moyenne__isnull=False).values_list(
+            "moyenne", flat=True
+        )
     ]
     return render(
         request,
@@ -163,16 +164,18 @@ def candidat(request, pk):
             "session": c.session,
             **fiche,
             "resultat": resultat,
+            "nb_notes": sum(1 for ligne in fiche["lignes"] for n in (ligne.note, ligne.controle) if n),
             "journal": journal,
             "decisions": selectors.DECISIONS,
             "mentions": selectors.MENTIONS,
             "form_note": NoteJuryForm(),
             "form_points": PointsJuryForm(initial={"points": c.points_jury}),
             "form_controle": ControleForm(
+                reglement=c.session.reglement,
                 initial={
                     "controle_scientifique": c.controle_scientifique or "U12",
                     "controle_francais_hg": c.controle_francais_hg or "U51",
-                }
+                },
             ),
         },
     )
@@ -326,6 +329,24 @@ def jury_note(request, pk):
 
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
+def jury_lever_nv(request, pk):
+    c = _candidat(request, pk)
+    try:
+        services.lever_non_valide(
+            candidat=c,
+            unite=request.POST.get("unite", "")[:5],
+            motif=request.POST.get("motif", "")[:500],
+            auteur=request.user,
+        )
+    except services.OperationRefusee as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "« Non valide » levé : la note de l'unité est à saisir.")
+    return redirect("examens:candidat", pk=c.pk)
+
+
+@require_POST
+@permission_required("examens.deliberer", raise_exception=True)
 def jury_points(request, pk):
     c = _candidat_ecriture(request, pk)
     form = PointsJuryForm(request.POST)
@@ -347,7 +368,7 @@ def jury_points(request, pk):
 @permission_required("examens.deliberer", raise_exception=True)
 def controle_choix(request, pk):
     c = _candidat_ecriture(request, pk)
-    form = ControleForm(request.POST)
+    form = ControleForm(request.POST, reglement=c.session.reglement)
     if form.is_valid():
         try:
             services.choisir_controle(
@@ -407,21 +428,39 @@ def deliberation(request, annee):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def deliberer(request, annee):
+    """Recalcul de contrôle de toute la session : les résultats sont déjà à jour, il dit combien ont changé."""
     session = _session(annee)
     try:
-        resultats = services.deliberer(session=session, auteur=request.user)
+        deliberation = services.deliberer(session=session, auteur=request.user)
     except services.OperationRefusee as e:
         messages.error(request, str(e))
     else:
-        messages.success(request, f"Délibération calculée pour {len(resultats)} candidats.")
+        changes = deliberation.changes
+        messages.success(
+            request,
+            f"Session recalculée : {len(deliberation)} candidats, "
+            + (
+                "aucun résultat n'a changé (ils étaient à jour)."
+                if not changes
+                else f"{changes} résultat{'s' if changes > 1 else ''} mis à jour."
+            ),
+        )
     return redirect("examens:deliberation", annee=annee)
 
 
 @require_POST
 @permission_required("examens.verrouiller", raise_exception=True)
 def verrouiller(request, annee):
+    """Verrouille après un recalcul complet ; si un résultat change, la liste s'affiche et le jury confirme."""
+    session = _session(annee)
     try:
-        services.verrouiller(session=_session(annee), auteur=request.user)
+        services.verrouiller(session=session, auteur=request.user, confirmation=request.POST.get("confirmation", ""))
+    except services.ResultatsAChanger as e:
+        return render(
+            request,
+            "examens/verrouiller_confirmer.html",
+            {"session": session, "differences": e.differences, "jeton": e.jeton, "message": str(e)},
+        )
     except services.OperationRefusee as e:
         messages.error(request, str(e))
     else:

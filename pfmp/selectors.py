@@ -63,7 +63,8 @@ def exigence(candidat: Candidat) -> regles_pfmp.Exigence:
         voie=d.voie if d else None,
         duree_cycle=candidat.duree_cycle,
         positionnement=candidat.positionnement_semaines,
-        positionnement_date=d.date_positionnement if d else None,
+        # La date vient de l'import ou de la fiche du candidat ; à défaut, du dossier PFMP.
+        positionnement_date=candidat.positionnement_date or (d.date_positionnement if d else None),
     )
 
 

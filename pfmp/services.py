@@ -93,8 +93,7 @@ def synchroniser_session(
             eligibles[candidat.pk] = conformite.mobilite_eligible
             candidat.mobilite_eligible = conformite.mobilite_eligible
         compte[conformite.niveau.value] += 1
-    examens_services.definir_blocages(source=SOURCE, motifs=motifs)
-    examens_services.definir_mobilites_eligibles(eligibles=eligibles)
+    examens_services.definir_blocages(source=SOURCE, motifs=motifs, mobilites=eligibles)
     examens_services.journaliser(action="pfmp.synchronisation", auteur=auteur, session=session, apres=compte)
     return compte
 

@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, creer_roles
+from examens import resultats
 from examens.identifiants import uai_avec_cle
 from examens.models import Candidat, Division, Etablissement, ReglementExamen, Session
 
@@ -48,7 +49,10 @@ def candidat(**champs) -> Candidat:
         "lv2": "es",
     }
     valeurs.update(champs)
-    return Candidat.objects.create(**valeurs)
+    cree = Candidat.objects.create(**valeurs)
+    # Comme à l'import et au formulaire : un candidat a un résultat dès qu'il existe (« incomplet »).
+    resultats.recalculer([cree.pk])
+    return cree
 
 
 def utilisateur(identifiant: str, role: str | None) -> User:

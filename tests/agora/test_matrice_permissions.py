@@ -79,6 +79,7 @@ MATRICE = {
     "examens:importer-confirmer": (302, 405, 405, 405, 405, 405),
     "examens:journal": (302, 403, 403, 200, 200, 200),
     "examens:jury-note": (302, 405, 405, 405, 405, 405),
+    "examens:jury-lever-nv": (302, 405, 405, 405, 405, 405),
     "examens:jury-points": (302, 405, 405, 405, 405, 405),
     "examens:note-enregistrer": (302, 405, 405, 405, 405, 405),
     "examens:proces-verbal": (302, 403, 403, 200, 200, 200),

@@ -103,7 +103,7 @@ def test_points_du_jury_comptent_et_sont_traces(comptes):
     client.post(f"/examens/candidats/{c.pk}/jury/points/", {"points": "2,5", "motif": "Livret scolaire examiné"})
     services.deliberer(session=c.session)
     c.refresh_from_db()
-    assert c.points_jury == Decimal("2.5") and c.resultat.moyenne == "10.00" and c.resultat.decision == "admis"
+    assert c.points_jury == Decimal("2.5") and c.resultat.moyenne == Decimal("10.00") and c.resultat.decision == "admis"
     assert Journal.objects.filter(
         action="jury.points", candidat_numero=c.numero, motif="Livret scolaire examiné"
     ).exists()

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from examens import services
+from examens import resultats, services
 from examens.models import Note, Resultat, Session
 from tests import fabriques
 from tests.examens.outils import UNITES
@@ -17,16 +17,26 @@ pytestmark = pytest.mark.django_db
 
 
 def noter(candidat, valeurs, **autres):
+    """Écrit les notes par la porte unique (services.ecrire_notes), qui recalcule le résultat du candidat."""
+    saisies = []
     for unite, valeur in zip(UNITES, valeurs, strict=True):
         etat = valeur if valeur in ("ABJ", "ABS", "DIS", "NV") else "note"
-        Note.objects.create(
-            candidat=candidat, unite=unite, etat=etat, valeur=None if etat != "note" else Decimal(valeur)
+        saisies.append(
+            services.SaisieNote(
+                candidat=candidat, unite=unite, etat=etat, valeur=None if etat != "note" else Decimal(valeur)
+            )
         )
     for unite, valeur in autres.items():
         groupe = 2 if unite.endswith("_controle") else 1
-        Note.objects.create(
-            candidat=candidat, unite=unite.removesuffix("_controle"), groupe=groupe, valeur=Decimal(valeur)
+        code = unite.removesuffix("_controle")
+        if groupe == 2:  # la note de contrôle suppose le choix de l'unité (donnée de départ du test)
+            champ = "controle_scientifique" if code in ("U11", "U12", "U33") else "controle_francais_hg"
+            setattr(candidat, champ, code)
+            candidat.save(update_fields=[champ])
+        saisies.append(
+            services.SaisieNote(candidat=candidat, unite=code, groupe=groupe, etat="note", valeur=Decimal(valeur))
         )
+    services.ecrire_notes(saisies=saisies, source="test")
 
 
 def resultat(candidat):
@@ -39,14 +49,14 @@ def test_exemple_1_scolaire_admis_mention_assez_bien():
     # 12+11+4×13+4×14+3×12+10+2×11+2×9+2,5×10+2,5×12+13+15 = 300 → 300/25 = 12
     noter(c, ["12", "11", "13", "14", "12", "10", "11", "9", "10", "12", "13", "15"])
     r = resultat(c)
-    assert (r.decision, r.mention, r.moyenne, r.points) == ("admis", "AB", "12.00", Decimal("300.000"))
+    assert (r.decision, r.mention, r.moyenne, r.points) == ("admis", "AB", Decimal("12.00"), Decimal("300.000"))
 
 
 def test_exemple_2_unites_facultatives_seuls_les_points_au_dessus_de_10():
     c = fabriques.candidat(facultative1="LV:it", facultative2="EPS")
     noter(c, ["12", "11", "13", "14", "12", "10", "11", "9", "10", "12", "13", "15"], UF1="15", UF2="8")
     r = resultat(c)  # 300 + max(0, 15−10) + max(0, 8−10) = 305 → 305/25 = 12,20
-    assert (r.decision, r.mention, r.moyenne) == ("admis", "AB", "12.20")
+    assert (r.decision, r.mention, r.moyenne) == ("admis", "AB", Decimal("12.20"))
 
 
 def test_exemple_3_moyenne_9995_n_est_pas_10_et_donne_le_controle():
@@ -54,8 +64,8 @@ def test_exemple_3_moyenne_9995_n_est_pas_10_et_donne_le_controle():
     # 250 + 4×0,125 − 2,5×0,25 = 249,875 → 249,875/25 = 9,995 < 10 ; pro (40,5+40+30)/11 = 10,045 ≥ 10
     noter(c, ["10", "10", "10.125", "10", "10", "10", "10", "10", "9.75", "10", "10", "10"])
     r = resultat(c)
-    assert (r.decision, r.mention, r.moyenne, r.moyenne_exacte) == ("controle", "", "9.99", "1999/200")
-    assert r.moyenne_professionnelle == "10.04"
+    assert (r.decision, r.mention, r.moyenne, r.moyenne_exacte) == ("controle", "", Decimal("9.99"), "1999/200")
+    assert r.moyenne_professionnelle == Decimal("10.04")
 
 
 def test_exemple_4_controle_reussi_sans_mention():
@@ -63,7 +73,7 @@ def test_exemple_4_controle_reussi_sans_mention():
     # 235,5/25 = 9,42 ; contrôle maths 6 → 12 et français 7 → 11 : 235,5 + 6 + 2,5×4 = 251,5 → 10,06
     noter(c, ["8", "6", "11", "12", "10", "8", "9", "7", "7", "8", "10", "12"], U12_controle="12", U51_controle="11")
     r = resultat(c)
-    assert (r.decision, r.mention, r.moyenne, r.controle_passe) == ("admis", "", "10.06", True)
+    assert (r.decision, r.mention, r.moyenne, r.controle_passe) == ("admis", "", Decimal("10.06"), True)
 
 
 def test_exemple_11_absence_non_justifiee_non_delivrable_malgre_la_moyenne():
@@ -76,7 +86,7 @@ def test_une_unite_sans_note_donne_incomplet():
     c = fabriques.candidat()
     Note.objects.create(candidat=c, unite="U31", valeur=Decimal(15))
     r = resultat(c)
-    assert r.decision == "incomplet" and r.moyenne == ""
+    assert r.decision == "incomplet" and r.moyenne is None
 
 
 def test_un_blocage_externe_rend_non_delivrable():
@@ -159,8 +169,8 @@ def test_le_calcul_reparti_entre_processus_donne_les_memes_resultats(monkeypatch
     for i, valeur in enumerate(["7", "9.5", "10", "12", "14.25", "16", "8.75"]):
         noter(fabriques.candidat(numero=f"P{i:03d}"), [valeur] * 11 + ["ABJ" if i == 1 else valeur])
     session = fabriques.session()
-    monkeypatch.setattr(services, "SEUIL_PARALLELE", 10**9)
-    seul = [(c.numero, r) for c, r in services.calculer_session(session)]
-    monkeypatch.setattr(services, "SEUIL_PARALLELE", 1)
-    reparti = [(c.numero, r) for c, r in services.calculer_session(session)]
+    monkeypatch.setattr(resultats, "SEUIL_PARALLELE", 10**9)
+    seul = [(c.candidat.numero, c.resultat, c.empreinte) for c in resultats.calculer(session)]
+    monkeypatch.setattr(resultats, "SEUIL_PARALLELE", 1)
+    reparti = [(c.candidat.numero, c.resultat, c.empreinte) for c in resultats.calculer(session)]
     assert seul == reparti and len(seul) == 7

@@ -166,7 +166,11 @@ def test_une_nouvelle_echelle_se_charge_sans_code_et_ne_touche_pas_les_grilles_c
         {"code": "A", "libelle": "Acquis", "points": 2, "touche": "3"},
         {"code": "NE", "libelle": "Non évalué", "points": None, "touche": "0"},
     ]
-    v2, cree = grilles.charger_gabarit(_copie(tmp_path, version=2, echelle=echelle, arrondi="centieme"))
+    # La règle de couverture se configure aussi par gabarit : ici aucune exigence, pour l'arithmétique de l'échelle.
+    sans_couverture = {"par_activite": 0, "part_minimale": "0"}
+    v2, cree = grilles.charger_gabarit(
+        _copie(tmp_path, version=2, echelle=echelle, arrondi="centieme", couverture=sans_couverture)
+    )
     assert cree and grilles.gabarits_actifs(v2.referentiel)["E31"] == v2
     nouvelle = grilles.enregistrer_commission(
         gabarit=v2,
@@ -245,7 +249,9 @@ def test_chaque_changement_incremente_la_version_et_laisse_une_trace():
         cle=str(ligne.pk),
         auteur=m.comptes.enseignant,
     )
-    assert enr.modifie and enr.grille.version == 1 and enr.grille.note_suggeree == Decimal(20)
+    # Une seule compétence évaluée : pas de note suggérée tant que la couverture du bloc n'est pas atteinte.
+    assert enr.modifie and enr.grille.version == 1 and enr.grille.note_suggeree is None
+    assert enr.calcul.a_completer[-1] == "7 compétences de plus à évaluer (8 sur 12 au moins)"
     assert enr.grille.forme == "ccf" and enr.grille.etat == "brouillon"
     h = HistoriqueGrille.objects.get(grille=enr.grille)
     assert (h.auteur, h.action, h.objet, h.avant, h.apres) == ("prof", "niveau", "compétence 3", "", "TS")

@@ -112,8 +112,8 @@ def test_chaque_changement_renvoie_la_version_et_la_note_suggeree():
     r = poster(client, m, "niveau", "S", cle=str(ligne.pk))
     assert r.status_code == 200
     d = r.json()
-    assert (d["version"], d["note_suggeree"], d["a_saisir"]) == (1, "13,50", 11)
-    assert d["calcul"].startswith("1 compétence évaluée, 11 à saisir : 2 points sur 3")
+    assert (d["version"], d["note_suggeree"], d["a_saisir"]) == (1, "", 11)
+    assert d["calcul"].startswith("Pas encore de note suggérée — à compléter : activité 1.2 : 1 compétence à évaluer")
     r = poster(client, m, "note_proposee", "15,5", version=1)
     assert r.json()["justification_requise"] is True and r.json()["note_retenue"] == "15,50"
 

@@ -179,9 +179,15 @@ def test_note_ga_conservee_est_portee_sur_l_unite_agora(candidat_a001):
 
 
 def test_une_seule_unite_de_controle_par_groupe(candidat_a001):
+    """Le candidat a choisi U11 : la note de contrôle en U12 est refusée, comme à l'écran (même règle)."""
+    candidat_a001.controle_scientifique = "U11"
+    candidat_a001.save(update_fields=["controle_scientifique"])
     with pytest.raises(ImportRefuse) as refus:
         notes("A001;U11;12;2", "A001;U12;12;2", entete="numero_candidat;unite;note;groupe")
-    assert "une seule unité parmi" in str(refus.value.erreurs[0])
+    assert [str(e) for e in refus.value.erreurs] == [
+        "ligne 3 : U12 : choisissez d'abord cette unité pour l'épreuve de contrôle",
+        "ligne 3 : épreuve de contrôle : une seule unité parmi économie-droit, mathématiques ou PSE (déjà ligne 2)",
+    ]
 
 
 def test_import_refuse_quand_la_session_est_verrouillee(candidat_a001):

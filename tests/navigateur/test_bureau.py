@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
+from examens import services
 from examens.models import Candidat, Note, Resultat
 from tests import fabriques
 from tests.examens.outils import ENTETE_CANDIDATS, csv_bytes, ligne_candidat
@@ -30,9 +31,14 @@ def test_de_l_import_au_verrouillage(page: Page, live_server, tmp_path):
     expect(page.get_by_test_id("total-candidats")).to_have_text("3")
 
     # les autres notes arrivent par import ; U51 se saisit au clavier
-    for c in Candidat.objects.filter(numero__in=NUMEROS):
-        for unite in ["U11", "U12", "U2", "U31", "U32", "U33", "U41", "U42", "U52", "U6", "U7"]:
-            Note.objects.create(candidat=c, unite=unite, valeur=12)
+    services.ecrire_notes(
+        saisies=[
+            services.SaisieNote(candidat=c, unite=unite, etat="note", valeur=12)
+            for c in Candidat.objects.filter(numero__in=NUMEROS)
+            for unite in ["U11", "U12", "U2", "U31", "U32", "U33", "U41", "U42", "U52", "U6", "U7"]
+        ],
+        source="import",
+    )
 
     # 2. une colonne de notes au clavier seulement : taper, Entrée, taper…
     page.goto(f"{base}/notes/U51/")
@@ -50,10 +56,10 @@ def test_de_l_import_au_verrouillage(page: Page, live_server, tmp_path):
     page.reload()
     expect(page.locator("input.saisie-note").first).to_have_value("12,50")
 
-    # 3. délibérer
+    # 3. délibérer : les résultats sont déjà à jour, le recalcul complet le vérifie
     page.goto(f"{base}/deliberation/")
     page.get_by_test_id("bouton-deliberer").click()
-    expect(page.get_by_text("Délibération calculée pour 3 candidats.")).to_be_visible()
+    expect(page.get_by_text("Session recalculée : 3 candidats, aucun résultat n'a changé")).to_be_visible()
 
     # 4. le jury change une note, avec un motif
     p002 = Candidat.objects.get(numero="P002")
@@ -77,7 +83,8 @@ def test_de_l_import_au_verrouillage(page: Page, live_server, tmp_path):
     page.goto(f"{base}/notes/U51/")
     expect(page.locator("input.saisie-note").first).to_be_disabled()
     reponse = page.request.post(
-        f"{live_server.url}/examens/candidats/{p002.pk}/notes/U51/", form={"note": "20"},
+        f"{live_server.url}/examens/candidats/{p002.pk}/notes/U51/",
+        form={"note": "20"},
         headers={"X-CSRFToken": next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")},
     )
     assert reponse.status == 422 and "verrouillée" in reponse.json()["erreur"]

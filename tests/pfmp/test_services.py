@@ -259,7 +259,7 @@ def test_une_periode_attestee_en_espagne_ouvre_l_unite_de_mobilite():
     c.refresh_from_db()
     assert c.mobilite_eligible is True
     # 12 × 25 = 300 points + (16 − 10) = 306 → 306/25 = 12,24.
-    assert deliberer_avec_mobilite(c).moyenne == "12.24"
+    assert deliberer_avec_mobilite(c).moyenne == Decimal("12.24")
 
 
 def test_une_periode_au_royaume_uni_n_ouvre_pas_l_unite_de_mobilite():
@@ -268,7 +268,7 @@ def test_une_periode_au_royaume_uni_n_ouvre_pas_l_unite_de_mobilite():
     periode(c, *TERMINALE, attestees="8")
     c.refresh_from_db()
     assert c.mobilite_eligible is False
-    assert deliberer_avec_mobilite(c).moyenne == "12.00"  # l'unité facultative ne compte pas
+    assert deliberer_avec_mobilite(c).moyenne == Decimal("12.00")  # l'unité facultative ne compte pas
 
 
 def test_sans_aucune_periode_le_choix_de_la_mobilite_est_refuse_a_la_synchronisation():

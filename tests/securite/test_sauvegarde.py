@@ -61,7 +61,7 @@ def session_complete(comptes):
     toutes = saisies(a1, ["12", "11", "13", "14", "12", "10", "11", "9", "10", "12", "13", "15"])
     toutes += saisies(a2, ["8", "9.5", "10.125", "7", "12", "10", "11", "9", "10", "12", "13", "15"])
     toutes += saisies(c1, ["15", "16", "14", "13", "12", "11", "10", "9", "8", "7", "16", "17"])
-    services.enregistrer_notes(saisies=toutes, auteur=auteur, source="import")
+    services.ecrire_notes(saisies=toutes, auteur=auteur, source="import")
     services.saisir_note(candidat=a1, unite="UF1", texte="16,5", auteur=auteur)
     services.saisir_note(candidat=a2, unite="U2", texte="ABJ", auteur=comptes.administrateur, source="jury", motif="x")
     services.definir_blocage(candidat=c1, source="pfmp", motif="PFMP : 10 semaines sur 22")
@@ -69,7 +69,7 @@ def session_complete(comptes):
     services.verrouiller(session=session, auteur=auteur)
     # Une autre session, qui ne doit ni partir dans la sauvegarde ni bouger à la restauration.
     autre = fabriques.division("TAGO-2025", fabriques.etablissement("0130001"), fabriques.session(2025))
-    services.enregistrer_notes(saisies=saisies(fabriques.candidat(division=autre), ["10"] * 12), source="import")
+    services.ecrire_notes(saisies=saisies(fabriques.candidat(division=autre), ["10"] * 12), source="import")
     return Session.objects.get(pk=session.pk)
 
 

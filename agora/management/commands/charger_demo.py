@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from examens import resultats
 from examens.demo import charger_demo
+from examens.models import Session
 from pfmp.demo import charger_demo_pfmp
 
 
@@ -13,6 +15,10 @@ class Command(BaseCommand):
             raise CommandError("Refusé : les données de démonstration ne se chargent qu'avec DEBUG activé.")
         comptes = charger_demo()
         charger_demo_pfmp()
+        # Les écritures de la démonstration passent par les services, qui recalculent déjà ; ceci couvre les
+        # candidats créés en masse sans note.
+        for session in Session.objects.select_related("reglement"):
+            resultats.recalculer_session(session)
         self.stdout.write("Comptes de démonstration (identifiant / mot de passe) :")
         for role, (identifiant, mot_de_passe) in comptes.items():
             self.stdout.write(f"  {role:<28} {identifiant:<14} {mot_de_passe}")

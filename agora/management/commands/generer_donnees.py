@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from examens import resultats
 from examens.generation import analyser, barre
 from examens.identifiants import uai_avec_cle
 from examens.models import Candidat, Division, Etablissement, Grille, HistoriqueNote, Note, Session, Statut
@@ -177,6 +178,10 @@ class Command(BaseCommand):
                     barre(self.stdout, rang + 1, len(liste), debut_notes, "notes", fin=rang == len(liste) - 1)
             analyser(Candidat, Division, Etablissement, Note, HistoriqueNote)
             self.generer_extensions(objet, liste, hasard)
+            # Notes écrites par COPY, hors de la porte : les résultats se calculent en une passe, comme `deliberer`.
+            debut_resultats = time.monotonic()
+            resultats.recalculer_session(Session.objects.select_related("reglement").get(pk=objet.pk))
+            self.stdout.write(f"Résultats calculés en {time.monotonic() - debut_resultats:.1f} s")
         self.stdout.write(
             f"Session {session} : {candidats} candidats, {total} notes en {time.monotonic() - debut:.1f} s"
         )

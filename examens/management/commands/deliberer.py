@@ -3,7 +3,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from examens import services
+from examens import resultats, services
 from examens.models import Session
 
 
@@ -20,14 +20,16 @@ class Command(BaseCommand):
         if objet is None:
             raise CommandError(f"La session {session} n'existe pas.")
         try:
-            resultats = (
-                services.calculer_session(objet)
-                if sans_enregistrer or objet.verrouillee
-                else services.deliberer(session=objet)
-            )
+            if sans_enregistrer or objet.verrouillee:
+                calcules = resultats.calculer(objet)
+            else:
+                deliberation = services.deliberer(session=objet)
+                calcules = deliberation.calcules
+                # Chaque écriture recalcule déjà ses candidats : un résultat réécrit ici signale une anomalie.
+                self.stderr.write(f"{deliberation.changes} résultat(s) modifié(s) par ce recalcul (0 attendu).")
         except services.OperationRefusee as e:
             raise CommandError(str(e)) from None
-        lignes = [services.ligne_resultat(c, r) for c, r in resultats]
+        lignes = [services.ligne_resultat(c.candidat, c.resultat) for c in calcules]
         if format == "json":
             json.dump(lignes, self.stdout, ensure_ascii=False, indent=1)
             self.stdout.write("")

@@ -1,0 +1,234 @@
+"""Fidélité au règlement, deuxième passe : chaque test cite la phrase de l'arrêté qu'il met en œuvre."""
+
+from decimal import Decimal
+
+import pytest
+
+from examens import imports, regles, services
+from examens.models import Note, Resultat
+from tests import fabriques
+from tests.examens.outils import UNITES, csv_bytes
+
+pytestmark = pytest.mark.django_db
+
+ENTETE_CONSERVEES = "numero_candidat;unite;note;groupe;session_origine;specialite_origine"
+
+
+def _importer(*lignes, entete=ENTETE_CONSERVEES):
+    return imports.importer_notes(contenu=csv_bytes(entete, *lignes), nom_fichier="n.csv", annee=2026)
+
+
+def _refus(*lignes, entete=ENTETE_CONSERVEES) -> list[str]:
+    with pytest.raises(imports.ImportRefuse) as refus:
+        _importer(*lignes, entete=entete)
+    return [e.message for e in refus.value.erreurs]
+
+
+# ---------------------------------------------------------------------------------------------------
+# 1. Annexe IV : la langue vivante facultative de Gestion-Administration ; article 9 : dernière session GA 2022
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_la_langue_facultative_ga_va_sur_l_unite_facultative_de_langue_du_candidat():
+    """Annexe IV : « Epreuve facultative de langues vivantes » (GA) ↔ épreuve facultative de langue vivante (AGOrA)."""
+    c = fabriques.candidat(numero="A001", facultative1="EPS", facultative2="LV:it")
+    _importer("A001;UF;15;1;2021;GA")
+    note = Note.objects.get(candidat=c, unite="UF2")
+    assert (note.valeur, note.origine, note.unite_origine, note.session_origine) == (
+        Decimal(15),
+        "conservee_ga",
+        "UF",
+        2021,
+    )
+
+
+def test_la_langue_facultative_ga_est_refusee_sans_langue_facultative_choisie():
+    fabriques.candidat(numero="A001", facultative1="EPS")
+    assert _refus("A001;UF;15;1;2021;GA") == [
+        "unite GA UF (langue vivante facultative) : le candidat n'a choisi aucune langue vivante facultative "
+        "(facultatives LV:<code>), la note n'a pas où être reportée"
+    ]
+
+
+def test_aucune_note_ga_apres_la_derniere_session_ga():
+    """Article 9 : « La dernière session d'examen du baccalauréat professionnel spécialité « Gestion-Administration »
+    […] aura lieu en 2022. »"""
+    c = fabriques.candidat(numero="A001", forme="progressive", statut="fpc_prive")
+    assert _refus("A001;U11;12;1;2023;GA") == [
+        "session_origine 2023 : la dernière session Gestion-Administration a eu lieu en 2022 "
+        "(arrêté du 18 février 2020, article 9)"
+    ]
+    _importer("A001;U11;12;1;2022;GA")
+    assert Note.objects.get(candidat=c, unite="U11").origine == "conservee_ga"
+
+
+# ---------------------------------------------------------------------------------------------------
+# 2. Annexe II c : « non valide » en E31 et E32 ponctuelles seulement, et le jury ne le remplace pas par une note
+# ---------------------------------------------------------------------------------------------------
+
+NV_AILLEURS = (
+    "NV : « non valide » ne se prononce qu'en E31 et E32 passées en ponctuel, faute des justificatifs "
+    "administratifs (annexe II c)"
+)
+
+
+def test_nv_seulement_en_e31_e32_ponctuelles_par_toutes_les_portes(comptes):
+    """Annexe II c (E31, E32, forme ponctuelle) : « En cas de non-production des éléments administratifs nécessaires
+    pour se présenter à l'examen […], la mention « non valide » est prononcée ». Aucune autre épreuve ne la prévoit."""
+    scolaire = fabriques.candidat(numero="A001", division=comptes.division_a)  # E31 en CCF
+    ponctuel = fabriques.candidat(numero="A002", division=comptes.division_a, statut="fpc_prive")  # E31 ponctuelle
+    assert _refus("A001;U31;NV", entete="numero_candidat;unite;note") == [NV_AILLEURS]
+    assert _refus("A002;U11;NV", entete="numero_candidat;unite;note") == [NV_AILLEURS]
+    client = comptes.client(comptes.gestionnaire)
+    reponse = client.post(f"/examens/candidats/{scolaire.pk}/notes/U31/", {"note": "NV"})
+    assert reponse.status_code == 422 and reponse.json()["erreur"] == NV_AILLEURS
+    _importer("A002;U31;NV", entete="numero_candidat;unite;note")
+    assert Note.objects.get(candidat=ponctuel, unite="U31").etat == "NV"
+
+
+def test_le_jury_ne_remplace_pas_nv_par_une_note_il_le_leve_avec_un_motif(comptes):
+    """Annexe II c : « la mention « non valide » est prononcée et est signifiée au candidat. Le diplôme ne peut pas
+    lui être délivré. » Le jury lève le « non valide » seulement si les justificatifs sont produits."""
+    c = fabriques.candidat(division=comptes.division_a, statut="fpc_prive")
+    services.ecrire_notes(
+        saisies=[
+            services.SaisieNote(
+                candidat=c, unite=u, etat="NV" if u == "U32" else "note", valeur=None if u == "U32" else Decimal(12)
+            )
+            for u in UNITES
+        ],
+        source="test",
+    )
+    assert Resultat.objects.get(candidat=c).decision == "non_delivrable"
+    with pytest.raises(services.OperationRefusee, match="ne remplace pas le « non valide » par une note"):
+        services.saisir_note(candidat=c, unite="U32", texte="14", auteur=comptes.gestionnaire, source="jury", motif="m")
+    with pytest.raises(services.OperationRefusee, match="motif"):
+        services.lever_non_valide(candidat=c, unite="U32", motif=" ", auteur=comptes.gestionnaire)
+    services.lever_non_valide(
+        candidat=c, unite="U32", motif="attestation de formation produite le 2 juin", auteur=comptes.gestionnaire
+    )
+    assert not Note.objects.filter(candidat=c, unite="U32").exists()
+    assert Resultat.objects.get(candidat=c).decision == "incomplet"
+    services.saisir_note(candidat=c, unite="U32", texte="14", auteur=comptes.gestionnaire, source="jury", motif="m")
+    assert Resultat.objects.get(candidat=c).decision == "admis"
+    from examens.models import HistoriqueNote, Journal
+
+    assert Journal.objects.filter(action="note.lever_nv", motif__startswith="attestation").exists()
+    assert HistoriqueNote.objects.filter(candidat=c, unite="U32", avant="NV", apres="").exists()
+
+
+def test_la_regle_pure_du_non_valide():
+    ponctuelle = regles.UniteSaisie(code="U31", non_valide_possible=True)
+    regles.valider_saisie(ponctuelle, regles.Etat.NV, None)
+    with pytest.raises(regles.NoteInvalide, match="E31 et E32"):
+        regles.valider_saisie(regles.UniteSaisie(code="U11"), regles.Etat.NV, None)
+    prononce = regles.UniteSaisie(code="U31", non_valide_possible=True, non_valide_prononce=True)
+    with pytest.raises(regles.NoteInvalide, match="ne remplace pas"):
+        regles.valider_saisie(prononce, regles.Etat.NOTE, Decimal(12))
+    regles.valider_saisie(prononce, regles.Etat.NV, None)  # le réécrire tel quel reste possible
+
+
+# ---------------------------------------------------------------------------------------------------
+# 5. Annexe III : la décision de positionnement, datée, passe par l'import, le formulaire et la fiche
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_un_positionne_importe_avec_sa_date_et_assez_de_semaines_est_conforme():
+    """Annexe III : pour les candidats positionnés, « la durée de PFMP […] ne peut être inférieure à 10 semaines »
+    (scolaires) : la durée réduite vaut si la décision de positionnement est datée."""
+    from pfmp import selectors as pfmp_selectors
+    from tests.examens.outils import ENTETE_CANDIDATS, ligne_candidat
+    from tests.pfmp.outils import PREMIERE, TERMINALE, periode
+
+    entete = ENTETE_CANDIDATS + ";positionnement_semaines;positionnement_date"
+    imports.importer_candidats(
+        contenu=csv_bytes(entete, ligne_candidat("P001") + ";10;20/09/2024"), nom_fichier="c.csv", annee=2026
+    )
+    from examens.models import Candidat
+
+    c = Candidat.objects.get(numero="P001")
+    assert (c.positionnement_semaines, str(c.positionnement_date)) == (Decimal(10), "2024-09-20")
+    periode(c, *PREMIERE, attestees="5")
+    periode(c, *TERMINALE, attestees="5")
+    conformite = pfmp_selectors.conformite(Candidat.objects.get(pk=c.pk))
+    assert conformite.conforme, conformite.motifs
+
+
+def test_une_date_au_bon_format_qui_n_existe_pas_est_dite_inexistante():
+    from tests.examens.outils import ENTETE_CANDIDATS, ligne_candidat
+
+    with pytest.raises(imports.ImportRefuse) as refus:
+        imports.importer_candidats(
+            contenu=csv_bytes(ENTETE_CANDIDATS, ligne_candidat("P001", naissance="31/02/2008")),
+            nom_fichier="c.csv",
+            annee=2026,
+        )
+    assert [e.message for e in refus.value.erreurs] == ["date_naissance « 31/02/2008 » : date inexistante"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3. Annexe II c : la grille évalue le bloc, pas une compétence isolée
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_une_grille_ne_propose_de_note_qu_une_fois_le_bloc_couvert():
+    """Annexe II c, E32 : la commission évalue « sur la base des compétences et des critères définis dans le bloc de
+    compétences 3 » — les trois dimensions du pôle 3 (activités 3.1, 3.2, 3.3) ; règle nommée `grilles.Couverture`
+    (par défaut : une compétence évaluée par activité et deux tiers des compétences)."""
+    from examens import grilles
+
+    echelle = grilles.Echelle.depuis_donnees(
+        [
+            {"code": "I", "libelle": "Insuffisant", "points": 0, "touche": "1"},
+            {"code": "S", "libelle": "Satisfaisant", "points": 2, "touche": "2"},
+            {"code": "NE", "libelle": "Non évalué", "points": None, "touche": "0"},
+        ]
+    )
+    activites = ["3.1", "3.1", "3.1", "3.2", "3.2", "3.3"]
+    regle = grilles.Couverture()
+    seule = grilles.suggerer_note(["S", "NE", "NE", "NE", "NE", "NE"], echelle, "centieme", activites, regle)
+    assert seule.note is None and seule.a_completer == (
+        "activité 3.2 : 1 compétence à évaluer",
+        "activité 3.3 : 1 compétence à évaluer",
+        "3 compétences de plus à évaluer (4 sur 6 au moins)",
+    )
+    couverte = grilles.suggerer_note(["S", "S", "NE", "I", "NE", "S"], echelle, "centieme", activites, regle)
+    assert couverte.a_completer == () and couverte.note == Decimal("15.00")  # 20 × 6 / 8
+
+
+# ---------------------------------------------------------------------------------------------------
+# 4. Arrêté du 30 août 2019 : l'unité facultative de mobilité, jamais ignorée en silence
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_une_mobilite_non_recevable_est_dite_sur_la_fiche_et_la_deliberation(comptes):
+    """Annexes II a et II c : « L'épreuve facultative de mobilité est définie par l'arrêté du 30 août 2019 » ; son
+    article 2 l'ouvre aux scolaires du public et du privé sous contrat, aux apprentis de CFA habilités et à la
+    formation continue des établissements publics."""
+    prive = fabriques.candidat(division=comptes.division_a, statut="fpc_prive", facultative1="MOBILITE")
+    saisies = [services.SaisieNote(candidat=prive, unite=u, etat="note", valeur=Decimal(12)) for u in UNITES]
+    saisies.append(services.SaisieNote(candidat=prive, unite="UF1", etat="note", valeur=Decimal(18)))
+    services.ecrire_notes(saisies=saisies, source="test")
+    r = Resultat.objects.get(candidat=prive)
+    assert r.moyenne == Decimal("12.00")  # la note de mobilité (18) ne compte pas…
+    assert r.remarques == [  # … et le résultat dit pourquoi
+        "UF1 mobilité non recevable : réservée aux scolaires du public ou du privé sous contrat, aux apprentis de "
+        "CFA habilités et à la formation continue des établissements publics (arrêté du 30 août 2019, art. 2) ; "
+        "la note ne compte pas"
+    ]
+    client = comptes.client(comptes.gestionnaire)
+    assert "mobilité non recevable" in client.get(f"/examens/candidats/{prive.pk}/").content.decode()
+    assert "mobilité non recevable" in client.get("/examens/sessions/2026/deliberation/").content.decode()
+    services.definir_mobilite_eligible(candidat=prive, eligible=True)
+    assert Resultat.objects.get(candidat=prive).remarques  # le statut reste hors du champ de l'arrêté
+
+    public = fabriques.candidat(division=comptes.division_a, facultative1="MOBILITE", numero="M002")
+    services.ecrire_notes(
+        saisies=[services.SaisieNote(candidat=public, unite=u, etat="note", valeur=Decimal(12)) for u in UNITES]
+        + [services.SaisieNote(candidat=public, unite="UF1", etat="note", valeur=Decimal(18))],
+        source="test",
+    )
+    assert Resultat.objects.get(candidat=public).moyenne == Decimal("12.32")  # (300 + 8) / 25
+    services.definir_mobilite_eligible(candidat=public, eligible=False)
+    r = Resultat.objects.get(candidat=public)
+    assert r.moyenne == Decimal("12.00") and "aucune période de PFMP attestée à l'étranger" in r.remarques[0]
