@@ -83,9 +83,14 @@ class ArretForm(forms.Form):
         help_text="Vide : la note proposée par la commission. Virgule ou point décimal.",
     )
     motif = forms.CharField(
-        label="Motif (obligatoire si la note change)", widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label="Motif (obligatoire si la note change)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
     )
 
 
 class RenvoiForm(forms.Form):
-    motif = forms.CharField(label="Motif du renvoi à la commission", widget=forms.Textarea(attrs={"rows": 2}))
+    motif = forms.CharField(
+        label="Motif du renvoi à la commission", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )

@@ -820,7 +820,6 @@ class Enregistrement:
 
 CHAMPS_TEXTE = {"appreciation": 5000, "justification": 2000}
 CHAMPS_CASE = ("dossier_non_produit", "justificatifs_manquants")
-CHAMPS = ("niveau", "observation", "piece", "date_situation", "note_proposee", *CHAMPS_TEXTE, *CHAMPS_CASE)
 
 
 def _case(valeur: str, champ: str) -> bool:
@@ -837,6 +836,119 @@ def _affichage(champ: str, valeur) -> str:
     if isinstance(valeur, datetime.date):
         return valeur.strftime("%d/%m/%Y")
     return "" if valeur is None else str(valeur)
+
+
+@dataclass
+class Saisie:
+    """Un changement demandé par la page, avec ce qu'il faut pour le juger (lu une fois par enregistrement)."""
+
+    grille: Grille
+    champ: str
+    valeur: str
+    cle: str
+    lignes: list[LigneGabarit]
+    evaluations: dict[int, EvaluationCompetence]
+    echelle: Echelle
+
+
+# Chaque gestionnaire de champ valide la valeur (SaisieInvalide, à côté du champ), l'applique à la grille (ou à
+# l'évaluation de la ligne) et rend (objet de la trace, avant, après). Aucun n'enregistre la grille elle-même.
+
+
+def _ligne(s: Saisie) -> tuple[LigneGabarit, EvaluationCompetence]:
+    ligne = next((x for x in s.lignes if str(x.pk) == str(s.cle)), None)
+    if ligne is None:
+        raise SaisieInvalide("Compétence inconnue dans cette grille.", s.champ, s.cle)
+    return ligne, s.evaluations.get(ligne.pk) or EvaluationCompetence(grille=s.grille, ligne=ligne)
+
+
+def _sur_la_ligne(s: Saisie, attribut: str, valeur: str) -> tuple[str, str, str]:
+    ligne, evaluation = _ligne(s)
+    avant = getattr(evaluation, attribut)
+    if avant != valeur:
+        setattr(evaluation, attribut, valeur)
+        evaluation.save()
+        s.evaluations[ligne.pk] = evaluation
+    return f"compétence {ligne.ordre}", avant, valeur
+
+
+def _niveau(s: Saisie):
+    if s.valeur and s.echelle.niveau(s.valeur) is None:
+        _ligne(s)  # une compétence inconnue se signale d'abord
+        raise SaisieInvalide(f"Niveau inconnu : {s.valeur}.", s.champ, s.cle)
+    return _sur_la_ligne(s, "niveau", s.valeur)
+
+
+def _observation(s: Saisie):
+    if len(s.valeur) > 2000:
+        raise SaisieInvalide("L'observation dépasse 2 000 caractères.", s.champ, s.cle)
+    return _sur_la_ligne(s, "observation", s.valeur)
+
+
+def _piece(s: Saisie):
+    codes = {p["code"]: p["libelle"] for p in s.grille.gabarit.pieces}
+    if s.cle not in codes:
+        raise SaisieInvalide("Pièce inconnue pour ce dossier.", s.champ, s.cle)
+    avant, apres = bool(s.grille.pieces.get(s.cle)), _case(s.valeur, s.champ)
+    s.grille.pieces = {**s.grille.pieces, s.cle: apres}
+    return codes[s.cle], avant, apres
+
+
+def _case_ponctuel(s: Saisie):
+    if s.grille.forme != Grille.Forme.PONCTUEL:
+        raise SaisieInvalide("Cette case ne concerne que l'épreuve ponctuelle.", s.champ)
+    apres = _case(s.valeur, s.champ)
+    autre = next(c for c in CHAMPS_CASE if c != s.champ)
+    if apres and getattr(s.grille, autre):
+        raise SaisieInvalide(
+            "« Dossier non produit » (note 0) et « justificatifs manquants » (non valide) s'excluent : "
+            "décochez l'autre case d'abord.",
+            s.champ,
+        )
+    avant = getattr(s.grille, s.champ)
+    setattr(s.grille, s.champ, apres)
+    return "", avant, apres
+
+
+def _date_situation(s: Saisie):
+    try:
+        apres = lire_date(s.valeur)
+    except OperationRefusee as e:
+        raise SaisieInvalide(str(e), s.champ) from None
+    annee = s.grille.commission.session.annee
+    if apres and not datetime.date(annee - 3, 1, 1) <= apres <= datetime.date(annee, 12, 31):
+        raise SaisieInvalide(f"La date doit se situer entre {annee - 3} et {annee}.", s.champ)
+    avant, s.grille.date_situation = s.grille.date_situation, apres
+    return "", avant, apres
+
+
+def _note_proposee(s: Saisie):
+    try:
+        apres = lire_note(s.valeur)
+    except OperationRefusee as e:
+        raise SaisieInvalide(str(e), s.champ) from None
+    avant, s.grille.note_proposee = s.grille.note_proposee, apres
+    return "", avant, apres
+
+
+def _texte(s: Saisie):
+    if len(s.valeur) > CHAMPS_TEXTE[s.champ]:
+        raise SaisieInvalide(f"Texte trop long ({CHAMPS_TEXTE[s.champ]} caractères au plus).", s.champ)
+    avant = getattr(s.grille, s.champ)
+    setattr(s.grille, s.champ, s.valeur)
+    return "", avant, s.valeur
+
+
+GESTIONNAIRES_CHAMPS = {
+    "niveau": _niveau,
+    "observation": _observation,
+    "piece": _piece,
+    "date_situation": _date_situation,
+    "note_proposee": _note_proposee,
+    **dict.fromkeys(CHAMPS_TEXTE, _texte),
+    **dict.fromkeys(CHAMPS_CASE, _case_ponctuel),
+}
+CHAMPS = tuple(GESTIONNAIRES_CHAMPS)
 
 
 @transaction.atomic
@@ -895,72 +1007,11 @@ def enregistrer_champ(
         grille = grille_existante(candidat, gabarit.epreuve, situation)
     grille.commission = commission
 
-    objet, avant, apres = "", None, None
-    echelle = echelle_de(grille.gabarit)
     # Lignes et évaluations lues une fois : elles servent au champ modifié puis au calcul de la note.
     lignes = list(grille.gabarit.lignes.select_related("competence__activite").order_by("ordre"))
     evaluations = {e.ligne_id: e for e in grille.evaluations.all()}
-    if champ in ("niveau", "observation"):
-        ligne = next((x for x in lignes if str(x.pk) == str(cle)), None)
-        if ligne is None:
-            raise SaisieInvalide("Compétence inconnue dans cette grille.", champ, cle)
-        evaluation = evaluations.get(ligne.pk) or EvaluationCompetence(grille=grille, ligne=ligne)
-        objet = f"compétence {ligne.ordre}"
-        if champ == "niveau":
-            if valeur and echelle.niveau(valeur) is None:
-                raise SaisieInvalide(f"Niveau inconnu : {valeur}.", champ, cle)
-            avant, apres = evaluation.niveau, valeur
-            evaluation.niveau = valeur
-        else:
-            if len(valeur) > 2000:
-                raise SaisieInvalide("L'observation dépasse 2 000 caractères.", champ, cle)
-            avant, apres = evaluation.observation, valeur
-            evaluation.observation = valeur
-        if avant != apres:
-            evaluation.save()
-            evaluations[ligne.pk] = evaluation
-    elif champ == "piece":
-        codes = {p["code"]: p["libelle"] for p in grille.gabarit.pieces}
-        if cle not in codes:
-            raise SaisieInvalide("Pièce inconnue pour ce dossier.", champ, cle)
-        objet = codes[cle]
-        avant, apres = bool(grille.pieces.get(cle)), _case(valeur, champ)
-        grille.pieces = {**grille.pieces, cle: apres}
-    elif champ in CHAMPS_CASE:
-        if grille.forme != Grille.Forme.PONCTUEL:
-            raise SaisieInvalide("Cette case ne concerne que l'épreuve ponctuelle.", champ)
-        apres = _case(valeur, champ)
-        autre = next(c for c in CHAMPS_CASE if c != champ)
-        if apres and getattr(grille, autre):
-            raise SaisieInvalide(
-                "« Dossier non produit » (note 0) et « justificatifs manquants » (non valide) s'excluent : "
-                "décochez l'autre case d'abord.",
-                champ,
-            )
-        avant = getattr(grille, champ)
-        setattr(grille, champ, apres)
-    elif champ == "date_situation":
-        try:
-            apres = lire_date(valeur)
-        except OperationRefusee as e:
-            raise SaisieInvalide(str(e), champ) from None
-        annee = commission.session.annee
-        if apres and not datetime.date(annee - 3, 1, 1) <= apres <= datetime.date(annee, 12, 31):
-            raise SaisieInvalide(f"La date doit se situer entre {annee - 3} et {annee}.", champ)
-        avant = grille.date_situation
-        grille.date_situation = apres
-    elif champ == "note_proposee":
-        try:
-            apres = lire_note(valeur)
-        except OperationRefusee as e:
-            raise SaisieInvalide(str(e), champ) from None
-        avant = grille.note_proposee
-        grille.note_proposee = apres
-    else:
-        if len(valeur) > CHAMPS_TEXTE[champ]:
-            raise SaisieInvalide(f"Texte trop long ({CHAMPS_TEXTE[champ]} caractères au plus).", champ)
-        avant, apres = getattr(grille, champ), valeur
-        setattr(grille, champ, valeur)
+    saisie = Saisie(grille, champ, valeur, cle, lignes, evaluations, echelle_de(grille.gabarit))
+    objet, avant, apres = GESTIONNAIRES_CHAMPS[champ](saisie)
 
     calcul = calcul_de(grille, lignes, evaluations)
     modifie = avant != apres
@@ -1009,6 +1060,138 @@ def _calcul_courant(grille: Grille) -> Calcul:
     return calcul_de(grille, lignes, {e.ligne_id: e for e in grille.evaluations.all()})
 
 
+# ---------------------------------------------------------------------------------------------------
+# Le circuit d'une grille, en une machine à états : brouillon → validée → transmise → arrêtée, avec la
+# réouverture (validée → brouillon) et le renvoi (transmise → brouillon). Chaque transition passe par
+# `changer_etat` : verrou (session s'il le faut, puis grille), droit, version, enregistrement, une trace.
+# ---------------------------------------------------------------------------------------------------
+
+E = Grille.Etat
+
+
+@dataclass(frozen=True)
+class Transition:
+    nom: str  # action du journal : « grille.<nom> »
+    depuis: tuple[str, ...]
+    vers: str
+    droit: str  # attribut de Droits qui l'autorise
+    refus: str  # message si l'utilisateur n'a pas ce droit ou si la grille n'est pas dans un état de départ
+    session: bool = False  # la note de l'unité change : la session est verrouillée en écriture et doit être ouverte
+    motif_requis: str = ""  # message si le motif manque
+
+
+TRANSITIONS = {
+    t.nom: t
+    for t in (
+        # La validation suit la confirmation du dernier membre (confirmer_grille), qui a déjà vérifié ses droits.
+        Transition("validation", (E.BROUILLON,), E.VALIDEE, "confirmer", "Tous les membres doivent confirmer."),
+        Transition(
+            "reouverture",
+            (E.VALIDEE,),
+            E.BROUILLON,
+            "rouvrir",
+            "Seule une grille validée peut être rouverte, par un membre de la commission.",
+        ),
+        Transition(
+            "transmission",
+            (E.VALIDEE,),
+            E.TRANSMISE,
+            "transmettre",
+            "Seule une grille validée par toute la commission peut être transmise.",
+            session=True,
+        ),
+        Transition(
+            "renvoi",
+            (E.TRANSMISE,),
+            E.BROUILLON,
+            "renvoyer",
+            "Seule une grille transmise (et pas encore arrêtée) peut être renvoyée.",
+            session=True,
+            motif_requis="Le motif du renvoi est obligatoire.",
+        ),
+        Transition(
+            "arret",
+            (E.TRANSMISE, E.ARRETEE),
+            E.ARRETEE,
+            "arreter",
+            "Seul le jury arrête la note d'une grille transmise.",
+            session=True,
+        ),
+    )
+}
+
+
+@dataclass
+class Trace:
+    """Ce qu'une transition laisse dans l'historique de la grille et au journal (par défaut : l'état)."""
+
+    action: str = "etat"
+    objet: str = "grille"
+    avant: str = ""
+    apres: str = ""
+    journal_avant: dict | None = None
+    journal_apres: dict | None = None
+
+
+def changer_etat(
+    *,
+    grille: Grille,
+    transition: str,
+    auteur,
+    motif: str = "",
+    version: int | None = None,
+    preparer=None,
+    conclure=None,
+) -> Grille:
+    """Applique une transition du circuit : le seul endroit qui change l'état d'une grille.
+
+    `preparer(grille)` modifie la grille avant l'enregistrement et rend les champs à enregistrer en plus ;
+    `conclure(grille, etat_avant)` agit après (la note de l'unité) et rend la Trace de la transition.
+    """
+    t = TRANSITIONS[transition]
+    if t.motif_requis and not motif.strip():
+        raise OperationRefusee(t.motif_requis)
+    session = grille.commission.session
+    if t.session:
+        session = Session.objects.select_for_update().get(pk=grille.commission.session_id)
+        verifier_session_ouverte(session)
+    grille = _verrouiller_grille(grille, version)
+    membres = list(grille.commission.membres_commission.all())
+    if grille.etat not in t.depuis or not getattr(
+        droits(auteur, session=session, membres=membres, grille=grille), t.droit
+    ):
+        raise NonAutorise(t.refus)
+    return _appliquer(grille, t, auteur, motif.strip(), preparer, conclure)
+
+
+def _appliquer(grille: Grille, t: Transition, auteur, motif: str, preparer=None, conclure=None) -> Grille:
+    etat_avant = grille.etat
+    champs = preparer(grille) if preparer else []
+    grille.etat = t.vers
+    grille.version += 1
+    grille.modifiee_par = auteur
+    grille.save(update_fields=["etat", "version", "modifiee_par", "modifiee_le", *champs])
+    trace = (conclure(grille, etat_avant) if conclure else None) or Trace()
+    _tracer(
+        grille,
+        auteur,
+        trace.action,
+        trace.objet,
+        trace.avant or E(etat_avant).label,
+        trace.apres or E(t.vers).label,
+        motif,
+    )
+    _journal(
+        grille,
+        auteur,
+        t.nom,
+        avant=trace.journal_avant or {"etat": etat_avant},
+        apres=trace.journal_apres or {"etat": t.vers},
+        motif=motif,
+    )
+    return grille
+
+
 @transaction.atomic
 def confirmer_grille(*, grille: Grille, version: int, membre) -> Grille:
     """Un membre de la commission confirme la grille avec son propre compte ; tous → validée."""
@@ -1027,30 +1210,22 @@ def confirmer_grille(*, grille: Grille, version: int, membre) -> Grille:
     _journal(grille, membre, "confirmation", apres={"membre": membre.username, "note": texte_retenu(grille)})
     confirmes = set(grille.validations.values_list("membre_id", flat=True))
     if {m.utilisateur_id for m in membres} <= confirmes:
-        grille.etat = Grille.Etat.VALIDEE
-        _tracer(grille, membre, "etat", "grille", Grille.Etat.BROUILLON.label, Grille.Etat.VALIDEE.label)
-        _journal(grille, membre, "validation", avant={"etat": "brouillon"}, apres={"etat": "validee"})
+        return _appliquer(grille, TRANSITIONS["validation"], membre, "")
     grille.version += 1
     grille.modifiee_par = membre
-    grille.save()
+    grille.save(update_fields=["version", "modifiee_par", "modifiee_le"])
     return grille
 
 
 @transaction.atomic
 def rouvrir_grille(*, grille: Grille, version: int, auteur) -> Grille:
     """Une grille validée repasse en brouillon (les confirmations sont annulées)."""
-    grille = _verrouiller_grille(grille, version)
-    membres = list(grille.commission.membres_commission.all())
-    if not droits(auteur, session=grille.commission.session, membres=membres, grille=grille).rouvrir:
-        raise NonAutorise("Seule une grille validée peut être rouverte, par un membre de la commission.")
-    grille.validations.all().delete()
-    grille.etat = Grille.Etat.BROUILLON
-    grille.version += 1
-    grille.modifiee_par = auteur
-    grille.save()
-    _tracer(grille, auteur, "etat", "grille", Grille.Etat.VALIDEE.label, Grille.Etat.BROUILLON.label)
-    _journal(grille, auteur, "reouverture", avant={"etat": "validee"}, apres={"etat": "brouillon"})
-    return grille
+
+    def preparer(g: Grille) -> list[str]:
+        g.validations.all().delete()
+        return []
+
+    return changer_etat(grille=grille, transition="reouverture", auteur=auteur, version=version, preparer=preparer)
 
 
 def _unite_de(grille: Grille) -> str:
@@ -1124,115 +1299,98 @@ def _ecrire_note_unite(grille: Grille, auteur, motif: str = "") -> str | None:
 @transaction.atomic
 def transmettre_grille(*, grille: Grille, version: int, auteur) -> Grille:
     """Grille validée → transmise : figée pour la commission, sa note devient la note proposée de l'unité."""
-    session = Session.objects.select_for_update().get(pk=grille.commission.session_id)
-    verifier_session_ouverte(session)
-    grille = _verrouiller_grille(grille, version)
-    membres = list(grille.commission.membres_commission.all())
-    if not droits(auteur, session=session, membres=membres, grille=grille).transmettre:
-        raise NonAutorise("Seule une grille validée par toute la commission peut être transmise.")
-    if grille.gabarit.situations > 1:
-        autres = list(
-            Grille.objects.filter(
-                candidat_id=grille.candidat_id,
-                epreuve=grille.epreuve,
-                etat__in=[Grille.Etat.TRANSMISE, Grille.Etat.ARRETEE],
-            ).exclude(pk=grille.pk)
-        )
-        if len(autres) + 1 == grille.gabarit.situations and (manque := _couverture_manquante([grille, *autres])):
-            raise OperationRefusee(
-                f"Les situations de {grille.epreuve} doivent couvrir ensemble toutes les activités du bloc : "
-                f"{', '.join(manque)} n'{'est' if len(manque) == 1 else 'sont'} évaluée{'s' if len(manque) > 1 else ''}"
-                " dans aucune situation."
+
+    def preparer(g: Grille) -> list[str]:
+        if g.gabarit.situations > 1:
+            autres = list(
+                Grille.objects.filter(
+                    candidat_id=g.candidat_id, epreuve=g.epreuve, etat__in=[E.TRANSMISE, E.ARRETEE]
+                ).exclude(pk=g.pk)
             )
-    grille.note_commission = note_retenue(grille)
-    grille.etat = Grille.Etat.TRANSMISE
-    grille.version += 1
-    grille.modifiee_par = auteur
-    grille.save()
-    texte = texte_retenu(grille)
-    _tracer(grille, auteur, "etat", "grille", Grille.Etat.VALIDEE.label, f"{Grille.Etat.TRANSMISE.label} ({texte})")
-    note_unite = _ecrire_note_unite(grille, auteur)
-    _journal(
-        grille,
-        auteur,
-        "transmission",
-        avant={"etat": "validee"},
-        apres={"etat": "transmise", "note": texte, "unite": note_unite or "en attente de l'autre situation"},
+            if len(autres) + 1 == g.gabarit.situations and (manque := _couverture_manquante([g, *autres])):
+                raise OperationRefusee(
+                    f"Les situations de {g.epreuve} doivent couvrir ensemble toutes les activités du bloc : "
+                    f"{', '.join(manque)} n'{'est' if len(manque) == 1 else 'sont'} "
+                    f"évaluée{'s' if len(manque) > 1 else ''} dans aucune situation."
+                )
+        g.note_commission = note_retenue(g)
+        return ["note_commission"]
+
+    def conclure(g: Grille, etat_avant: str) -> Trace:
+        texte = texte_retenu(g)
+        note_unite = _ecrire_note_unite(g, auteur)
+        return Trace(
+            apres=f"{E.TRANSMISE.label} ({texte})",
+            journal_apres={
+                "etat": "transmise",
+                "note": texte,
+                "unite": note_unite or "en attente de l'autre situation",
+            },
+        )
+
+    return changer_etat(
+        grille=grille, transition="transmission", auteur=auteur, version=version, preparer=preparer, conclure=conclure
     )
-    return grille
 
 
 @transaction.atomic
 def renvoyer_grille(*, grille: Grille, motif: str, auteur) -> Grille:
     """Le bureau des examens renvoie une grille transmise à la commission ; la note CCF sort de la délibération."""
-    if not motif.strip():
-        raise OperationRefusee("Le motif du renvoi est obligatoire.")
-    session = Session.objects.select_for_update().get(pk=grille.commission.session_id)
-    verifier_session_ouverte(session)
-    grille = _verrouiller_grille(grille, None)
-    membres = list(grille.commission.membres_commission.all())
-    if not droits(auteur, session=session, membres=membres, grille=grille).renvoyer:
-        raise NonAutorise("Seule une grille transmise (et pas encore arrêtée) peut être renvoyée.")
-    supprimer_notes(
-        candidat=grille.candidat,
-        unite=_unite_de(grille),
-        groupe=1,
-        origine=Note.Origine.CCF,
-        auteur=auteur,
-        source="ccf",
-        motif=f"grille renvoyée à la commission : {motif.strip()}",
-    )
-    grille.validations.all().delete()
-    grille.etat = Grille.Etat.BROUILLON
-    grille.note_commission = None
-    grille.version += 1
-    grille.modifiee_par = auteur
-    grille.save()
-    _tracer(grille, auteur, "etat", "grille", Grille.Etat.TRANSMISE.label, Grille.Etat.BROUILLON.label, motif.strip())
-    _journal(grille, auteur, "renvoi", avant={"etat": "transmise"}, apres={"etat": "brouillon"}, motif=motif.strip())
-    return grille
+
+    def preparer(g: Grille) -> list[str]:
+        supprimer_notes(
+            candidat=g.candidat,
+            unite=_unite_de(g),
+            groupe=1,
+            origine=Note.Origine.CCF,
+            auteur=auteur,
+            source="ccf",
+            motif=f"grille renvoyée à la commission : {motif.strip()}",
+        )
+        g.validations.all().delete()
+        g.note_commission = None
+        return ["note_commission"]
+
+    return changer_etat(grille=grille, transition="renvoi", auteur=auteur, motif=motif, preparer=preparer)
 
 
 @transaction.atomic
 def arreter_grille(*, grille: Grille, note: str, motif: str, auteur) -> Grille:
     """Le jury arrête la note (D337-88, jury souverain) ; s'il la change, le motif est obligatoire."""
-    session = Session.objects.select_for_update().get(pk=grille.commission.session_id)
-    verifier_session_ouverte(session)
-    grille = _verrouiller_grille(grille, None)
-    membres = list(grille.commission.membres_commission.all())
-    if not droits(auteur, session=session, membres=membres, grille=grille).arreter:
-        raise NonAutorise("Seul le jury arrête la note d'une grille transmise.")
     valeur = lire_note(note)
-    proposee = grille.note_commission
-    if grille.justificatifs_manquants:
-        # Annexe II c : « le diplôme ne peut pas lui être délivré » ; le jury ne remplace pas NV par une note.
-        raise OperationRefusee(
-            "Grille « non valide » : le jury ne remplace pas le « non valide » par une note. Si les justificatifs "
-            "administratifs sont produits, renvoyez la grille à la commission avec ce motif : elle décoche "
-            "« justificatifs manquants » et transmet à nouveau."
+    textes = {}
+
+    def preparer(g: Grille) -> list[str]:
+        if g.justificatifs_manquants:
+            # Annexe II c : « le diplôme ne peut pas lui être délivré » ; le jury ne remplace pas NV par une note.
+            raise OperationRefusee(
+                "Grille « non valide » : le jury ne remplace pas le « non valide » par une note. Si les justificatifs "
+                "administratifs sont produits, renvoyez la grille à la commission avec ce motif : elle décoche "
+                "« justificatifs manquants » et transmet à nouveau."
+            )
+        arretee = g.note_commission if valeur is None else valeur
+        if arretee != g.note_commission and not motif.strip():
+            raise OperationRefusee("Le jury modifie la note proposée : le motif est obligatoire.")
+        textes["avant"] = texte_retenu(g)
+        g.note_jury = arretee
+        g.motif_jury = motif.strip()
+        return ["note_jury", "motif_jury"]
+
+    def conclure(g: Grille, etat_avant: str) -> Trace:
+        apres = texte_retenu(g)
+        return Trace(
+            action="arret",
+            objet="note arrêtée par le jury",
+            avant=textes["avant"],
+            apres=apres,
+            journal_avant={"etat": etat_avant, "note": textes["avant"]},
+            journal_apres={
+                "etat": "arretee",
+                "note": apres,
+                "unite": _ecrire_note_unite(g, auteur, motif=motif.strip()),
+            },
         )
-    if valeur is None:
-        valeur = proposee
-    change = grille.justificatifs_manquants or valeur != proposee
-    if change and not motif.strip():
-        raise OperationRefusee("Le jury modifie la note proposée : le motif est obligatoire.")
-    avant = texte_retenu(grille)
-    grille.note_jury = valeur
-    grille.motif_jury = motif.strip()
-    etat_avant = grille.etat
-    grille.etat = Grille.Etat.ARRETEE
-    grille.version += 1
-    grille.modifiee_par = auteur
-    grille.save()
-    apres = texte_retenu(grille)
-    _tracer(grille, auteur, "arret", "note arrêtée par le jury", avant, apres, motif.strip())
-    note_unite = _ecrire_note_unite(grille, auteur, motif=motif.strip())
-    _journal(
-        grille,
-        auteur,
-        "arret",
-        avant={"etat": etat_avant, "note": avant},
-        apres={"etat": "arretee", "note": apres, "unite": note_unite},
-        motif=motif.strip(),
+
+    return changer_etat(
+        grille=grille, transition="arret", auteur=auteur, motif=motif, preparer=preparer, conclure=conclure
     )
-    return grille

@@ -289,10 +289,16 @@ def calculer_un(reglement: Reglement, candidat, notes: list[NoteLue], blocages: 
 # ---------------------------------------------------------------------------------------------------
 
 
+def _parcourir(qs, nombre: int):
+    """Un curseur serveur pour une session entière, une lecture simple pour quelques candidats : le curseur
+    (DECLARE … WITH HOLD, puis FETCH) coûte trois allers-retours de plus, l'essentiel d'un recalcul après une saisie."""
+    return qs.iterator(chunk_size=20000) if nombre > 1000 else qs
+
+
 def _lire(candidats: list) -> tuple[dict, dict]:
     ids = [c.pk for c in candidats]
     notes: dict[int, list[NoteLue]] = defaultdict(list)
-    for ligne in Note.objects.filter(candidat_id__in=ids).values_list(*CHAMPS_NOTE).iterator(chunk_size=20000):
+    for ligne in _parcourir(Note.objects.filter(candidat_id__in=ids).values_list(*CHAMPS_NOTE), len(ids)):
         notes[ligne[0]].append(NoteLue(*ligne))
     blocages: dict[int, list[str]] = defaultdict(list)
     for candidat_id, motif in Blocage.objects.filter(candidat_id__in=ids).values_list("candidat_id", "motif"):
@@ -360,13 +366,15 @@ class Difference:
 _LIBELLES_CHAMPS = {"decision": "décision", "mention": "mention", "moyenne_exacte": "moyenne exacte"}
 
 
+# Colonnes comparées : tout le résultat sauf la trace, qui se déduit des mêmes données (empreinte) et que l'on
+# réécrit avec le reste ; la relire et la décoder pour 25 000 candidats coûtait plus que le calcul lui-même.
+COMPAREES = tuple(c for c in COLONNES if c != "trace")
+_INDICES_COMPARES = tuple(COLONNES.index(c) for c in COMPAREES)
+
+
 def _enregistres(ids: list[int]) -> dict[int, tuple]:
-    return {
-        ligne[0]: ligne[1:]
-        for ligne in Resultat.objects.filter(candidat_id__in=ids)
-        .values_list("candidat_id", *COLONNES)
-        .iterator(chunk_size=20000)
-    }
+    qs = Resultat.objects.filter(candidat_id__in=ids).values_list("candidat_id", *COMPAREES)
+    return {ligne[0]: ligne[1:] for ligne in _parcourir(qs, len(ids))}
 
 
 def comparer(calcules: list[Calcule]) -> tuple[list[Calcule], list[Difference]]:
@@ -379,14 +387,15 @@ def comparer(calcules: list[Calcule]) -> tuple[list[Calcule], list[Difference]]:
     a_ecrire, differences = [], []
     for c in calcules:
         avant = enregistres.get(c.candidat.pk)
-        apres = c.ligne()
+        ligne = c.ligne()
+        apres = tuple(ligne[i] for i in _INDICES_COMPARES)
         if avant is not None and tuple(avant) == apres:
             continue
         a_ecrire.append(c)
         if avant is None:
             differences.append(Difference(c.candidat.numero, "résultat", "", c.resultat.decision.libelle))
             continue
-        for i, champ in enumerate(COLONNES):
+        for i, champ in enumerate(COMPAREES):
             if champ in _LIBELLES_CHAMPS and avant[i] != apres[i]:
                 differences.append(
                     Difference(

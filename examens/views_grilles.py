@@ -385,29 +385,34 @@ def grille_transmettre(request, pk, candidat, situation=1):
 @permission_required("examens.change_note", raise_exception=True)
 def grille_renvoyer(request, pk, candidat, situation=1):
     form = RenvoiForm(request.POST)
-    motif = form.data.get("motif", "")
-    return _action(
-        request,
-        pk,
-        candidat,
-        situation,
-        lambda g: grilles.renvoyer_grille(grille=g, motif=motif, auteur=request.user),
-        "La grille est renvoyée à la commission.",
-        bureau=True,
-    )
+
+    def renvoyer(g):
+        _valider(form)
+        return grilles.renvoyer_grille(grille=g, motif=form.cleaned_data["motif"], auteur=request.user)
+
+    return _action(request, pk, candidat, situation, renvoyer, "La grille est renvoyée à la commission.", bureau=True)
 
 
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def grille_arreter(request, pk, candidat, situation=1):
     form = ArretForm(request.POST)
-    note, motif = form.data.get("note", ""), form.data.get("motif", "")
-    return _action(
-        request,
-        pk,
-        candidat,
-        situation,
-        lambda g: grilles.arreter_grille(grille=g, note=note, motif=motif, auteur=request.user),
-        "La note est arrêtée par le jury.",
-        bureau=True,
-    )
+
+    def arreter(g):
+        _valider(form)
+        return grilles.arreter_grille(
+            grille=g, note=form.cleaned_data["note"], motif=form.cleaned_data["motif"], auteur=request.user
+        )
+
+    return _action(request, pk, candidat, situation, arreter, "La note est arrêtée par le jury.", bureau=True)
+
+
+def _valider(form) -> None:
+    """Un formulaire invalide ne va pas plus loin : ses erreurs, en français, deviennent le refus de l'action."""
+    if not form.is_valid():
+        raise OperationRefusee(
+            " ".join(
+                f"{form.fields[c].label} : {' '.join(e)}" if c in form.fields else " ".join(e)
+                for c, e in form.errors.items()
+            )
+        )
