@@ -8,6 +8,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 PORT ?= 8000
+# Deux rôles (scripts/roles.sql, créés par make db) : les migrations en propriétaire, l'application sans rien posséder.
+URL_PROPRIETAIRE ?= postgresql://agora_proprietaire@127.0.0.1:55432/agora
+URL_APP ?= postgresql://agora_app@127.0.0.1:55432/agora
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: help systeme venv db db-stop migrer donnees run worker test lint bench clean
@@ -33,25 +36,27 @@ db: systeme
 	@bash scripts/pg.sh start
 	@psql -h 127.0.0.1 -p 55432 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='agora'" | grep -q 1 \
 	  || psql -h 127.0.0.1 -p 55432 -U postgres -qc "CREATE DATABASE agora"
+	@psql -h 127.0.0.1 -p 55432 -U postgres -d agora -q -v ON_ERROR_STOP=1 -f scripts/roles.sql
 
 db-stop:
 	@bash scripts/pg.sh stop
 
 migrer: venv db
-	@$(MANAGE) migrate --noinput -v 0
+	@DATABASE_URL=$(URL_PROPRIETAIRE) $(MANAGE) migrate --noinput -v 0
 
 donnees: migrer
-	@$(MANAGE) charger_referentiel
-	@$(MANAGE) charger_demo
+	@DATABASE_URL=$(URL_APP) $(MANAGE) charger_referentiel
+	@DATABASE_URL=$(URL_APP) $(MANAGE) charger_demo
 
 run: donnees
 	@echo "Workers PDF : $(WORKERS) processus procrastinate."
 	@trap 'kill 0' EXIT; \
+	export DATABASE_URL=$(URL_APP); \
 	for i in $$(seq $(WORKERS)); do $(MANAGE) procrastinate worker >> .local/worker-$$i.log 2>&1 & done; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 worker: migrer
-	$(MANAGE) procrastinate worker
+	DATABASE_URL=$(URL_APP) $(MANAGE) procrastinate worker
 
 lint: venv
 	$(VENV)/bin/ruff check .

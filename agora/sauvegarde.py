@@ -10,26 +10,34 @@ Le contenu se déduit des clés étrangères, sans liste de modèles écrite ici
   comptes…). À la restauration, on reprend l'existant de même identité et on ne crée que ce qui manque.
 - « références » : le référentiel, le règlement (et ce qui disparaît avec eux), groupes, permissions. Jamais
   copiés : retrouvés par leur identité dans la base cible, qui doit les avoir chargés (mêmes empreintes).
-- le journal d'audit de l'année de la session (lié par valeur, pas par clé).
+- le journal d'audit de l'année de la session (lié par valeur, pas par clé), et son journal archivé.
+- les documents émis de l'année (relevés, procès-verbaux : liés par valeur), octets compris.
 
 L'identité d'un objet est sa clé naturelle (`natural_key()`), sinon son premier champ unique, sinon sa
 première contrainte d'unicité (les clés étrangères y sont remplacées par l'identité de leur cible). Un objet
 partagé sans identité (ex. un organisme d'accueil de PFMP) est repris s'il est là avec la même clé et les mêmes
 valeurs, créé sinon.
 
-Format, version 1 : un fichier gzip de lignes JSON. Ligne 1 : l'en-tête (format, version, session, empreintes,
-migrations appliquées, blocs d'objets, identités des objets désignés). Puis un objet par ligne, tel que le
-sérialiseur « python » de Django le produit. Dernière ligne : {"sha256": …, "objets": n}, l'empreinte SHA-256
-des lignes qui précèdent : un fichier tronqué ou altéré est refusé.
+Format, version 2 : un fichier gzip de lignes JSON. Ligne 1 : l'en-tête (format, version, session, empreintes,
+migrations appliquées, blocs d'objets, identités des objets désignés, identifiant de la clé de signature). Puis
+un objet par ligne, tel que le sérialiseur « python » de Django le produit. Dernière ligne :
+{"sha256": …, "hmac": …, "objets": n} : l'empreinte SHA-256 des lignes qui précèdent (intégrité : fichier tronqué
+ou abîmé) et leur HMAC-SHA256 avec la clé `SAUVEGARDE_CLE` (authenticité : une empreinte se recalcule, une
+signature non). Un fichier non signé ou signé avec une autre clé est refusé.
 
-Les mots de passe des comptes ne sont pas sauvegardés : un compte recréé par une restauration doit recevoir
-un nouveau mot de passe (`manage.py changepassword`).
+Une signature prouve qui a écrit le fichier, pas que son contenu est sans danger : quoi qu'il contienne, une
+restauration ne rend aucun condensat de mot de passe ni aucun droit d'administration (comptes recréés
+inutilisables, sans is_staff ni is_superuser ni permission directe), ne déverrouille aucune session (restaurée
+verrouillée si le fichier ou le journal de cette base le disent) et n'écrit rien dans le journal authentique :
+les lignes de journal du fichier vont dans `JournalArchive`, marquées par le fichier et l'instant.
 """
 
+import base64
 import datetime
 import decimal
 import gzip
 import hashlib
+import hmac
 import json
 import os
 import uuid
@@ -40,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
@@ -53,19 +62,22 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.duration import duration_iso_string
 
-from examens.models import Journal, ReglementExamen, Session
+from examens.models import DocumentEmis, Journal, JournalArchive, ReglementExamen, Session
 from examens.services import journaliser
 
 FORMAT = "agora-sauvegarde-session"
-VERSION = 1
+VERSION = 2
 LOT = 2000  # objets sérialisés ou insérés à la fois
 LOT_RECHERCHE = 50_000  # clés cherchées à la fois
 
 PROPRE, PARTAGE, JOURNAL, REFERENCE = "propre", "partage", "journal", "reference"
+# Liés par valeur à l'année, en ajout seul : repris s'ils sont déjà là à l'identique, créés sinon.
+DOCUMENT, ARCHIVE = "document", "archive"
+PAR_VALEUR = (PARTAGE, JOURNAL, DOCUMENT, ARCHIVE)
 # Ce qui empêche ou suit la suppression de la session : l'objet en dépend.
 DEPENDANCES = (models.CASCADE, models.DB_CASCADE, models.PROTECT, models.RESTRICT, models.DO_NOTHING)
 APPS_REFERENCES = {"referentiel", "contenttypes"}
-ENTETE = {"session", "verrouillee", "reglement", "referentiel", "migrations", "blocs", "identites"}
+ENTETE = {"session", "verrouillee", "reglement", "referentiel", "migrations", "blocs", "identites", "cle"}
 
 
 class SauvegardeInvalide(Exception):
@@ -124,6 +136,22 @@ def _parmi(modele, cles: list) -> RawSQL:
 
 def _libelle(modele) -> str:
     return modele._meta.label_lower
+
+
+def _cle() -> bytes:
+    """La clé de signature ; en production, pas de valeur par défaut (voir agora/settings.py)."""
+    cle = getattr(settings, "SAUVEGARDE_CLE", "")
+    if not cle:
+        raise SauvegardeInvalide(
+            "SAUVEGARDE_CLE n'est pas définie : elle est obligatoire quand DEBUG est désactivé, et doit être la "
+            "même pour sauvegarder et pour restaurer. Rien n'a été fait."
+        )
+    return cle.encode()
+
+
+def identifiant_cle(cle: bytes) -> str:
+    """Désigne la clé sans la révéler : dit « autre clé » plutôt que « fichier altéré » quand c'est le cas."""
+    return hmac.new(cle, b"agora.sauvegarde.identifiant", hashlib.sha256).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -277,9 +305,14 @@ def identites(modele, cache: dict) -> dict:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _taille_lot(modele) -> int:
+    """Des PDF de quelques dizaines de Ko : 2 000 à la fois feraient des centaines de Mo en mémoire."""
+    return 50 if any(isinstance(f, models.BinaryField) for f in modele._meta.concrete_fields) else LOT
+
+
 def _objets(modele, pks: set) -> Iterator[dict]:
     m2m = [f.name for f in _m2m(modele)]
-    for lot in _lots(pks):
+    for lot in _lots(pks, _taille_lot(modele)):
         qs = modele._base_manager.filter(pk__in=_parmi(modele, lot)).order_by("pk")
         if m2m:
             qs = qs.prefetch_related(*m2m)
@@ -327,10 +360,12 @@ def _ecrire(annee: int, partiel: Path) -> Bilan:
     if session is None:
         raise SauvegardeInvalide(f"Aucune session {annee} dans cette base : rien à sauvegarder.")
     contenu = collecter(session)
-    journal = set(Journal.objects.filter(session_annee=annee).values_list("pk", flat=True))
     blocs = [(m, PARTAGE, pks) for m, pks in contenu.partages.items()]
     blocs += [(m, PROPRE, pks) for m, pks in contenu.propres.items()]
-    blocs += [(Journal, JOURNAL, journal)] if journal else []
+    for modele, role in ((DocumentEmis, DOCUMENT), (Journal, JOURNAL), (JournalArchive, ARCHIVE)):
+        if pks := set(modele.objects.filter(session_annee=annee).values_list("pk", flat=True)):
+            blocs.append((modele, role, pks))
+    cle = _cle()
 
     cache: dict = {}
     table_identites = {}
@@ -358,15 +393,18 @@ def _ecrire(annee: int, partiel: Path) -> Bilan:
         "migrations": _migrations(),
         "blocs": [{"modele": _libelle(m), "role": role, "nombre": len(pks)} for m, role, pks in blocs],
         "identites": table_identites,
+        "cle": identifiant_cle(cle),
     }
 
     empreinte = hashlib.sha256()
+    signature = hmac.new(cle, digestmod=hashlib.sha256)
     fd = os.open(partiel, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as brut, gzip.GzipFile(fileobj=brut, mode="wb", compresslevel=6) as fichier:
 
         def ecrire(valeur) -> None:
             ligne = (_json(valeur) + "\n").encode()
             empreinte.update(ligne)
+            signature.update(ligne)
             fichier.write(ligne)
 
         ecrire(entete)
@@ -374,7 +412,8 @@ def _ecrire(annee: int, partiel: Path) -> Bilan:
             for objet in _objets(modele, pks):
                 ecrire(objet)
         total = sum(len(pks) for _m, _r, pks in blocs)
-        fichier.write((_json({"sha256": empreinte.hexdigest(), "objets": total}) + "\n").encode())
+        pied = {"sha256": empreinte.hexdigest(), "hmac": signature.hexdigest(), "objets": total}
+        fichier.write((_json(pied) + "\n").encode())
     objets: dict[str, int] = {}
     for modele, _role, pks in blocs:
         objets[_libelle(modele)] = objets.get(_libelle(modele), 0) + len(pks)
@@ -418,22 +457,31 @@ def _parcourir(chemin: Path) -> Iterator[tuple[int, _Bloc, dict] | _Lecture]:
     """Vérifie le fichier en le lisant ; produit (n° de bloc, bloc, objet) pour chaque objet, puis la `_Lecture`."""
     illisible = f"{chemin} n'est pas une sauvegarde de session AGOrA lisible"
     lignes = _lignes(chemin)
+    cle = _cle()
     empreinte = hashlib.sha256()
+    signature = hmac.new(cle, digestmod=hashlib.sha256)
     try:
         premiere = next(lignes, b"")
         empreinte.update(premiere)
+        signature.update(premiere)
         entete = json.loads(premiere)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise SauvegardeInvalide(f"{illisible} (en-tête illisible).") from None
     if not isinstance(entete, dict) or entete.get("format") != FORMAT:
         raise SauvegardeInvalide(f"{illisible} (format inconnu).")
     if entete.get("version") != VERSION:
+        non_signee = " (fichier non signé, refusé)" if entete.get("version") == 1 else ""
         raise SauvegardeInvalide(
-            f"Sauvegarde au format version {entete.get('version')} : cette version de l'application ne lit "
-            f"que la version {VERSION}."
+            f"Sauvegarde au format version {entete.get('version')}{non_signee} : cette version de l'application ne "
+            f"lit que la version {VERSION}, signée."
         )
     if manquantes := ENTETE - set(entete):
         raise SauvegardeInvalide(f"{illisible} (en-tête incomplet : {', '.join(sorted(manquantes))}).")
+    if not hmac.compare_digest(str(entete["cle"]), identifiant_cle(cle)):
+        raise SauvegardeInvalide(
+            f"{chemin} est signé avec une autre clé que la SAUVEGARDE_CLE de cette installation : refusé, rien n'a "
+            "été restauré. Restaurez avec la clé de l'installation qui l'a écrit."
+        )
     try:
         blocs = [_Bloc(apps.get_model(b["modele"]), b["role"], int(b["nombre"])) for b in entete["blocs"]]
     except LookupError as e:
@@ -454,11 +502,12 @@ def _parcourir(chemin: Path) -> Iterator[tuple[int, _Bloc, dict] | _Lecture]:
             pied = objet
             continue
         empreinte.update(ligne)
+        signature.update(ligne)
         if not attendus or not isinstance(objet, dict) or objet.get("model") != _libelle(attendus[0][1].modele):
             raise SauvegardeInvalide(f"{illisible} (contenu différent de l'en-tête).")
         i, bloc = attendus.popleft()
         bloc.cles.append(bloc.modele._meta.pk.to_python(objet["pk"]))
-        if bloc.role in (PARTAGE, JOURNAL):
+        if bloc.role in PAR_VALEUR:
             bloc.condenses[bloc.cles[-1]] = _json(objet["fields"])
         yield i, bloc, objet
     if pied is None or attendus:
@@ -467,11 +516,18 @@ def _parcourir(chemin: Path) -> Iterator[tuple[int, _Bloc, dict] | _Lecture]:
         raise SauvegardeInvalide(
             f"{chemin} : empreinte SHA-256 incorrecte, le fichier a été altéré. Rien n'a été restauré."
         )
+    if not isinstance(pied.get("hmac"), str):
+        raise SauvegardeInvalide(f"{chemin} n'est pas signé : refusé, rien n'a été restauré.")
+    if not hmac.compare_digest(pied["hmac"], signature.hexdigest()):
+        raise SauvegardeInvalide(
+            f"{chemin} : signature HMAC incorrecte, le fichier a été modifié après sa signature (ou signé avec une "
+            "autre clé). Rien n'a été restauré."
+        )
     yield _Lecture(entete, blocs, pied["sha256"])
 
 
 def lire_sauvegarde(chemin: Path) -> _Lecture:
-    """Vérifie format, version, intégrité (SHA-256) et relève les clés de chaque bloc, sans rien écrire."""
+    """Vérifie format, version, intégrité (SHA-256), signature (HMAC) ; relève les clés des blocs ; n'écrit rien."""
     for element in _parcourir(Path(chemin)):
         if isinstance(element, _Lecture):
             return element
@@ -554,6 +610,15 @@ def _nouvelles_cles(modele, anciennes: list) -> dict:
     return dict(zip(anciennes, nouvelles, strict=True))
 
 
+def _cles_neuves(modele, nombre: int) -> list:
+    if not nombre:
+        return []
+    _avancer_sequence(modele)
+    with connection.cursor() as curseur:
+        curseur.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [_sequence(modele), nombre])
+        return [ligne[0] for ligne in curseur.fetchall()]
+
+
 def _correspondances(lecture: _Lecture, bilan: Bilan) -> tuple[dict, dict]:
     """Clé d'origine → clé dans cette base, par modèle ; et, par bloc, les clés à insérer."""
     cache: dict = {}
@@ -578,7 +643,7 @@ def _correspondances(lecture: _Lecture, bilan: Bilan) -> tuple[dict, dict]:
         )
     for i, bloc in enumerate(lecture.blocs):
         modele, libelle = bloc.modele, _libelle(bloc.modele)
-        if bloc.role in (PARTAGE, JOURNAL):
+        if bloc.role in PAR_VALEUR:
             # Déjà là ? Un objet partagé se reconnaît à son identité ; sans identité (et pour le journal, en ajout
             # seul), à sa clé quand toutes ses valeurs sont les mêmes : restaurer dans la base d'origine ne
             # duplique rien, et deux objets différents ne sont jamais confondus.
@@ -600,6 +665,12 @@ def _correspondances(lecture: _Lecture, bilan: Bilan) -> tuple[dict, dict]:
                     bilan.reutilises[libelle] = bilan.reutilises.get(libelle, 0) + 1
         else:
             a_creer = list(bloc.cles)
+        if bloc.role == JOURNAL:
+            # Une ligne du fichier absente du journal de cette base devient une entrée archivée : clé neuve.
+            neuves = _cles_neuves(JournalArchive, len(a_creer))
+            correspondance.setdefault(modele, {}).update(zip(a_creer, neuves, strict=True))
+            a_inserer[i] = set(a_creer)
+            continue
         nouvelles = _nouvelles_cles(modele, a_creer) if a_creer else {}
         if any(a != n for a, n in nouvelles.items()):
             bilan.renumerotes.append(libelle)
@@ -677,7 +748,7 @@ def restaurer_session(*, chemin: Path, essai: bool = False) -> Bilan:
 
 def _restaurer(chemin: Path, lecture: _Lecture, bilan: Bilan) -> None:
     entete = lecture.entete
-    modeles = {b.modele for b in lecture.blocs}
+    modeles = {JournalArchive if b.role == JOURNAL else b.modele for b in lecture.blocs}
     tables = {m._meta.db_table for m in modeles}
     tables |= {f.remote_field.through._meta.db_table for m in modeles for f in _m2m(m)}
     q = connection.ops.quote_name
@@ -687,6 +758,8 @@ def _restaurer(chemin: Path, lecture: _Lecture, bilan: Bilan) -> None:
     _verifier_base(entete)  # de nouveau, sous verrou
     correspondance, a_inserer = _correspondances(lecture, bilan)
     session_cle, lot, modele_lot = None, [], None
+    verrouillee = bool(entete["verrouillee"]) or _verrouillee_selon_journal(entete["session"])
+    archive = {"fichier": chemin.name[:255], "fichier_sha256": lecture.sha256, "restaure_le": timezone.now()}
 
     def vider():
         if lot:
@@ -702,29 +775,86 @@ def _restaurer(chemin: Path, lecture: _Lecture, bilan: Bilan) -> None:
         i, bloc, objet = element
         if bloc.cles[-1] not in a_inserer[i]:
             continue
-        if bloc.modele is not modele_lot:
+        modele = JournalArchive if bloc.role == JOURNAL else bloc.modele
+        if modele is not modele_lot:
             vider()
-            modele_lot = bloc.modele
-        objet = _traduire(objet, bloc.modele, correspondance)
+            modele_lot = modele
+        if issubclass(bloc.modele, AbstractBaseUser):
+            # Quoi que dise le fichier : ni condensat de mot de passe, ni administration, ni permission directe.
+            # Le compte revient inutilisable (mot de passe à définir) avec ses seuls groupes (rôles).
+            objet["fields"].update(password=make_password(None), is_superuser=False, is_staff=False)
+            if "user_permissions" in objet["fields"]:
+                objet["fields"]["user_permissions"] = []
+        if bloc.role == JOURNAL:
+            # Jamais dans le journal authentique : une copie archivée, marquée par le fichier et l'instant.
+            cle = correspondance[Journal][bloc.cles[-1]]
+            objet = {"model": _libelle(JournalArchive), "pk": cle, "fields": _archive(objet, archive)}
+        else:
+            objet = _traduire(objet, bloc.modele, correspondance)
         if bloc.modele is Session and bloc.role == PROPRE and objet["fields"]["annee"] == entete["session"]:
             # Un déclencheur refuse toute écriture de note d'une session verrouillée : on la verrouille à la fin.
+            verrouillee = verrouillee or bool(objet["fields"]["verrouillee"])
             objet["fields"]["verrouillee"] = False
             session_cle = objet["pk"]
-        if issubclass(bloc.modele, AbstractBaseUser) and not objet["fields"].get("password"):
-            objet["fields"]["password"] = make_password(None)  # compte recréé : mot de passe à définir
+        if bloc.role == DOCUMENT:
+            _verifier_document(objet)
         lot.append(objet)
-        if len(lot) >= LOT:
+        if len(lot) >= _taille_lot(modele):
             vider()
     vider()
     if relue is None or relue.sha256 != lecture.sha256:
         raise SauvegardeInvalide(f"{chemin} a changé pendant la restauration : rien n'a été restauré.")
     for modele in modeles:
         _avancer_sequence(modele)
-    if entete["verrouillee"]:
+    if verrouillee:
         Session.objects.filter(pk=session_cle).update(verrouillee=True)
     journaliser(
         action="sauvegarde.restauration",
         session=entete["session"],
-        apres={"fichier": chemin.name, "sha256": lecture.sha256, "objets": bilan.total},
+        apres={
+            "fichier": chemin.name,
+            "sha256": lecture.sha256,
+            "cle": entete["cle"],
+            "objets": bilan.total,
+            "journal_archive": bilan.objets.get(_libelle(JournalArchive), 0),
+            "verrouillee": verrouillee,
+        },
         motif="manage.py restaurer",
     )
+
+
+def _verrouillee_selon_journal(annee: int) -> bool:
+    """Le journal authentique de cette base dit-il la session verrouillée en dernier lieu ?
+
+    Une session verrouillée ici, puis supprimée, revient verrouillée même si un fichier (signé par un détenteur
+    de la clé) prétend le contraire : un fichier ne déverrouille rien.
+    """
+    derniere = (
+        Journal.objects.filter(
+            session_annee=annee, action__in=["deliberation.verrouillage", "deliberation.deverrouillage"]
+        )
+        .order_by("-date", "-id")
+        .values_list("action", flat=True)
+        .first()
+    )
+    return derniere == "deliberation.verrouillage"
+
+
+def _archive(objet: dict, marque: dict) -> dict:
+    """Les champs d'une entrée archivée : ceux de la ligne de journal du fichier, et d'où elle vient."""
+    champs = {f.name: objet["fields"].get(f.name) for f in Journal._meta.concrete_fields if not f.primary_key}
+    return {**champs, "id_origine": objet["pk"], **marque}
+
+
+def _verifier_document(objet: dict) -> None:
+    """Un document émis restauré a exactement les octets que désigne son empreinte."""
+    champs = objet["fields"]
+    try:
+        contenu = base64.b64decode(champs["contenu"], validate=True)
+    except (TypeError, ValueError):
+        contenu = None
+    if contenu is None or hashlib.sha256(contenu).hexdigest() != champs["sha256"] or len(contenu) != champs["taille"]:
+        raise SauvegardeInvalide(
+            f"Document émis {objet['pk']} : son contenu ne correspond pas à son empreinte SHA-256 ou à sa taille. "
+            "Rien n'a été restauré."
+        )

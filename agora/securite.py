@@ -35,3 +35,41 @@ def adresse_client(request) -> str | None:
         if len(adresses) >= nombre:
             return adresses[-nombre]
     return request.META.get("REMOTE_ADDR")
+
+
+class IdentifiantDansLeMotDePasse:
+    """Refuse un mot de passe qui contient l'identifiant, le prénom, le nom ou le début de l'adresse électronique.
+
+    `UserAttributeSimilarityValidator` compare des chaînes entières : « cible12345 » pour « cible » n'y est
+    semblable qu'à 0,67 et passait le seuil par défaut (0,7). Un mot de passe qui contient l'identifiant se
+    devine en quelques essais : il est refusé quelle que soit sa longueur (attributs de 3 caractères au moins,
+    sans tenir compte de la casse ni des accents).
+    """
+
+    ATTRIBUTS = ("username", "first_name", "last_name", "email")
+
+    def validate(self, password, user=None):
+        from django.core.exceptions import ValidationError
+
+        if user is None:
+            return
+        mot = _sans_accents(password)
+        for attribut in self.ATTRIBUTS:
+            valeur = str(getattr(user, attribut, "") or "")
+            if attribut == "email":
+                valeur = valeur.partition("@")[0]
+            valeur = _sans_accents(valeur)
+            if len(valeur) >= 3 and valeur in mot:
+                raise ValidationError(
+                    "Le mot de passe contient votre identifiant, votre nom ou votre adresse : choisissez-en un autre.",
+                    code="password_contains_user_attribute",
+                )
+
+    def get_help_text(self):
+        return "Le mot de passe ne doit contenir ni votre identifiant, ni votre nom, ni votre adresse électronique."
+
+
+def _sans_accents(texte: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", texte.casefold()) if not unicodedata.combining(c))

@@ -26,6 +26,15 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY est obligatoire quand DEBUG est désactivé.")
     SECRET_KEY = "dev-uniquement-jamais-en-production-" + "x" * 32
+# Clé de signature des sauvegardes (HMAC-SHA256, agora/sauvegarde.py) : distincte de SECRET_KEY, pour qu'on puisse
+# la confier à qui restaure sans lui donner de quoi forger des sessions web. Obligatoire quand DEBUG est désactivé,
+# mais contrôlée par « sauvegarder » et « restaurer » seulement : le serveur web n'en a pas besoin.
+SAUVEGARDE_CLE = os.environ.get("SAUVEGARDE_CLE", "")
+if not SAUVEGARDE_CLE and DEBUG:
+    import hashlib
+    import hmac
+
+    SAUVEGARDE_CLE = hmac.new(SECRET_KEY.encode(), b"agora.sauvegarde.developpement", hashlib.sha256).hexdigest()
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -56,6 +65,7 @@ MIDDLEWARE = [
     "agora.middleware.ProlongerSession",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "agora.middleware.RefuserCaracteresInterdits",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -96,7 +106,12 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    # 0,5 au lieu de 0,7 : « cible12345 » pour l'identifiant « cible » (0,67) passait.
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"max_similarity": 0.5},
+    },
+    {"NAME": "agora.securite.IdentifiantDansLeMotDePasse"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},

@@ -1,8 +1,12 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.db.models import Count, Q
 from django.shortcuts import render
+from django.urls import reverse_lazy
 
 from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, role_de
-from examens.models import Division, Etablissement, Session
+from examens.models import Commission, Division, Etablissement, Session
+from examens.views_grilles import ma_liste
 
 
 def accueil(request):
@@ -15,6 +19,13 @@ def accueil(request):
             .select_related("etablissement", "session")
             .annotate(nb_candidats=Count("candidats"))
         )
+        # La liste de travail de chaque commission où il siège (y compris sans division : second membre, professionnel).
+        contexte["commissions"] = [
+            (c, ma_liste(c, request.user))
+            for c in Commission.objects.filter(membres_commission__utilisateur=request.user)
+            .select_related("session__reglement", "gabarit", "etablissement")
+            .order_by("-session__annee", "gabarit__epreuve", "nom")
+        ]
     elif role in (GESTIONNAIRE, ADMINISTRATEUR):
         perimetre = Q() if role == ADMINISTRATEUR else Q(candidats__etablissement__gestionnaires=request.user)
         contexte["sessions"] = Session.objects.annotate(nb_candidats=Count("candidats", filter=perimetre))
@@ -22,3 +33,16 @@ def accueil(request):
             Etablissement.objects.all() if role == ADMINISTRATEUR else request.user.etablissements_geres.all()
         )
     return render(request, f"accueil_{role or 'sans_role'}.html", contexte)
+
+
+class ChangerMotDePasse(auth_views.PasswordChangeView):
+    """Chacun change son propre mot de passe : l'ancien, puis deux fois le nouveau, soumis aux mêmes règles
+    (AUTH_PASSWORD_VALIDATORS) ; la session reste ouverte, les autres sessions du compte sont fermées."""
+
+    template_name = "registration/mot_de_passe.html"
+    success_url = reverse_lazy("accueil")
+
+    def form_valid(self, form):
+        reponse = super().form_valid(form)
+        messages.success(self.request, "Votre mot de passe a été changé.")
+        return reponse

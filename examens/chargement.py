@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from examens.models import CategorieCandidat, CorrespondanceGA, Epreuve, ModaliteEpreuve, ReglementExamen
+from examens.models import CategorieCandidat, CorrespondanceGA, Epreuve, ModaliteEpreuve, ReglementExamen, Session
 from referentiel.chargement import VersionDifferente, empreinte
 from referentiel.models import Referentiel
 
@@ -39,6 +39,7 @@ def charger_reglement(chemin: Path) -> tuple[ReglementExamen, bool]:
         session_debut=donnees["session_debut"],
         session_fin=donnees.get("session_fin"),
         regles=donnees["regles"],
+        pfmp=donnees.get("pfmp", {}),
         empreinte=signature,
     )
     categories = {
@@ -82,4 +83,38 @@ def charger_reglement(chemin: Path) -> tuple[ReglementExamen, bool]:
         )
         for c in donnees["correspondance_ga"]
     )
+    rattacher_sessions(reglement)
     return reglement, True
+
+
+def rattacher_sessions(reglement: ReglementExamen) -> list[str]:
+    """Une version chargée s'applique aux sessions de sa période qui existent déjà ; renvoie ce qui a été fait.
+
+    Chaque élément du règlement (épreuves, modes et durées, durées de PFMP, règles du contrôle) appartient à une
+    version valable de `session_debut` à `session_fin` ; une session lit la version la plus récente qui la couvre
+    (services.reglement_pour). Charger une version à partir de la session N rattache donc les sessions ≥ N non
+    verrouillées, recalcule leurs résultats dans la même transaction et le journalise ; une session verrouillée
+    garde la version sous laquelle elle a été délibérée.
+    """
+    from examens import resultats
+    from examens.services import journaliser, reglement_pour
+
+    faits = []
+    for session in Session.objects.filter(annee__gte=reglement.session_debut).exclude(reglement=reglement):
+        if reglement_pour(session.annee) != reglement:
+            continue
+        if session.verrouillee:
+            faits.append(f"session {session.annee} verrouillée : garde le règlement {session.reglement.code}")
+            continue
+        ancien = session.reglement.code
+        session.reglement = reglement
+        session.save(update_fields=["reglement"])
+        changes = resultats.recalculer_session(Session.objects.select_related("reglement").get(pk=session.pk))
+        journaliser(
+            action="reglement.rattachement",
+            session=session,
+            avant={"reglement": ancien},
+            apres={"reglement": reglement.code, "resultats_changes": changes},
+        )
+        faits.append(f"session {session.annee} : {ancien} → {reglement.code}, {changes} résultat(s) recalculé(s)")
+    return faits

@@ -141,6 +141,8 @@ def charger_demo() -> dict[str, tuple[str, str]]:
                 lv1="en",
                 lv2=hasard.choice(["es", "de", "it"]),
                 facultative1="EPS" if i % 5 == 0 else ("LV:pt" if i % 7 == 0 else ""),
+                # les candidats à expérience professionnelle sont dispensés des unités générales (bac déjà obtenu)
+                titre_dispense="bac" if statut == Statut.EXPERIENCE_3_ANS else "",
             )
         )
     Candidat.objects.bulk_create(candidats, ignore_conflicts=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, Sum
 from django.utils import timezone
 
 from examens import grilles, pdf, resultats, selectors
@@ -29,6 +29,7 @@ from examens.models import (
     Candidat,
     Division,
     DocumentEmis,
+    EchecExport,
     Etablissement,
     ExportLot,
     FichierExport,
@@ -36,6 +37,7 @@ from examens.models import (
     MembreCommission,
     Resultat,
     Session,
+    texte_decimal,
     texte_note,
 )
 from examens.services import OperationRefusee, journaliser
@@ -323,8 +325,8 @@ def donnees_releve(candidat: Candidat) -> dict:
         "etablissement": f"{candidat.etablissement.nom} ({candidat.etablissement.uai})",
         "lignes": lignes,
         "resultat": {
-            "points": _nombre(resultat.points) if resultat.points is not None else "",
-            "moyenne": "" if resultat.moyenne is None else f"{resultat.moyenne}".replace(".", ","),
+            "points": texte_decimal(resultat.points),
+            "moyenne": texte_decimal(resultat.moyenne),
             "decision": selectors.DECISIONS.get(resultat.decision, resultat.decision),
             "mention": selectors.MENTIONS.get(resultat.mention, ""),
         }
@@ -393,8 +395,8 @@ def donnees_pv(session: Session, perimetre: PerimetrePV) -> dict:
                 numero,
                 f"{nom} {prenom}",
                 uai,
-                _nombre(points) if points is not None else "",
-                "" if moyenne is None else f"{moyenne}".replace(".", ","),
+                texte_decimal(points),  # « 233,00 » et « 257,50 » : une colonne alignée, jamais « 233 »
+                texte_decimal(moyenne),
                 selectors.DECISIONS.get(decision, decision),
                 selectors.MENTIONS.get(mention, ""),
             ]
@@ -835,7 +837,11 @@ def tranches(cles: list[int], taille: int = TAILLE_TRANCHE) -> list[tuple[int, l
 
 
 def traiter_tranche(*, lot_id: int, debut: int, cles: list[int]) -> None:
-    """Rend une tranche d'un lot (appelée par un worker). Rejouée après une panne : ne refait que ce qui manque."""
+    """Rend une tranche d'un lot (appelée par un worker). Rejouée après une panne : ne refait que ce qui manque.
+
+    « Ce qui manque » : les rangs qui n'ont ni fichier ni échec enregistré. Un document en échec n'est pas retenté
+    (il est déjà compté, et son message est dans la liste des erreurs du lot).
+    """
     lot = (
         ExportLot.objects.select_related("session__reglement", "demande_par")
         .defer("cles", "fusion")
@@ -844,21 +850,20 @@ def traiter_tranche(*, lot_id: int, debut: int, cles: list[int]) -> None:
     )
     if lot is None or lot.fini:
         return
+    rangs = range(debut, debut + len(cles))
+    deja = set(FichierExport.objects.filter(lot_id=lot_id, rang__in=rangs).values_list("rang", flat=True))
+    deja |= set(EchecExport.objects.filter(lot_id=lot_id, rang__in=rangs).values_list("rang", flat=True))
+    a_faire = [(debut + i, c) for i, c in enumerate(cles) if debut + i not in deja]
+    if not a_faire:
+        _avancer(lot_id)  # la tranche était faite : le lot a peut-être seulement attendu son dernier compte
+        return
     if lot.type == ExportLot.Type.PROCES_VERBAL and lot.demande_par is None:
         # Le périmètre d'un procès-verbal est celui du demandeur : sans lui, on ne l'élargit pas à la session.
-        _avancer(lot_id, erreur="procès-verbal : le compte qui l'a demandé n'existe plus")
+        _echouer(lot_id, [(rang, "procès-verbal : le compte qui l'a demandé n'existe plus") for rang, _ in a_faire])
         return
     ExportLot.objects.filter(pk=lot_id, etat=ExportLot.Etat.EN_ATTENTE).update(
         etat=ExportLot.Etat.EN_COURS, debut=timezone.now()
     )
-    deja = set(
-        FichierExport.objects.filter(lot_id=lot_id, rang__gte=debut, rang__lt=debut + len(cles)).values_list(
-            "rang", flat=True
-        )
-    )
-    a_faire = [(debut + i, c) for i, c in enumerate(cles) if debut + i not in deja]
-    if not a_faire:
-        return
     try:
         travaux = {
             t.rang: t
@@ -872,45 +877,85 @@ def traiter_tranche(*, lot_id: int, debut: int, cles: list[int]) -> None:
         }
     except Exception as e:  # lecture impossible : toute la tranche est en échec, le lot se termine quand même
         logger.exception("Export %s : préparation de la tranche %s impossible", lot_id, debut)
-        for rang, _ in a_faire:
-            _avancer(lot_id, erreur=f"document {rang + 1} : {e}")
+        _echouer(lot_id, [(rang, f"document {rang + 1} : {e}") for rang, _ in a_faire])
         return
     for position, (rang, _) in enumerate(a_faire):
         travail = travaux.get(position)
         if travail is None:
-            _avancer(lot_id, erreur=f"document {rang + 1} : supprimé depuis la demande")
+            _echouer(lot_id, [(rang, f"document {rang + 1} : supprimé depuis la demande")])
             continue
         try:
             contenu, pages = produire(travail, session=lot.session, auteur=lot.demande_par)
         except Exception as e:
             logger.exception("Export %s : échec du document %s", lot_id, travail.nom)
-            _avancer(lot_id, erreur=f"{travail.nom} : {e}")
+            _echouer(lot_id, [(rang, f"{travail.nom} : {e}")])
             continue
         with transaction.atomic():
-            FichierExport.objects.create(
-                lot_id=lot_id,
-                rang=rang,
-                nom=travail.nom,
-                contenu=contenu,
-                pages=pages,
-                sha256=hashlib.sha256(contenu).hexdigest(),
+            # Un autre worker a pu rendre le même document (tranche reprise alors que le premier vivait encore) :
+            # la contrainte d'unicité (lot, rang) garde un seul fichier.
+            FichierExport.objects.bulk_create(
+                [
+                    FichierExport(
+                        lot_id=lot_id,
+                        rang=rang,
+                        nom=travail.nom,
+                        contenu=contenu,
+                        pages=pages,
+                        sha256=hashlib.sha256(contenu).hexdigest(),
+                    )
+                ],
+                ignore_conflicts=True,
             )
-            _avancer(lot_id, pages=pages)
+            _avancer(lot_id)
 
 
-def _avancer(lot_id: int, *, pages: int = 0, erreur: str = "") -> None:
-    """Un document de plus (réussi ou non) ; le dernier termine le lot ou lance l'assemblage du PDF unique."""
+def _echouer(lot_id: int, echecs: list[tuple[int, str]]) -> None:
+    with transaction.atomic():
+        EchecExport.objects.bulk_create(
+            [EchecExport(lot_id=lot_id, rang=rang, message=message[:300]) for rang, message in echecs],
+            ignore_conflicts=True,
+        )
+        _avancer(lot_id)
+
+
+def abandonner_tranche(*, lot_id: int, debut: int, cles: list[int], motif: str) -> None:
+    """Une tranche qui a tué son worker à chaque tentative : ses documents manquants sont notés en échec."""
+    rangs = range(debut, debut + len(cles))
+    faits = set(FichierExport.objects.filter(lot_id=lot_id, rang__in=rangs).values_list("rang", flat=True))
+    _echouer(lot_id, [(rang, f"document {rang + 1} : {motif}") for rang in rangs if rang not in faits])
+
+
+def abandonner_fusion(*, lot_id: int, motif: str) -> None:
+    """L'assemblage a tué son worker à chaque tentative : le lot se termine sans PDF unique (le ZIP reste)."""
+    with transaction.atomic():
+        lot = ExportLot.objects.select_for_update().defer("cles", "fusion").filter(pk=lot_id).first()
+        if lot is None or lot.etat != ExportLot.Etat.ASSEMBLAGE:
+            return
+        lot.etat, lot.fin = ExportLot.Etat.TERMINE, timezone.now()
+        lot.erreurs = [*lot.erreurs, f"PDF unique : {motif}"[:300]]
+        lot.save(update_fields=["etat", "fin", "erreurs"])
+
+
+def _avancer(lot_id: int) -> None:
+    """Recompte le lot sur ses fichiers et ses échecs ; complet, il se termine ou lance l'assemblage du PDF unique.
+
+    Compter (et non incrémenter) rend l'avancement idempotent : rejouer une tranche, ou deux workers sur la même
+    tranche, donnent le même total. Le verrou de ligne sérialise la décision de fin : un seul worker la prend.
+    """
     from examens import tasks
 
     with transaction.atomic():
         lot = ExportLot.objects.select_for_update().defer("cles", "fusion").get(pk=lot_id)
-        if lot.fini or lot.faits >= lot.total:
+        if lot.fini or lot.etat == ExportLot.Etat.ASSEMBLAGE:
             return
-        lot.faits += 1
-        lot.pages += pages
-        if erreur:
-            lot.echecs += 1
-            lot.erreurs = [*lot.erreurs, erreur[:300]][:200]
+        fichiers = FichierExport.objects.filter(lot_id=lot_id)
+        compte = fichiers.aggregate(n=Count("id"), pages=Sum("pages"))
+        echecs = EchecExport.objects.filter(lot_id=lot_id).exclude(rang__in=fichiers.values("rang")).order_by("rang")
+        messages = list(echecs.values_list("message", flat=True))
+        lot.echecs = len(messages)
+        lot.faits = min(compte["n"] + lot.echecs, lot.total)
+        lot.pages = compte["pages"] or 0
+        lot.erreurs = messages[:200]
         champs = ["faits", "pages", "echecs", "erreurs"]
         if lot.faits == lot.total:
             if lot.fusionner and lot.echecs < lot.total:

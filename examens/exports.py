@@ -5,12 +5,8 @@ import io
 
 from agora.securite import neutraliser_formule
 from examens import selectors
-from examens.models import Note, Resultat
+from examens.models import Note, Resultat, texte_decimal, texte_note
 from examens.resultats import reglement_de
-
-
-def _virgule(valeur) -> str:
-    return "" if valeur is None else str(valeur).replace(".", ",")
 
 
 def resultats(session, candidats) -> tuple[list[str], list[list[str]]]:
@@ -37,7 +33,7 @@ def resultats(session, candidats) -> tuple[list[str], list[list[str]]]:
         .values_list("candidat_id", "unite", "groupe", "etat", "valeur")
         .iterator(chunk_size=20000)
     ):
-        texte = etat if etat != Note.Etat.NOTE else _virgule(f"{valeur.normalize():f}")
+        texte = texte_note(etat, valeur)  # « 12,00 », « 12,50 » : comme à l'écran, deux décimales au moins
         # la note de contrôle (groupe 2) s'affiche après celle du premier groupe
         precedent = notes.setdefault(candidat_id, {}).get(unite)
         notes[candidat_id][unite] = f"{precedent} / C {texte}" if groupe == 2 and precedent else texte
@@ -54,9 +50,9 @@ def resultats(session, candidats) -> tuple[list[str], list[list[str]]]:
                 c.division.nom if c.division else "",
                 c.statut,
                 *(notes.get(c.pk, {}).get(u, "") for u in unites),
-                _virgule(str(r.points.normalize())) if r and r.points is not None else "",
-                _virgule(r.moyenne) if r else "",
-                _virgule(r.moyenne_professionnelle) if r else "",
+                texte_decimal(r.points) if r else "",
+                texte_decimal(r.moyenne) if r else "",
+                texte_decimal(r.moyenne_professionnelle) if r else "",
                 selectors.DECISIONS.get(r.decision, r.decision) if r else "",
                 r.mention if r else "",
             ]

@@ -1,7 +1,9 @@
 from django import forms
 
+from examens import regles
 from examens.imports import COLONNES_CANDIDATS, COLONNES_CANDIDATS_FACULTATIVES, valider_candidat
 from examens.models import Candidat, Epreuve, Statut
+from examens.services import reglement_pour
 
 LANGUES = [
     ("en", "anglais"),
@@ -37,6 +39,12 @@ class CandidatForm(forms.Form):
     )
     duree_cycle = forms.ChoiceField(label="Durée du cycle", choices=[("3", "3 ans"), ("2", "2 ans")], initial="3")
     positionnement_semaines = forms.CharField(label="PFMP fixée par positionnement (semaines)", required=False)
+    titre_dispense = forms.ChoiceField(
+        label="Titre donnant droit à dispense",
+        required=False,
+        choices=[("", "aucun"), *Candidat._meta.get_field("titre_dispense").choices],
+        help_text="D337-71 : le diplôme qui permet de dispenser des unités (DIS)",
+    )
     positionnement_date = forms.CharField(
         label="Date de la décision de positionnement", required=False, max_length=10, help_text="JJ/MM/AAAA"
     )
@@ -61,6 +69,7 @@ class CandidatForm(forms.Form):
                 "facultatives": "|".join(f for f in (instance.facultative1, instance.facultative2) if f),
                 "duree_cycle": str(instance.duree_cycle),
                 "positionnement_semaines": str(instance.positionnement_semaines or "").replace(".", ","),
+                "titre_dispense": instance.titre_dispense,
                 "positionnement_date": instance.positionnement_date.strftime("%d/%m/%Y")
                 if instance.positionnement_date
                 else "",
@@ -69,6 +78,9 @@ class CandidatForm(forms.Form):
         super().__init__(*args, **kwargs)
         if instance is not None:
             self.fields["numero_candidat"].disabled = True
+        reglement = instance.session.reglement if instance is not None else reglement_pour(annee)
+        if reglement is None or "coefficient_chef_oeuvre" not in reglement.regles:
+            del self.fields["chef_oeuvre"]  # réforme postérieure : seulement si la version du règlement la définit
 
     def clean(self):
         donnees = super().clean()
@@ -83,17 +95,48 @@ class CandidatForm(forms.Form):
 
 
 class MotifForm(forms.Form):
-    motif = forms.CharField(label="Motif", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    # Messages du serveur, en français, affichés sous le champ (la page n'a pas d'attribut « required »).
+    motif = forms.CharField(
+        label="Motif",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Indiquez le motif : toute décision du jury est motivée."},
+    )
 
 
 class NoteJuryForm(MotifForm):
-    unite = forms.CharField(max_length=5)
-    note = forms.CharField(label="Nouvelle note", max_length=6, help_text="ex. 12,5 ; ABS ; ABJ ; DIS ; NV")
+    unite = forms.CharField(max_length=5, error_messages={"required": "Choisissez l'unité dont la note change."})
+    note = forms.CharField(
+        label="Nouvelle note",
+        max_length=6,
+        help_text="ex. 12,5 ; ABS ; ABJ ; DIS ; NV",
+        error_messages={"required": "Saisissez la nouvelle note (ex. 12,5 ; ABS ; ABJ ; DIS ; NV)."},
+    )
     groupe = forms.IntegerField(min_value=1, max_value=2, initial=1, widget=forms.HiddenInput)
+
+    def clean_note(self):
+        """Le format et l'échelle dès le formulaire (même règle que la porte des notes) : une note hors de 0–20
+        et un motif oublié se signalent ensemble, chacun sous son champ. Le texte saisi passe tel quel au service."""
+        texte = self.cleaned_data["note"]
+        try:
+            regles.parser_note(texte)
+        except regles.NoteInvalide as e:
+            raise forms.ValidationError(str(e)) from None
+        return texte
 
 
 class PointsJuryForm(MotifForm):
-    points = forms.DecimalField(label="Points du jury", min_value=0, max_value=20, decimal_places=2, localize=True)
+    points = forms.DecimalField(
+        label="Points du jury",
+        min_value=0,
+        max_value=20,
+        decimal_places=2,
+        localize=True,
+        error_messages={
+            "required": "Saisissez les points du jury, de 0 à 20 (0 pour les retirer).",
+            "invalid": "Saisissez un nombre de points, par exemple 1,5.",
+        },
+    )
 
 
 class ControleForm(forms.Form):

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
 
 from examens import regles
 from examens.models import (
@@ -656,19 +657,27 @@ class LigneTableau:
     note_unite: str
 
 
-def tableau_commission(commission: Commission) -> tuple[list[LigneTableau], dict[str, int], int]:
+def tableau_commission(commission: Commission, user=None) -> tuple[list[LigneTableau], dict[str, int], int]:
     """La vue de classe : tous les candidats de la commission, l'état de chaque grille, les notes proposées.
 
-    Quatre requêtes quel que soit le nombre de candidats (modalités, candidats, grilles annotées, lignes).
+    Quatre requêtes quel que soit le nombre de candidats (modalités, candidats, grilles annotées, lignes). Avec
+    `user`, chaque grille dit aussi s'il l'a confirmée (liste de travail du membre, sans requête de plus).
     """
     formes = formes_par_statut(commission)
     candidats = list(candidats_de_commission(commission, formes).order_by("nom", "prenom", "numero"))
     gabarit = commission.gabarit
+    annotations = {
+        "nb_evaluees": Count("evaluations", filter=~Q(evaluations__niveau=""), distinct=True),
+        "nb_confirmations": Count("validations", distinct=True),
+    }
+    if user is not None:
+        annotations["confirme_par_moi"] = Exists(
+            ValidationGrille.objects.filter(grille=OuterRef("pk"), membre_id=user.pk)
+        )
     grilles = {
         (g.candidat_id, g.situation): g
         for g in Grille.objects.filter(candidat__in=[c.pk for c in candidats], epreuve=gabarit.epreuve).annotate(
-            nb_evaluees=Count("evaluations", filter=~Q(evaluations__niveau=""), distinct=True),
-            nb_confirmations=Count("validations", distinct=True),
+            **annotations
         )
     }
     nb_lignes = gabarit.lignes.count()
@@ -688,6 +697,68 @@ def tableau_commission(commission: Commission) -> tuple[list[LigneTableau], dict
     return lignes, dict(compte), nb_lignes
 
 
+# Liste de travail d'un membre : où en est chaque grille pour lui, et la suivante à traiter.
+ETAPES_TRAVAIL = {
+    "a_commencer": "À commencer",
+    "en_cours": "En cours",
+    "a_confirmer": "À confirmer par moi",
+    "confirmees": "Confirmées",
+    "transmises": "Transmises",
+}
+A_TRAITER = ("a_commencer", "en_cours", "a_confirmer")
+
+
+@dataclass(frozen=True)
+class Travail:
+    candidat: Candidat
+    situation: int
+    etape: str
+
+    @property
+    def libelle(self) -> str:
+        return ETAPES_TRAVAIL[self.etape]
+
+
+def etape(grille: Grille | None, nb_lignes: int) -> str:
+    """L'étape d'une grille pour le membre qui la regarde (`confirme_par_moi` annoté par liste_de_travail)."""
+    if grille is None:
+        return "a_commencer"
+    if grille.etat in (Grille.Etat.TRANSMISE, Grille.Etat.ARRETEE):
+        return "transmises"
+    if grille.etat == Grille.Etat.VALIDEE or grille.confirme_par_moi:
+        return "confirmees"
+    cases = grille.dossier_non_produit or grille.justificatifs_manquants
+    complete = grille.date_situation is not None and (cases or grille.nb_evaluees == nb_lignes)
+    return "a_confirmer" if complete else "en_cours"
+
+
+def travaux(lignes: list[LigneTableau], nb_lignes: int) -> tuple[list[Travail], dict[str, int]]:
+    """Chaque grille (candidat × situation) du tableau de classe lu avec `user`, son étape, et les comptes."""
+    liste = [
+        Travail(ligne.candidat, s, etape(g, nb_lignes)) for ligne in lignes for s, g in enumerate(ligne.grilles, 1)
+    ]
+    compte = dict.fromkeys(ETAPES_TRAVAIL, 0)
+    for t in liste:
+        compte[t.etape] += 1
+    return liste, compte
+
+
+def liste_de_travail(commission: Commission, user) -> tuple[list[Travail], dict[str, int]]:
+    """La liste de travail de `user` dans la commission, dans l'ordre de la classe : quatre requêtes."""
+    lignes, _, nb_lignes = tableau_commission(commission, user)
+    return travaux(lignes, nb_lignes)
+
+
+def grille_suivante(commission: Commission, user, candidat_id: int, situation: int) -> Travail | None:
+    """La prochaine grille qui attend ce membre après (candidat, situation), en reprenant au début de la classe."""
+    travaux, _ = liste_de_travail(commission, user)
+    position = next((i for i, t in enumerate(travaux) if (t.candidat.pk, t.situation) == (candidat_id, situation)), -1)
+    ordre = travaux[position + 1 :] + travaux[: position + 1]
+    return next(
+        (t for t in ordre if t.etape in A_TRAITER and (t.candidat.pk, t.situation) != (candidat_id, situation)), None
+    )
+
+
 # ---------------------------------------------------------------------------------------------------
 # Écritures : commissions, enregistrement champ par champ, circuit brouillon → validée → transmise → arrêtée
 # ---------------------------------------------------------------------------------------------------
@@ -695,6 +766,19 @@ def tableau_commission(commission: Commission) -> tuple[list[LigneTableau], dict
 
 class ConflitVersion(OperationRefusee):
     """La grille a changé depuis que le navigateur l'a lue : rien n'est enregistré (HTTP 409)."""
+
+
+class ConflitChamp(ConflitVersion):
+    """Le même champ a été changé par quelqu'un d'autre (ou dans un autre onglet) : les deux valeurs, pour choisir."""
+
+    def __init__(self, *, champ: str, cle: str, votre: str, enregistree: str, par: str, a: str):
+        verbe = "avez" if par.startswith("vous") else "a"
+        quand = f" à {a}" if a else ""
+        super().__init__(
+            f"{par[:1].upper()}{par[1:]} {verbe} changé ce champ{quand} depuis que vous l'avez ouvert : "
+            "choisissez la valeur à garder."
+        )
+        self.champ, self.cle, self.votre, self.enregistree, self.par, self.a = champ, cle, votre, enregistree, par, a
 
 
 class NonAutorise(OperationRefusee):
@@ -939,6 +1023,53 @@ def _texte(s: Saisie):
     return "", avant, s.valeur
 
 
+def valeur_du_champ(s: Saisie) -> str:
+    """La valeur enregistrée d'un champ, sous la forme où la page l'envoie (pour la comparer à `origine`)."""
+    if s.champ in ("niveau", "observation"):
+        ligne = next((x for x in s.lignes if str(x.pk) == str(s.cle)), None)
+        evaluation = s.evaluations.get(ligne.pk) if ligne else None
+        return getattr(evaluation, s.champ) if evaluation else ""
+    if s.champ == "piece":
+        return "1" if s.grille.pieces.get(s.cle) else "0"
+    if s.champ in CHAMPS_CASE:
+        return "1" if getattr(s.grille, s.champ) else "0"
+    if s.champ == "date_situation":
+        return s.grille.date_situation.strftime("%d/%m/%Y") if s.grille.date_situation else ""
+    if s.champ == "note_proposee":
+        return texte_note("note", s.grille.note_proposee) if s.grille.note_proposee is not None else ""
+    return getattr(s.grille, s.champ)
+
+
+def forme_canonique(champ: str, texte: str | None) -> str:
+    """« 12,5 » et « 12.50 », « 2026-03-12 » et « 12/03/2026 », « true » et « 1 » : la même valeur."""
+    texte = texte or ""
+    try:
+        if champ == "note_proposee":
+            note = lire_note(texte)
+            return texte_note("note", note) if note is not None else ""
+        if champ == "date_situation":
+            jour = lire_date(texte)
+            return jour.strftime("%d/%m/%Y") if jour else ""
+    except OperationRefusee:
+        return texte
+    if champ == "piece" or champ in CHAMPS_CASE:
+        return "1" if texte in ("1", "true") else "0"
+    return texte
+
+
+def _dernier_auteur(s: Saisie, user) -> dict:
+    """Qui a changé ce champ en dernier, et quand : « vous, dans un autre onglet » si c'est l'utilisateur."""
+    traces = HistoriqueGrille.objects.filter(grille=s.grille, action=s.champ)
+    if s.champ in ("niveau", "observation"):
+        ligne = next((x for x in s.lignes if str(x.pk) == str(s.cle)), None)
+        traces = traces.filter(objet=f"compétence {ligne.ordre}" if ligne else "")
+    derniere = traces.order_by("-date", "-id").first()
+    if derniere is None:
+        return {"par": "un autre membre", "a": ""}
+    par = "vous, dans un autre onglet" if derniere.auteur == getattr(user, "username", None) else derniere.auteur_nom
+    return {"par": par or "un autre membre", "a": timezone.localtime(derniere.date).strftime("%H:%M")}
+
+
 GESTIONNAIRES_CHAMPS = {
     "niveau": _niveau,
     "observation": _observation,
@@ -962,11 +1093,14 @@ def enregistrer_champ(
     valeur: str,
     cle: str = "",
     auteur,
+    origine: str | None = None,
 ) -> Enregistrement:
     """Enregistre un seul changement (un niveau, une observation, la date…) tel qu'il est fait dans la page.
 
-    Contrôle de concurrence : `version` est celle que le navigateur a modifiée ; si la grille a changé depuis,
-    rien n'est écrit (ConflitVersion) pour que personne n'écrase le travail d'un autre sans le voir.
+    Contrôle de concurrence champ par champ : `version` est celle que le navigateur a modifiée et `origine` la
+    valeur que le champ avait quand il l'a lue. Si la grille a changé depuis mais pas ce champ, le changement est
+    enregistré (deux membres peuvent remplir des lignes différentes en même temps) ; si ce champ a changé, rien
+    n'est écrit et ConflitChamp porte les deux valeurs. Sans `origine`, toute autre version est un conflit.
     """
     if champ not in CHAMPS:
         raise SaisieInvalide(f"Champ inconnu : {champ}.", champ)
@@ -980,7 +1114,7 @@ def enregistrer_champ(
     if grille is not None and grille.commission_id != commission.pk:
         raise NonAutorise("Cette grille est tenue par une autre commission.")
     actuelle = grille.version if grille else 0
-    if version != actuelle:
+    if version != actuelle and (origine is None or grille is None):
         raise ConflitVersion(
             f"{_nom(grille.modifiee_par) if grille and grille.modifiee_par else 'Un autre membre'} a modifié cette "
             f"grille{' à ' + grille.modifiee_le.astimezone().strftime('%H:%M') if grille else ''} depuis que vous "
@@ -1011,6 +1145,14 @@ def enregistrer_champ(
     lignes = list(grille.gabarit.lignes.select_related("competence__activite").order_by("ordre"))
     evaluations = {e.ligne_id: e for e in grille.evaluations.all()}
     saisie = Saisie(grille, champ, valeur, cle, lignes, evaluations, echelle_de(grille.gabarit))
+    if version != actuelle:
+        # Fusion champ par champ : la grille a changé depuis la version du navigateur, mais si ce champ-ci vaut
+        # encore ce que le navigateur y avait lu (`origine`), personne d'autre ne l'a touché : on enregistre.
+        enregistree = valeur_du_champ(saisie)
+        if enregistree != forme_canonique(champ, origine):
+            raise ConflitChamp(
+                champ=champ, cle=cle, votre=valeur, enregistree=enregistree, **_dernier_auteur(saisie, auteur)
+            )
     objet, avant, apres = GESTIONNAIRES_CHAMPS[champ](saisie)
 
     calcul = calcul_de(grille, lignes, evaluations)

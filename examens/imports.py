@@ -38,7 +38,13 @@ COLONNES_CANDIDATS = [
     "lv2",
     "facultatives",
 ]
-COLONNES_CANDIDATS_FACULTATIVES = ["duree_cycle", "positionnement_semaines", "positionnement_date", "division"]
+COLONNES_CANDIDATS_FACULTATIVES = [
+    "duree_cycle",
+    "positionnement_semaines",
+    "positionnement_date",
+    "titre_dispense",
+    "division",
+]
 COLONNES_NOTES = ["numero_candidat", "unite", "note"]
 COLONNES_NOTES_FACULTATIVES = ["groupe", "session_origine", "specialite_origine"]
 
@@ -252,6 +258,11 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
                     "pour ce statut (Annexe III)"
                 )
             propre["positionnement_semaines"] = semaines
+    titre = v.get("titre_dispense", "")
+    titres = dict(Candidat._meta.get_field("titre_dispense").choices)
+    if titre and titre not in titres:
+        erreurs.append(f"titre_dispense « {titre} » inconnu (attendu : {', '.join(titres)})")
+    propre["titre_dispense"] = titre if titre in titres else ""
     texte_date = v.get("positionnement_date", "")
     propre["positionnement_date"] = None
     if texte_date:

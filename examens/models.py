@@ -4,6 +4,8 @@ Le mode d'évaluation d'un candidat n'est jamais saisi : il découle de son stat
 les trois colonnes de l'Annexe II b) et du règlement de la session.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -18,6 +20,8 @@ class ReglementExamen(models.Model):
     session_debut = models.PositiveSmallIntegerField("première session")
     session_fin = models.PositiveSmallIntegerField("dernière session", null=True, blank=True)
     regles = models.JSONField("règles de session", default=dict)
+    # Semaines de PFMP par voie quand cette version les redéfinit (« scolaire_3_ans »…) ; vide : l'Annexe III.
+    pfmp = models.JSONField("durées de PFMP", default=dict, blank=True)
     empreinte = models.CharField("empreinte SHA-256 du fichier chargé", max_length=64)
 
     class Meta:
@@ -146,9 +150,14 @@ class Session(models.Model):
         return f"Session {self.annee}"
 
 
+# Collation ICU française (créée par la migration examens 0014) : les noms se trient comme dans un annuaire,
+# « ÉTIENNE » avant « VINCENT » et « Bélarus » avant « Burundi » ; voir « Tri à la française » dans le README.
+COLLATION_FRANCAISE = "fr_icu"
+
+
 class Etablissement(models.Model):
     uai = models.CharField("UAI", max_length=8, unique=True, validators=[identifiants.valider_uai])
-    nom = models.CharField(max_length=200)
+    nom = models.CharField(max_length=200, db_collation=COLLATION_FRANCAISE)
     ville = models.CharField(max_length=100, blank=True)
     gestionnaires = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="etablissements_geres")
 
@@ -192,8 +201,8 @@ class Candidat(models.Model):
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="candidats")
     numero = models.CharField("numéro de candidat", max_length=20)
-    nom = models.CharField(max_length=100)
-    prenom = models.CharField("prénom", max_length=100)
+    nom = models.CharField(max_length=100, db_collation=COLLATION_FRANCAISE)
+    prenom = models.CharField("prénom", max_length=100, db_collation=COLLATION_FRANCAISE)
     date_naissance = models.DateField("date de naissance")
     etablissement = models.ForeignKey(Etablissement, on_delete=models.PROTECT, related_name="candidats")
     division = models.ForeignKey(Division, on_delete=models.SET_NULL, null=True, blank=True, related_name="candidats")
@@ -208,6 +217,17 @@ class Candidat(models.Model):
     duree_cycle = models.PositiveSmallIntegerField("durée du cycle (années)", default=3)
     positionnement_semaines = models.DecimalField(
         "PFMP fixée par positionnement (semaines)", max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    # Titre qui ouvre des dispenses (D337-71, arrêté du 8/11/2012) : regles.UNITES_DISPENSABLES.
+    titre_dispense = models.CharField(
+        "titre donnant droit à dispense",
+        max_length=12,
+        blank=True,
+        choices=[
+            ("bac", "baccalauréat (ou BT, BMA…) ou diplôme supérieur"),
+            ("bac_pro", "autre baccalauréat professionnel"),
+            ("eps_medical", "certificat médical d'inaptitude à l'EPS"),
+        ],
     )
     # Date de la décision de positionnement (Annexe III) : sans elle, la durée réduite n'est pas justifiée.
     positionnement_date = models.DateField("date de la décision de positionnement", null=True, blank=True)
@@ -294,6 +314,17 @@ def texte_note(etat: str, valeur) -> str:
         return etat
     texte = f"{valeur:.3f}"
     return (texte[:-1] if texte.endswith("0") else texte).replace(".", ",")
+
+
+def texte_decimal(valeur) -> str:
+    """« 233,00 », « 257,50 », « 249,875 » : deux décimales au moins (une colonne de points ou de moyennes se lit
+    alignée), jamais tronqué (les points sont exacts, à trois décimales au plus)."""
+    if valeur is None or valeur == "":
+        return ""
+    nombre = Decimal(valeur)
+    exposant = nombre.normalize().as_tuple().exponent
+    decimales = max(2, -exposant) if isinstance(exposant, int) else 2
+    return f"{nombre:.{decimales}f}".replace(".", ",")
 
 
 class HistoriqueNote(models.Model):
@@ -816,3 +847,56 @@ class FichierExport(models.Model):
 
     def __str__(self):
         return self.nom
+
+
+class EchecExport(models.Model):
+    """Un document d'un lot qui n'a pas pu être produit : une ligne par rang, au plus.
+
+    L'avancement d'un lot se compte sur ces lignes et sur les fichiers (FichierExport), jamais en incrémentant :
+    une tranche rejouée après la mort d'un worker ne compte pas deux fois le même document.
+    """
+
+    lot = models.ForeignKey(ExportLot, on_delete=models.CASCADE, related_name="echecs_documents")
+    rang = models.PositiveIntegerField()
+    message = models.CharField(max_length=300)
+
+    class Meta:
+        verbose_name = "document non produit d'un export"
+        ordering = ["lot", "rang"]
+        constraints = [models.UniqueConstraint(fields=["lot", "rang"], name="echec_export_unique")]
+
+    def __str__(self):
+        return self.message
+
+
+class JournalArchive(models.Model):
+    """Entrées de journal venues d'un fichier de sauvegarde : une copie archivée, jamais le journal authentique.
+
+    Le Journal ne contient que ce que cette base a vu se produire. Une restauration n'y écrit pas les lignes du
+    fichier (elles pourraient être forgées ou antidatées par qui détient la clé) : elle les range ici, marquées
+    par le fichier et l'instant de la restauration. Table séparée plutôt qu'un drapeau dans Journal, pour
+    qu'aucune lecture du journal ne puisse les confondre avec les siennes. Ajout seul (déclencheurs, migration
+    journal_archive), comme le journal.
+    """
+
+    date = models.DateTimeField("date déclarée")
+    auteur = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)
+    session_annee = models.PositiveSmallIntegerField(null=True, db_index=True)
+    candidat_numero = models.CharField(max_length=20, blank=True)
+    objet = models.CharField(max_length=100, blank=True)
+    avant = models.JSONField(null=True, blank=True)
+    apres = models.JSONField(null=True, blank=True)
+    motif = models.TextField(blank=True)
+    id_origine = models.BigIntegerField("clé dans la base d'origine")
+    fichier = models.CharField("fichier de sauvegarde", max_length=255)
+    fichier_sha256 = models.CharField("empreinte du fichier", max_length=64)
+    restaure_le = models.DateTimeField("restauré le")
+
+    class Meta:
+        verbose_name = "entrée de journal archivée (restaurée)"
+        verbose_name_plural = "journal archivé (restauré)"
+        ordering = ["-date", "-id"]
+
+    def __str__(self):
+        return f"[archive {self.fichier}] {self.date:%d/%m/%Y %H:%M} {self.auteur} {self.action} {self.objet}"

@@ -62,13 +62,20 @@ def _divisions_enseignees(utilisateur):
 
 def candidats_visibles(utilisateur, qs: QuerySet | None = None) -> QuerySet:
     """Administrateur : tout ; gestionnaire : ses établissements ; enseignant : ses divisions et celles
-    des commissions d'évaluation dont il est membre."""
+    des commissions d'évaluation dont il est membre en qualité d'enseignant.
+
+    Le professionnel d'une commission (E32) n'y gagne aucun candidat : il n'a accès qu'à ses grilles, par
+    les pages de la commission, qui vérifient elles-mêmes qu'il en est membre. Le dossier complet (toutes
+    les notes, date de naissance, PFMP) reste à l'équipe pédagogique.
+    """
     qs = Candidat.objects.all() if qs is None else qs
     if voit_tout(utilisateur):
         return qs
     # Sous-requêtes IN plutôt que jointures + DISTINCT : pas de doublons à éliminer, et le filtre reste
     # combinable (division, session…) sans parcourir toute une session nationale.
-    commissions = MembreCommission.objects.filter(utilisateur=utilisateur).values("commission_id")
+    commissions = MembreCommission.objects.filter(
+        utilisateur=utilisateur, qualite=MembreCommission.Qualite.ENSEIGNANT
+    ).values("commission_id")
     divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values("division_id")
     return qs.filter(
         Q(etablissement_id__in=_etablissements_geres(utilisateur))

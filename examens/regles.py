@@ -42,6 +42,7 @@ __all__ = [
     "Resultat",
     "UniteSaisie",
     "unite_langue_facultative",
+    "unites_dispensables",
     "bonus_chef_oeuvre",
     "bonus_facultatives",
     "calculer",
@@ -308,6 +309,26 @@ def mobilite_non_recevable(statut: str, periode_a_l_etranger: bool | None) -> st
     return None
 
 
+# Dispenses (D337-71 ; arrêté du 8 novembre 2012, regles-examen §1.9) [C] : le diplôme qui y donne droit, noté sur
+# le candidat, ouvre ces unités ; aucune unité professionnelle (U2, U31, U32) ne se dispense. La langue vivante B est
+# comptée avec le baccalauréat (diplôme qui la comporte le plus souvent) : lecture retenue [U].
+UNITES_DISPENSABLES = {
+    "bac": frozenset({"U41", "U42", "U51", "U52", "U6", "U7"}),  # baccalauréat, BT, BMA… ou plus
+    "bac_pro": frozenset({"U41", "U42", "U51", "U52", "U6", "U7", "U11", "U12", "U33"}),  # autre bac pro
+    "eps_medical": frozenset({"U7"}),  # certificat médical (D337-83)
+}
+# EPS dispensée sur demande pour la formation continue et l'expérience professionnelle (D337-84).
+STATUTS_EPS_SUR_DEMANDE = frozenset({"fpc_public", "fpc_public_habilite", "fpc_prive", "experience_3_ans"})
+
+
+def unites_dispensables(titre: str, statut: str) -> frozenset[str]:
+    """Les unités que ce candidat peut se voir dispenser, d'après le titre noté sur sa fiche et son statut."""
+    unites = set(UNITES_DISPENSABLES.get(titre, ()))
+    if statut in STATUTS_EPS_SUR_DEMANDE:
+        unites.add("U7")
+    return frozenset(unites)
+
+
 @dataclass(frozen=True)
 class UniteSaisie:
     """Ce que le règlement et le dossier du candidat disent d'une unité, pour juger une saisie de note.
@@ -331,6 +352,7 @@ class UniteSaisie:
     forme_progressive: bool = False
     non_valide_possible: bool = False
     non_valide_prononce: bool = False
+    dispensable: bool = True  # le titre du candidat (ou son statut, pour l'EPS) ouvre la dispense de cette unité
 
 
 def valider_saisie(
@@ -363,6 +385,11 @@ def valider_saisie(
         raise NoteInvalide(f"{unite.code} : le candidat n'a pas choisi de {rang} unité facultative")
     if etat is Etat.DIS and (unite.facultative or groupe == 2):
         raise NoteInvalide("DIS : seule une unité obligatoire du premier groupe se dispense")
+    if etat is Etat.DIS and not unite.dispensable:
+        raise NoteInvalide(
+            f"DIS : aucun titre noté sur la fiche du candidat ne dispense de {unite.code} (D337-71, arrêté du "
+            "8 novembre 2012) ; indiquez d'abord le diplôme qui y donne droit"
+        )
     if etat is Etat.NV and groupe == 1 and not unite.non_valide_possible:
         raise NoteInvalide(
             f"NV : « non valide » ne se prononce qu'en {' et '.join(EPREUVES_NON_VALIDE)} passées en ponctuel, "
@@ -498,6 +525,9 @@ class Regles:
     )
     max_facultatives: int = 2
     coefficient_chef_oeuvre: Decimal = Decimal(2)
+    # Le chef-d'œuvre vient d'une réforme postérieure à l'arrêté : seule une version du règlement qui le définit
+    # (clé « coefficient_chef_oeuvre ») le prend en compte ; sinon la note n'est ni saisie ni comptée.
+    chef_oeuvre_actif: bool = True
     mention_apres_controle: bool = False
     mention_avec_notes_conservees: bool = True
     controle_actif: bool = True
@@ -535,6 +565,7 @@ class Regles:
                 raise TypeError(f"regles.{cle} : booléen attendu, reçu {type(valeur).__name__}")
             return valeur
 
+        chef_oeuvre = "coefficient_chef_oeuvre" in donnees
         max_facultatives = donnees["max_facultatives"]
         if isinstance(max_facultatives, bool) or not isinstance(max_facultatives, int):
             raise TypeError("regles.max_facultatives : entier attendu")
@@ -550,7 +581,8 @@ class Regles:
             seuil_professionnel=dec("seuil_professionnel"),
             seuils_mentions=tuple(seuils),
             max_facultatives=max_facultatives,
-            coefficient_chef_oeuvre=dec("coefficient_chef_oeuvre"),
+            coefficient_chef_oeuvre=dec("coefficient_chef_oeuvre") if chef_oeuvre else Decimal(0),
+            chef_oeuvre_actif=chef_oeuvre,
             mention_apres_controle=booleen("mention_apres_controle"),
             mention_avec_notes_conservees=booleen("mention_avec_notes_conservees"),
             controle_actif=booleen("controle_actif"),
@@ -867,7 +899,7 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
     bonus_fac, lignes_fac = bonus_facultatives(dossier.facultatives)
     trace.extend(lignes_fac)
     bonus_cdo = Decimal(0)
-    if dossier.chef_oeuvre is not None:
+    if dossier.chef_oeuvre is not None and regles.chef_oeuvre_actif:
         bonus_cdo = bonus_chef_oeuvre(dossier.chef_oeuvre, regles)
         trace.append(
             f"chef-d'œuvre : {_nombre(regles.coefficient_chef_oeuvre)} × ({_nombre(dossier.chef_oeuvre)} − 10) = "

@@ -21,9 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
 from django.utils import timezone
 
+from agora.copie import inserer_ou_remplacer
 from examens import regles
 from examens.models import Blocage, Candidat, Epreuve, ModaliteEpreuve, Note, ReglementExamen, Resultat, Session
 
@@ -104,6 +104,7 @@ def unites_de_saisie(
     choix = {"UF1": candidat.facultative1, "UF2": candidat.facultative2}
     controle = {candidat.controle_scientifique, candidat.controle_francais_hg} - {""}
     non_valides = set(non_valides)
+    dispensables = regles.unites_dispensables(candidat.titre_dispense, candidat.statut)
     return {
         u.code: regles.UniteSaisie(
             code=u.code,
@@ -115,6 +116,7 @@ def unites_de_saisie(
             non_valide_possible=u.epreuve in regles.EPREUVES_NON_VALIDE
             and reglement.modes.get((candidat.statut, u.code), "").startswith("ponctuel"),
             non_valide_prononce=u.code in non_valides,
+            dispensable=u.code in dispensables,
         )
         for u in reglement.unites
     }
@@ -138,6 +140,7 @@ CHAMPS_CANDIDAT = (
     "mobilite_eligible",
     "controle_scientifique",
     "controle_francais_hg",
+    "titre_dispense",
 )
 
 
@@ -416,47 +419,22 @@ def _texte(champ: str, valeur) -> str:
     return str(valeur or "")
 
 
-SEUIL_COPY = 500  # au-delà, COPY dans une table temporaire ; en deçà, un INSERT … ON CONFLICT suffit
-
-
-@transaction.atomic  # la table temporaire vit jusqu'à la fin de la transaction (ON COMMIT DROP)
 def ecrire(calcules: list[Calcule]) -> None:
     """Écrit (création ou remplacement) les résultats donnés, avec la date du calcul."""
-    if not calcules:
-        return
     maintenant = timezone.now()
-    colonnes = ("candidat_id", *COLONNES, "calcule_le")
-    mises_a_jour = ", ".join(f"{c} = EXCLUDED.{c}" for c in colonnes[1:])
     lignes = []
     for c in calcules:
         ligne = list(c.ligne())
         for colonne in ("trace", "remarques"):
             ligne[COLONNES.index(colonne)] = json.dumps(ligne[COLONNES.index(colonne)], ensure_ascii=False)
         lignes.append((c.candidat.pk, *ligne, maintenant))
-    liste = ", ".join(colonnes)
-    with connection.cursor() as curseur:
-        if len(lignes) <= SEUIL_COPY:
-            valeurs = ", ".join(["(" + ", ".join(["%s"] * len(colonnes)) + ")"] * len(lignes))
-            curseur.execute(
-                f"INSERT INTO examens_resultat ({liste}) VALUES {valeurs} "
-                f"ON CONFLICT (candidat_id) DO UPDATE SET {mises_a_jour}",
-                [x for ligne in lignes for x in ligne],
-            )
-            return
-        curseur.execute(
-            "CREATE TEMP TABLE resultats_a_ecrire (candidat_id bigint, decision varchar(20), mention varchar(2), "
-            "points numeric(8, 3), moyenne numeric(5, 2), moyenne_exacte varchar(40), "
-            "moyenne_professionnelle numeric(5, 2), points_jury numeric(5, 2), controle_passe boolean, trace jsonb, "
-            "empreinte varchar(64), remarques jsonb, calcule_le timestamptz) ON COMMIT DROP"
-        )
-        with curseur.cursor.copy(f"COPY resultats_a_ecrire ({liste}) FROM STDIN") as copie:
-            for ligne in lignes:
-                copie.write_row(ligne)
-        curseur.execute(
-            f"INSERT INTO examens_resultat ({liste}) SELECT {liste} FROM resultats_a_ecrire "
-            f"ON CONFLICT (candidat_id) DO UPDATE SET {mises_a_jour}"
-        )
-        curseur.execute("DROP TABLE resultats_a_ecrire")
+    inserer_ou_remplacer(
+        "examens_resultat",
+        ("candidat_id", *COLONNES, "calcule_le"),
+        lignes,
+        conflit="(candidat_id)",
+        remplacer=(*COLONNES, "calcule_le"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from examens.models import (
     Epreuve,
     Etablissement,
     HistoriqueNote,
+    Journal,
     MentionResultat,
     ModaliteEpreuve,
     Note,
@@ -104,7 +105,7 @@ def filtrer_candidats(qs, params) -> tuple:
     actifs = {}
     for cle, champ in (("etablissement", "etablissement_id"), ("division", "division_id")):
         valeur = params.get(cle, "")
-        if valeur.isdigit():
+        if valeur.isdecimal():  # pas isdigit : « ² » en est un, et int() le refuse
             qs = qs.filter(**{champ: int(valeur)})
             actifs[cle] = valeur
     if (statut := params.get("statut", "")) and statut in dict(Candidat._meta.get_field("statut").choices):
@@ -200,3 +201,26 @@ def divisions_visibles(user, session: Session):
 
 def etablissements_visibles(user, session: Session):
     return Etablissement.objects.filter(pk__in=divisions_visibles(user, session).values("etablissement_id"))
+
+
+# Actions sur toute la session qui ne nomment ni un établissement, ni une division, ni un candidat.
+ACTIONS_DE_SESSION = ("deliberation.verrouillage", "deliberation.deverrouillage")
+
+
+def journal_visible(user, session: Session, candidats):
+    """Les entrées du journal de la session que l'utilisateur peut lire.
+
+    Sans le droit de tout voir (un gestionnaire), seulement : les entrées sur un candidat de son périmètre
+    (`candidats`), ses propres actions, et le verrouillage ou le déverrouillage de la session. Les autres
+    entrées sans candidat (imports, délibérations, exports, commissions, synchronisation PFMP…) viennent des
+    actions d'autres établissements et en disent les nombres, les divisions ou les fichiers : elles restent
+    cachées, même quand leur auteur est un administrateur (son import peut viser un autre lycée).
+    """
+    entrees = Journal.objects.filter(session_annee=session.annee)
+    if user.has_perm("examens.voir_tout"):
+        return entrees
+    return entrees.filter(
+        Q(candidat_numero__in=candidats.values("numero"))
+        | Q(auteur=user.get_username())
+        | Q(candidat_numero="", action__in=ACTIONS_DE_SESSION)
+    )

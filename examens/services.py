@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from agora.copie import inserer_ou_remplacer
 from examens import regles, resultats
 from examens.models import (
     Blocage,
@@ -141,26 +142,19 @@ def _inscrire_notes(*, saisies: list[SaisieNote], auteur=None, source: str, moti
     if not notes:
         return compte
     colonnes = (
-        "candidat_id, unite, groupe, etat, valeur, origine, session_origine, unite_origine, modifiee_le, "
-        "modifiee_par_id"
+        "candidat_id",
+        "unite",
+        "groupe",
+        "etat",
+        "valeur",
+        "origine",
+        "session_origine",
+        "unite_origine",
+        "modifiee_le",
+        "modifiee_par_id",
     )
+    inserer_ou_remplacer("examens_note", colonnes, notes, conflit="ON CONSTRAINT note_unique", remplacer=colonnes[3:])
     with connection.cursor() as curseur:
-        curseur.execute(
-            "CREATE TEMP TABLE notes_a_ecrire (candidat_id bigint, unite varchar(5), groupe smallint, etat varchar(5), "
-            "valeur numeric(5, 3), origine varchar(20), session_origine smallint, unite_origine varchar(5), "
-            "modifiee_le timestamptz, modifiee_par_id integer) ON COMMIT DROP"
-        )
-        with curseur.cursor.copy(f"COPY notes_a_ecrire ({colonnes}) FROM STDIN") as copie:
-            for ligne in notes:
-                copie.write_row(ligne)
-        curseur.execute(
-            f"INSERT INTO examens_note ({colonnes}) SELECT {colonnes} FROM notes_a_ecrire "
-            "ON CONFLICT ON CONSTRAINT note_unique DO UPDATE SET etat = EXCLUDED.etat, valeur = EXCLUDED.valeur, "
-            "origine = EXCLUDED.origine, session_origine = EXCLUDED.session_origine, "
-            "unite_origine = EXCLUDED.unite_origine, modifiee_le = EXCLUDED.modifiee_le, "
-            "modifiee_par_id = EXCLUDED.modifiee_par_id"
-        )
-        curseur.execute("DROP TABLE notes_a_ecrire")
         with curseur.cursor.copy(
             "COPY examens_historiquenote (candidat_id, unite, groupe, avant, apres, origine, source, motif, "
             "auteur_id, date) FROM STDIN"

@@ -18,4 +18,5 @@ urlpatterns = [
     path(GRILLE + "transmettre/", v.grille_transmettre, name="grille-transmettre"),
     path(GRILLE + "renvoyer/", v.grille_renvoyer, name="grille-renvoyer"),
     path(GRILLE + "arreter/", v.grille_arreter, name="grille-arreter"),
+    path(GRILLE + "suivante/", v.grille_suivante, name="grille-suivante"),
 ]

@@ -2,10 +2,7 @@
 
 import csv
 import io
-import uuid
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
@@ -17,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agora.securite import neutraliser_formule
-from examens import exports, imports, perimetre, selectors, services
+from examens import apercus, exports, imports, perimetre, selectors, services
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
 from examens.models import Candidat, Division, Journal, Note, Resultat, Session
 
@@ -152,7 +149,15 @@ def division(request, pk):
 
 @permission_required("examens.view_candidat", raise_exception=True)
 def candidat(request, pk):
-    c = _candidat(request, pk)
+    return _page_candidat(request, _candidat(request, pk))
+
+
+def _page_candidat(request, c: Candidat, **formulaires):
+    """La fiche du candidat ; une décision du jury refusée la rend à nouveau avec son formulaire rempli.
+
+    Le formulaire refusé (`formulaires`) garde ce que le jury a tapé et porte l'erreur à côté de son champ : une
+    redirection les perdrait. Une décision acceptée reste un POST suivi d'une redirection.
+    """
     fiche = selectors.fiche_candidat(c)
     resultat = Resultat.objects.filter(candidat=c).first()
     journal = Journal.objects.filter(session_annee=c.session.annee, candidat_numero=c.numero)[:50]
@@ -177,6 +182,8 @@ def candidat(request, pk):
                     "controle_francais_hg": c.controle_francais_hg or "U51",
                 },
             ),
+            "erreur_nv": None,
+            **formulaires,
         },
     )
 
@@ -302,14 +309,7 @@ def jury_note(request, pk):
     c = _candidat_ecriture(request, pk)
     form = NoteJuryForm(request.POST)
     if not form.is_valid():
-        messages.error(
-            request,
-            "Décision du jury refusée : "
-            + "; ".join(
-                f"{form.fields[k].label if k in form.fields else k} : {' '.join(v)}" for k, v in form.errors.items()
-            ),
-        )
-        return redirect("examens:candidat", pk=c.pk)
+        return _page_candidat(request, c, form_note=form)
     try:
         services.saisir_note(
             candidat=c,
@@ -321,9 +321,10 @@ def jury_note(request, pk):
             motif=form.cleaned_data["motif"],
         )
     except services.OperationRefusee as e:
-        messages.error(request, str(e))
-    else:
-        messages.success(request, f"Note {form.cleaned_data['unite']} modifiée par le jury.")
+        # Le refus porte sur la note saisie pour cette unité (règle de saisie, session verrouillée entre-temps).
+        form.add_error("note", str(e))
+        return _page_candidat(request, c, form_note=form)
+    messages.success(request, f"Note {form.cleaned_data['unite']} modifiée par le jury.")
     return redirect("examens:candidat", pk=c.pk)
 
 
@@ -331,17 +332,15 @@ def jury_note(request, pk):
 @permission_required("examens.deliberer", raise_exception=True)
 def jury_lever_nv(request, pk):
     c = _candidat(request, pk)
+    unite, motif = request.POST.get("unite", "")[:5], request.POST.get("motif", "")[:500]
     try:
-        services.lever_non_valide(
-            candidat=c,
-            unite=request.POST.get("unite", "")[:5],
-            motif=request.POST.get("motif", "")[:500],
-            auteur=request.user,
-        )
+        services.lever_non_valide(candidat=c, unite=unite, motif=motif, auteur=request.user)
     except services.OperationRefusee as e:
-        messages.error(request, str(e))
-    else:
-        messages.success(request, "« Non valide » levé : la note de l'unité est à saisir.")
+        if Note.objects.filter(candidat=c, unite=unite, groupe=1, etat=Note.Etat.NV).exists():
+            return _page_candidat(request, c, erreur_nv={"unite": unite, "motif": motif, "message": str(e)})
+        messages.error(request, str(e))  # pas de formulaire de levée pour cette unité où poser l'erreur
+        return redirect("examens:candidat", pk=c.pk)
+    messages.success(request, "« Non valide » levé : la note de l'unité est à saisir.")
     return redirect("examens:candidat", pk=c.pk)
 
 
@@ -351,16 +350,15 @@ def jury_points(request, pk):
     c = _candidat_ecriture(request, pk)
     form = PointsJuryForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Points du jury refusés : le motif est obligatoire et les points vont de 0 à 20.")
-        return redirect("examens:candidat", pk=c.pk)
+        return _page_candidat(request, c, form_points=form)
     try:
         services.attribuer_points_jury(
             candidat=c, points=form.cleaned_data["points"], motif=form.cleaned_data["motif"], auteur=request.user
         )
     except services.OperationRefusee as e:
-        messages.error(request, str(e))
-    else:
-        messages.success(request, "Points du jury enregistrés.")
+        form.add_error(None, str(e))
+        return _page_candidat(request, c, form_points=form)
+    messages.success(request, "Points du jury enregistrés.")
     return redirect("examens:candidat", pk=c.pk)
 
 
@@ -369,20 +367,19 @@ def jury_points(request, pk):
 def controle_choix(request, pk):
     c = _candidat_ecriture(request, pk)
     form = ControleForm(request.POST, reglement=c.session.reglement)
-    if form.is_valid():
-        try:
-            services.choisir_controle(
-                candidat=c,
-                scientifique=form.cleaned_data["controle_scientifique"],
-                francais_hg=form.cleaned_data["controle_francais_hg"],
-                auteur=request.user,
-            )
-        except services.OperationRefusee as e:
-            messages.error(request, str(e))
-        else:
-            messages.success(request, "Unités de l'épreuve de contrôle enregistrées.")
-    else:
-        messages.error(request, "Choix invalide pour l'épreuve de contrôle.")
+    if not form.is_valid():
+        return _page_candidat(request, c, form_controle=form)
+    try:
+        services.choisir_controle(
+            candidat=c,
+            scientifique=form.cleaned_data["controle_scientifique"],
+            francais_hg=form.cleaned_data["controle_francais_hg"],
+            auteur=request.user,
+        )
+    except services.OperationRefusee as e:
+        form.add_error(None, str(e))
+        return _page_candidat(request, c, form_controle=form)
+    messages.success(request, "Unités de l'épreuve de contrôle enregistrées.")
     return redirect("examens:candidat", pk=c.pk)
 
 
@@ -548,10 +545,7 @@ def journal(request, annee):
     session = _session(annee)
     if not request.user.has_perm("examens.exporter"):
         raise Http404
-    entrees = Journal.objects.filter(session_annee=session.annee)
-    if not request.user.has_perm("examens.voir_tout"):
-        numeros = _perimetre(request, session).values_list("numero", flat=True)
-        entrees = entrees.filter(Q(candidat_numero__in=numeros) | Q(candidat_numero=""))
+    entrees = selectors.journal_visible(request.user, session, _perimetre(request, session))
     if request.GET.get("format") == "csv":
         sortie = io.StringIO()
         ecrivain = csv.writer(sortie, delimiter=";")
@@ -582,17 +576,12 @@ def journal(request, annee):
 # ---------------------------------------------------------------------------------------- imports
 
 
-def _dossier_imports() -> Path:
-    dossier = Path(settings.MEDIA_ROOT) / "imports"
-    dossier.mkdir(parents=True, exist_ok=True)
-    return dossier
-
-
 @permission_required("examens.importer", raise_exception=True)
 def importer(request, annee):
     """Étape 1 : téléverser ; étape 2 : aperçu de ce qui changera ; étape 3 : confirmer."""
     form = ImportForm(request.POST or None, request.FILES or None)
     contexte = {"annee": annee, "form": form}
+    contexte["session"] = Session.objects.filter(annee=annee).first()  # onglets ; l'import peut créer la session
     if request.method == "POST" and form.is_valid():
         fichier = form.cleaned_data["fichier"]
         contenu = fichier.read()
@@ -602,9 +591,8 @@ def importer(request, annee):
         except imports.ImportRefuse as refus:
             contexte["erreurs"] = refus.erreurs
         else:
-            jeton = uuid.uuid4().hex
             suffixe = ".xlsx" if fichier.name.lower().endswith(".xlsx") else ".csv"
-            (_dossier_imports() / f"{jeton}{suffixe}").write_bytes(contenu)
+            jeton = apercus.deposer(contenu, suffixe)
             request.session[f"import-{jeton}"] = {
                 "type": form.cleaned_data["type"],
                 "nom": fichier.name,
@@ -622,9 +610,10 @@ def importer_confirmer(request, annee, jeton):
     if infos is None or infos["annee"] != annee:
         messages.error(request, "Cet import a expiré ou a déjà été confirmé : téléversez à nouveau le fichier.")
         return redirect("examens:importer", annee=annee)
-    chemin = _dossier_imports() / f"{jeton}{infos['suffixe']}"
-    contenu = chemin.read_bytes()
-    chemin.unlink(missing_ok=True)
+    contenu = apercus.prendre(jeton, infos["suffixe"])
+    if contenu is None:  # double clic : l'autre requête l'a pris ; ou aperçu de plus de 24 h, purgé
+        messages.error(request, "Cet import a déjà été confirmé ou a expiré : rien n'a été importé une seconde fois.")
+        return redirect("examens:importer", annee=annee)
     fonction = imports.importer_candidats if infos["type"] == "candidats" else imports.importer_notes
     try:
         bilan = fonction(contenu=contenu, nom_fichier=infos["nom"], annee=annee, auteur=request.user)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from examens import grilles, perimetre
+from examens import grilles, perimetre, selectors
 from examens.forms_grilles import ArretForm, CommissionForm, RenvoiForm
 from examens.models import Commission, Division, Grille, MembreCommission, Note, Session, texte_note
 from examens.services import OperationRefusee
@@ -71,9 +71,16 @@ def commissions(request):
         )
     )
     division = None
-    if request.GET.get("division", "").isdigit():
-        division = Division.objects.filter(pk=request.GET["division"]).first()
-        liste = liste.filter(divisions=division)
+    if request.GET.get("division", "").isdecimal():
+        # Seulement parmi les divisions visibles : une autre division donne une liste vide, sans son nom.
+        division = Division.objects.filter(pk=request.GET["division"]).select_related("session").first()
+        if (
+            division is not None
+            and selectors.divisions_visibles(request.user, division.session).filter(pk=division.pk).exists()
+        ):
+            liste = liste.filter(divisions=division)
+        else:
+            division, liste = None, liste.none()
     return render(
         request,
         "examens/grilles/commissions.html",
@@ -135,21 +142,53 @@ def commission_modifier(request, pk):
 
 
 @permission_required("examens.view_candidat", raise_exception=True)
+def grille_suivante(request, pk, candidat, situation=1):
+    """« Candidat suivant › » : la prochaine grille qui attend ce membre (à commencer, en cours, à confirmer)."""
+    c = _commission(request, pk)
+    suivante = grilles.grille_suivante(c, request.user, candidat, _situation(c, situation))
+    if suivante is None:
+        messages.success(request, "Plus aucune grille ne vous attend dans cette commission.")
+        return redirect("examens:commission", c.pk)
+    return redirect(_url_grille(c, suivante.candidat.pk, suivante.situation))
+
+
+def ma_liste(commission: Commission, user, calcul=None) -> dict | None:
+    """Pour un membre : ses comptes par étape et la première grille qui l'attend ; None pour qui n'y siège pas.
+
+    `calcul` : (travaux, comptes) déjà tirés du tableau de classe, pour ne rien relire.
+    """
+    if calcul is None:
+        if not commission.membres_commission.filter(utilisateur_id=user.pk).exists():
+            return None
+        calcul = grilles.liste_de_travail(commission, user)
+    liste, compte = calcul
+    premiere = next((t for t in liste if t.etape in grilles.A_TRAITER), None)
+    return {
+        "compte": [(code, libelle, compte[code]) for code, libelle in grilles.ETAPES_TRAVAIL.items()],
+        "premiere": _url_grille(commission, premiere.candidat.pk, premiere.situation) if premiere else "",
+        "a_traiter": sum(compte[e] for e in grilles.A_TRAITER),
+    }
+
+
+@permission_required("examens.view_candidat", raise_exception=True)
 def commission(request, pk):
     """Vue de classe : tous les candidats de la commission, l'état de chaque grille et les notes proposées."""
     c = _commission(request, pk)
-    lignes, compte, nb_lignes = grilles.tableau_commission(c)
+    membres = _membres(c)
+    membre = any(m.utilisateur_id == request.user.pk for m in membres)
+    lignes, compte, nb_lignes = grilles.tableau_commission(c, request.user if membre else None)
     return render(
         request,
         "examens/grilles/commission.html",
         {
             "commission": c,
-            "membres": _membres(c),
+            "membres": membres,
             "lignes": lignes,
             "compte": compte,
             "nb_lignes": nb_lignes,
             "situations": range(1, c.gabarit.situations + 1),
             "peut_modifier": request.user.has_perm("examens.change_division"),
+            "ma_liste": ma_liste(c, request.user, grilles.travaux(lignes, nb_lignes)) if membre else None,
         },
     )
 
@@ -190,7 +229,11 @@ def grille(request, pk, candidat, situation=1):
         .values_list("code", flat=True)
         .first()
     )
-    note_unite = Note.objects.filter(candidat=cand, unite=unite, groupe=1).first()
+    # Seule la note venue des grilles (CCF, ou arrêtée par le jury) se montre ici : une note importée d'ailleurs sur
+    # une grille vierge laisserait croire que la commission l'a proposée.
+    note_unite = Note.objects.filter(
+        candidat=cand, unite=unite, groupe=1, origine__in=[Note.Origine.CCF, Note.Origine.JURY]
+    ).first()
     historique, total_historique = _historique(g, tout=request.GET.get("historique") == "tout")
     contexte = {
         "commission": c,
@@ -212,7 +255,9 @@ def grille(request, pk, candidat, situation=1):
         "pieces": [(p, bool(g.pieces.get(p["code"]))) for p in gabarit.pieces],
         "membres": [(m, confirmes.get(m.utilisateur_id)) for m in membres],
         "droits": droits,
-        "problemes": dict(grilles.problemes(g, calcul)) if g.pk else {},
+        # Les erreurs s'affichent quand le membre a voulu confirmer (?verifier=1), pas à l'ouverture d'un brouillon.
+        "problemes": dict(grilles.problemes(g, calcul)) if g.pk and request.GET.get("verifier") else {},
+        "membre": any(m.utilisateur_id == request.user.pk for m in membres),
         "avertissements": grilles.avertissements(g) if g.pk else [],
         "historique": historique,
         "total_historique": total_historique,
@@ -220,7 +265,7 @@ def grille(request, pk, candidat, situation=1):
         "note_unite": note_unite,
         "arret_form": ArretForm(initial={"note": texte_note("note", g.note_commission) if g.note_commission else ""}),
         "renvoi_form": RenvoiForm(),
-        "justification_requise": g.note_proposee is not None and g.note_proposee != calcul.note,
+        "justification_requise": _justification_requise(g, calcul),
         "note_proposee_texte": texte_note("note", g.note_proposee) if g.note_proposee is not None else "",
         "note_commission_texte": texte_note("note", g.note_commission) if g.note_commission is not None else "",
         "etapes": Grille.Etat.choices,
@@ -247,6 +292,11 @@ def _historique(g: Grille, tout: bool) -> tuple[list, int]:
     return historique[:HISTORIQUE_AFFICHE], g.historique.count()
 
 
+def _justification_requise(g: Grille, calcul) -> bool:
+    """Le badge « requise » : une note proposée différente de la suggestion, tant que l'écart n'est pas justifié."""
+    return g.note_proposee is not None and g.note_proposee != calcul.note and not g.justification.strip()
+
+
 def _ton(niveau: grilles.Niveau, echelle: grilles.Echelle) -> str:
     """Couleur d'un niveau selon sa place dans l'échelle (quelle que soit l'échelle chargée)."""
     if not niveau.evalue:
@@ -256,6 +306,22 @@ def _ton(niveau: grilles.Niveau, echelle: grilles.Echelle) -> str:
 
 
 def _reponse_erreur(e: OperationRefusee) -> JsonResponse:
+    if isinstance(e, grilles.ConflitChamp):
+        return JsonResponse(
+            {
+                "erreur": str(e),
+                "conflit": True,
+                "conflit_champ": {
+                    "champ": e.champ,
+                    "cle": e.cle,
+                    "votre": e.votre,
+                    "enregistree": e.enregistree,
+                    "par": e.par,
+                    "a": e.a,
+                },
+            },
+            status=409,
+        )
     if isinstance(e, grilles.ConflitVersion):
         return JsonResponse({"erreur": str(e), "conflit": True}, status=409)
     if isinstance(e, grilles.NonAutorise):
@@ -271,19 +337,20 @@ def grille_enregistrer(request, pk, candidat, situation=1):
     c = _commission(request, pk)
     situation = _situation(c, situation)
     cand = _candidat(c, candidat)
-    version = request.POST.get("version", "")
-    if not version.isdigit():
+    version = _version(request)
+    if version is None:
         return JsonResponse({"erreur": "Version de la grille manquante : rechargez la page."}, status=400)
     try:
         enr = grilles.enregistrer_champ(
             commission=c,
             candidat=cand,
             situation=situation,
-            version=int(version),
+            version=version,
             champ=request.POST.get("champ", ""),
             valeur=request.POST.get("valeur", ""),
             cle=request.POST.get("cle", ""),
             auteur=request.user,
+            origine=request.POST.get("origine"),  # la valeur lue par la page : fusion champ par champ
         )
     except OperationRefusee as e:
         return _reponse_erreur(e)
@@ -296,7 +363,7 @@ def grille_enregistrer(request, pk, candidat, situation=1):
             "calcul": grilles.expliquer(calcul),
             "note_retenue": grilles.texte_retenu(g),
             "a_saisir": calcul.a_saisir,
-            "justification_requise": g.note_proposee is not None and g.note_proposee != calcul.note,
+            "justification_requise": _justification_requise(g, calcul),
             "confirmations_annulees": enr.confirmations_annulees,
         }
     )
@@ -315,8 +382,10 @@ def _grille_pour_action(request, pk, candidat, situation) -> tuple[Commission, G
 
 
 def _version(request) -> int | None:
+    """La version envoyée par la page ; None si absente ou absurde (plus de 9 chiffres : int() échouerait au-delà
+    de 4 300, et aucune grille n'atteint le milliard de versions)."""
     v = request.POST.get("version", "")
-    return int(v) if v.isdigit() else None
+    return int(v) if v.isdigit() and v.isascii() and len(v) <= 9 else None
 
 
 def _action(request, pk, candidat, situation, faire, succes: str, bureau: bool = False):
@@ -335,6 +404,7 @@ def _action(request, pk, candidat, situation, faire, succes: str, bureau: bool =
         return render(request, "examens/grilles/refus.html", {"message": str(e), "retour": request.path}, status=403)
     except grilles.GrilleIncomplete as e:
         messages.error(request, "La grille ne peut pas encore être confirmée : " + str(e))
+        return redirect(_url_grille(c, g.candidat_id, g.situation) + "?verifier=1")
     except OperationRefusee as e:
         messages.error(request, str(e))
     else:

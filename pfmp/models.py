@@ -6,6 +6,7 @@ Les règles (exigence, conformité) sont dans `pfmp.regles_pfmp` ; les écriture
 
 import functools
 import gettext
+import unicodedata
 
 import pycountry
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.db.models import Q
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.fr import siret as stdnum_siret
 
+from examens.models import COLLATION_FRANCAISE
 from pfmp import regles_pfmp
 
 
@@ -52,10 +54,20 @@ def valider_pays(code: str) -> None:
         raise ValidationError(f"pays « {code} » : code ISO 3166-1 alpha-2 attendu (ex. FR, ES, DE)")
 
 
+def cle_francaise(texte: str) -> tuple[str, str]:
+    """Clé de tri d'un nom à la française : lettres sans accents ni casse d'abord, puis le texte exact.
+
+    Le tri par points de code met « Bélarus » après « Burundi » (é > u) ; la base trie les noms avec sa collation
+    ICU, cette clé fait de même pour les listes construites en Python (les pays viennent de pycountry).
+    """
+    decompose = unicodedata.normalize("NFKD", texte.casefold())
+    return "".join(c for c in decompose if not unicodedata.combining(c)), texte
+
+
 @functools.cache
 def choix_pays() -> list[tuple[str, str]]:
     """Pays triés par nom français, la France en tête."""
-    tous = sorted(((p.alpha_2, nom_pays(p.alpha_2)) for p in pycountry.countries), key=lambda c: c[1])
+    tous = sorted(((p.alpha_2, nom_pays(p.alpha_2)) for p in pycountry.countries), key=lambda c: cle_francaise(c[1]))
     return [("FR", "France")] + [c for c in tous if c[0] != "FR"]
 
 
@@ -67,7 +79,7 @@ class Organisation(models.Model):
         PUBLIC = "public", "secteur public"
         ASSOCIATIF = "associatif", "secteur associatif"
 
-    nom = models.CharField(max_length=200)
+    nom = models.CharField(max_length=200, db_collation=COLLATION_FRANCAISE)
     siret = models.CharField("SIRET", max_length=14, blank=True, validators=[valider_siret])
     adresse = models.TextField(blank=True)
     code_postal = models.CharField("code postal", max_length=10, blank=True)

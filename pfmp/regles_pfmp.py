@@ -43,7 +43,7 @@ Lectures retenues là où l'Annexe III se tait (écrites aussi dans la docstring
 import calendar
 import datetime
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -175,6 +175,7 @@ def exigence(
     duree_cycle: int = 3,
     positionnement: Decimal | None = None,
     positionnement_date: datetime.date | None = None,
+    durees: Mapping[str, object] | None = None,
 ) -> Exigence:
     """Exigence de PFMP d'un candidat d'après son statut, sa voie, la durée de son cycle et son positionnement.
 
@@ -187,7 +188,16 @@ def exigence(
     - Apprentissage (II.2) : la formation se fait sous contrat, rien à attester.
 
     Une décision de positionnement non datée est une anomalie : la durée réduite n'est pas justifiée.
+
+    `durees` : les semaines du règlement d'examen de la session (clés « scolaire_3_ans », « scolaire_2_ans »,
+    « fpc »), quand une version ultérieure les redéfinit ; à défaut, celles de l'Annexe III ci-dessus.
     """
+    durees = durees or {}
+    semaines_cycle = {
+        3: Decimal(str(durees.get("scolaire_3_ans", SEMAINES_CYCLE[3]))),
+        2: Decimal(str(durees.get("scolaire_2_ans", SEMAINES_CYCLE[2]))),
+    }
+    semaines_fpc = Decimal(str(durees.get("fpc", SEMAINES_FPC)))
     voie = Voie(voie) if voie else voie_par_defaut(statut)
     if voie not in voies_possibles(statut):
         raise ValueError(f"voie {voie.libelle} impossible pour le statut {statut}")
@@ -217,12 +227,12 @@ def exigence(
             "certificats de travail : trois années dans un emploi qualifié, pas de stage",
         )
     if voie is Voie.SCOLAIRE:
-        if duree_cycle not in SEMAINES_CYCLE:
+        if duree_cycle not in semaines_cycle:
             raise ValueError(f"durée de cycle {duree_cycle} : 2 ou 3 ans")
-        semaines, source = SEMAINES_CYCLE[duree_cycle], "Annexe III, II.1" if duree_cycle == 3 else "Annexe III, II.5"
+        semaines, source = semaines_cycle[duree_cycle], "Annexe III, II.1" if duree_cycle == 3 else "Annexe III, II.5"
         libelle = f"{_fr(semaines)} semaines de PFMP attestées sur le cycle de {duree_cycle} ans"
     else:
-        semaines, source = SEMAINES_FPC, "Annexe III, II.3.1"
+        semaines, source = semaines_fpc, "Annexe III, II.3.1"
         libelle = f"{_fr(semaines)} semaines de PFMP attestées"
     anomalies: tuple[str, ...] = ()
     if positionnement is not None:

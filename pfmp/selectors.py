@@ -20,7 +20,7 @@ def avec_pfmp(candidats: QuerySet[Candidat]) -> QuerySet[Candidat]:
     periodes = Periode.objects.prefetch_related(
         Prefetch("attestations", Attestation.objects.filter(en_vigueur=True), to_attr="attestations_en_vigueur")
     ).select_related("evaluation")
-    return candidats.select_related("session", "etablissement", "division", "dossier_pfmp").prefetch_related(
+    return candidats.select_related("session__reglement", "etablissement", "division", "dossier_pfmp").prefetch_related(
         Prefetch(
             "pfmp_conventions",
             Convention.objects.select_related("organisation", "tuteur", "referent").prefetch_related(
@@ -65,6 +65,7 @@ def exigence(candidat: Candidat) -> regles_pfmp.Exigence:
         positionnement=candidat.positionnement_semaines,
         # La date vient de l'import ou de la fiche du candidat ; à défaut, du dossier PFMP.
         positionnement_date=candidat.positionnement_date or (d.date_positionnement if d else None),
+        durees=candidat.session.reglement.pfmp,  # semaines de la version du règlement de la session
     )
 
 

@@ -98,7 +98,7 @@ def tableau(request, annee):
     session = get_object_or_404(Session, annee=annee)
     visibles = _candidats(request).de_session(session)
     etablissement = request.GET.get("etablissement", "")
-    if etablissement.isdigit():
+    if etablissement.isdecimal() and len(etablissement) <= 18:
         visibles = visibles.filter(etablissement_id=etablissement)
     else:
         etablissement = ""
@@ -120,7 +120,7 @@ def tableau(request, annee):
     lignes = selectors.tableau(visibles)
     resumes = selectors.par_division(lignes)
     division = request.GET.get("division", "")
-    if not division.isdigit():
+    if not division.isdecimal():
         division = ""
     etat = request.GET.get("etat", "")
     if etat not in regles_pfmp.Niveau._value2member_map_:
@@ -157,7 +157,7 @@ def synchroniser(request, annee):
     # une seconde, pas toute une session nationale (≈ 30 s pour 25 000 candidats, plus que le délai d'une requête).
     candidats = perimetre.candidats_ecrivables(request.user)
     etablissement = request.POST.get("etablissement", "")
-    if etablissement.isdigit():
+    if etablissement.isdecimal() and len(etablissement) <= 18:
         candidats = candidats.filter(etablissement_id=etablissement)
     else:
         etablissement = ""

@@ -5,7 +5,7 @@ from django.db.models import Prefetch
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from referentiel.models import Activite, Bloc, Competence, Indicateur, Pole, Referentiel, Savoir, Unite
+from referentiel.models import Activite, Bloc, Competence, Indicateur, Pole, Referentiel, Savoir, Tache, Unite
 
 CONFIG = "agora_fr"  # configuration française insensible aux accents (migration 0001)
 # Délimiteurs des mots trouvés renvoyés par ts_headline : des caractères de contrôle absents du texte de
@@ -33,7 +33,10 @@ def blocs_complets(ref: Referentiel):
 
 
 def rechercher(ref: Referentiel, texte: str, limite: int = 50) -> dict[str, list]:
-    """Compétences, indicateurs et savoirs dont le texte correspond, les plus pertinents d'abord.
+    """Tâches, compétences, indicateurs et savoirs dont le texte correspond, les plus pertinents d'abord.
+
+    Les tâches comptent : c'est souvent par elles qu'un enseignant cherche (« recrutement » trouve la tâche
+    « Suivi administratif du recrutement… » de l'activité 3.1, qu'aucune compétence ne nomme ainsi).
 
     Le filtre est la correspondance `@@` et non `rang > 0` : ts_rank donne 1e-20 à un texte qui ne contient
     qu'une partie des mots demandés, et 0 à un texte qui répond à une requête négative (« -tva »).
@@ -65,6 +68,11 @@ def rechercher(ref: Referentiel, texte: str, limite: int = 50) -> dict[str, list
         return resultats
 
     return {
+        "taches": chercher(
+            Tache.objects.filter(activite__pole__referentiel=ref).select_related("activite"),
+            ["intitule"],
+            ["activite__code", "ordre"],
+        ),
         "competences": chercher(
             Competence.objects.filter(bloc__referentiel=ref).select_related("bloc", "activite"),
             ["intitule"],

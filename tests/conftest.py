@@ -32,6 +32,31 @@ def _hachage_rapide():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _vidage_des_tests():
+    """Les tests transactionnels vident la base par TRUNCATE, que des déclencheurs refusent (migration 0014).
+
+    Les tests se connectent en superutilisateur : eux seuls peuvent suspendre les déclencheurs le temps du
+    vidage (`session_replication_role`, réservé aux superutilisateurs), comme le ferait une restauration pg_dump.
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    origine = DatabaseOperations.execute_sql_flush
+
+    def vider(self, sql_list):
+        with self.connection.cursor() as curseur:
+            curseur.execute("SET session_replication_role = replica")
+        try:
+            origine(self, sql_list)
+        finally:
+            with self.connection.cursor() as curseur:
+                curseur.execute("RESET session_replication_role")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(DatabaseOperations, "execute_sql_flush", vider)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _referentiel_charge(request):
     """Les tests transactionnels vident la base à la fin : on recharge le référentiel si besoin."""

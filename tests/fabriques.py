@@ -9,7 +9,8 @@ from django.test import Client
 from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, creer_roles
 from examens import resultats
 from examens.identifiants import uai_avec_cle
-from examens.models import Candidat, Division, Etablissement, ReglementExamen, Session
+from examens.models import Candidat, Division, Etablissement, Session
+from examens.services import reglement_pour
 
 MOT_DE_PASSE = "mot-de-passe-de-test-1"
 
@@ -18,9 +19,8 @@ uai = uai_avec_cle
 
 
 def session(annee: int = 2026) -> Session:
-    return Session.objects.get_or_create(
-        annee=annee, defaults={"reglement": ReglementExamen.objects.get(code="AGORA-2020")}
-    )[0]
+    # Comme l'application (import, génération) : la version du règlement qui couvre l'année.
+    return Session.objects.get_or_create(annee=annee, defaults={"reglement": reglement_pour(annee)})[0]
 
 
 def etablissement(code: str = "0750001", **champs) -> Etablissement:

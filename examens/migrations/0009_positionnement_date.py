@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('examens', '0008_resultats_types_empreinte'),
+        ("examens", "0008_resultats_types_empreinte"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='candidat',
-            name='positionnement_date',
-            field=models.DateField(blank=True, null=True, verbose_name='date de la décision de positionnement'),
+            model_name="candidat",
+            name="positionnement_date",
+            field=models.DateField(blank=True, null=True, verbose_name="date de la décision de positionnement"),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('examens', '0009_positionnement_date'),
+        ("examens", "0009_positionnement_date"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='gabaritgrille',
-            name='couverture',
-            field=models.JSONField(blank=True, default=dict, verbose_name='règle de couverture du bloc'),
+            model_name="gabaritgrille",
+            name="couverture",
+            field=models.JSONField(blank=True, default=dict, verbose_name="règle de couverture du bloc"),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('examens', '0010_couverture_gabarit'),
+        ("examens", "0010_couverture_gabarit"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='resultat',
-            name='remarques',
+            model_name="resultat",
+            name="remarques",
             field=models.JSONField(blank=True, default=list),
         ),
     ]

@@ -2,6 +2,7 @@
 
 from django import template
 
+from examens.models import texte_decimal
 from examens.selectors import DECISIONS, MENTIONS
 
 register = template.Library()
@@ -45,8 +46,5 @@ def virgule(valeur) -> str:
 
 @register.filter
 def exact(valeur) -> str:
-    """Un Decimal exact sans zéros inutiles, virgule décimale : 249.875 → « 249,875 », 250.000 → « 250 »."""
-    if valeur in (None, ""):
-        return ""
-    texte = format(valeur.normalize(), "f") if hasattr(valeur, "normalize") else str(valeur)
-    return texte.replace(".", ",")
+    """Un Decimal exact, deux décimales au moins, virgule décimale : 249.875 → « 249,875 », 250.000 → « 250,00 »."""
+    return texte_decimal(valeur)

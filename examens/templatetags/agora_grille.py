@@ -12,7 +12,8 @@ register = template.Library()
 
 BOUTON = (
     '<input type="radio" class="btn-check" name="niveau-{pk}" id="niveau-{pk}-{code}" value="{code}" '
-    'data-champ="niveau" data-cle="{pk}" data-touche="{touche}" autocomplete="off"{coche}{inactif}>'
+    'data-champ="niveau" data-cle="{pk}" data-touche="{touche}" data-libelle="{libelle}" autocomplete="off"'
+    "{coche}{inactif}>"
     '<label class="btn btn-niveau {ton}" for="niveau-{pk}-{code}" title="{libelle} (touche {touche})">'
     '<span class="touche" aria-hidden="true">{touche}</span>{code}'
     '<span class="visually-hidden"> : {libelle}</span></label>\n'

@@ -1,8 +1,16 @@
 """Graphiques SVG rendus côté serveur (aucune bibliothèque JavaScript, aucun CDN)."""
 
+import math
+
 from django import template
 
 register = template.Library()
+
+# Géométrie de l'histogramme, en unités du viewBox : proche de sa taille affichée (760 px au plus), pour que
+# les libellés restent lisibles (12 px) sans agrandir la page.
+LARGEUR, HAUTEUR = 720, 300
+GAUCHE, DROITE, HAUT, BAS = 56, 18, 40, 62
+SEUIL = 10  # la barre des 10/20 : sous elle, pas d'admission
 
 
 def _nb(valeur: float) -> str:
@@ -10,26 +18,65 @@ def _nb(valeur: float) -> str:
     return f"{valeur:.1f}"
 
 
+def _pas_vertical(maximum: int) -> int:
+    """Un pas « rond » (1, 2, 5, 10, 20, 50…) qui donne au plus cinq graduations au-dessus de zéro."""
+    brut = max(maximum / 5, 1)
+    puissance = 10 ** math.floor(math.log10(brut))
+    return next(p * puissance for p in (1, 2, 5, 10) if p * puissance >= brut)
+
+
 @register.simple_tag
-def histogramme_svg(barres: list[tuple[str, int]], largeur: int = 400, hauteur: int = 100) -> dict:
-    maximum = max((n for _, n in barres), default=0) or 1
-    pas = largeur / max(len(barres), 1)
+def histogramme_svg(barres: list[tuple[str, int]]) -> dict:
+    """Barres, axes gradués, seuil de 10 et légende d'un histogramme d'effectifs par tranche d'un point."""
+    largeur_trace, hauteur_trace = LARGEUR - GAUCHE - DROITE, HAUTEUR - HAUT - BAS
+    bas_trace = HAUT + hauteur_trace
+    pas_y = _pas_vertical(max((n for _, n in barres), default=0))
+    sommet = max(pas_y, math.ceil(max((n for _, n in barres), default=0) / pas_y) * pas_y)
+    pas_x = largeur_trace / max(len(barres), 1)
+    total = sum(n for _, n in barres) or 1
     sortie = []
-    for i, (tranche, n) in enumerate(barres):
-        h = round(hauteur * n / maximum, 1)
-        x = round(10 + i * pas + 1, 1)
+    for i, (_, n) in enumerate(barres):
+        # « de 9 à moins de 10 » : une tranche lue à voix haute, sans tiret ambigu ; 20 compte dans la dernière.
+        tranche = f"de {i} à {i + 1}" if i == len(barres) - 1 else f"de {i} à moins de {i + 1}"
+        h = hauteur_trace * n / sommet
+        x = GAUCHE + i * pas_x
         sortie.append(
             {
-                "x": _nb(x),
-                "y": _nb(110 - h),
-                "largeur": _nb(pas - 2),
+                "x": _nb(x + 2),
+                "y": _nb(bas_trace - h),
+                "largeur": _nb(pas_x - 4),
                 "hauteur": _nb(h),
                 "n": n,
+                "part": round(100 * n / total),
                 "tranche": tranche,
-                "xc": _nb(x + (pas - 2) / 2),
-                "y_texte": _nb(106 - h),
-                "admis": i >= len(barres) // 2,
+                "xc": _nb(x + pas_x / 2),
+                "y_texte": _nb(bas_trace - h - 5),
+                "admis": i >= SEUIL,
             }
         )
-    graduations = [{"x": _nb(10 + i * pas), "texte": str(i)} for i in range(0, len(barres) + 1, 2)]
-    return {"barres": sortie, "graduations": graduations}
+    graduations_x = [{"x": _nb(GAUCHE + i * pas_x), "texte": str(i)} for i in range(len(barres) + 1)]
+    graduations_y = [
+        {"y": _nb(bas_trace - hauteur_trace * v / sommet), "y_texte": _nb(bas_trace - hauteur_trace * v / sommet + 4),
+         "texte": str(v)}
+        for v in range(0, sommet + 1, pas_y)
+    ]  # fmt: skip
+    return {
+        "barres": sortie,
+        "total": sum(n for _, n in barres),
+        "sous_seuil": sum(n for _, n in barres[:SEUIL]),
+        "au_dessus": sum(n for _, n in barres[SEUIL:]),
+        "graduations_x": graduations_x,
+        "graduations_y": graduations_y,
+        "largeur": LARGEUR,
+        "hauteur": HAUTEUR,
+        "gauche": GAUCHE,
+        "droite": LARGEUR - DROITE,
+        "haut": HAUT,
+        "bas": _nb(bas_trace),
+        "y_graduation_x": _nb(bas_trace + 18),
+        "y_titre_x": _nb(HAUTEUR - 12),
+        "x_titre_y": _nb(GAUCHE - 40),
+        "y_titre_y": _nb(HAUT + hauteur_trace / 2),
+        "x_seuil": _nb(GAUCHE + SEUIL * pas_x),
+        "x_centre": _nb(GAUCHE + largeur_trace / 2),
+    }

@@ -4,11 +4,13 @@ import io
 from collections import defaultdict
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import connection
 
 from examens import grilles, services
-from examens.models import Candidat, Commission, EvaluationCompetence, Grille, Note, Session
+from examens.models import Candidat, Commission, EvaluationCompetence, Grille, Journal, Note, Session
 from pfmp.models import Periode
+from tests import fabriques
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +75,69 @@ def test_regenerer_remplace_la_session_a_l_identique():
     avant = (Grille.objects.count(), EvaluationCompetence.objects.count(), Note.objects.count())
     generer(candidats=60)
     assert (Grille.objects.count(), EvaluationCompetence.objects.count(), Note.objects.count()) == avant
+
+
+# ---------------------------------------------------------------------------------------------------
+# --remplacer respecte les verrous et les vraies sessions
+# ---------------------------------------------------------------------------------------------------
+
+
+def declencheurs_actifs() -> dict:
+    with connection.cursor() as curseur:
+        curseur.execute(
+            "SELECT tgname, tgenabled FROM pg_trigger "
+            "WHERE tgname IN ('note_session_ouverte', 'historiquenote_immuable')"
+        )
+        return dict(curseur.fetchall())
+
+
+def test_remplacer_refuse_une_session_generee_puis_verrouillee():
+    generer(candidats=20)
+    Session.objects.filter(annee=2035).update(verrouillee=True)
+    avant = Note.objects.count()
+    with pytest.raises(CommandError, match="La session 2035 est verrouillée : generer_donnees ne la supprime pas"):
+        generer(candidats=20)
+    assert Note.objects.count() == avant and Session.objects.get(annee=2035).verrouillee
+    assert not Journal.objects.filter(action="donnees.suppression").exists()
+    assert declencheurs_actifs() == {"note_session_ouverte": "O", "historiquenote_immuable": "O"}
+
+
+def test_remplacer_refuse_une_vraie_session(comptes):
+    """Une session qui n'a pas été générée (ici, celle des comptes de test) n'est jamais supprimée."""
+    vraie = fabriques.candidat(division=fabriques.division("TAGO1", sess=fabriques.session(2035)))
+    with pytest.raises(CommandError, match="n'a pas été créée par generer_donnees"):
+        generer(candidats=20)
+    assert Candidat.objects.filter(pk=vraie.pk).exists()
+    # Une session générée, supprimée, puis recréée pour de vrai sous la même année : la marque ne la suit pas.
+    Session.objects.filter(annee=2035).delete()
+    generer(candidats=20)
+    Grille.objects.filter(candidat__session__annee=2035).delete()
+    Session.objects.filter(annee=2035).delete()
+    fabriques.candidat(division=fabriques.division("TAGO1", sess=fabriques.session(2035)))
+    with pytest.raises(CommandError, match="n'a pas été créée par generer_donnees"):
+        generer(candidats=20)
+
+
+def test_remplacer_journalise_la_suppression():
+    generer(candidats=20)
+    ancienne = Session.objects.get(annee=2035)
+    generer(candidats=20)
+    entree = Journal.objects.get(action="donnees.suppression", session_annee=2035)
+    assert entree.avant == {"session_id": ancienne.pk, "candidats": 20, "notes": entree.avant["notes"]}
+    assert entree.avant["notes"] >= 20 * 12
+    assert Journal.objects.filter(action="donnees.generation", session_annee=2035).count() == 2
+
+
+def test_une_suppression_interrompue_ne_laisse_aucun_declencheur_desactive(monkeypatch):
+    """Arrêt au milieu de la suppression : la transaction annule tout, désactivation des gardes comprise."""
+    generer(candidats=20)
+    avant = Note.objects.count()
+
+    def panne(self, *args, **kwargs):
+        raise KeyboardInterrupt("arrêt au milieu de la suppression")
+
+    monkeypatch.setattr(Session, "delete", panne)
+    with pytest.raises(KeyboardInterrupt):
+        generer(candidats=20)
+    assert declencheurs_actifs() == {"note_session_ouverte": "O", "historiquenote_immuable": "O"}
+    assert Note.objects.count() == avant

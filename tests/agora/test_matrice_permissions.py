@@ -6,6 +6,7 @@ La même matrice est recopiée dans README.md (section « Matrice des permission
 
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from tests import fabriques
 
@@ -69,6 +70,7 @@ MATRICE = {
     "examens:exports": (302, 403, 403, 200, 200, 200),
     "examens:grille": (302, 404, 200, 200, 404, 200),
     "examens:grille-arreter": (302, 405, 405, 405, 405, 405),
+    "examens:grille-suivante": (302, 404, 302, 302, 404, 302),
     "examens:grille-confirmer": (302, 405, 405, 405, 405, 405),
     "examens:grille-enregistrer": (302, 405, 405, 405, 405, 405),
     "examens:grille-pdf": (302, 404, 200, 200, 404, 200),
@@ -94,6 +96,7 @@ MATRICE = {
     "examens:verrouiller": (302, 405, 405, 405, 405, 405),
     "login": (200, 302, 302, 302, 302, 302),
     "logout": (302, 405, 405, 405, 405, 405),
+    "mot-de-passe": (302, 200, 200, 200, 200, 200),
     "pfmp:attestation": (302, 404, 200, 200, 404, 200),
     "pfmp:attestation-saisir": (302, 404, 200, 200, 404, 200),
     "pfmp:candidat": (302, 404, 200, 200, 404, 200),
@@ -700,3 +703,64 @@ def test_le_readme_annonce_le_nombre_de_cas_de_la_matrice_des_ecritures():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert f"soit **{NOMBRE_DE_CAS_ECRITURE} cas**" in readme
     assert f"{len(PORTES)} portes d'écriture" in readme
+
+
+# Charges hostiles de la promenade : le caractère nul (PostgreSQL le refuse), une demi-paire UTF-16 isolée
+# (U+D800 encodé comme en CESU-8, %ED%A0%80), des chaînes de 100 Ko, en chiffres (conversions en entier)
+# et en lettres accentuées (filtres, recherches, champs de texte), et un chiffre en exposant.
+CHARGES = {
+    "nul": "a%00b",
+    "demi_paire": "a%ED%A0%80b",
+    "chiffres_100_ko": "9" * 100_000,
+    "texte_100_ko": "%C3%A9" * 50_000,
+    "exposant": "%C2%B2",  # « ² » : str.isdigit() l'accepte, int() le refuse
+}
+NOMS_DE_CHAMPS = re.compile(r'name="([A-Za-z_][\w-]*)"')
+CLES_HOSTILES = (
+    "q", "page", "tri", "division", "etablissement", "decision", "groupe", "format", "note", "motif", "version",
+    "champ", "valeur", "cle", "unite", "statut", "session", "candidat", "commission", "code", "activite",
+)  # fmt: skip
+
+
+def test_caracteres_interdits_et_chaines_geantes_jamais_de_500(contexte):
+    """Chaque URL × chaque rôle × chaque charge : dans l'adresse (paramètres texte du chemin), dans chaque
+    paramètre GET et dans chaque champ POST (ceux des formulaires de la page, plus les filtres connus).
+    Aucune réponse 500 ; les caractères interdits reçoivent la page 400 en français."""
+    valeurs, utilisateurs = contexte
+    clients = {}
+    for role, user in utilisateurs.items():
+        clients[role] = Client(raise_request_exception=False)
+        if user:
+            clients[role].force_login(user)
+    requetes = 0
+    urls = sorted(set(motifs()))
+    for nom, parametres in urls:
+        kwargs = {
+            p: valeurs[valeur_de_pk(nom) if p == "pk" else ("candidat" if p == "candidat" else p)] for p in parametres
+        }
+        chemin = reverse(nom, kwargs=kwargs)
+        champs = set(CLES_HOSTILES)
+        for role in ("gestionnaire", "administrateur", "enseignant"):
+            champs |= set(NOMS_DE_CHAMPS.findall(clients[role].get(chemin).content.decode(errors="replace")))
+        champs -= {"csrfmiddlewaretoken"}
+        textes = [p for p in parametres if p not in ("pk", "candidat", "annee")]
+        for charge_nom, charge in CHARGES.items():
+            requete = "&".join(f"{champ}={charge}" for champ in sorted(champs))
+            chemins = [chemin]
+            for p in textes:  # la charge à la place d'un paramètre texte du chemin (<str:…>)
+                try:
+                    chemins.append(reverse(nom, kwargs={**kwargs, p: "CHARGE"}).replace("CHARGE", charge[:2000]))
+                except NoReverseMatch:  # paramètre entier
+                    continue
+            for role in ROLES:
+                c = clients[role]
+                for ch in chemins:
+                    reponses = [c.get(f"{ch}?{requete}")]
+                    if nom != "logout":  # la déconnexion viderait la session du client pour la suite
+                        reponses.append(c.post(ch, requete, content_type="application/x-www-form-urlencoded"))
+                    for reponse in reponses:
+                        requetes += 1
+                        assert reponse.status_code < 500, f"{nom} {role} {charge_nom} → {reponse.status_code}"
+                        if charge_nom == "nul" and reponse.status_code == 400:
+                            assert "caractère invalide" in reponse.content.decode()
+    print(f"\npromenade hostile : {len(urls)} URL × {len(ROLES)} rôles × {len(CHARGES)} charges, {requetes} requêtes")

@@ -8,13 +8,23 @@ from decimal import Decimal
 
 import pypdf
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.management import call_command
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from examens import documents, services
-from examens.models import DocumentEmis, DocumentImmuable, ExportLot, FichierExport, Grille, Journal, Note
+from examens import documents, services, tasks
+from examens.models import (
+    DocumentEmis,
+    DocumentImmuable,
+    EchecExport,
+    ExportLot,
+    FichierExport,
+    Grille,
+    Journal,
+    Note,
+)
 from tests import fabriques
 from tests.examens.outils import UNITES
 from tests.examens.test_grilles import monde, remplir
@@ -414,9 +424,181 @@ def test_un_export_passe_vraiment_par_la_file_procrastinate(transactional_db, mo
         app.run_worker(queues=["pdf"], wait=False, install_signal_handlers=False, listen_notify=False)
     lot.refresh_from_db()
     assert lot.etat == "termine" and lot.faits == 3 and lot.pages == 6
-    assert set(ProcrastinateJob.objects.values_list("task_name", "status")) == {
-        ("examens.rendre_tranche", "succeeded"),
-        ("examens.fusionner_lot", "succeeded"),
-    }
+    # Au démarrage, le worker diffère aussi la reprise périodique des tâches bloquées (rien à reprendre ici).
+    assert set(
+        ProcrastinateJob.objects.exclude(task_name="examens.reprendre_taches_bloquees").values_list(
+            "task_name", "status"
+        )
+    ) == {("examens.rendre_tranche", "succeeded"), ("examens.fusionner_lot", "succeeded")}
     contenu = ExportLot.objects.values_list("fusion", flat=True).get(pk=lot.pk)
     assert len(pypdf.PdfReader(io.BytesIO(bytes(contenu))).pages) == 6
+
+
+def test_un_vrai_worker_reprend_la_tranche_d_un_worker_tue(transactional_db, monkeypatch):
+    """De bout en bout : la tranche est restée « doing » chez un worker tué ; un vrai worker procrastinate exécute
+    la reprise périodique, qui la remet dans la file, puis la rend et assemble le PDF unique."""
+    from django.db import connections
+    from procrastinate.contrib.django import app
+
+    monkeypatch.setitem(connections.databases["default"], "CONN_MAX_AGE", 0)
+    m = monde()
+    grilles_de_division(m, 3)
+    lot = documents.creer_export(
+        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
+    )
+    (tranche,) = travaux_du_lot(lot)
+    documents.traiter_tranche(lot_id=lot.pk, debut=0, cles=tranche.args["cles"][:1])  # puis le worker est tué
+    prise_par(tranche, worker("10 minutes"))
+    tasks.reprendre_taches_bloquees.defer(timestamp=0)  # ce que fait le différé périodique, chaque minute
+    with app.replace_connector(app.connector.get_worker_connector()):
+        app.run_worker(queues=["pdf"], wait=False, install_signal_handlers=False, listen_notify=False)
+    lot.refresh_from_db()
+    assert (lot.etat, lot.faits, lot.echecs, lot.pages) == ("termine", 3, 0, 6)
+    assert FichierExport.objects.filter(lot=lot).count() == 3
+    assert statut(tranche) == "succeeded"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pannes : un worker qui meurt, une tranche rejouée
+# ---------------------------------------------------------------------------------------------------
+
+
+def travaux_du_lot(lot) -> list:
+    return list(ProcrastinateJob.objects.filter(task_name="examens.rendre_tranche", args__lot_id=lot.pk).order_by("id"))
+
+
+def worker(heartbeat_il_y_a: str) -> int:
+    """Un worker procrastinate inscrit en base, dont le dernier battement de cœur date de `heartbeat_il_y_a`."""
+    with connection.cursor() as curseur:
+        curseur.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (NOW() - %s::interval) RETURNING id",
+            [heartbeat_il_y_a],
+        )
+        return curseur.fetchone()[0]
+
+
+def prise_par(job, worker_id: int | None, tentatives: int = 0) -> None:
+    """La tâche telle qu'un worker la laisse : « doing », à son nom."""
+    with connection.cursor() as curseur:
+        curseur.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s, attempts = %s WHERE id = %s",
+            [worker_id, tentatives, job.id],
+        )
+
+
+def statut(job) -> str:
+    return ProcrastinateJob.objects.get(pk=job.id).status
+
+
+def test_une_tranche_rejouee_ne_compte_pas_deux_fois_un_document_en_echec(django_capture_on_commit_callbacks):
+    m = monde()
+    candidats = grilles_de_division(m, 10)  # deux tranches : 8 + 2
+    lot = documents.creer_export(
+        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
+    )
+    Grille.objects.filter(candidat=candidats[1]).delete()  # le document de rang 1 échouera
+    premiere, seconde = travaux_du_lot(lot)
+    with django_capture_on_commit_callbacks(execute=True):
+        documents.traiter_tranche(**premiere.args)
+        documents.traiter_tranche(**premiere.args)  # rejouée (nouvelle tentative, worker relancé)
+    lot.refresh_from_db()
+    assert (lot.faits, lot.echecs, len(lot.erreurs), lot.etat) == (8, 1, 1, "en_cours")
+    assert not ProcrastinateJob.objects.filter(task_name="examens.fusionner_lot").exists()  # pas d'assemblage
+    with django_capture_on_commit_callbacks(execute=True):
+        documents.traiter_tranche(**seconde.args)
+    lot.refresh_from_db()
+    assert (lot.faits, lot.echecs, lot.etat) == (10, 1, "assemblage")
+    assert FichierExport.objects.filter(lot=lot).count() == 9 and EchecExport.objects.filter(lot=lot).count() == 1
+
+
+def test_un_worker_mort_en_cours_de_tranche_est_repris_par_la_tache_periodique(django_capture_on_commit_callbacks):
+    """Le worker A meurt au milieu de la première tranche ; la reprise périodique la rend à la file ; le lot finit
+    avec exactement une entrée par document, et le PDF unique n'est assemblé qu'à la fin."""
+    from procrastinate.contrib.django import app
+
+    m = monde()
+    candidats = grilles_de_division(m, 10)
+    lot = documents.creer_export(
+        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
+    )
+    Grille.objects.filter(candidat=candidats[1]).delete()
+    premiere, seconde = travaux_du_lot(lot)
+    # A a rendu les rangs 0 à 2 (dont l'échec du rang 1), puis a été tué : sa tâche reste « doing », son battement
+    # de cœur s'arrête.
+    documents.traiter_tranche(lot_id=lot.pk, debut=0, cles=premiere.args["cles"][:3])
+    prise_par(premiere, worker("5 minutes"))
+    # B est vivant et travaille sur la seconde : elle ne doit pas être reprise.
+    prise_par(seconde, worker("2 seconds"))
+    lot.refresh_from_db()
+    assert (lot.faits, lot.etat) == (3, "en_cours")
+
+    reprises = async_to_sync(tasks.reprendre)(app.job_manager)
+
+    assert reprises == [premiere.id]
+    assert (statut(premiere), statut(seconde)) == ("todo", "doing")
+    with django_capture_on_commit_callbacks(execute=True):
+        documents.traiter_tranche(**seconde.args)  # B finit sa tranche
+        lot.refresh_from_db()
+        assert lot.etat == "en_cours"  # il manque encore les rangs 3 à 7
+        documents.traiter_tranche(**premiere.args)  # un worker reprend la tranche de A
+    lot.refresh_from_db()
+    assert (lot.faits, lot.echecs, len(lot.erreurs), lot.etat) == (10, 1, 1, "assemblage")
+    fichiers = list(FichierExport.objects.filter(lot=lot).values_list("rang", flat=True))
+    echecs = list(EchecExport.objects.filter(lot=lot).values_list("rang", flat=True))
+    assert len(fichiers) == 9 and len(echecs) == 1 and sorted(fichiers + echecs) == list(range(10))
+    fusion = ProcrastinateJob.objects.get(task_name="examens.fusionner_lot")
+    documents.fusionner_lot(**fusion.args)
+    lot.refresh_from_db()
+    contenu = ExportLot.objects.values_list("fusion", flat=True).get(pk=lot.pk)
+    assert lot.etat == "termine" and len(pypdf.PdfReader(io.BytesIO(bytes(contenu))).pages) == lot.pages == 18
+
+
+def test_la_reprise_est_une_tache_periodique_de_la_file_pdf():
+    from procrastinate.contrib.django import app
+
+    periodiques = {t.task.name: t for t in app.periodic_registry.periodic_tasks.values()}
+    reprise = periodiques["examens.reprendre_taches_bloquees"]
+    assert reprise.cron == "* * * * *" and reprise.task.queue == "pdf"
+    assert reprise.task.queueing_lock == "examens.reprendre_taches_bloquees"
+
+
+def test_une_tranche_qui_tue_son_worker_a_chaque_fois_est_abandonnee_et_le_lot_finit():
+    from procrastinate.contrib.django import app
+
+    m = monde()
+    grilles_de_division(m, 3)
+    lot = documents.creer_export(session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire)
+    (tranche,) = travaux_du_lot(lot)
+    documents.traiter_tranche(lot_id=lot.pk, debut=0, cles=tranche.args["cles"][:1])
+    prise_par(tranche, None, tentatives=tasks.REPRISES_MAX)  # worker disparu (élagué), déjà repris 3 fois
+
+    assert async_to_sync(tasks.reprendre)(app.job_manager) == []
+
+    assert statut(tranche) == "failed"
+    lot.refresh_from_db()
+    assert (lot.faits, lot.echecs, lot.etat) == (3, 2, "termine")
+    assert all("worker arrêté 4 fois" in e for e in lot.erreurs)
+
+
+def test_un_assemblage_qui_tue_son_worker_a_chaque_fois_termine_le_lot_sans_pdf_unique(
+    django_capture_on_commit_callbacks,
+):
+    from procrastinate.contrib.django import app
+
+    m = monde()
+    grilles_de_division(m, 2)
+    lot = documents.creer_export(
+        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        jouer_la_file(lot)
+    assert lot.etat == "assemblage"
+    fusion = ProcrastinateJob.objects.get(task_name="examens.fusionner_lot")
+    prise_par(fusion, worker("5 minutes"), tentatives=tasks.REPRISES_MAX)
+
+    assert async_to_sync(tasks.reprendre)(app.job_manager) == []
+
+    lot.refresh_from_db()
+    assert statut(fusion) == "failed" and lot.etat == "termine" and lot.fin is not None
+    assert lot.erreurs == ["PDF unique : worker arrêté 4 fois pendant son rendu"]
+    assert FichierExport.objects.filter(lot=lot).count() == 2  # le ZIP reste

@@ -232,3 +232,112 @@ def test_une_mobilite_non_recevable_est_dite_sur_la_fiche_et_la_deliberation(com
     services.definir_mobilite_eligible(candidat=public, eligible=False)
     r = Resultat.objects.get(candidat=public)
     assert r.moyenne == Decimal("12.00") and "aucune période de PFMP attestée à l'étranger" in r.remarques[0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# 6. Des règles versionnées par session : une nouvelle version s'applique aux sessions de sa période seulement
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_une_seconde_version_du_reglement_change_les_sessions_a_partir_de_n_seulement(tmp_path, comptes):
+    """Le texte prévient que les épreuves générales « sont appelées à être redéfinies » et la durée de PFMP change
+    avec des textes ultérieurs : une version chargée à partir de la session 2027 (durée de l'E31 ponctuelle et
+    semaines de PFMP changées) s'applique aux sessions 2027 et suivantes, sans toucher 2026 ni le code."""
+    import json
+
+    from examens.chargement import DOSSIER, charger_reglement
+    from examens.models import ModaliteEpreuve, Session
+    from pfmp import selectors as pfmp_selectors
+
+    session_2027 = fabriques.session(2027)
+    avant_2027 = fabriques.candidat(division=fabriques.division(sess=session_2027), statut="fpc_prive")
+    c_2026 = fabriques.candidat(division=comptes.division_a, statut="fpc_prive")
+
+    donnees = json.loads((DOSSIER / "AGORA-2020.json").read_text(encoding="utf-8"))
+    donnees.update(code="AGORA-2020-V2-ESSAI", session_debut=2027, pfmp={"scolaire_3_ans": "20", "fpc": "18"})
+    e31 = next(e for e in donnees["epreuves"] if e["code"] == "E31")
+    for mode in e31["modes"].values():
+        if mode["mode"].startswith("ponctuel"):
+            mode["duree"] = "1 h 15"
+    fichier = tmp_path / "v2.json"
+    fichier.write_text(json.dumps(donnees, ensure_ascii=False), encoding="utf-8")
+    v2, cree = charger_reglement(fichier)
+    assert cree
+
+    def duree_e31(candidat):
+        s = Session.objects.get(pk=candidat.session_id)
+        return ModaliteEpreuve.objects.get(
+            epreuve__reglement_id=s.reglement_id, epreuve__code="E31", categorie__statuts__contains=[candidat.statut]
+        ).duree
+
+    def semaines(candidat):
+        return pfmp_selectors.exigence(pfmp_selectors.avec_pfmp(type(candidat).objects.filter(pk=candidat.pk)).get())
+
+    assert Session.objects.get(pk=c_2026.session_id).reglement.code == "AGORA-2020"
+    assert duree_e31(c_2026) != "1 h 15" and semaines(c_2026).semaines == Decimal(22)
+    assert Session.objects.get(pk=session_2027.pk).reglement == v2  # session existante rattachée
+    assert duree_e31(avant_2027) == "1 h 15" and semaines(avant_2027).semaines == Decimal(18)
+    apres = fabriques.candidat(division=fabriques.division(sess=fabriques.session(2028)))
+    assert semaines(apres).semaines == Decimal(20)  # scolaire, cycle de trois ans, version 2
+    from examens.models import Journal
+
+    assert Journal.objects.filter(action="reglement.rattachement", session_annee=2027).exists()
+
+
+# ---------------------------------------------------------------------------------------------------
+# 7. Petites règles : DIS seulement là où une dispense est possible, avec le titre qui y donne droit
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_dis_seulement_sur_une_unite_que_le_titre_du_candidat_dispense(comptes):
+    """D337-71 et arrêté du 8 novembre 2012 (regles-examen §1.9) : le titulaire d'un baccalauréat est dispensé, à sa
+    demande, de la langue vivante, du français, de l'histoire-géographie-EMC, des arts appliqués et de l'EPS ; le
+    titulaire d'un autre bac pro aussi de la PSE et des mathématiques ; aucune unité professionnelle ne se dispense."""
+    sans = fabriques.candidat(numero="A001", division=comptes.division_a)
+    bachelier = fabriques.candidat(numero="A002", division=comptes.division_a, titre_dispense="bac")
+    message = (
+        "DIS : aucun titre noté sur la fiche du candidat ne dispense de {} (D337-71, arrêté du 8 novembre 2012) ; "
+        "indiquez d'abord le diplôme qui y donne droit"
+    )
+    assert _refus("A001;U51;DIS", entete="numero_candidat;unite;note") == [message.format("U51")]
+    assert _refus("A002;U31;DIS", entete="numero_candidat;unite;note") == [message.format("U31")]
+    reponse = comptes.client(comptes.gestionnaire).post(f"/examens/candidats/{sans.pk}/notes/U51/", {"note": "DIS"})
+    assert reponse.json()["erreur"] == message.format("U51")
+    _importer("A002;U51;DIS", entete="numero_candidat;unite;note")
+    assert Note.objects.get(candidat=bachelier, unite="U51").etat == "DIS"
+    assert regles.unites_dispensables("", "experience_3_ans") == {"U7"}  # EPS sur demande (D337-84)
+
+
+def test_le_chef_d_oeuvre_n_existe_que_si_la_version_du_reglement_le_definit():
+    """Le chef-d'œuvre (décret 2020-1277, arrêté du 20 octobre 2020) est postérieur à l'arrêté du 18 février 2020 :
+    une version du règlement sans « coefficient_chef_oeuvre » ne l'offre pas et ne le compte pas."""
+    from examens.forms import CandidatForm
+
+    sans = regles.Regles.depuis_dict(
+        {
+            "seuil_admission": "10",
+            "seuil_controle": "8",
+            "seuil_professionnel": "10",
+            "mentions": {"AB": "12", "B": "14", "TB": "16"},
+            "max_facultatives": 2,
+            "mention_apres_controle": False,
+            "mention_avec_notes_conservees": True,
+            "controle_actif": True,
+        }
+    )
+    unites = tuple(regles.NoteUnite(u, Decimal(1), regles.Etat.NOTE, Decimal(12)) for u in ("U11", "U12"))
+    r = regles.calculer(regles.Dossier(unites=unites, chef_oeuvre=Decimal(20)), sans)
+    assert r.moyenne == 12 and r.bonus_chef_oeuvre == 0
+    assert "chef_oeuvre" in CandidatForm(annee=2026).fields  # AGORA-2020 définit le coefficient (2)
+
+
+def test_la_piece_des_comptes_rendus_nomme_aussi_les_maitres_d_apprentissage():
+    """Annexe II c (E31, E32) : les comptes rendus d'évaluation des PFMP viennent des tuteurs, ou des maîtres
+    d'apprentissage pour les apprentis ; version 2 des gabarits, la version 1 reste pour les grilles commencées."""
+    from examens import grilles
+    from referentiel.models import Referentiel
+
+    actifs = grilles.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))
+    for epreuve in ("E31", "E32"):
+        libelles = [p["libelle"] for p in actifs[epreuve].pieces]
+        assert "Comptes rendus d'évaluation des PFMP remplis par les tuteurs ou maîtres d'apprentissage" in libelles

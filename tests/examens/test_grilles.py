@@ -138,7 +138,7 @@ def test_le_gabarit_a_une_ligne_par_competence_du_bloc_de_l_epreuve():
 def test_charger_les_gabarits_est_idempotent():
     premiers = grilles.charger_gabarits()
     seconds = grilles.charger_gabarits()
-    assert len(seconds) == 3 and not any(cree for _, cree in seconds)
+    assert len(seconds) == 5 and not any(cree for _, cree in seconds)
     assert {g.pk for g, _ in premiers} == {g.pk for g, _ in seconds}
 
 
@@ -169,7 +169,7 @@ def test_une_nouvelle_echelle_se_charge_sans_code_et_ne_touche_pas_les_grilles_c
     # La règle de couverture se configure aussi par gabarit : ici aucune exigence, pour l'arithmétique de l'échelle.
     sans_couverture = {"par_activite": 0, "part_minimale": "0"}
     v2, cree = grilles.charger_gabarit(
-        _copie(tmp_path, version=2, echelle=echelle, arrondi="centieme", couverture=sans_couverture)
+        _copie(tmp_path, version=3, echelle=echelle, arrondi="centieme", couverture=sans_couverture)
     )
     assert cree and grilles.gabarits_actifs(v2.referentiel)["E31"] == v2
     nouvelle = grilles.enregistrer_commission(
@@ -183,7 +183,7 @@ def test_une_nouvelle_echelle_se_charge_sans_code_et_ne_touche_pas_les_grilles_c
     grille = remplir(nouvelle, autre, m.collegue, ["A", "EC", "EC"] + ["NE"] * 9)
     assert grille.gabarit == v2 and grille.note_suggeree == Decimal("13.33")  # 20 × 4 / 6
     ancienne.refresh_from_db()
-    assert ancienne.gabarit.version == 1 and ancienne.note_suggeree == Decimal("13.50")
+    assert ancienne.gabarit.version == 2 and ancienne.note_suggeree == Decimal("13.50")
 
 
 # ---------------------------------------------------------------------------------------------------

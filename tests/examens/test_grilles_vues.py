@@ -396,6 +396,9 @@ def test_les_boutons_de_niveau_echappent_l_echelle_et_suivent_les_droits():
     la = SimpleNamespace(ligne=SimpleNamespace(pk=7), niveau="A")
     html_ = str(boutons_niveaux(la, niveaux, True))
     assert html_.count('type="radio"') == 2 and 'id="niveau-7-A"' in html_ and 'data-cle="7"' in html_
-    assert 'value="A" data-champ="niveau" data-cle="7" data-touche="1" autocomplete="off" checked>' in html_
+    assert (
+        'value="A" data-champ="niveau" data-cle="7" data-touche="1" data-libelle="Acquis &quot;&lt;b&gt;&quot;" '
+        'autocomplete="off" checked>'
+    ) in html_
     assert "&quot;&lt;b&gt;&quot;" in html_ and "<b>" not in html_ and "disabled" not in html_
     assert html_.count(" disabled>") == 0 and str(boutons_niveaux(la, niveaux, False)).count(" disabled>") == 2

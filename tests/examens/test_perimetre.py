@@ -281,23 +281,25 @@ def test_l_import_pfmp_refuse_un_candidat_d_un_autre_lycee(comptes, deux):
 
 
 def test_un_membre_de_commission_qui_n_enseigne_pas_la_division_n_ecrit_pas_le_dossier_pfmp(comptes, deux):
+    """Un enseignant membre d'une commission de la division la voit (pour évaluer), sans en être le référent :
+    il ne change pas les PFMP de ses candidats."""
     from examens import grilles
     from examens.models import MembreCommission
     from referentiel.models import Referentiel
 
     a, _ = deux
-    professionnel = fabriques.utilisateur("rh", "enseignant")
+    collegue = fabriques.utilisateur("collegue", "enseignant")
     grilles.enregistrer_commission(
-        gabarit=grilles.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))["E32"],
+        gabarit=grilles.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))["E31"],
         divisions=[comptes.division_a],
         membres=[
             (comptes.enseignant, MembreCommission.Qualite.ENSEIGNANT),
-            (professionnel, MembreCommission.Qualite.PROFESSIONNEL),
+            (collegue, MembreCommission.Qualite.ENSEIGNANT),
         ],
         auteur=comptes.gestionnaire,
     )
-    client = comptes.client(professionnel)
-    assert client.get(f"/pfmp/candidats/{a.pk}/").status_code == 200  # il lit (issue 16, point 8 : à restreindre)
+    client = comptes.client(collegue)
+    assert client.get(f"/pfmp/candidats/{a.pk}/").status_code == 200  # il lit le dossier
     assert client.get(f"/pfmp/candidats/{a.pk}/periodes/ajouter/").status_code == 403
     reponse = client.post(
         f"/pfmp/candidats/{a.pk}/periodes/ajouter/",

@@ -169,9 +169,9 @@ def _par_jury(comptes, c, unite: str, texte: str, groupe: str = "1") -> str:
     reponse = client.post(
         f"/examens/candidats/{c.pk}/jury/note/",
         {"unite": unite, "note": texte, "motif": "m", "groupe": groupe},
-        follow=True,
     )
-    return [str(m) for m in reponse.context["messages"]][0]
+    # Refusée, la décision revient sur la fiche avec son formulaire rempli et l'erreur sous la note.
+    return reponse.context["form_note"].errors["note"][0]
 
 
 def test_dis_en_groupe_2_meme_refus_par_l_import_le_tableau_et_le_jury(comptes):
@@ -286,3 +286,30 @@ def test_l_empreinte_suit_chaque_donnee_du_calcul(comptes):
     services.saisir_note(candidat=c, unite="U7", texte="13", auteur=comptes.gestionnaire)
     vues.add(resultat(c).empreinte)
     assert len(vues) == 4
+
+
+def test_une_session_de_plus_de_500_candidats_s_ecrit_par_copy(comptes):
+    """Au-delà de agora.copie.SEUIL_COPY lignes, les résultats passent par COPY dans une table temporaire."""
+    from agora import copie
+
+    modele = fabriques.candidat(division=comptes.division_a)
+    nouveaux = Candidat.objects.bulk_create(
+        Candidat(
+            session=modele.session,
+            numero=f"C{i:05d}",
+            nom="NOM",
+            prenom="Prénom",
+            date_naissance=modele.date_naissance,
+            etablissement=modele.etablissement,
+            division=modele.division,
+            statut="scolaire_public",
+            lv1="en",
+            lv2="es",
+        )
+        for i in range(copie.SEUIL_COPY + 1)
+    )
+    assert resultats.recalculer_session(modele.session) == len(nouveaux)
+    assert Resultat.objects.filter(candidat__in=nouveaux, decision="incomplet").count() == len(nouveaux)
+    services.definir_blocages(source="pfmp", motifs={c.pk: "pièces manquantes" for c in nouveaux})
+    assert Resultat.objects.filter(candidat__in=nouveaux, decision="non_delivrable").count() == len(nouveaux)
+    assert a_jour(modele.session)

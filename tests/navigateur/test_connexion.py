@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -35,3 +37,21 @@ def test_un_mauvais_mot_de_passe_est_refuse_avec_un_message(page: Page, live_ser
         "Saisissez un nom d’utilisateur et un mot de passe valides"
     )
     expect(page).to_have_url(f"{live_server.url}/connexion/")
+
+
+def test_chacun_change_son_mot_de_passe_depuis_le_menu(page: Page, live_server):
+    fabriques.comptes()
+    se_connecter(page, live_server, "prof")
+    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Mot de passe").click()
+    expect(page.get_by_role("heading", name="Changer mon mot de passe")).to_be_visible()
+    page.get_by_label("Ancien mot de passe").fill(fabriques.MOT_DE_PASSE)
+    page.get_by_label(re.compile("Nouveau mot de passe")).fill("prof-2026-secret")
+    page.get_by_label("Confirmation du nouveau mot de passe").fill("prof-2026-secret")
+    page.get_by_role("button", name="Changer le mot de passe").click()
+    expect(page.get_by_text("contient votre identifiant")).to_be_visible()
+    page.get_by_label("Ancien mot de passe").fill(fabriques.MOT_DE_PASSE)
+    page.get_by_label(re.compile("Nouveau mot de passe")).fill("Ornithorynque-bleu-42")
+    page.get_by_label("Confirmation du nouveau mot de passe").fill("Ornithorynque-bleu-42")
+    page.get_by_role("button", name="Changer le mot de passe").click()
+    expect(page.get_by_text("Votre mot de passe a été changé.")).to_be_visible()
+    expect(page.get_by_test_id("titre-accueil")).to_have_text("Mes divisions")

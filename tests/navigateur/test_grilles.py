@@ -128,9 +128,11 @@ def test_une_grille_transmise_ne_peut_plus_etre_modifiee(page: Page, live_server
     assert Grille.objects.get(pk=g.pk).appreciation == ""
 
 
-def test_une_modification_concurrente_est_refusee_avec_un_message(
+def test_une_modification_concurrente_d_un_autre_champ_est_fusionnee(
     page: Page, live_server, browser, browser_context_args
 ):
+    """Deux membres, deux champs : la grille a changé entre-temps, mais pas ce champ — les deux sont gardés.
+    (Le même champ changé des deux côtés : tests/navigateur/test_commission.py.)"""
     m = monde()
     remplir(m.e31, m.candidat, m.comptes.enseignant, ["S"])
     se_connecter(page, live_server, m.comptes.enseignant.username)
@@ -144,16 +146,12 @@ def test_une_modification_concurrente_est_refusee_avec_un_message(
     autre.locator("#appreciation").fill("Texte de la collègue")
     autre.locator("#appreciation").blur()
 
-    alerte = autre.get_by_test_id("alerte-grille")
-    expect(alerte).to_be_visible()
-    expect(alerte).to_contain_text("Prof a modifié cette grille")
-    expect(alerte).to_contain_text("n'a pas été enregistrée")
-    expect(autre.locator("#etat-enregistrement")).to_have_text("Non enregistré")
-    expect(autre.locator("#appreciation")).to_be_disabled()
+    expect(autre.locator("#etat-enregistrement")).to_contain_text("Enregistré")
+    expect(autre.get_by_test_id("alerte-grille")).to_be_hidden()
     grille = Grille.objects.get(candidat=m.candidat, epreuve="E31")
-    assert (grille.version, grille.appreciation) == (2, "")
-    autre.get_by_role("button", name="Recharger la grille").click()
-    expect(autre.locator("fieldset.competence").nth(1).locator("input:checked")).to_have_value("TS")
+    assert (grille.version, grille.appreciation) == (3, "Texte de la collègue")
+    niveaux = dict(grille.evaluations.values_list("ligne__ordre", "niveau"))
+    assert (niveaux[1], niveaux[2]) == ("S", "TS")
     autre.context.close()
 
 

@@ -39,7 +39,7 @@ def test_une_note_changee_au_tableau_se_voit_sur_la_fiche_et_le_releve(page: Pag
     expect(page.get_by_test_id("moyenne")).to_have_text("11,70")
     page.goto(f"{live_server.url}/examens/candidats/{c.pk}/releve/")
     expect(page.locator("article.releve")).to_contain_text("4,50")
-    expect(page.locator("article.releve")).to_contain_text("Total des points : 292,5 — moyenne : 11,70")
+    expect(page.locator("article.releve")).to_contain_text("Total des points : 292,50 — moyenne : 11,70")
 
 
 def test_le_verrouillage_fait_confirmer_les_resultats_qui_changent(page: Page, live_server):

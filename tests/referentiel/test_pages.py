@@ -242,3 +242,26 @@ def test_le_selecteur_classe_par_pertinence_puis_dans_l_ordre_de_l_arrete(ref):
     for a, b in zip(resultats, resultats[1:], strict=False):
         if a.rang == b.rang:
             assert (a.bloc.ordre, a.ordre) < (b.bloc.ordre, b.ordre)
+
+
+RECRUTEMENT = "Suivi administratif du recrutement, de l'intégration et du départ des personnels"
+
+
+def test_la_recherche_trouve_les_taches_et_surligne_le_mot(client_enseignant):
+    """Régression : « recrutement » ne trouvait pas la tâche de l'activité qui le nomme."""
+    reponse = rechercher(client_enseignant, "recrutement")
+    assert RECRUTEMENT in intitules(reponse, "taches")
+    html = reponse.content.decode()
+    assert "Suivi administratif du <mark>recrutement</mark>, de l&#x27;intégration" in html
+    tache = next(t for t in reponse.context["resultats"]["taches"] if t.intitule == RECRUTEMENT)
+    assert f'href="/referentiel/AGORA-2020/activites/{tache.activite.code}/"' in html
+    assert 'data-testid="resultats-taches"' in html and "Tâches (" in html
+    # les autres genres restent cherchés, chacun surligné
+    assert reponse.context["resultats"]["savoirs"] and "<mark>recrutement</mark>" in html.split('id="res-savoirs"')[1]
+
+
+def test_la_recherche_des_taches_ignore_accents_et_flexions(client_enseignant):
+    assert intitules(rechercher(client_enseignant, "RECRUTEMENTS"), "taches") == intitules(
+        rechercher(client_enseignant, "recrutement"), "taches"
+    )
+    assert RECRUTEMENT in intitules(rechercher(client_enseignant, "integration depart"), "taches")

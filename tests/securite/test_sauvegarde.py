@@ -1,6 +1,9 @@
 """Sauvegarde et restauration d'une session : aller-retour exact, renumérotation, refus motivés, tout ou rien."""
 
+import base64
 import gzip
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -10,8 +13,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.contrib.admin.utils import NestedObjects
-from django.contrib.auth.models import User
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Permission, User
 from django.core import serializers
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -23,9 +28,11 @@ from examens.models import (
     Blocage,
     Candidat,
     Division,
+    DocumentEmis,
     Etablissement,
     HistoriqueNote,
     Journal,
+    JournalArchive,
     Note,
     ReglementExamen,
     Resultat,
@@ -109,13 +116,18 @@ def lignes(chemin: Path) -> list[bytes]:
         return f.readlines()
 
 
-def reecrire(chemin: Path, contenu: list[bytes], recalculer: bool = False) -> None:
-    """Réécrit un fichier de sauvegarde ; `recalculer` refait la ligne de contrôle (falsification habile)."""
-    if recalculer:
-        import hashlib
+def reecrire(chemin: Path, contenu: list[bytes], recalculer: bool = False, cle: str | None = None) -> None:
+    """Réécrit un fichier de sauvegarde ; `recalculer` refait la ligne de contrôle.
 
+    Avec la clé (`cle`, par défaut celle de l'installation), c'est la falsification d'un détenteur de la clé : la
+    signature est valide. `cle=""` : l'empreinte seule est recalculée, comme le ferait qui n'a pas la clé.
+    """
+    if recalculer:
         corps = contenu[:-1]
         pied = {"sha256": hashlib.sha256(b"".join(corps)).hexdigest(), "objets": len(corps) - 1}
+        cle = settings.SAUVEGARDE_CLE if cle is None else cle
+        if cle:
+            pied["hmac"] = hmac.new(cle.encode(), b"".join(corps), hashlib.sha256).hexdigest()
         contenu = [*corps, (json.dumps(pied) + "\n").encode()]
     with gzip.open(chemin, "wb") as f:
         f.writelines(contenu)
@@ -152,12 +164,15 @@ def test_le_fichier_est_un_gzip_prive_avec_en_tete_empreinte_et_sans_mot_de_pass
     entete, pied = json.loads(contenu[0]), json.loads(contenu[-1])
     assert (entete["format"], entete["version"], entete["session"], entete["verrouillee"]) == (
         "agora-sauvegarde-session",
-        1,
+        2,
         2026,
         True,
     )
     assert entete["reglement"] == {"code": "AGORA-2020", "empreinte": session_complete.reglement.empreinte}
-    assert pied == {"sha256": bilan.sha256, "objets": len(contenu) - 2}
+    signature = hmac.new(settings.SAUVEGARDE_CLE.encode(), b"".join(contenu[:-1]), hashlib.sha256).hexdigest()
+    assert pied == {"sha256": bilan.sha256, "hmac": signature, "objets": len(contenu) - 2}
+    assert entete["cle"] == sauvegarde.identifiant_cle(settings.SAUVEGARDE_CLE.encode())
+    assert settings.SAUVEGARDE_CLE not in b"".join(contenu).decode()
     assert bilan.objets["examens.note"] == 37 and bilan.objets["examens.candidat"] == 4
     assert b"pbkdf2" not in b"".join(contenu) and b"md5$" not in b"".join(contenu)
     assert b"TAGO-2025" not in b"".join(contenu)  # l'autre session n'y est pas
@@ -309,9 +324,20 @@ def test_restauration_dans_une_base_neuve_apres_migrate_et_charger_referentiel(s
         admin.execute(f'DROP DATABASE IF EXISTS "{neuve}" WITH (FORCE)')
         admin.close()
     origine, restauree = lignes(fichier), lignes(copie)
-    # Mêmes objets, octet pour octet (clés comprises) ; la copie a en plus la trace de sa restauration.
-    assert restauree[1:-2] == origine[1:-1]
-    assert b'"action":"sauvegarde.restauration"' in restauree[-2]
+    # Mêmes objets, octet pour octet (clés comprises), hors journal : dans la base neuve, les lignes du journal
+    # du fichier sont devenues des entrées archivées ; son propre journal ne contient que sa restauration.
+    journal = b'"model":"examens.journal"'
+    assert [ligne for ligne in restauree[1:-1] if journal not in ligne and b"journalarchive" not in ligne] == [
+        ligne for ligne in origine[1:-1] if journal not in ligne
+    ]
+    propres = [json.loads(ligne) for ligne in restauree[1:-1] if journal in ligne]
+    assert [e["fields"]["action"] for e in propres] == ["sauvegarde.restauration"]
+    archivees = [json.loads(ligne) for ligne in restauree[1:-1] if b'"model":"examens.journalarchive"' in ligne]
+    originales = [json.loads(ligne) for ligne in origine[1:-1] if journal in ligne]
+    assert [(a["fields"]["id_origine"], a["fields"]["action"], a["fields"]["date"]) for a in archivees] == [
+        (o["pk"], o["fields"]["action"], o["fields"]["date"]) for o in originales
+    ]
+    assert {a["fields"]["fichier"] for a in archivees} == {fichier.name}
     entete_origine, entete_copie = json.loads(origine[0]), json.loads(restauree[0])
     assert entete_copie["identites"] == entete_origine["identites"]
 
@@ -374,12 +400,22 @@ def test_refus_d_une_sauvegarde_venant_d_une_version_plus_recente(session_comple
         (lambda c: [c[0], c[1].replace(b'"nom":"', b'"nom":"X'), *c[2:]], "empreinte SHA-256 incorrecte"),
         (lambda c: c[:-1], "fichier tronqué"),
         (lambda c: c[:5] + [c[-1]], "contenu différent de l'en-tête|fichier tronqué"),
-        (lambda c: [c[0].replace(b'"version":1', b'"version":2'), *c[1:]], "version 2"),
+        (lambda c: [c[0].replace(b'"version":2', b'"version":3'), *c[1:]], "version 3"),
+        (lambda c: [c[0].replace(b'"version":2', b'"version":1'), *c[1:]], r"version 1 \(fichier non signé"),
         (lambda c: [b"{}\n", *c[1:]], "format inconnu"),
         (lambda c: [c[0].replace(b'"migrations"', b'"migrationz"'), *c[1:]], "en-tête incomplet : migrations"),
         (lambda c: [b"pas du json\n", *c[1:]], "en-tête illisible"),
     ],
-    ids=["valeur-modifiee", "sans-ligne-de-controle", "objets-manquants", "version", "format", "incomplet", "en-tete"],
+    ids=[
+        "valeur-modifiee",
+        "sans-ligne-de-controle",
+        "objets-manquants",
+        "version",
+        "version-1-non-signee",
+        "format",
+        "incomplet",
+        "en-tete",
+    ],
 )
 def test_un_fichier_altere_est_refuse_sans_rien_ecrire(session_complete, fichier, abimer, message):
     sauvegarder_session(annee=2026, chemin=fichier)
@@ -452,3 +488,213 @@ def test_les_commandes_font_l_aller_retour_et_parlent_francais(session_complete,
     assert Candidat.objects.filter(session__annee=2026).count() == 4
     with pytest.raises(CommandError, match="Aucune session 1999"):
         call_command("sauvegarder", "--session", "1999", str(fichier.with_name("autre.gz")))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Signature et contenu hostile (fichier signé par un détenteur de la clé)
+# ---------------------------------------------------------------------------------------------------
+
+
+def objets_de(contenu: list[bytes], modele: str) -> list[int]:
+    return [i for i, ligne in enumerate(contenu) if f'"model":"{modele}"'.encode() in ligne]
+
+
+def modifier(fichier_lu: list[bytes], i: int, **champs) -> None:
+    objet = json.loads(fichier_lu[i])
+    objet["fields"].update(champs)
+    fichier_lu[i] = (json.dumps(objet) + "\n").encode()
+
+
+def test_un_fichier_modifie_avec_une_empreinte_recalculee_est_refuse(session_complete, fichier):
+    """Sans la clé, recalculer le SHA-256 ne suffit plus : la signature HMAC ne correspond pas."""
+    sauvegarder_session(annee=2026, chemin=fichier)
+    supprimer_session()
+    contenu = lignes(fichier)
+    modifier(contenu, objets_de(contenu, "examens.note")[0], valeur="20.000")
+    for cle, message in (("", "n'est pas signé"), ("une-cle-devinee", "signature HMAC incorrecte")):
+        reecrire(fichier, contenu, recalculer=True, cle=cle)
+        avant = compter()
+        with pytest.raises(SauvegardeInvalide, match=message):
+            restaurer_session(chemin=fichier)
+        assert compter() == avant
+
+
+def test_un_fichier_signe_avec_une_autre_cle_est_refuse(session_complete, fichier, settings):
+    settings.SAUVEGARDE_CLE = "cle-d-une-autre-installation-" + "y" * 32
+    sauvegarder_session(annee=2026, chemin=fichier)
+    supprimer_session()
+    settings.SAUVEGARDE_CLE = "cle-de-cette-installation-" + "z" * 32
+    with pytest.raises(SauvegardeInvalide, match="signé avec une autre clé que la SAUVEGARDE_CLE"):
+        restaurer_session(chemin=fichier)
+    assert not Session.objects.filter(annee=2026).exists()
+
+
+def test_sans_cle_en_production_rien_ne_se_fait(session_complete, fichier, settings):
+    settings.SAUVEGARDE_CLE = ""
+    with pytest.raises(SauvegardeInvalide, match="SAUVEGARDE_CLE n'est pas définie"):
+        sauvegarder_session(annee=2026, chemin=fichier)
+    assert not fichier.exists()
+
+
+def test_un_fichier_qui_declare_superutilisateur_et_mot_de_passe_rend_un_compte_inutilisable(
+    session_complete, comptes, fichier
+):
+    sauvegarder_session(annee=2026, chemin=fichier)
+    supprimer_session()
+    User.objects.all().delete()
+    contenu = lignes(fichier)
+    permission = Permission.objects.get(codename="deverrouiller")
+    for i in objets_de(contenu, "auth.user"):
+        modifier(
+            contenu,
+            i,
+            is_superuser=True,
+            is_staff=True,
+            password=make_password("mot-de-passe-connu"),
+            user_permissions=[permission.pk],
+        )
+    reecrire(fichier, contenu, recalculer=True)
+
+    bilan = restaurer_session(chemin=fichier)
+
+    assert bilan.comptes_crees == User.objects.count() >= 3
+    for compte in User.objects.all():
+        assert not compte.is_superuser and not compte.is_staff, compte
+        assert not compte.has_usable_password() and not compte.check_password("mot-de-passe-connu")
+        assert not compte.user_permissions.exists()
+    assert User.objects.get(username="prof").groups.filter(name="enseignant").exists()  # les rôles reviennent
+
+
+def test_un_fichier_ne_deverrouille_pas_une_session_verrouillee_ici(session_complete, fichier):
+    """Le fichier (signé) dit la session ouverte ; le journal de cette base l'a vue verrouillée : verrouillée."""
+    sauvegarder_session(annee=2026, chemin=fichier)
+    supprimer_session()
+    contenu = lignes(fichier)
+    entete = json.loads(contenu[0])
+    entete["verrouillee"] = False
+    contenu[0] = (json.dumps(entete) + "\n").encode()
+    modifier(contenu, objets_de(contenu, "examens.session")[0], verrouillee=False)
+    reecrire(fichier, contenu, recalculer=True)
+
+    restaurer_session(chemin=fichier)
+
+    session = Session.objects.get(annee=2026)
+    assert session.verrouillee
+    with pytest.raises(DatabaseError, match="Session verrouillée"), transaction.atomic():
+        Note.objects.filter(candidat__session=session).update(valeur=Decimal(20))
+    entree = Journal.objects.get(action="sauvegarde.restauration", session_annee=2026)
+    assert entree.apres["verrouillee"] is True
+
+
+def test_l_objet_session_verrouille_suffit_meme_si_l_en_tete_dit_ouverte(session_complete, comptes, fichier):
+    """Session déverrouillée ici (dernier mot du journal) ; l'objet du fichier la dit verrouillée : verrouillée."""
+    services.deverrouiller(session=session_complete, auteur=comptes.administrateur, motif="rectification")
+    sauvegarder_session(annee=2026, chemin=fichier)
+    supprimer_session()
+    contenu = lignes(fichier)
+    assert json.loads(contenu[0])["verrouillee"] is False
+    modifier(contenu, objets_de(contenu, "examens.session")[0], verrouillee=True)
+    reecrire(fichier, contenu, recalculer=True)
+    restaurer_session(chemin=fichier)
+    assert Session.objects.get(annee=2026).verrouillee
+
+
+def test_les_lignes_de_journal_du_fichier_ne_deviennent_jamais_authentiques(session_complete, fichier):
+    """Une entrée réécrite et antidatée (fichier signé) : archivée et marquée, le journal de la base ne bouge pas."""
+    sauvegarder_session(annee=2026, chemin=fichier)
+    supprimer_session()
+    contenu = lignes(fichier)
+    i = objets_de(contenu, "examens.journal")[0]
+    modifier(contenu, i, date="2020-01-01T00:00:00+00:00", auteur="fantome", motif="antidatée")
+    reecrire(fichier, contenu, recalculer=True)
+    authentique = list(Journal.objects.order_by("pk").values())
+
+    bilan = restaurer_session(chemin=fichier)
+
+    nouvelles = Journal.objects.exclude(pk__in=[e["id"] for e in authentique])
+    assert list(nouvelles.values_list("action", flat=True)) == ["sauvegarde.restauration"]
+    assert list(Journal.objects.filter(pk__in=[e["id"] for e in authentique]).order_by("pk").values()) == authentique
+    assert not Journal.objects.filter(auteur="fantome").exists()
+    archivee = JournalArchive.objects.get()
+    assert (archivee.auteur, archivee.motif, archivee.id_origine) == (
+        "fantome",
+        "antidatée",
+        json.loads(contenu[i])["pk"],
+    )
+    assert archivee.fichier == fichier.name and archivee.fichier_sha256 == bilan.sha256
+    assert bilan.objets["examens.journalarchive"] == 1
+    # L'archive est en ajout seul, comme le journal.
+    with pytest.raises(DatabaseError, match="ajout seul"), transaction.atomic():
+        JournalArchive.objects.update(motif="effacé")
+
+
+@pytest.fixture
+def documents(session_complete):
+    """Un relevé et sa correction (version 2), émis pour la session 2026."""
+
+    def emettre(version, precedent=None):
+        contenu = b"%PDF-1.7\n" + os.urandom(3000) + f"version {version}".encode()
+        return DocumentEmis.objects.create(
+            type="releve",
+            session_annee=2026,
+            objet="T0000001",
+            version=version,
+            precedent=precedent,
+            donnees={"notes": {"U11": "12"}},
+            contenu=contenu,
+            sha256=hashlib.sha256(contenu).hexdigest(),
+            pages=1,
+            taille=len(contenu),
+            emis_par="gestion",
+        )
+
+    premier = emettre(1)
+    return [premier, emettre(2, premier)]
+
+
+def effacer_documents() -> None:
+    """Une autre base, sans ces documents : seul un superutilisateur suspend la garde (comme ce test)."""
+    with connection.cursor() as curseur:
+        curseur.execute("SET session_replication_role = replica")
+        curseur.execute("DELETE FROM examens_documentemis")
+        curseur.execute("RESET session_replication_role")
+
+
+def test_les_documents_emis_font_l_aller_retour_octet_pour_octet(documents, fichier):
+    avant = [
+        (d.pk, d.type, d.objet, d.version, d.precedent_id, bytes(d.contenu), d.sha256, d.emis_le) for d in documents
+    ]
+    bilan = sauvegarder_session(annee=2026, chemin=fichier)
+    assert bilan.objets["examens.documentemis"] == 2
+    supprimer_session()
+    effacer_documents()
+
+    bilan = restaurer_session(chemin=fichier)
+
+    assert bilan.objets["examens.documentemis"] == 2
+    apres = [
+        (d.pk, d.type, d.objet, d.version, d.precedent_id, bytes(d.contenu), d.sha256, d.emis_le)
+        for d in DocumentEmis.objects.order_by("pk")
+    ]
+    assert apres == avant
+    assert all(hashlib.sha256(bytes(d.contenu)).hexdigest() == d.sha256 for d in DocumentEmis.objects.all())
+
+
+def test_des_documents_deja_presents_a_l_identique_sont_repris(documents, fichier):
+    sauvegarder_session(annee=2026, chemin=fichier)
+    supprimer_session()
+    bilan = restaurer_session(chemin=fichier)
+    assert bilan.reutilises["examens.documentemis"] == 2 and DocumentEmis.objects.count() == 2
+
+
+def test_un_document_dont_les_octets_ne_correspondent_pas_a_l_empreinte_est_refuse(documents, fichier):
+    sauvegarder_session(annee=2026, chemin=fichier)
+    supprimer_session()
+    effacer_documents()
+    contenu = lignes(fichier)
+    faux = b"%PDF-1.7\nfalsifie"
+    modifier(contenu, objets_de(contenu, "examens.documentemis")[0], contenu=base64.b64encode(faux).decode())
+    reecrire(fichier, contenu, recalculer=True)
+    with pytest.raises(SauvegardeInvalide, match="ne correspond pas à son empreinte"):
+        restaurer_session(chemin=fichier)
+    assert not Session.objects.filter(annee=2026).exists() and not DocumentEmis.objects.exists()

@@ -12,8 +12,16 @@ from django.db import connection, transaction
 from examens import resultats
 from examens.generation import analyser, barre
 from examens.identifiants import uai_avec_cle
-from examens.models import Candidat, Division, Etablissement, Grille, HistoriqueNote, Note, Session, Statut
-from examens.services import reglement_pour
+from examens.models import Candidat, Division, Etablissement, Grille, HistoriqueNote, Journal, Note, Session, Statut
+from examens.services import journaliser, reglement_pour
+
+ACTION_GENERATION = "donnees.generation"
+# Déclencheurs par ligne suspendus le temps de supprimer une session générée (ouverte) : ils ne refuseraient
+# rien, mais coûtent une requête par note et par ligne d'historique.
+DECLENCHEURS_SUSPENDUS = [
+    ("examens_note", "note_session_ouverte"),
+    ("examens_historiquenote", "historiquenote_immuable"),
+]
 
 UNITES = ["U11", "U12", "U2", "U31", "U32", "U33", "U41", "U42", "U51", "U52", "U6", "U7"]
 NOMS = [
@@ -54,6 +62,24 @@ POIDS_STATUTS = {
 }
 
 
+def est_generee(session: Session) -> bool:
+    """La session a-t-elle été créée par generer_donnees, et n'a-t-elle pas été restaurée depuis ?
+
+    La marque est une entrée du journal (en ajout seul, non falsifiable par l'application) qui désigne la
+    session par sa clé : une vraie session créée plus tard sous la même année ne la porte pas.
+    """
+    derniere = (
+        Journal.objects.filter(session_annee=session.annee, action__in=[ACTION_GENERATION, "sauvegarde.restauration"])
+        .order_by("-date", "-id")
+        .first()
+    )
+    return (
+        derniere is not None
+        and derniere.action == ACTION_GENERATION
+        and (derniere.apres or {}).get("session_id") == session.pk
+    )
+
+
 class Command(BaseCommand):
     help = "Génère une session synthétique : candidats de tous statuts, notes, dispenses, absences, notes conservées."
 
@@ -72,15 +98,7 @@ class Command(BaseCommand):
         if existante:
             if not remplacer:
                 raise CommandError(f"La session {session} existe : --remplacer pour la recréer.")
-            with connection.cursor() as curseur:  # plus rapide que la cascade de l'ORM sur 300 000 lignes
-                # ALTER TABLE refuse de s'exécuter avec des contrôles de clés différés en attente (dans une
-                # transaction englobante, celle d'un test par exemple) : on les contrôle au fil de l'eau.
-                curseur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                curseur.execute("ALTER TABLE examens_note DISABLE TRIGGER note_session_ouverte")
-                Grille.objects.filter(candidat__session=existante).delete()  # commission protégée par ses grilles
-                existante.delete()
-                curseur.execute("ALTER TABLE examens_note ENABLE TRIGGER note_session_ouverte")
-                curseur.execute("SET CONSTRAINTS ALL DEFERRED")
+            self.supprimer(existante)
         with transaction.atomic():
             objet = Session.objects.create(annee=session, reglement=reglement_pour(session))
             nb_lycees = max(1, candidats // 60)
@@ -121,6 +139,8 @@ class Command(BaseCommand):
                         chef_oeuvre=Decimal(hasard.randint(12, 36)) / 2
                         if statut.startswith(("scolaire", "apprenti"))
                         else None,
+                        # leurs unités générales sont dispensées (DIS) : le titre qui y donne droit est noté
+                        titre_dispense="bac" if statut == "experience_3_ans" else "",
                     )
                 )
             liste = Candidat.objects.bulk_create(lot, batch_size=5000)
@@ -182,9 +202,60 @@ class Command(BaseCommand):
             debut_resultats = time.monotonic()
             resultats.recalculer_session(Session.objects.select_related("reglement").get(pk=objet.pk))
             self.stdout.write(f"Résultats calculés en {time.monotonic() - debut_resultats:.1f} s")
+            # La marque « session générée » : seule une session portant cette marque peut être remplacée.
+            journaliser(
+                action=ACTION_GENERATION,
+                session=session,
+                apres={"session_id": objet.pk, "candidats": candidats, "graine": graine},
+                motif="manage.py generer_donnees",
+            )
         self.stdout.write(
             f"Session {session} : {candidats} candidats, {total} notes en {time.monotonic() - debut:.1f} s"
         )
+
+    def supprimer(self, existante: Session) -> None:
+        """Supprime une session générée et ouverte, en une transaction, et le journalise.
+
+        Refuse une session verrouillée (son verrou protège des notes qu'on ne doit pas perdre sans trace) et une
+        session qui n'a pas été créée par cet outil : une vraie session ne disparaît jamais par un outil de banc.
+        """
+        annee = existante.annee
+        with transaction.atomic():
+            # Verrou de ligne : personne ne verrouille la session entre le contrôle et la suppression.
+            existante = Session.objects.select_for_update().get(pk=existante.pk)
+            if existante.verrouillee:
+                raise CommandError(
+                    f"La session {annee} est verrouillée : generer_donnees ne la supprime pas. Rien n'a été modifié."
+                )
+            if not est_generee(existante):
+                raise CommandError(
+                    f"La session {annee} n'a pas été créée par generer_donnees : cet outil ne supprime jamais une "
+                    "vraie session. Rien n'a été modifié."
+                )
+            candidats = Candidat.objects.filter(session=existante)
+            journaliser(
+                action="donnees.suppression",
+                session=annee,
+                avant={
+                    "session_id": existante.pk,
+                    "candidats": candidats.count(),
+                    "notes": Note.objects.filter(candidat__session=existante).count(),
+                },
+                motif="manage.py generer_donnees --remplacer",
+            )
+            with connection.cursor() as curseur:  # plus rapide que la cascade de l'ORM sur 300 000 lignes
+                # ALTER TABLE refuse de s'exécuter avec des contrôles de clés différés en attente (dans une
+                # transaction englobante, celle d'un test par exemple) : on les contrôle au fil de l'eau.
+                curseur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                # Dans la transaction : ALTER TABLE y verrouille les tables jusqu'à la fin (personne n'écrit sans
+                # garde pendant ce temps) et un arrêt brutal annule aussi la désactivation.
+                for table, declencheur in DECLENCHEURS_SUSPENDUS:
+                    curseur.execute(f"ALTER TABLE {table} DISABLE TRIGGER {declencheur}")
+                Grille.objects.filter(candidat__session=existante).delete()  # commission protégée par ses grilles
+                existante.delete()
+                for table, declencheur in DECLENCHEURS_SUSPENDUS:
+                    curseur.execute(f"ALTER TABLE {table} ENABLE TRIGGER {declencheur}")
+                curseur.execute("SET CONSTRAINTS ALL DEFERRED")
 
     def generer_extensions(self, session, candidats, hasard):
         """Grilles CCF remplies (examens.generation), puis PFMP (pfmp.generation)."""

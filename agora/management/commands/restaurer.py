@@ -36,6 +36,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Clés renumérotées (déjà prises dans cette base) : {', '.join(bilan.renumerotes)}")
         if bilan.comptes_crees:
             self.stdout.write(
-                f"{bilan.comptes_crees} compte(s) recréé(s) sans mot de passe : définissez-le avec "
+                f"{bilan.comptes_crees} compte(s) recréé(s) sans mot de passe ni droit d'administration : "
+                "définissez le mot de passe avec "
                 "« manage.py changepassword <identifiant> »."
             )
