@@ -26,7 +26,7 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY est obligatoire quand DEBUG est désactivé.")
     SECRET_KEY = "dev-uniquement-jamais-en-production-" + "x" * 32
-# Clé de signature des sauvegardes (HMAC-SHA256, agora/sauvegarde.py) : distincte de SECRET_KEY, pour qu'on puisse
+# Clé de signature des sauvegardes (HMAC-SHA256, examens/sauvegarde.py) : distincte de SECRET_KEY, pour qu'on puisse
 # la confier à qui restaure sans lui donner de quoi forger des sessions web. Obligatoire quand DEBUG est désactivé,
 # mais contrôlée par « sauvegarder » et « restaurer » seulement : le serveur web n'en a pas besoin.
 SAUVEGARDE_CLE = os.environ.get("SAUVEGARDE_CLE", "")
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_filters",
     "django_htmx",
     "axes",
     "procrastinate.contrib.django",

@@ -8,7 +8,7 @@ from django.views.generic import RedirectView
 from agora import views
 
 urlpatterns = [
-    path("", views.accueil, name="accueil"),
+    path("", include("examens.urls_accueil")),
     path("connexion/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("mot-de-passe/", views.ChangerMotDePasse.as_view(), name="mot-de-passe"),

@@ -1,58 +1,44 @@
-"""Fichiers téléversés en attente de confirmation (aperçu d'un import), dans MEDIA_ROOT/imports.
+"""Fichiers téléversés en attente de confirmation (aperçu d'un import), rangés dans la base.
 
-Le fichier est gardé entre l'aperçu et la confirmation ; un aperçu jamais confirmé est effacé après
-`DUREE_APERCU` (à chaque nouveau téléversement, et chaque nuit par la tâche `examens.purger_apercus`).
-La confirmation « prend » le fichier par un renommage atomique : de deux confirmations simultanées (double
-clic), une seule le trouve, l'autre reçoit un message clair.
+Dans la base et non sur le disque d'un serveur : l'aperçu peut être produit par un nœud web et confirmé par un
+autre derrière un répartiteur de charge (tier web sans état). Un aperçu jamais confirmé est effacé après
+`DUREE_APERCU` (à chaque nouveau téléversement, et par la tâche `examens.purger_apercus`). La confirmation
+« prend » l'aperçu par un DELETE … RETURNING : de deux confirmations simultanées (double clic), une seule le
+trouve, l'autre reçoit un message clair.
 """
 
-import os
-import time
+import datetime
 import uuid
-from pathlib import Path
 
-from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from examens.models import ApercuImport
 
 DUREE_APERCU = 24 * 3600  # secondes
-
-
-def dossier() -> Path:
-    chemin = Path(settings.MEDIA_ROOT) / "imports"
-    chemin.mkdir(parents=True, exist_ok=True)
-    return chemin
 
 
 def deposer(contenu: bytes, suffixe: str) -> str:
     """Range le fichier de l'aperçu ; renvoie son jeton. Purge au passage les aperçus périmés."""
     purger()
     jeton = uuid.uuid4().hex
-    (dossier() / f"{jeton}{suffixe}").write_bytes(contenu)
+    ApercuImport.objects.create(jeton=jeton, suffixe=suffixe, contenu=contenu)
     return jeton
 
 
 def prendre(jeton: str, suffixe: str) -> bytes | None:
-    """Le contenu de l'aperçu, retiré du dossier ; None s'il a déjà été pris (ou purgé)."""
-    chemin = dossier() / f"{jeton}{suffixe}"
-    pris = chemin.with_name(f"{chemin.name}.{uuid.uuid4().hex}.pris")
-    try:
-        os.rename(chemin, pris)  # atomique : un seul des appels concurrents réussit
-    except FileNotFoundError:
-        return None
-    try:
-        return pris.read_bytes()
-    finally:
-        pris.unlink(missing_ok=True)
+    """Le contenu de l'aperçu, retiré de la base ; None s'il a déjà été pris (ou purgé)."""
+    with connection.cursor() as curseur:
+        curseur.execute(
+            f"DELETE FROM {ApercuImport._meta.db_table} WHERE jeton = %s AND suffixe = %s RETURNING contenu",
+            [jeton, suffixe],
+        )
+        ligne = curseur.fetchone()
+    return bytes(ligne[0]) if ligne else None
 
 
 def purger(duree: int = DUREE_APERCU) -> int:
     """Efface les aperçus de plus de `duree` secondes ; renvoie leur nombre."""
-    limite = time.time() - duree
-    effaces = 0
-    for chemin in dossier().iterdir():
-        try:
-            if chemin.is_file() and chemin.stat().st_mtime < limite:
-                chemin.unlink()
-                effaces += 1
-        except FileNotFoundError:  # effacé entre-temps par un autre processus
-            continue
+    limite = timezone.now() - datetime.timedelta(seconds=duree)
+    effaces, _ = ApercuImport.objects.filter(cree_le__lt=limite).delete()
     return effaces

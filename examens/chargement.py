@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from agora.format import pluriel
 from examens.models import CategorieCandidat, CorrespondanceGA, Epreuve, ModaliteEpreuve, ReglementExamen, Session
 from referentiel.chargement import VersionDifferente, empreinte
 from referentiel.models import Referentiel
@@ -116,5 +117,5 @@ def rattacher_sessions(reglement: ReglementExamen) -> list[str]:
             avant={"reglement": ancien},
             apres={"reglement": reglement.code, "resultats_changes": changes},
         )
-        faits.append(f"session {session.annee} : {ancien} → {reglement.code}, {changes} résultat(s) recalculé(s)")
+        faits.append(f"session {session.annee} : {ancien} → {reglement.code}, {pluriel(changes, 'résultat recalculé')}")
     return faits

@@ -57,13 +57,6 @@ STATUTS_FORME_GLOBALE = {
     Statut.APPRENTI_CFA_HABILITE,
     Statut.APPRENTI_CFA_NON_HABILITE,
 }
-STATUTS_SCOLAIRES = {Statut.SCOLAIRE_PUBLIC, Statut.SCOLAIRE_PRIVE_SOUS_CONTRAT, Statut.SCOLAIRE_PRIVE_HORS_CONTRAT}
-STATUTS_FORMATION_CONTINUE = {Statut.FPC_PUBLIC, Statut.FPC_PUBLIC_HABILITE, Statut.FPC_PRIVE}
-# Annexe III : minimum de PFMP après positionnement.
-MINIMUM_POSITIONNEMENT = {
-    **{s: Decimal(10) for s in STATUTS_SCOLAIRES},
-    **{s: Decimal(8) for s in STATUTS_FORMATION_CONTINUE},
-}
 
 
 @dataclass(frozen=True)
@@ -249,7 +242,7 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
         except InvalidOperation:
             erreurs.append(f"positionnement_semaines « {positionnement} » : nombre de semaines entre 0 et 22 attendu")
         else:
-            minimum = MINIMUM_POSITIONNEMENT.get(statut)
+            minimum = regles.minimum_positionnement_statut(statut)
             if minimum is None:
                 erreurs.append(f"positionnement_semaines : sans objet pour le statut {statut} (Annexe III)")
             elif semaines < minimum:

@@ -900,3 +900,18 @@ class JournalArchive(models.Model):
 
     def __str__(self):
         return f"[archive {self.fichier}] {self.date:%d/%m/%Y %H:%M} {self.auteur} {self.action} {self.objet}"
+
+
+class ApercuImport(models.Model):
+    """Un fichier d'import entre son aperçu et sa confirmation (examens.apercus) : dans la base, pas sur un disque."""
+
+    jeton = models.CharField(max_length=32, unique=True)
+    suffixe = models.CharField(max_length=8)
+    contenu = models.BinaryField()
+    cree_le = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "aperçu d'import"
+
+    def __str__(self):
+        return self.jeton

@@ -24,8 +24,9 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal, Inexact, Rounded, localcontext
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from decimal import Context, Decimal, Inexact, InvalidOperation, Rounded
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
@@ -49,6 +50,7 @@ __all__ = [
     "decision_premier_groupe",
     "format_fr",
     "lire_saisie",
+    "minimum_positionnement_statut",
     "mention_pour",
     "moyenne_professionnelle",
     "parser_note",
@@ -148,22 +150,22 @@ def _note_sur_20(valeur: object, nom: str) -> Decimal:
     return note
 
 
+# Un contexte décimal exact, créé une fois : 60 chiffres, et toute opération qui arrondirait lève une exception.
+# (Un `localcontext()` par opération coûtait plus que l'opération elle-même, 300 000 fois par session.)
+_EXACT = Context(prec=60, traps=[Inexact, Rounded, InvalidOperation])
+
+
 def _somme(valeurs: Iterable[Decimal]) -> Decimal:
     """Somme exacte : lève decimal.Inexact plutôt que d'arrondir en silence."""
-    with localcontext() as ctx:
-        ctx.prec = 60
-        ctx.traps[Inexact] = True
-        ctx.traps[Rounded] = True
-        return sum(valeurs, Decimal(0))
+    total = Decimal(0)
+    for valeur in valeurs:
+        total = _EXACT.add(total, valeur)
+    return total
 
 
 def _produit(a: Decimal, b: Decimal) -> Decimal:
     """Produit exact (coefficient × note) : lève decimal.Inexact plutôt que d'arrondir."""
-    with localcontext() as ctx:
-        ctx.prec = 60
-        ctx.traps[Inexact] = True
-        ctx.traps[Rounded] = True
-        return a * b
+    return _EXACT.multiply(a, b)
 
 
 def _sans_accents(texte: str) -> str:
@@ -194,8 +196,16 @@ def format_fr(valeur: Fraction | Decimal | int, decimales: int = 2) -> str:
     return f"{tronquer(valeur, decimales):f}".replace(".", ",")
 
 
+# La trace se construit seulement quand on la lira : la passe complète d'une session calcule sans elle et ne la
+# refait que pour les résultats qui changent (examens.resultats) ; ses nombres mis en forme coûtaient autant que
+# le calcul lui-même.
+_AVEC_TRACE: ContextVar[bool] = ContextVar("agora_avec_trace", default=True)
+
+
 def _nombre(valeur: Nombre) -> str:
     """Nombre pour la trace : exact s'il a au plus 6 décimales (« 9,995 »), sinon tronqué suivi de « … »."""
+    if not _AVEC_TRACE.get():
+        return ""
     if type(valeur) is Decimal:
         return _nombre_decimal(valeur)  # notes et coefficients : la trace d'une session en compte des millions
     return _nombre_exact(valeur)
@@ -327,6 +337,23 @@ def unites_dispensables(titre: str, statut: str) -> frozenset[str]:
     if statut in STATUTS_EPS_SUR_DEMANDE:
         unites.add("U7")
     return frozenset(unites)
+
+
+# Annexe III, II.5 : la durée de PFMP fixée par la décision de positionnement ne peut être inférieure à 10 semaines
+# pour la voie scolaire et à 8 semaines pour la formation continue. La seule définition : pfmp.regles_pfmp l'importe.
+MINIMUM_POSITIONNEMENT_SCOLAIRE = Decimal(10)
+MINIMUM_POSITIONNEMENT_FPC = Decimal(8)
+_STATUTS_SCOLAIRES = ("scolaire_public", "scolaire_prive_sous_contrat", "scolaire_prive_hors_contrat")
+_STATUTS_FPC = ("fpc_public", "fpc_public_habilite", "fpc_prive")
+
+
+def minimum_positionnement_statut(statut: str) -> Decimal | None:
+    """Le minimum de PFMP après positionnement pour un statut, None si le positionnement est sans objet."""
+    if statut in _STATUTS_SCOLAIRES:
+        return MINIMUM_POSITIONNEMENT_SCOLAIRE
+    if statut in _STATUTS_FPC:
+        return MINIMUM_POSITIONNEMENT_FPC
+    return None
 
 
 @dataclass(frozen=True)
@@ -844,8 +871,11 @@ def _verifier(dossier: Dossier, regles: Regles) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: B008 (Regles est immuable)
+def calculer(dossier: Dossier, regles: Regles = Regles(), avec_trace: bool = True) -> Resultat:  # noqa: B008
     """Délibération complète d'un candidat : moyennes exactes, décision, mention, contrôle, trace.
+
+    `avec_trace=False` : même résultat, sans la trace (vide), pour comparer vite toute une session ; la décision
+    ne dépend jamais de la trace. (Regles est immuable : sa valeur par défaut partagée ne risque rien.)
 
     Ordre des règles :
     1. ABS ou NV sur une unité obligatoire, ou un blocage → NON_DELIVRABLE « quelle que soit la moyenne »
@@ -857,6 +887,15 @@ def calculer(dossier: Dossier, regles: Regles = Regles()) -> Resultat:  # noqa: 
     5. Une absence justifiée sur une unité remplaçable chez un candidat non admis → REMPLACEMENT
        (D337-81, D337-92 ; exemple §7.10).
     """
+    jeton = _AVEC_TRACE.set(avec_trace)
+    try:
+        resultat = _calculer(dossier, regles)
+    finally:
+        _AVEC_TRACE.reset(jeton)
+    return resultat if avec_trace else replace(resultat, trace=())
+
+
+def _calculer(dossier: Dossier, regles: Regles) -> Resultat:
     _verifier(dossier, regles)
     unites = dossier.unites
     trace = [ligne_unite(u) for u in unites] + list(dossier.remarques)

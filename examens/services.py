@@ -329,15 +329,13 @@ def unites_du_candidat(candidat: Candidat) -> list[str]:
 
 @dataclass(frozen=True)
 class Deliberation:
-    calcules: list[resultats.Calcule]
+    total: int
     changes: int  # résultats réécrits : 0 attendu, puisque chaque écriture recalcule déjà ses candidats
     differences: list[resultats.Difference]
+    par_decision: dict[str, int]
 
     def __len__(self) -> int:
-        return len(self.calcules)
-
-    def __iter__(self):
-        return ((c.candidat, c.resultat) for c in self.calcules)
+        return self.total
 
 
 @transaction.atomic
@@ -345,19 +343,15 @@ def deliberer(*, session: Session, auteur=None) -> Deliberation:
     """Recalcule toute la session, en un nombre constant de requêtes, et dit combien de résultats ont changé."""
     session = Session.objects.select_for_update().select_related("reglement").get(pk=session.pk)
     verifier_session_ouverte(session)
-    calcules = resultats.calculer(session)
-    a_ecrire, differences = resultats.comparer(calcules)
-    resultats.ecrire(a_ecrire)
-    compte = defaultdict(int)
-    for c in calcules:
-        compte[c.resultat.decision.value] += 1
+    v = resultats.verifier(session)
+    resultats.ecrire(v.a_ecrire)
     journaliser(
         action="deliberation.calcul",
         auteur=auteur,
         session=session,
-        apres={**compte, "resultats_changes": len(a_ecrire)},
+        apres={**v.par_decision, "resultats_changes": len(v.a_ecrire)},
     )
-    return Deliberation(calcules, len(a_ecrire), differences)
+    return Deliberation(v.total, len(v.a_ecrire), v.differences, v.par_decision)
 
 
 def ligne_resultat(candidat: Candidat, r: regles.Resultat) -> dict:

@@ -13,8 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from agora.format import pluriel
 from agora.securite import neutraliser_formule
-from examens import apercus, exports, imports, perimetre, selectors, services
+from examens import apercus, exports, imports, journal_lisible, perimetre, selectors, services
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
 from examens.models import Candidat, Division, Journal, Note, Resultat, Session
 
@@ -160,7 +161,9 @@ def _page_candidat(request, c: Candidat, **formulaires):
     """
     fiche = selectors.fiche_candidat(c)
     resultat = Resultat.objects.filter(candidat=c).first()
-    journal = Journal.objects.filter(session_annee=c.session.annee, candidat_numero=c.numero)[:50]
+    journal = journal_lisible.lisibles(
+        list(Journal.objects.filter(session_annee=c.session.annee, candidat_numero=c.numero)[:50]), c.session.annee
+    )
     return render(
         request,
         "examens/candidat.html",
@@ -520,24 +523,34 @@ def releve(request, pk):
 
 @permission_required("examens.exporter", raise_exception=True)
 def proces_verbal(request, annee):
+    """Le procès-verbal à l'écran, par pages de 200 lignes (une session nationale en compte 25 000 : 3,8 Mo et
+    2,6 s d'un bloc) ; les totaux viennent d'un agrégat SQL, le PDF contient toujours tout le procès-verbal."""
     session = _session(annee)
-    resultats = list(
-        Resultat.objects.filter(candidat__in=_perimetre(request, session))
-        .select_related("candidat__etablissement")
-        .order_by("candidat__numero")
-    )
-    totaux = {code: sum(1 for r in resultats if r.decision == code) for code in selectors.DECISIONS}
+    qs, actifs = selectors.filtrer_candidats(_perimetre(request, session), request.GET)
+    resultats = Resultat.objects.filter(candidat__in=qs)
+    par_decision = dict(resultats.values_list("decision").annotate(n=Count("id")).order_by())
+    page = Paginator(
+        resultats.select_related("candidat__etablissement").order_by("candidat__numero"), LIGNES_PV
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "examens/proces_verbal.html",
         {
             "session": session,
-            "resultats": resultats,
-            "totaux": totaux,
+            "page": page,
+            "resultats": page.object_list,
+            "total": page.paginator.count,
+            "totaux": [(libelle, par_decision.get(code, 0)) for code, libelle in selectors.DECISIONS.items()],
             "decisions": selectors.DECISIONS,
             "mentions": selectors.MENTIONS,
+            "actifs": actifs,
+            "parametres": "&".join(f"{k}={v}" for k, v in actifs.items()),
+            "etablissements": selectors.etablissements_visibles(request.user, session),
         },
     )
+
+
+LIGNES_PV = 200
 
 
 @permission_required("examens.view_session", raise_exception=True)
@@ -546,31 +559,48 @@ def journal(request, annee):
     if not request.user.has_perm("examens.exporter"):
         raise Http404
     entrees = selectors.journal_visible(request.user, session, _perimetre(request, session))
+    filtre = journal_lisible.FiltreJournal(request.GET or None, queryset=entrees)
+    if filtre.is_bound and filtre.is_valid():
+        entrees = filtre.qs
     if request.GET.get("format") == "csv":
+        # Les colonnes de la page, à l'heure de Paris ; écrit par lots pour un journal national.
         sortie = io.StringIO()
         ecrivain = csv.writer(sortie, delimiter=";")
-        ecrivain.writerow(["date", "auteur", "action", "candidat", "objet", "avant", "après", "motif"])
-        for e in entrees.iterator():
-            ecrivain.writerow(
-                [
-                    neutraliser_formule(str(x))
-                    for x in (
-                        e.date.isoformat(),
-                        e.auteur,
-                        e.action,
-                        e.candidat_numero,
-                        e.objet,
-                        e.avant or "",
-                        e.apres or "",
-                        e.motif,
-                    )
-                ]
-            )
+        ecrivain.writerow(["date", "auteur", "candidat", "action", "détail", "motif"])
+        lot: list[Journal] = []
+        for e in entrees.iterator(chunk_size=2000):
+            lot.append(e)
+            if len(lot) == 2000:
+                _ecrire_journal(ecrivain, lot, annee)
+                lot = []
+        _ecrire_journal(ecrivain, lot, annee)
         reponse = HttpResponse("\ufeff" + sortie.getvalue(), content_type="text/csv; charset=utf-8")
         reponse["Content-Disposition"] = f'attachment; filename="journal-agora-{annee}.csv"'
         return reponse
-    page = Paginator(entrees, 100).get_page(request.GET.get("page"))
-    return render(request, "examens/journal.html", {"session": session, "page": page})
+    page = Paginator(entrees, 50).get_page(request.GET.get("page"))
+    parametres = request.GET.copy()
+    parametres.pop("page", None)
+    return render(
+        request,
+        "examens/journal.html",
+        {
+            "session": session,
+            "page": page,
+            "lignes": journal_lisible.lisibles(list(page), annee),
+            "filtre": filtre if filtre.is_bound else journal_lisible.FiltreJournal(queryset=entrees),
+            "parametres": parametres.urlencode(),
+        },
+    )
+
+
+def _ecrire_journal(ecrivain, entrees: list, annee: int) -> None:
+    for ligne in journal_lisible.lisibles(entrees, annee):
+        ecrivain.writerow(
+            [
+                neutraliser_formule(x)
+                for x in (ligne.quand, ligne.qui, ligne.candidat, ligne.quoi, ligne.detail, ligne.entree.motif)
+            ]
+        )
 
 
 # ---------------------------------------------------------------------------------------- imports
@@ -623,7 +653,7 @@ def importer_confirmer(request, annee, jeton):
         )
     messages.success(
         request,
-        f"Import de {infos['nom']} terminé : {bilan.crees} créé(s), {bilan.modifies} modifié(s), "
-        f"{bilan.inchanges} inchangé(s).",
+        f"Import de {infos['nom']} terminé : {pluriel(bilan.crees, 'créé')}, {pluriel(bilan.modifies, 'modifié')}, "
+        f"{pluriel(bilan.inchanges, 'inchangé')}.",
     )
     return redirect("examens:session", annee=annee)

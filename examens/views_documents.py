@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from agora.format import pluriel
 from examens import documents, grilles, pdf
 from examens.models import Candidat, Commission, Division, DocumentEmis, ExportLot, Grille, Resultat, Session
 from examens.services import OperationRefusee
@@ -273,7 +274,7 @@ def exports(request, annee):
             except OperationRefusee as e:
                 erreurs["general"] = str(e)
             else:
-                messages.success(request, f"Export n° {lot.pk} demandé : {lot.total} document(s) à rendre.")
+                messages.success(request, f"Export n° {lot.pk} demandé : {pluriel(lot.total, 'document')} à rendre.")
                 return redirect("examens:export", pk=lot.pk)
     else:
         saisie = {

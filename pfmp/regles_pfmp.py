@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from examens.regles import MINIMUM_POSITIONNEMENT_FPC, MINIMUM_POSITIONNEMENT_SCOLAIRE
+
 __all__ = [
     "Certificat",
     "Conformite",
@@ -150,9 +152,9 @@ def minimum_positionnement(voie: Voie) -> Decimal | None:
     """II.5 : au moins 10 semaines (voie scolaire), 8 (formation continue du II.3 à attestations) ;
     None : le positionnement est sans objet pour cette voie."""
     if voie is Voie.SCOLAIRE:
-        return Decimal(10)
+        return MINIMUM_POSITIONNEMENT_SCOLAIRE
     if voie in (Voie.FPC_PREMIERE_FORMATION, Voie.FPC_RECONVERSION):
-        return Decimal(8)
+        return MINIMUM_POSITIONNEMENT_FPC
     return None
 
 
@@ -439,7 +441,8 @@ def evaluer(
         niveau = Niveau.CONFORME
         motifs = []  # une attestation non signée en plus de l'exigence ne retient pas le diplôme
         if signatures:
-            avertissements.append(f"{signatures} attestation(s) non signée(s) en plus des semaines requises")
+            mots = "attestation non signée" if signatures < 2 else "attestations non signées"
+            avertissements.append(f"{signatures} {mots} en plus des semaines requises")
     else:
         niveau = Niveau.A_RISQUE if bloquant else Niveau.EN_COURS
     if niveau is Niveau.CONFORME and exigence.voie is Voie.SCOLAIRE and sum(1 for p in periodes if p.attestee) == 1:

@@ -70,7 +70,8 @@
     const erreurs = champs.filter((c) => c.classList.contains("is-invalid")).length;
     const saisies = champs.filter((c) => c.dataset.enregistre).length;
     document.getElementById("resume-saisie").textContent =
-      `${saisies} note(s) enregistrée(s) sur ${champs.length}` + (erreurs ? ` — ${erreurs} à corriger` : "");
+      `${saisies} note${saisies > 1 ? "s" : ""} enregistrée${saisies > 1 ? "s" : ""} sur ${champs.length}` +
+      (erreurs ? ` — ${erreurs} à corriger` : "");
   }
 
   champs.forEach((champ, i) => {

@@ -189,7 +189,7 @@ def test_releve_et_journal_exportable(comptes):
     assert "Admis" in client.get(f"/examens/candidats/{c.pk}/releve/").content.decode()
     assert comptes.client(comptes.enseignant).get(f"/examens/candidats/{c.pk}/releve/").status_code in (403, 404)
     csv = client.get("/examens/sessions/2026/journal/?format=csv").content.decode()
-    assert csv.startswith("\ufeffdate;auteur;action") and "deliberation.calcul" in csv
+    assert csv.startswith("\ufeffdate;auteur;candidat;action;détail;motif") and "Session recalculée" in csv
 
 
 def test_l_histogramme_svg_utilise_des_nombres_avec_un_point(comptes):
@@ -220,3 +220,36 @@ def test_au_dela_du_plafond_la_deliberation_et_la_saisie_demandent_un_etablissem
         assert ailleurs.numero in texte and ici.numero not in texte and 'data-testid="plafond"' not in texte, page
     # Le verrouillage reste possible pour toute la session.
     assert 'data-testid="bouton-verrouiller"' in client.get("/examens/sessions/2026/deliberation/").content.decode()
+
+
+def test_le_journal_se_lit_en_phrases_et_se_filtre_par_candidat(comptes):
+    """Issue « The exam office, round 2 » : « U2 de LEROY Théo : 9,00 → 10,00 — motif : … — par Mme X, le … »."""
+    leroy = fabriques.candidat(division=comptes.division_a, nom="LEROY", prenom="Théo", numero="L001")
+    autre = fabriques.candidat(division=comptes.division_a, nom="MARTIN", numero="M001")
+    services.attribuer_points_jury(
+        candidat=leroy, points=Decimal("2.5"), motif="copie revue", auteur=comptes.gestionnaire
+    )
+    services.attribuer_points_jury(candidat=autre, points=Decimal(1), motif="autre", auteur=comptes.gestionnaire)
+    client = comptes.client(comptes.gestionnaire)
+    page = client.get("/examens/sessions/2026/journal/?candidat=L001").content.decode()
+    assert "Points du jury : points du jury de LEROY Théo (L001)" in page
+    assert "points : 0 → 2,50" in page and "motif : copie revue" in page
+    assert "LEROY" in client.get("/examens/sessions/2026/journal/?du=01/01/2026").content.decode()
+    assert "LEROY" not in client.get("/examens/sessions/2026/journal/?au=01/01/2026").content.decode()
+    assert "MARTIN" not in page
+    csv = client.get("/examens/sessions/2026/journal/?candidat=L001&format=csv").content.decode()
+    assert ";Gest;LEROY Théo (L001);Points du jury" in csv and " à " in csv.splitlines()[1].split(";")[0]
+
+
+def test_le_proces_verbal_se_pagine_et_totalise_toute_la_selection(comptes, monkeypatch):
+    from examens import views
+
+    monkeypatch.setattr(views, "LIGNES_PV", 2)
+    for i in range(5):
+        noter_tout(fabriques.candidat(division=comptes.division_a, numero=f"PV{i:03d}"))
+    services.deliberer(session=fabriques.session())  # notes écrites en SQL par noter_tout : une passe complète
+    client = comptes.client(comptes.gestionnaire)
+    page = client.get("/examens/sessions/2026/proces-verbal/").content.decode()
+    assert "PV000" in page and "PV004" not in page and "Page 1 sur 3" in page
+    assert "5 candidats" in page and "Admis : 5" in page  # les totaux portent sur toute la sélection
+    assert "PV004" in client.get("/examens/sessions/2026/proces-verbal/?page=3").content.decode()

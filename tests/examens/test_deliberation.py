@@ -174,3 +174,10 @@ def test_le_calcul_reparti_entre_processus_donne_les_memes_resultats(monkeypatch
     monkeypatch.setattr(resultats, "SEUIL_PARALLELE", 1)
     reparti = [(c.candidat.numero, c.resultat, c.empreinte) for c in resultats.calculer(session)]
     assert seul == reparti and len(seul) == 7
+    # La vérification répartie compare dans les processus fils et ne renvoie que les écarts.
+    from examens.models import Resultat
+
+    Resultat.objects.filter(candidat__numero="P003").update(decision="ajourne")
+    v = resultats.verifier(session)
+    assert [c.candidat.numero for c in v.a_ecrire] == ["P003"] and v.total == 7
+    assert [str(d) for d in v.differences] == ["P003 : décision Ajourné → Admis"]

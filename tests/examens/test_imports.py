@@ -206,4 +206,4 @@ def test_les_commandes_sortent_en_erreur_avec_les_lignes(tmp_path, capsys):
     assert not Candidat.objects.exists()
     fichier.write_bytes(csv_bytes(ENTETE_CANDIDATS, ligne_candidat("A001")))
     call_command("importer_candidats", "--session", "2026", str(fichier))
-    assert "1 créé(s)" in capsys.readouterr().out
+    assert "1 créé, 0 modifié, 0 inchangé" in capsys.readouterr().out

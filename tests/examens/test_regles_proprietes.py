@@ -3,6 +3,7 @@
 Aucune base de données, aucun import de Django.
 """
 
+import dataclasses
 import math
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -251,3 +252,13 @@ def test_l_epreuve_de_controle_ne_fait_jamais_baisser_la_moyenne(liste, data):
 
 def test_arrondi_de_reference_du_test():
     assert arrondi_au_plus_proche(F(1999, 200)) == D("9.995").quantize(D("0.01"), ROUND_HALF_UP) == D("10.00")
+
+
+@settings(max_examples=300)
+@given(unites(), facultatives(), st.none() | notes.filter(lambda n: n <= 20))
+def test_sans_trace_le_resultat_est_le_meme(liste, options, chef_oeuvre):
+    """La passe complète d'une session calcule sans trace : tout le reste du résultat doit être identique."""
+    dossier = Dossier(unites=liste, facultatives=options, chef_oeuvre=chef_oeuvre)
+    avec, sans = calculer(dossier), calculer(dossier, avec_trace=False)
+    assert sans.trace == () and avec.trace
+    assert dataclasses.replace(avec, trace=()) == sans

@@ -46,13 +46,13 @@ def test_de_l_import_au_verrouillage(page: Page, live_server, tmp_path):
     for valeur in ["12,5", "25", "9"]:
         page.keyboard.type(valeur)
         page.keyboard.press("Enter")
-    expect(page.locator("#resume-saisie")).to_contain_text("2 note(s) enregistrée(s) sur 3 — 1 à corriger")
+    expect(page.locator("#resume-saisie")).to_contain_text("2 notes enregistrées sur 3 — 1 à corriger")
     champ_faux = page.locator("input.saisie-note").nth(1)
     expect(champ_faux).to_have_class("form-control form-control-sm saisie-note is-invalid")
     expect(page.locator("td").filter(has_text="la note doit être comprise entre 0 et 20")).to_be_visible()
     champ_faux.fill("8")
     champ_faux.press("Enter")
-    expect(page.locator("#resume-saisie")).to_have_text("3 note(s) enregistrée(s) sur 3")
+    expect(page.locator("#resume-saisie")).to_have_text("3 notes enregistrées sur 3")
     page.reload()
     expect(page.locator("input.saisie-note").first).to_have_value("12,50")
 

@@ -249,7 +249,7 @@ def test_une_signature_manquante_en_plus_de_l_exigence_n_empeche_pas_la_conformi
     extra = periode(J(2026, 3, 2), J(2026, 3, 13), "2", "2", signee=False)
     c = evaluer(scolaire(), periodes=[SECONDE, PREMIERE, TERMINALE, extra], aujourd_hui=J(2026, 3, 20), examen=EXAMEN)
     assert c.conforme and c.motifs == () and c.signatures_manquantes == 1
-    assert "1 attestation(s) non signée(s) en plus des semaines requises" in c.avertissements
+    assert "1 attestation non signée en plus des semaines requises" in c.avertissements
 
 
 def test_une_convention_non_signee_est_un_avertissement():

@@ -1,7 +1,6 @@
 """Petites fuites (issue 16, point 8) : chacune a son test, qui échouait sur le code d'avant."""
 
-import os
-import time
+import datetime
 
 import pytest
 from django.contrib.auth.models import User
@@ -9,9 +8,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from examens import apercus, services
-from examens.models import Candidat, Commission
+from examens.models import ApercuImport, Candidat, Commission
 from tests import fabriques
 from tests.examens.outils import ENTETE_CANDIDATS, csv_bytes, ligne_candidat
 from tests.examens.test_grilles import monde
@@ -51,7 +51,7 @@ def test_le_journal_d_un_gestionnaire_ne_montre_rien_des_autres_etablissements(c
         assert "C0000001" not in page and "gest2" not in page
         assert "mien.csv" in page  # ses propres actions
         assert "A0000001" in page  # ses candidats, quel que soit l'auteur
-        assert "deliberation.verrouillage" in page  # la session entière
+        assert "Délibération verrouillée" in page  # la session entière
     # l'administrateur lit tout
     page = comptes.client(comptes.administrateur).get("/examens/sessions/2026/journal/?format=csv").content.decode()
     assert "notes-curie.csv" in page and "C0000001" in page
@@ -126,11 +126,10 @@ def televerser(client, *numeros):
 def test_un_apercu_de_plus_de_24_h_est_purge_au_televersement_suivant(comptes):
     client = comptes.client(comptes.gestionnaire)
     ancien = televerser(client, "N001")
-    fichier = apercus.dossier() / f"{ancien}.csv"
-    il_y_a_25_h = time.time() - 25 * 3600
-    os.utime(fichier, (il_y_a_25_h, il_y_a_25_h))
+    ApercuImport.objects.filter(jeton=ancien).update(cree_le=timezone.now() - datetime.timedelta(hours=25))
     recent = televerser(client, "N002")
-    assert not fichier.exists() and (apercus.dossier() / f"{recent}.csv").exists()
+    assert not ApercuImport.objects.filter(jeton=ancien).exists()
+    assert ApercuImport.objects.filter(jeton=recent).exists()
     reponse = client.post(f"/examens/sessions/2026/importer/{ancien}/confirmer/", follow=True)
     assert "expiré" in reponse.content.decode() and not Candidat.objects.filter(numero="N001").exists()
 
@@ -138,11 +137,9 @@ def test_un_apercu_de_plus_de_24_h_est_purge_au_televersement_suivant(comptes):
 def test_la_purge_periodique_efface_les_apercus_perimes():
     from procrastinate.contrib.django import app
 
-    ancien, recent = apercus.dossier() / "a.csv", apercus.dossier() / "b.csv"
-    ancien.write_bytes(b"x")
-    recent.write_bytes(b"y")
-    os.utime(ancien, (time.time() - 25 * 3600,) * 2)
-    assert apercus.purger() == 1 and not ancien.exists() and recent.exists()
+    ancien, recent = apercus.deposer(b"x", ".csv"), apercus.deposer(b"y", ".csv")
+    ApercuImport.objects.filter(jeton=ancien).update(cree_le=timezone.now() - datetime.timedelta(hours=25))
+    assert apercus.purger() == 1 and apercus.prendre(recent, ".csv") == b"y" and apercus.prendre(ancien, ".csv") is None
     assert "examens.purger_apercus" in app.tasks
     assert any(p.task.name == "examens.purger_apercus" for p in app.periodic_registry.periodic_tasks.values())
 

@@ -21,9 +21,7 @@ from django.core import serializers
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from agora import sauvegarde
-from agora.sauvegarde import SauvegardeInvalide, restaurer_session, sauvegarder_session
-from examens import services
+from examens import sauvegarde, services
 from examens.models import (
     Blocage,
     Candidat,
@@ -38,6 +36,7 @@ from examens.models import (
     Resultat,
     Session,
 )
+from examens.sauvegarde import SauvegardeInvalide, restaurer_session, sauvegarder_session
 from referentiel.models import Referentiel
 from tests import fabriques
 from tests.examens.outils import UNITES

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
+from agora.format import pluriel
 from examens import perimetre
 from examens.imports import ImportRefuse
 from examens.tableaux import TAILLE_MAX_COMMANDE
@@ -65,7 +66,8 @@ def executer_import(commande, fonction, *, fichier: str, annee: int, quoi: str, 
             f"Import refusé : {len(refus.erreurs)} erreur(s). Aucune {quoi} n'a été enregistrée."
         ) from None
     commande.stdout.write(
-        f"Import terminé : {bilan.crees} créé(s), {bilan.modifies} modifié(s), {bilan.inchanges} inchangé(s)"
+        f"Import terminé : {pluriel(bilan.crees, 'créé')}, {pluriel(bilan.modifies, 'modifié')}, "
+        f"{pluriel(bilan.inchanges, 'inchangé')}"
         + (f" ; établissements créés : {', '.join(bilan.etablissements_crees)}" if bilan.etablissements_crees else "")
         + (" ; session créée" if bilan.session_creee else "")
         + mention_droits(utilisateur)

@@ -3,6 +3,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from agora.format import pluriel
 from examens import resultats, services
 from examens.models import Session
 
@@ -20,13 +21,11 @@ class Command(BaseCommand):
         if objet is None:
             raise CommandError(f"La session {session} n'existe pas.")
         try:
-            if sans_enregistrer or objet.verrouillee:
-                calcules = resultats.calculer(objet)
-            else:
+            if not (sans_enregistrer or objet.verrouillee):
                 deliberation = services.deliberer(session=objet)
-                calcules = deliberation.calcules
                 # Chaque écriture recalcule déjà ses candidats : un résultat réécrit ici signale une anomalie.
-                self.stderr.write(f"{deliberation.changes} résultat(s) modifié(s) par ce recalcul (0 attendu).")
+                self.stderr.write(f"{pluriel(deliberation.changes, 'résultat modifié')} par ce recalcul (0 attendu).")
+            calcules = resultats.calculer(objet)
         except services.OperationRefusee as e:
             raise CommandError(str(e)) from None
         lignes = [services.ligne_resultat(c.candidat, c.resultat) for c in calcules]

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agora.sauvegarde import SauvegardeInvalide, sauvegarder_session
+from examens.sauvegarde import SauvegardeInvalide, sauvegarder_session
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agora.sauvegarde import SauvegardeInvalide, restaurer_session
+from examens.sauvegarde import SauvegardeInvalide, restaurer_session
 
 
 class Command(BaseCommand):

@@ -1,0 +1,14 @@
+"""Mise en forme française des messages : le bon accord plutôt que « (s) ».
+
+Outil de la couche du bas (aucune application importée).
+"""
+
+
+def pluriel(nombre: int, singulier: str, pluriel: str | None = None) -> str:
+    """« 1 note », « 3 notes », « 0 note » (le zéro s'accorde au singulier en français), « 2 chevaux » avec
+    `pluriel`. Pour un groupe de mots, chaque mot variable s'écrit dans `singulier`/`pluriel` : « note créée »."""
+    if abs(nombre) >= 2:
+        mots = pluriel or " ".join(m + "s" if not m.endswith(("s", "x")) else m for m in singulier.split(" "))
+    else:
+        mots = singulier
+    return f"{nombre} {mots}"
