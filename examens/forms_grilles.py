@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.models import User
 
 from agora.roles import ENSEIGNANT
-from examens import grilles
+from examens import grilles, perimetre
 from examens.models import Division, GabaritGrille, MembreCommission
 
 
@@ -43,8 +43,7 @@ class CommissionForm(forms.Form):
         divisions = Division.objects.select_related("etablissement", "session").order_by(
             "-session__annee", "etablissement__nom", "nom"
         )
-        if not user.has_perm("examens.voir_tout"):
-            divisions = divisions.filter(etablissement__gestionnaires=user)
+        divisions = divisions.filter(etablissement__in=perimetre.etablissements_ecrivables(user))
         if commission is not None:
             divisions = divisions.filter(session=commission.session, etablissement=commission.etablissement)
             self.fields["epreuve"].disabled = True

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 import pycountry
 from django.db import transaction
 
-from examens import regles, resultats, services
+from examens import perimetre, regles, resultats, services
 from examens.identifiants import erreur_uai
 from examens.models import (
     Candidat,
@@ -293,11 +293,12 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         vus.setdefault(numero, ligne.numero)
         erreurs += [Erreur(ligne.numero, m) for m in messages]
         propres.append(propre)
+    etablissements = {e.uai: e for e in Etablissement.objects.filter(uai__in={p["uai"] for p in propres})}
+    erreurs += _hors_perimetre_candidats(lignes, propres, etablissements, auteur)
     if erreurs:
-        raise ImportRefuse(erreurs)
+        raise ImportRefuse(sorted(erreurs, key=lambda e: e.ligne))
 
     bilan = Bilan(session_creee=session_creee)
-    etablissements = {e.uai: e for e in Etablissement.objects.filter(uai__in={p["uai"] for p in propres})}
     for uai in sorted({p["uai"] for p in propres} - set(etablissements)):
         etablissements[uai] = Etablissement.objects.create(uai=uai, nom=f"Établissement {uai}")
         bilan.etablissements_crees.append(uai)
@@ -323,9 +324,30 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         action="import.candidats",
         auteur=auteur,
         session=session,
-        apres={"lignes": len(propres), "etablissements_crees": bilan.etablissements_crees},
+        apres={
+            "lignes": len(propres),
+            "etablissements_crees": bilan.etablissements_crees,
+            **perimetre.mention_systeme(auteur),
+        },
     )
     return bilan
+
+
+def _hors_perimetre_candidats(lignes: list[Ligne], propres: list[dict], etablissements: dict, auteur) -> list[Erreur]:
+    """Une ligne par établissement hors du périmètre d'écriture ; un UAI inconnu n'est créé que par un
+    administrateur (ou le système)."""
+    ecrivables = set(perimetre.etablissements_ecrivables(auteur).values_list("pk", flat=True))
+    erreurs = []
+    for ligne, p in zip(lignes, propres, strict=True):
+        if erreur_uai(p["uai"]):
+            continue  # déjà signalé par valider_candidat
+        etablissement = etablissements.get(p["uai"])
+        if etablissement is None:
+            if not perimetre.peut_creer_etablissement(auteur):
+                erreurs.append(Erreur(ligne.numero, perimetre.message_etablissement_inconnu(p["uai"])))
+        elif etablissement.pk not in ecrivables:
+            erreurs.append(Erreur(ligne.numero, perimetre.message_etablissement_hors(p["uai"])))
+    return erreurs
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -343,7 +365,11 @@ def importer_notes(
 def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
     session, _ = _session_verrouillee(annee, creer=False)
     reglement = session.reglement
-    candidats = {c.numero: c for c in Candidat.objects.filter(session=session).select_related("session__reglement")}
+    # Seuls les candidats que l'auteur peut écrire : un numéro d'un autre établissement est « inconnu ».
+    candidats = {
+        c.numero: c
+        for c in perimetre.candidats_ecrivables(auteur).filter(session=session).select_related("session__reglement")
+    }
     epreuves = {
         e.unite.code: e
         for e in Epreuve.objects.filter(reglement=reglement, unite__isnull=False).select_related("unite")
@@ -364,7 +390,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         numero = v["numero_candidat"]
         candidat = candidats.get(numero)
         if candidat is None:
-            messages.append(f"numero_candidat « {numero} » inconnu dans la session {annee}")
+            messages.append(perimetre.message_candidat_inconnu(numero, annee))
         groupe_texte = v.get("groupe", "") or "1"
         groupe = int(groupe_texte) if groupe_texte in ("1", "2") else None
         if groupe is None:
@@ -478,6 +504,9 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         raise ImportRefuse(erreurs)
     compte = services.ecrire_notes(saisies=saisies, auteur=auteur, source="import")
     services.journaliser(
-        action="import.notes", auteur=auteur, session=session, apres={"lignes": len(saisies), **compte}
+        action="import.notes",
+        auteur=auteur,
+        session=session,
+        apres={"lignes": len(saisies), **compte, **perimetre.mention_systeme(auteur)},
     )
     return Bilan(crees=compte["creees"], modifies=compte["modifiees"], inchanges=compte["inchangees"])

@@ -185,26 +185,10 @@ class Division(models.Model):
 
 class CandidatQuerySet(models.QuerySet):
     def visibles_par(self, user):
-        """Administrateur : tout ; gestionnaire : ses établissements ; enseignant : ses divisions et celles
-        des commissions d'évaluation dont il est membre en qualité d'enseignant.
+        """Les candidats que `user` lit : la règle est dans `examens.perimetre`, avec celle des écritures."""
+        from examens import perimetre  # perimetre importe ce module
 
-        Le professionnel d'une commission (E32) n'y gagne aucun candidat : il n'a accès qu'à ses grilles, par
-        les pages de la commission, qui vérifient elles-mêmes qu'il en est membre. Le dossier complet (toutes
-        les notes, date de naissance, PFMP) reste à l'équipe pédagogique.
-        """
-        if user.has_perm("examens.voir_tout"):
-            return self
-        # Sous-requêtes IN plutôt que jointures + DISTINCT : pas de doublons à éliminer, et le filtre reste
-        # combinable (division, session…) sans parcourir toute une session nationale.
-        etablissements = Etablissement.gestionnaires.through.objects.filter(user=user).values("etablissement_id")
-        divisions = Division.enseignants.through.objects.filter(user=user).values("division_id")
-        commissions = MembreCommission.objects.filter(
-            utilisateur=user, qualite=MembreCommission.Qualite.ENSEIGNANT
-        ).values("commission_id")
-        divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values("division_id")
-        return self.filter(
-            Q(etablissement_id__in=etablissements) | Q(division_id__in=divisions) | Q(division_id__in=divisions_ccf)
-        )
+        return perimetre.candidats_visibles(user, self)
 
     def de_session(self, session):
         return self.filter(session=session)
@@ -525,12 +509,10 @@ class LigneGabarit(models.Model):
 
 class CommissionQuerySet(models.QuerySet):
     def visibles_par(self, user):
-        """Administrateur : toutes ; gestionnaire : celles de ses établissements ; enseignant : les siennes."""
-        if user.has_perm("examens.voir_tout"):
-            return self
-        etablissements = Etablissement.gestionnaires.through.objects.filter(user=user).values("etablissement_id")
-        commissions = MembreCommission.objects.filter(utilisateur=user).values("commission_id")
-        return self.filter(Q(etablissement_id__in=etablissements) | Q(pk__in=commissions))
+        """Les commissions que `user` lit : la règle est dans `examens.perimetre`."""
+        from examens import perimetre  # perimetre importe ce module
+
+        return perimetre.commissions_visibles(user, self)
 
 
 class Commission(models.Model):

@@ -6,17 +6,16 @@ from decimal import Decimal
 
 from django.db.models import Count, Q
 
+from examens import perimetre
 from examens.models import (
     Candidat,
     CategorieCandidat,
-    Commission,
     DecisionResultat,
     Division,
     Epreuve,
     Etablissement,
     HistoriqueNote,
     Journal,
-    MembreCommission,
     MentionResultat,
     ModaliteEpreuve,
     Note,
@@ -196,19 +195,8 @@ def histogramme(valeurs: list[Decimal], largeur: int = 1) -> list[tuple[str, int
 
 
 def divisions_visibles(user, session: Session):
-    """Les divisions de la session que l'utilisateur peut filtrer (sans parcourir les candidats).
-
-    Sous-requêtes IN plutôt que jointures + DISTINCT (comme `CandidatQuerySet.visibles_par`) : les jointures
-    multipliaient chaque division par ses enseignants et ses gestionnaires avant de les dédoublonner.
-    """
-    qs = Division.objects.filter(session=session)
-    if user.has_perm("examens.voir_tout"):
-        return qs
-    etablissements = Etablissement.gestionnaires.through.objects.filter(user=user).values("etablissement_id")
-    divisions = Division.enseignants.through.objects.filter(user=user).values("division_id")
-    commissions = MembreCommission.objects.filter(utilisateur=user).values("commission_id")
-    divisions_ccf = Commission.divisions.through.objects.filter(commission_id__in=commissions).values("division_id")
-    return qs.filter(Q(etablissement_id__in=etablissements) | Q(pk__in=divisions) | Q(pk__in=divisions_ccf))
+    """Les divisions de la session que l'utilisateur peut filtrer (règle : `examens.perimetre`)."""
+    return perimetre.divisions_visibles(user, Division.objects.filter(session=session))
 
 
 def etablissements_visibles(user, session: Session):

@@ -513,7 +513,13 @@ def definir_blocages(*, source: str, motifs: dict[int, str | None], mobilites: d
 
 @transaction.atomic
 def enregistrer_candidat(*, session: Session, propre: dict, auteur, candidat: Candidat | None = None) -> Candidat:
-    """Crée ou modifie un candidat à partir de valeurs validées par imports.valider_candidat."""
+    """Crée ou modifie un candidat à partir de valeurs validées par imports.valider_candidat.
+
+    Périmètre (`examens.perimetre`) : le candidat modifié et l'établissement visé doivent être dans celui de
+    l'auteur, sinon `HorsPerimetre` (rien n'est écrit) ; un UAI inconnu ne crée un établissement que pour un
+    administrateur.
+    """
+    from examens import perimetre
     from examens.models import Division, Etablissement
 
     session = Session.objects.select_for_update().get(pk=session.pk)
@@ -521,7 +527,14 @@ def enregistrer_candidat(*, session: Session, propre: dict, auteur, candidat: Ca
     valeurs = dict(propre)
     uai, nom_division = valeurs.pop("uai"), valeurs.pop("division")
     numero = valeurs.pop("numero")
-    etablissement, _ = Etablissement.objects.get_or_create(uai=uai, defaults={"nom": f"Établissement {uai}"})
+    if candidat is not None:
+        perimetre.verifier_ecriture(auteur, candidats=[candidat])
+    etablissement = Etablissement.objects.filter(uai=uai).first()
+    if etablissement is None:
+        if not perimetre.peut_creer_etablissement(auteur):
+            raise perimetre.HorsPerimetre(perimetre.message_etablissement_inconnu(uai), champ="uai")
+        etablissement = Etablissement.objects.create(uai=uai, nom=f"Établissement {uai}")
+    perimetre.verifier_ecriture(auteur, etablissement=etablissement)
     division = (
         Division.objects.get_or_create(session=session, etablissement=etablissement, nom=nom_division)[0]
         if nom_division

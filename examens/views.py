@@ -5,6 +5,7 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse, JsonResponse
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from agora.format import pluriel
 from agora.securite import neutraliser_formule
-from examens import apercus, exports, imports, journal_lisible, selectors, services
+from examens import apercus, exports, imports, journal_lisible, perimetre, selectors, services
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
 from examens.models import Candidat, Division, Journal, Note, Resultat, Session
 
@@ -28,6 +29,21 @@ def _candidat(request, pk: int) -> Candidat:
         Candidat.objects.visibles_par(request.user).select_related("session__reglement", "etablissement", "division"),
         pk=pk,
     )
+
+
+def _candidat_ecriture(request, pk: int) -> Candidat:
+    """Le candidat à modifier : 404 s'il n'est pas visible (rien ne se révèle), 403 s'il est visible mais hors du
+    périmètre d'écriture (`examens.perimetre`)."""
+    c = _candidat(request, pk)
+    if not perimetre.peut_ecrire_candidat(request.user, c):
+        raise PermissionDenied(f"Candidat {c.numero} : {perimetre.HORS_PERIMETRE}.")
+    return c
+
+
+def _erreur_formulaire(form, e: services.OperationRefusee) -> None:
+    """Le message va à côté du champ qu'il concerne (ex. l'UAI hors du périmètre), sinon en tête du formulaire."""
+    champ = getattr(e, "champ", "")
+    form.add_error(champ if champ in form.fields else None, str(e))
 
 
 def _perimetre(request, session: Session):
@@ -180,24 +196,17 @@ def candidat_creer(request, annee):
     session = _session(annee)
     form = CandidatForm(request.POST or None, annee=annee)
     if request.method == "POST" and form.is_valid():
-        etablissement_uai = form.propre["uai"]
-        if (
-            not request.user.has_perm("examens.voir_tout")
-            and not request.user.etablissements_geres.filter(uai=etablissement_uai).exists()
-        ):
-            form.add_error("uai", f"UAI {etablissement_uai} : vous ne gérez pas cet établissement")
+        try:
+            nouveau = services.enregistrer_candidat(
+                session=session,
+                propre={**form.propre, "chef_oeuvre": form.cleaned_data.get("chef_oeuvre")},
+                auteur=request.user,
+            )
+        except services.OperationRefusee as e:
+            _erreur_formulaire(form, e)
         else:
-            try:
-                nouveau = services.enregistrer_candidat(
-                    session=session,
-                    propre={**form.propre, "chef_oeuvre": form.cleaned_data.get("chef_oeuvre")},
-                    auteur=request.user,
-                )
-            except services.OperationRefusee as e:
-                form.add_error(None, str(e))
-            else:
-                messages.success(request, f"Candidat {nouveau.numero} créé.")
-                return redirect("examens:candidat", pk=nouveau.pk)
+            messages.success(request, f"Candidat {nouveau.numero} créé.")
+            return redirect("examens:candidat", pk=nouveau.pk)
     return render(
         request, "examens/candidat_form.html", {"form": form, "session": session, "titre": "Nouveau candidat"}
     )
@@ -205,7 +214,7 @@ def candidat_creer(request, annee):
 
 @permission_required("examens.change_candidat", raise_exception=True)
 def candidat_modifier(request, pk):
-    c = _candidat(request, pk)
+    c = _candidat_ecriture(request, pk)
     form = CandidatForm(request.POST or None, annee=c.session.annee, instance=c)
     if request.method == "POST" and form.is_valid():
         try:
@@ -216,7 +225,7 @@ def candidat_modifier(request, pk):
                 propre={**form.propre, "chef_oeuvre": form.cleaned_data.get("chef_oeuvre")},
             )
         except services.OperationRefusee as e:
-            form.add_error(None, str(e))
+            _erreur_formulaire(form, e)
         else:
             messages.success(request, "Modifications enregistrées.")
             return redirect("examens:candidat", pk=c.pk)
@@ -238,7 +247,9 @@ def saisie_notes(request, annee, unite):
     if epreuve is None:
         raise Http404("Unité inconnue")
     groupe = 2 if request.GET.get("groupe") == "2" else 1
-    qs, actifs = selectors.filtrer_candidats(_perimetre(request, session), request.GET)
+    # Une page d'écriture : les candidats que l'utilisateur peut noter, pas tous ceux qu'il voit.
+    ecrivables = perimetre.candidats_ecrivables(request.user, Candidat.objects.de_session(session))
+    qs, actifs = selectors.filtrer_candidats(ecrivables, request.GET)
     if groupe == 2:
         qs = qs.filter(Q(controle_scientifique=unite) | Q(controle_francais_hg=unite))
     elif epreuve.facultative:
@@ -280,6 +291,8 @@ def saisie_notes(request, annee, unite):
 def note_enregistrer(request, pk, unite):
     """Enregistrement d'une cellule (appel de static/js/notes.js) : JSON, validé côté serveur."""
     c = _candidat(request, pk)
+    if not perimetre.peut_ecrire_candidat(request.user, c):
+        return JsonResponse({"ok": False, "erreur": f"Candidat {c.numero} : {perimetre.HORS_PERIMETRE}."}, status=403)
     groupe = 2 if request.POST.get("groupe") == "2" else 1
     try:
         note = services.saisir_note(
@@ -296,7 +309,7 @@ def note_enregistrer(request, pk, unite):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def jury_note(request, pk):
-    c = _candidat(request, pk)
+    c = _candidat_ecriture(request, pk)
     form = NoteJuryForm(request.POST)
     if not form.is_valid():
         return _page_candidat(request, c, form_note=form)
@@ -337,7 +350,7 @@ def jury_lever_nv(request, pk):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def jury_points(request, pk):
-    c = _candidat(request, pk)
+    c = _candidat_ecriture(request, pk)
     form = PointsJuryForm(request.POST)
     if not form.is_valid():
         return _page_candidat(request, c, form_points=form)
@@ -355,7 +368,7 @@ def jury_points(request, pk):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def controle_choix(request, pk):
-    c = _candidat(request, pk)
+    c = _candidat_ecriture(request, pk)
     form = ControleForm(request.POST, reglement=c.session.reglement)
     if not form.is_valid():
         return _page_candidat(request, c, form_controle=form)

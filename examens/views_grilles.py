@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, JsonResponse
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from examens import grilles, selectors
+from examens import grilles, perimetre, selectors
 from examens.forms_grilles import ArretForm, CommissionForm, RenvoiForm
 from examens.models import Commission, Division, Grille, MembreCommission, Note, Session, texte_note
 from examens.services import OperationRefusee
@@ -144,7 +145,10 @@ def commission_creer(request):
 
 @permission_required("examens.change_division", raise_exception=True)
 def commission_modifier(request, pk):
-    return _formulaire_commission(request, _commission(request, pk))
+    commission = _commission(request, pk)
+    if not perimetre.peut_ecrire_etablissement(request.user, commission.etablissement):
+        raise PermissionDenied(f"Commission de {commission.etablissement.uai} : {perimetre.HORS_PERIMETRE}.")
+    return _formulaire_commission(request, commission)
 
 
 @permission_required("examens.view_candidat", raise_exception=True)
@@ -394,8 +398,13 @@ def _version(request) -> int | None:
     return int(v) if v.isdigit() and v.isascii() and len(v) <= 9 else None
 
 
-def _action(request, pk, candidat, situation, faire, succes: str):
+def _action(request, pk, candidat, situation, faire, succes: str, bureau: bool = False):
+    """`bureau` : un acte du bureau des examens ou du jury (renvoyer, arrêter), permis dans son seul périmètre
+    d'écriture, même si l'utilisateur voit la commission parce qu'il en est membre ailleurs."""
     c, g = _grille_pour_action(request, pk, candidat, situation)
+    if bureau and g is not None and not perimetre.peut_ecrire_candidat(request.user, g.candidat):
+        message = f"Candidat {g.candidat.numero} : {perimetre.HORS_PERIMETRE}."
+        return render(request, "examens/grilles/refus.html", {"message": message, "retour": request.path}, status=403)
     if g is None:
         messages.error(request, "La grille n'est pas encore commencée : remplissez-la d'abord.")
         return redirect(_url_grille(c, candidat, situation))
@@ -461,7 +470,7 @@ def grille_renvoyer(request, pk, candidat, situation=1):
         _valider(form)
         return grilles.renvoyer_grille(grille=g, motif=form.cleaned_data["motif"], auteur=request.user)
 
-    return _action(request, pk, candidat, situation, renvoyer, "La grille est renvoyée à la commission.")
+    return _action(request, pk, candidat, situation, renvoyer, "La grille est renvoyée à la commission.", bureau=True)
 
 
 @require_POST
@@ -475,7 +484,7 @@ def grille_arreter(request, pk, candidat, situation=1):
             grille=g, note=form.cleaned_data["note"], motif=form.cleaned_data["motif"], auteur=request.user
         )
 
-    return _action(request, pk, candidat, situation, arreter, "La note est arrêtée par le jury.")
+    return _action(request, pk, candidat, situation, arreter, "La note est arrêtée par le jury.", bureau=True)
 
 
 def _valider(form) -> None:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from examens import perimetre
 from examens import services as examens_services
 from examens.imports import Erreur, ImportRefuse
 from examens.models import Candidat, Session
@@ -84,7 +85,7 @@ def valider_ligne(v: dict[str, str], *, candidats: dict[str, Candidat], annee: i
     numero = v["numero_candidat"]
     candidat = candidats.get(numero)
     if candidat is None:
-        messages.append(f"numero_candidat « {numero} » inconnu dans la session {annee}")
+        messages.append(perimetre.message_candidat_inconnu(numero, annee))
     pays = v["pays"].strip().upper() or "FR"
     try:
         valider_pays(pays)
@@ -148,8 +149,12 @@ def _importer(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         raise ImportRefuse([Erreur(0, f"La session {annee} n'existe pas : importez d'abord les candidats.")])
     if session.verrouillee:
         raise ImportRefuse([Erreur(0, f"La délibération de la session {annee} est verrouillée : aucun import.")])
+    # Seuls les candidats dont l'auteur écrit le dossier PFMP : un numéro d'ailleurs est « inconnu ».
     candidats = {
-        c.numero: c for c in Candidat.objects.filter(session=session).select_related("session", "etablissement")
+        c.numero: c
+        for c in perimetre.candidats_pfmp_ecrivables(auteur)
+        .filter(session=session)
+        .select_related("session", "etablissement")
     }
     erreurs: list[Erreur] = []
     propres: list[_Propre] = []
@@ -288,6 +293,7 @@ def _importer(lignes: list[Ligne], annee: int, auteur) -> Bilan:
             "periodes_creees": bilan.crees,
             "attestations_modifiees": bilan.modifies,
             "organisations_creees": bilan.organisations_creees,
+            **perimetre.mention_systeme(auteur),
         },
     )
     return bilan

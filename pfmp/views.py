@@ -9,7 +9,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from agora.format import pluriel
 from agora.securite import adresse_client
-from examens import pdf
+from examens import pdf, perimetre
 from examens import selectors as examens_selectors
 from examens.models import Candidat, Session
 from pfmp import forms, frise, regles_pfmp, selectors, services, tuteurs
@@ -53,6 +53,25 @@ def _sessions(request):
 
 def _candidat(request, pk) -> Candidat:
     return get_object_or_404(selectors.avec_pfmp(_candidats(request)), pk=pk)
+
+
+def _verifier_ecriture(request, candidat: Candidat) -> None:
+    """Visible ne veut pas dire modifiable : le dossier PFMP s'écrit dans le périmètre de `examens.perimetre`
+    (bureau des examens de l'établissement, enseignant de la division) ; sinon 403, rien n'est écrit."""
+    if not perimetre.peut_ecrire_pfmp(request.user, candidat):
+        raise PermissionDenied(f"Dossier PFMP de {candidat.numero} : {perimetre.HORS_PERIMETRE}.")
+
+
+def _candidat_ecriture(request, pk) -> Candidat:
+    c = _candidat(request, pk)
+    _verifier_ecriture(request, c)
+    return c
+
+
+def _periode_ecriture(request, pk) -> Periode:
+    periode = _periode(request, pk)
+    _verifier_ecriture(request, periode.convention.candidat)
+    return periode
 
 
 def _periode(request, pk) -> Periode:
@@ -177,7 +196,7 @@ def synchroniser(request, annee):
     session = get_object_or_404(Session, annee=annee)
     # Le périmètre de l'utilisateur, ou l'établissement affiché : un gestionnaire recalcule ses établissements en
     # une seconde, pas toute une session nationale (≈ 30 s pour 25 000 candidats, plus que le délai d'une requête).
-    candidats = _candidats(request)
+    candidats = perimetre.candidats_ecrivables(request.user)
     etablissement = request.POST.get("etablissement", "")
     if etablissement.isdecimal() and len(etablissement) <= 18:
         candidats = candidats.filter(etablissement_id=etablissement)
@@ -230,7 +249,7 @@ def candidat(request, pk):
 
 @permission_required("pfmp.add_convention", raise_exception=True)
 def periode_ajouter(request, pk):
-    c = _candidat(request, pk)
+    c = _candidat_ecriture(request, pk)
     initial = {"organisation": request.GET.get("organisation")} if request.GET.get("organisation", "").isdigit() else {}
     form = forms.PeriodeForm(request.POST or None, candidat=c, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -263,7 +282,7 @@ def periode_ajouter(request, pk):
 @require_POST
 @permission_required("pfmp.delete_convention", raise_exception=True)
 def periode_supprimer(request, pk):
-    periode = _periode(request, pk)
+    periode = _periode_ecriture(request, pk)
     candidat_pk = periode.convention.candidat_id
     try:
         services.supprimer_periode(periode=periode, auteur=request.user)
@@ -276,7 +295,7 @@ def periode_supprimer(request, pk):
 
 @permission_required("pfmp.change_convention", raise_exception=True)
 def convention(request, pk):
-    periode = _periode(request, pk)
+    periode = _periode_ecriture(request, pk)
     conv = periode.convention
     form = forms.ConventionForm(
         request.POST or None, initial={"etat": conv.etat, "date_signature": conv.date_signature}
@@ -299,7 +318,7 @@ def convention(request, pk):
 
 @permission_required("pfmp.add_attestation", raise_exception=True)
 def attestation_saisir(request, pk):
-    periode = _periode(request, pk)
+    periode = _periode_ecriture(request, pk)
     c = periode.convention.candidat
     actuelle = periode.attestations.filter(en_vigueur=True).first()
     if actuelle:
@@ -391,7 +410,7 @@ def _attestation_visible(request, pk):
 
 @permission_required("pfmp.add_certificattravail", raise_exception=True)
 def certificat_ajouter(request, pk):
-    c = _candidat(request, pk)
+    c = _candidat_ecriture(request, pk)
     form = forms.CertificatForm(request.POST or None, referentiel=_referentiel(c))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -420,7 +439,10 @@ def certificat_ajouter(request, pk):
 @require_POST
 @permission_required("pfmp.delete_certificattravail", raise_exception=True)
 def certificat_supprimer(request, pk):
-    certificat = get_object_or_404(CertificatTravail.objects.filter(candidat__in=_candidats(request)), pk=pk)
+    certificat = get_object_or_404(
+        CertificatTravail.objects.filter(candidat__in=_candidats(request)).select_related("candidat"), pk=pk
+    )
+    _verifier_ecriture(request, certificat.candidat)
     candidat_pk = certificat.candidat_id
     try:
         services.supprimer_certificat(certificat=certificat, auteur=request.user)
@@ -433,7 +455,7 @@ def certificat_supprimer(request, pk):
 
 @permission_required("pfmp.change_dossierpfmp", raise_exception=True)
 def dossier(request, pk):
-    c = _candidat(request, pk)
+    c = _candidat_ecriture(request, pk)
     form = forms.DossierForm(request.POST or None, candidat=c, initial=forms.initial_dossier(c, selectors.dossier(c)))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -481,7 +503,7 @@ def _par_activite(competences, lignes=None):
 
 @permission_required("pfmp.change_evaluation", raise_exception=True)
 def evaluation(request, pk):
-    periode = _periode(request, pk)
+    periode = _periode_ecriture(request, pk)
     c = periode.convention.candidat
     referentiel = _referentiel(c)
     competences = list(_competences(referentiel))

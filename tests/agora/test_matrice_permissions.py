@@ -4,11 +4,16 @@ Une URL ajoutée sans entrée dans MATRICE fait échouer le test : toute nouvell
 La même matrice est recopiée dans README.md (section « Matrice des permissions »).
 """
 
+import io
 import os
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
@@ -297,6 +302,440 @@ def test_aucune_requete_malformee_ne_provoque_d_erreur_500(contexte):
             for c in (client, admin):
                 for reponse in (c.get(chemin, hostiles), c.post(chemin, hostiles), c.post(chemin, {})):
                     assert reponse.status_code < 500, f"{nom} {chemin} → {reponse.status_code}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Matrice des écritures : chaque porte d'écriture × chaque rôle × un objet dans / hors du périmètre
+# ---------------------------------------------------------------------------------------------------
+#
+# Deux lycées : le lycée 1 (géré par « gestionnaire », division enseignée par « enseignant ») et le lycée 2
+# (« gestionnaire_autre », « enseignant_autre »). Chaque porte est essayée par chaque rôle sur un objet de chacun
+# des deux lycées. Attendu : l'écriture a lieu exactement quand la règle de `examens.perimetre` (et la permission
+# du rôle) le permet ; sinon un refus (connexion pour l'anonyme, 403, 404, ou le message « hors de votre
+# périmètre » / « seul un administrateur ») et la base strictement identique avant et après, table par table.
+# Chaque cas tourne dans un point de sauvegarde annulé : tous partent du même état.
+
+CIBLES = ("lycee1", "lycee2")
+REFUS_TEXTES = ("hors de votre périmètre", "seul un administrateur crée un établissement")
+
+
+@dataclass
+class Essai:
+    """Ce qu'une porte a répondu : un code HTTP (ou « commande »), et le texte à lire."""
+
+    code: int | str
+    texte: str
+
+
+def _essai(reponse) -> Essai:
+    if reponse.status_code in (301, 302):
+        return Essai(reponse.status_code, reponse["Location"])
+    return Essai(reponse.status_code, reponse.content.decode("utf-8", "replace"))
+
+
+@dataclass
+class MondeEcriture:
+    comptes: object
+    utilisateurs: dict
+    candidats: dict
+    uai: dict
+    autre: dict
+    commissions: dict
+    periodes: dict
+    organisation: object
+    activite: object
+    lignes_grille: dict
+
+
+@pytest.fixture
+def monde_ecriture(db, tmp_path, settings):
+    from examens import grilles
+    from examens.models import MembreCommission
+    from referentiel.models import Activite, Referentiel
+    from tests.pfmp.outils import TERMINALE, organisation, periode
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    c = fabriques.comptes()
+    candidats = {
+        "lycee1": fabriques.candidat(division=c.division_a, numero="P1000001", nom="UN"),
+        "lycee2": fabriques.candidat(division=c.division_c, numero="P2000001", nom="DEUX"),
+    }
+    gabarit = grilles.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))["E31"]
+    ens = MembreCommission.Qualite.ENSEIGNANT
+    # E31 : deux enseignants ; le second, hors des six rôles essayés, complète la commission.
+    collegues = [fabriques.utilisateur(f"collegue{i}", "enseignant") for i in (1, 2)]
+    commissions = {
+        "lycee1": grilles.enregistrer_commission(
+            gabarit=gabarit,
+            divisions=[c.division_a],
+            membres=[(c.enseignant, ens), (collegues[0], ens)],
+            auteur=c.gestionnaire,
+        ),
+        "lycee2": grilles.enregistrer_commission(
+            gabarit=gabarit,
+            divisions=[c.division_c],
+            membres=[(c.enseignant_autre, ens), (collegues[1], ens)],
+            auteur=c.gestionnaire_autre,
+        ),
+    }
+    org = organisation()
+    return MondeEcriture(
+        comptes=c,
+        utilisateurs={
+            "anonyme": None,
+            "enseignant_autre": c.enseignant_autre,
+            "enseignant": c.enseignant,
+            "gestionnaire": c.gestionnaire,
+            "gestionnaire_autre": c.gestionnaire_autre,
+            "administrateur": c.administrateur,
+        },
+        candidats=candidats,
+        uai={"lycee1": c.division_a.etablissement.uai, "lycee2": c.division_c.etablissement.uai},
+        autre={"lycee1": "lycee2", "lycee2": "lycee1"},
+        commissions=commissions,
+        periodes={cible: periode(cand, *TERMINALE) for cible, cand in candidats.items()},
+        organisation=org,
+        activite=Activite.objects.get(code="1.1"),
+        lignes_grille={cible: commissions[cible].gabarit.lignes.order_by("ordre").first() for cible in CIBLES},
+    )
+
+
+def _etat_de_la_base() -> dict:
+    """Toutes les lignes de toutes les tables qu'une porte d'écriture peut toucher."""
+    from examens.models import (
+        Blocage,
+        Candidat,
+        Commission,
+        Division,
+        Etablissement,
+        EvaluationCompetence,
+        Grille,
+        HistoriqueNote,
+        Journal,
+        Note,
+        Resultat,
+        Session,
+    )
+    from pfmp.models import Attestation, Convention, Organisation, Periode, Tuteur
+
+    modeles = (
+        Session,
+        Etablissement,
+        Division,
+        Candidat,
+        Note,
+        HistoriqueNote,
+        Resultat,
+        Blocage,
+        Commission,
+        Grille,
+        EvaluationCompetence,
+        Journal,
+        Organisation,
+        Tuteur,
+        Convention,
+        Periode,
+        Attestation,
+    )
+    return {m.__name__: list(m.objects.order_by("pk").values()) for m in modeles}
+
+
+def _fiche_candidat(m, cible, **surcharges) -> dict:
+    cand = m.candidats[cible]
+    return {
+        "numero_candidat": cand.numero,
+        "nom": cand.nom,
+        "prenom": cand.prenom,
+        "date_naissance": cand.date_naissance.strftime("%d/%m/%Y"),
+        "uai": m.uai[cible],
+        "statut": cand.statut,
+        "forme": cand.forme,
+        "lv1": cand.lv1,
+        "lv2": cand.lv2,
+        "duree_cycle": "3",
+        **surcharges,
+    }
+
+
+def _importer_par_la_page(client, type_, contenu: bytes, confirmer: bool) -> Essai:
+    fichier = SimpleUploadedFile(f"{type_}.csv", contenu)
+    reponse = client.post("/examens/sessions/2026/importer/", {"type": type_, "fichier": fichier})
+    if reponse.status_code != 200 or not confirmer or not reponse.context or "jeton" not in reponse.context:
+        return _essai(reponse)
+    return _essai(client.post(f"/examens/sessions/2026/importer/{reponse.context['jeton']}/confirmer/", follow=True))
+
+
+def _commande(nom, m, role, contenu: bytes, tmp) -> Essai:
+    fichier = tmp / f"{nom}.csv"
+    fichier.write_bytes(contenu)
+    identifiant = m.utilisateurs[role].username if m.utilisateurs[role] else "personne"
+    erreurs, sortie = io.StringIO(), io.StringIO()
+    try:
+        call_command(
+            nom, "--session", "2026", str(fichier), "--utilisateur", identifiant, stdout=sortie, stderr=erreurs
+        )
+    except CommandError as e:
+        return Essai("refus", f"{e}\n{erreurs.getvalue()}")
+    return Essai("ok", sortie.getvalue())
+
+
+def _csv(entete: str, *lignes: str) -> bytes:
+    return ("\n".join([entete, *lignes]) + "\n").encode()
+
+
+ENTETE_CANDIDATS = "numero_candidat;nom;prenom;date_naissance;uai;statut;forme;lv1;lv2;facultatives"
+ENTETE_PFMP = "numero_candidat;siret;organisation;pays;date_debut;date_fin;semaines;attestation_signee"
+
+
+def _ligne_candidat(numero, uai) -> str:
+    return f"{numero};NOUVEAU;Léa;14/03/2008;{uai};scolaire_public;globale;en;es;"
+
+
+def _uai_inconnu(cible) -> str:
+    return fabriques.uai("0590001" if cible == "lycee1" else "0590002")
+
+
+# Chaque porte : (action, qui écrit). `action(client, m, cible, role, tmp)` → Essai ; `qui(role, cible)` → bool.
+def _bureau(role, cible):
+    """Le bureau des examens : l'administrateur partout, chaque gestionnaire dans son lycée."""
+    return role == "administrateur" or (role, cible) in {("gestionnaire", "lycee1"), ("gestionnaire_autre", "lycee2")}
+
+
+def _administrateur(role, cible):
+    return role == "administrateur"
+
+
+def _enseignant_du_lycee(role, cible):
+    return (role, cible) in {("enseignant", "lycee1"), ("enseignant_autre", "lycee2")}
+
+
+def _pfmp(role, cible):
+    """Dossier PFMP : le bureau des examens et l'enseignant de la division (référent)."""
+    return _bureau(role, cible) or _enseignant_du_lycee(role, cible)
+
+
+def _grille(role, cible):
+    """Une grille en brouillon : les membres de la commission et l'administrateur."""
+    return role == "administrateur" or _enseignant_du_lycee(role, cible)
+
+
+PORTES = {
+    "candidat-creer": (
+        lambda cl, m, cible, role, tmp: _essai(
+            cl.post("/examens/sessions/2026/candidats/nouveau/", _fiche_candidat(m, cible, numero_candidat="NEUF1"))
+        ),
+        _bureau,
+    ),
+    "candidat-creer-uai-inconnu": (
+        lambda cl, m, cible, role, tmp: _essai(
+            cl.post(
+                "/examens/sessions/2026/candidats/nouveau/",
+                _fiche_candidat(m, cible, numero_candidat="NEUF2", uai=_uai_inconnu(cible)),
+            )
+        ),
+        _administrateur,
+    ),
+    "candidat-modifier": (
+        lambda cl, m, cible, role, tmp: _essai(
+            cl.post(f"/examens/candidats/{m.candidats[cible].pk}/modifier/", _fiche_candidat(m, cible, nom="CHANGE"))
+        ),
+        _bureau,
+    ),
+    "candidat-deplacer": (
+        lambda cl, m, cible, role, tmp: _essai(
+            cl.post(
+                f"/examens/candidats/{m.candidats[cible].pk}/modifier/",
+                _fiche_candidat(m, cible, uai=m.uai[m.autre[cible]]),
+            )
+        ),
+        _administrateur,  # nul ne gère les deux lycées
+    ),
+    "note-enregistrer": (
+        lambda cl, m, cible, role, tmp: _essai(
+            cl.post(f"/examens/candidats/{m.candidats[cible].pk}/notes/U31/", {"note": "15"})
+        ),
+        _bureau,
+    ),
+    "jury-note": (
+        lambda cl, m, cible, role, tmp: _essai(
+            cl.post(
+                f"/examens/candidats/{m.candidats[cible].pk}/jury/note/",
+                {"unite": "U31", "note": "16", "groupe": "1", "motif": "harmonisation"},
+            )
+        ),
+        _bureau,
+    ),
+    "jury-points": (
+        lambda cl, m, cible, role, tmp: _essai(
+            cl.post(f"/examens/candidats/{m.candidats[cible].pk}/jury/points/", {"points": "2", "motif": "assiduité"})
+        ),
+        _bureau,
+    ),
+    "controle-choix": (
+        lambda cl, m, cible, role, tmp: _essai(
+            cl.post(
+                f"/examens/candidats/{m.candidats[cible].pk}/controle/",
+                {"controle_scientifique": "U11", "controle_francais_hg": "U52"},
+            )
+        ),
+        _bureau,
+    ),
+    "import-candidats-page": (
+        lambda cl, m, cible, role, tmp: _importer_par_la_page(
+            cl, "candidats", _csv(ENTETE_CANDIDATS, _ligne_candidat("NEUF3", m.uai[cible])), confirmer=True
+        ),
+        _bureau,
+    ),
+    "import-candidats-uai-inconnu-page": (
+        lambda cl, m, cible, role, tmp: _importer_par_la_page(
+            cl, "candidats", _csv(ENTETE_CANDIDATS, _ligne_candidat("NEUF4", _uai_inconnu(cible))), confirmer=True
+        ),
+        _administrateur,
+    ),
+    "import-notes-apercu": (
+        lambda cl, m, cible, role, tmp: _importer_par_la_page(
+            cl, "notes", _csv("numero_candidat;unite;note", f"{m.candidats[cible].numero};U31;15"), confirmer=False
+        ),
+        _bureau,
+    ),
+    "import-notes-confirme": (
+        lambda cl, m, cible, role, tmp: _importer_par_la_page(
+            cl, "notes", _csv("numero_candidat;unite;note", f"{m.candidats[cible].numero};U31;15"), confirmer=True
+        ),
+        _bureau,
+    ),
+    "commande-importer_candidats": (
+        lambda cl, m, cible, role, tmp: _commande(
+            "importer_candidats", m, role, _csv(ENTETE_CANDIDATS, _ligne_candidat("NEUF5", m.uai[cible])), tmp
+        ),
+        _bureau,
+    ),
+    "commande-importer_notes": (
+        lambda cl, m, cible, role, tmp: _commande(
+            "importer_notes", m, role, _csv("numero_candidat;unite;note", f"{m.candidats[cible].numero};U31;15"), tmp
+        ),
+        _bureau,
+    ),
+    "commande-importer_pfmp": (
+        lambda cl, m, cible, role, tmp: _commande(
+            "importer_pfmp",
+            m,
+            role,
+            _csv(ENTETE_PFMP, f"{m.candidats[cible].numero};;Oficina;ES;06/01/2025;28/02/2025;8;oui"),
+            tmp,
+        ),
+        _bureau,  # permission pfmp.importer : le bureau des examens seul
+    ),
+    "pfmp-periode-ajouter": (
+        lambda cl, m, cible, role, tmp: _essai(
+            cl.post(
+                f"/pfmp/candidats/{m.candidats[cible].pk}/periodes/ajouter/",
+                {
+                    "organisation": m.organisation.pk,
+                    "date_debut": "2025-01-06",
+                    "date_fin": "2025-02-28",
+                    "semaines": "8",
+                    "pays": "",
+                    "referent": "",
+                    "etat_convention": "signee",
+                    "date_signature": "2024-12-15",
+                },
+            )
+        ),
+        _pfmp,
+    ),
+    "pfmp-attestation-saisir": (
+        lambda cl, m, cible, role, tmp: _essai(
+            cl.post(
+                f"/pfmp/periodes/{m.periodes[cible].pk}/attestation/",
+                {
+                    "date_debut": "2025-11-03",
+                    "date_fin": "2025-12-26",
+                    "semaines": "8",
+                    "activites": [m.activite.pk],
+                    "signataire": "Sophie Bernard",
+                    "signee": "on",
+                    "date_signature": "2025-12-26",
+                    "observations": "",
+                },
+            )
+        ),
+        _pfmp,
+    ),
+    "pfmp-convention": (
+        lambda cl, m, cible, role, tmp: _essai(
+            cl.post(
+                f"/pfmp/periodes/{m.periodes[cible].pk}/convention/", {"etat": "signee", "date_signature": "2025-10-15"}
+            )
+        ),
+        _pfmp,
+    ),
+    "pfmp-periode-supprimer": (
+        lambda cl, m, cible, role, tmp: _essai(cl.post(f"/pfmp/periodes/{m.periodes[cible].pk}/supprimer/")),
+        _bureau,  # permission pfmp.delete_convention : le bureau des examens seul
+    ),
+    "grille-enregistrer": (
+        lambda cl, m, cible, role, tmp: _essai(
+            cl.post(
+                reverse("examens:grille-enregistrer", args=[m.commissions[cible].pk, m.candidats[cible].pk, 1]),
+                {"version": "0", "champ": "niveau", "valeur": "S", "cle": str(m.lignes_grille[cible].pk)},
+            )
+        ),
+        _grille,
+    ),
+}
+
+
+def _refus_conforme(role: str, essai: Essai) -> bool:
+    """Un refus se voit : connexion (anonyme), 403, 404, 422, ou le message du périmètre."""
+    if essai.code == "refus":
+        return True
+    if role == "anonyme":
+        return essai.code == 302 and essai.texte.startswith("/connexion/")
+    return essai.code in (403, 404, 422) or any(t in essai.texte for t in REFUS_TEXTES)
+
+
+def test_chaque_porte_d_ecriture_respecte_le_perimetre_de_chaque_role(monde_ecriture, tmp_path):
+    m = monde_ecriture
+    cas, ecarts = 0, []
+    for nom, (action, qui) in PORTES.items():
+        for role in ROLES:
+            for cible in CIBLES:
+                cas += 1
+                with transaction.atomic():
+                    client = Client()
+                    if m.utilisateurs[role]:
+                        client.force_login(m.utilisateurs[role])
+                    avant = _etat_de_la_base()
+                    essai = action(client, m, cible, role, tmp_path)
+                    apres = _etat_de_la_base()
+                    transaction.set_rollback(True)
+                change = avant != apres
+                if nom == "import-notes-apercu":  # un aperçu n'écrit jamais : il montre ce qui changerait
+                    attendu_ecrit, ecrit = False, change
+                    accepte = "Aperçu" in str(essai.texte) and essai.code == 200
+                else:
+                    attendu_ecrit, ecrit = qui(role, cible), change
+                    accepte = ecrit
+                if qui(role, cible):
+                    if not accepte or ecrit != attendu_ecrit:
+                        ecarts.append(f"{nom} × {role} × {cible} : écriture attendue, obtenu {essai.code}")
+                elif change or not _refus_conforme(role, essai):
+                    ecarts.append(
+                        f"{nom} × {role} × {cible} : refus attendu, obtenu {essai.code}"
+                        + (" et la base a changé" if change else " sans message de refus")
+                    )
+    assert cas == len(PORTES) * len(ROLES) * len(CIBLES) == NOMBRE_DE_CAS_ECRITURE
+    assert not ecarts, "\n".join(ecarts)
+
+
+NOMBRE_DE_CAS_ECRITURE = 240
+
+
+def test_le_readme_annonce_le_nombre_de_cas_de_la_matrice_des_ecritures():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"soit **{NOMBRE_DE_CAS_ECRITURE} cas**" in readme
+    assert f"{len(PORTES)} portes d'écriture" in readme
 
 
 # Charges hostiles de la promenade : le caractère nul (PostgreSQL le refuse), une demi-paire UTF-16 isolée

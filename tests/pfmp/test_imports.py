@@ -67,7 +67,7 @@ def test_une_seule_ligne_fausse_et_rien_n_est_ecrit_toutes_les_erreurs_sont_list
         "ligne 3 : SIRET « 55210055400014 » : clé de contrôle (Luhn) incorrecte",
         "ligne 4 : semaines 5 : plus que les 4 semaines civiles du 02/03/2026 au 27/03/2026",
         "ligne 4 : attestation_signee « peut-être » : oui ou non",
-        "ligne 5 : numero_candidat « Z999 » inconnu dans la session 2026",
+        "ligne 5 : numero_candidat « Z999 » inconnu dans la session 2026 ou hors de votre périmètre",
         "ligne 5 : pays « XX » : code ISO 3166-1 alpha-2 attendu (ex. FR, ES, DE)",
         "ligne 5 : date_debut « 2026-03-02 » : date JJ/MM/AAAA attendue",
         "ligne 5 : semaines « 4,25 » : nombre de semaines attendu (ex. 4 ou 3,5 ; une décimale)",

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from examens.imports import ImportRefuse
+from examens.management.commands._commun import ajouter_option_utilisateur, mention_droits, utilisateur_nomme
 from pfmp.imports import COLONNES, importer_pfmp
 
 
@@ -16,13 +17,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--session", type=int, required=True, help="année de la session")
         parser.add_argument("fichier")
+        ajouter_option_utilisateur(parser)
 
-    def handle(self, *args, session, fichier, **options):
+    def handle(self, *args, session, fichier, utilisateur=None, **options):
+        auteur = utilisateur_nomme(utilisateur, "pfmp.importer")
         chemin = Path(fichier)
         if not chemin.is_file():
             raise CommandError(f"Fichier introuvable : {fichier}")
         try:
-            bilan = importer_pfmp(contenu=chemin.read_bytes(), nom_fichier=fichier, annee=session)
+            bilan = importer_pfmp(contenu=chemin.read_bytes(), nom_fichier=fichier, annee=session, auteur=auteur)
         except ImportRefuse as refus:
             for erreur in refus.erreurs:
                 self.stderr.write(str(erreur))
@@ -37,4 +40,5 @@ class Command(BaseCommand):
                 if bilan.organisations_creees
                 else ""
             )
+            + mention_droits(auteur)
         )
