@@ -3,6 +3,8 @@
 Outil de la couche du bas (aucune application importée).
 """
 
+import re
+
 
 def pluriel(nombre: int, singulier: str, pluriel: str | None = None) -> str:
     """« 1 note », « 3 notes », « 0 note » (le zéro s'accorde au singulier en français), « 2 chevaux » avec
@@ -12,3 +14,22 @@ def pluriel(nombre: int, singulier: str, pluriel: str | None = None) -> str:
     else:
         mots = singulier
     return f"{nombre} {mots}"
+
+
+# Les intitulés de l'arrêté écrivent les capitales sans accent (« Economie-droit », « Epreuve ») : à l'écran et dans
+# les documents, la typographie française les accentue. Les données restent celles du texte, mot pour mot.
+_CAPITALES = {
+    "Economie": "Économie",
+    "Epreuve": "Épreuve",
+    "Etude": "Étude",
+    "Education": "Éducation",
+    "Ecrit": "Écrit",
+}
+
+
+def capitales_accentuees(texte: str) -> str:
+    """« Economie-droit » → « Économie-droit », « Epreuve de français » → « Épreuve de français »."""
+    for sans, avec in _CAPITALES.items():
+        if sans in texte:
+            texte = re.sub(rf"\b{sans}", avec, texte)
+    return texte

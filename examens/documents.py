@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, Sum
 from django.utils import timezone
 
+from agora.format import capitales_accentuees
 from examens import grilles, pdf, resultats, selectors
 from examens.models import (
     Candidat,
@@ -296,7 +297,7 @@ def donnees_releve(candidat: Candidat) -> dict:
                 origine += f" {ligne.note.session_origine}"
         lignes.append(
             {
-                "epreuve": f"{e.code} {e.intitule}"
+                "epreuve": f"{e.code} {capitales_accentuees(e.intitule)}"
                 + (f" — {ligne.libelle_facultative}" if ligne.libelle_facultative else ""),
                 "unite": e.unite.code,
                 "coefficient": _nombre(e.coefficient) if e.coefficient is not None else "—",

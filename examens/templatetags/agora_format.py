@@ -2,6 +2,7 @@
 
 from django import template
 
+from agora.format import capitales_accentuees
 from examens.models import texte_decimal
 from examens.selectors import DECISIONS, MENTIONS
 
@@ -48,3 +49,9 @@ def virgule(valeur) -> str:
 def exact(valeur) -> str:
     """Un Decimal exact, deux décimales au moins, virgule décimale : 249.875 → « 249,875 », 250.000 → « 250,00 »."""
     return texte_decimal(valeur)
+
+
+@register.filter
+def capitales(texte) -> str:
+    """Intitulé de l'arrêté avec ses capitales accentuées (agora.format.capitales_accentuees)."""
+    return capitales_accentuees(str(texte or ""))
