@@ -174,6 +174,8 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "AGOrA Examens <ne-pas-repondre@agora.invalid>")
 # Adresse publique de l'application, pour les liens des courriels envoyés hors d'une requête (relances).
 URL_BASE = os.environ.get("URL_BASE", "http://127.0.0.1:8000")
+# Unité de mobilité : « etranger » (arrêté du 30 août 2019, lecture retenue) ou « ue_eee_aele » (annexe III).
+AGORA_ZONE_MOBILITE = os.environ.get("AGORA_ZONE_MOBILITE", "etranger")
 # Lien personnel du tuteur : valable ce nombre de jours ; relances quelques jours avant et après la fin de la période.
 PFMP_LIEN_TUTEUR_JOURS = int(os.environ.get("PFMP_LIEN_TUTEUR_JOURS", 30))
 PFMP_RELANCE_JOURS_AVANT = int(os.environ.get("PFMP_RELANCE_JOURS_AVANT", 3))

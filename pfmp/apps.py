@@ -6,6 +6,12 @@ class PfmpConfig(AppConfig):
     verbose_name = "PFMP"
 
     def ready(self):
+        from django.conf import settings
+
+        from pfmp import regles_pfmp
+
+        # Règle nommée : zone de l'unité de mobilité (« etranger » par défaut, « ue_eee_aele » en option).
+        regles_pfmp.ZONE_MOBILITE = getattr(settings, "AGORA_ZONE_MOBILITE", regles_pfmp.ZONE_MOBILITE)
         # examens n'importe pas pfmp : la PFMP s'y inscrit.
         from examens import services as examens_services
         from examens.organisation import indisponibilites

@@ -199,7 +199,7 @@ class Periode(models.Model):
 
     @property
     def mobilite(self) -> bool:
-        return self.a_l_etranger and self.pays in regles_pfmp.PAYS_MOBILITE
+        return regles_pfmp.ouvre_la_mobilite(self.pays, regles_pfmp.ZONE_MOBILITE)
 
     @property
     def nom_pays(self) -> str:

@@ -379,10 +379,26 @@ class Conformite:
         return self.niveau is Niveau.CONFORME
 
 
-def mobilite_possible(periodes: Iterable[Periode]) -> bool:
-    """II.1 : une PFMP dans un pays de l'UE, de l'EEE ou de l'AELE (hors France, sinon ce n'est pas une
-    mobilité) ouvre l'unité facultative de mobilité ; lecture : la période doit être attestée (signée)."""
-    return any(p.attestee and p.pays != "FR" and p.pays in PAYS_MOBILITE for p in periodes)
+# Zone de l'unité facultative de mobilité, règle nommée. L'arrêté du 30 août 2019, que citent les annexes II a et
+# II c, la définit par une période de formation « à l'étranger » : c'est la lecture retenue (« etranger »). L'annexe
+# III, reprenant l'arrêté de 2014, parle d'une PFMP dans l'UE, l'EEE ou l'AELE : elle reste une option nommée
+# (« ue_eee_aele », réglage AGORA_ZONE_MOBILITE), non confirmée pour les sessions AGOrA [U].
+ZONES_MOBILITE = ("etranger", "ue_eee_aele")
+ZONE_MOBILITE = "etranger"
+
+
+def ouvre_la_mobilite(pays: str, zone: str = ZONE_MOBILITE) -> bool:
+    """Une période dans ce pays peut-elle ouvrir l'unité de mobilité ? Jamais en France."""
+    if zone not in ZONES_MOBILITE:
+        raise ValueError(f"zone de mobilité inconnue : {zone} ({', '.join(ZONES_MOBILITE)})")
+    return pays != "FR" and (zone == "etranger" or pays in PAYS_MOBILITE)
+
+
+def mobilite_possible(periodes: Iterable[Periode], zone: str | None = None) -> bool:
+    """Une période attestée (signée) hors de France ouvre l'unité facultative de mobilité ; avec la zone
+    « ue_eee_aele », seulement dans un pays de l'UE, de l'EEE ou de l'AELE (voir ZONE_MOBILITE)."""
+    zone = zone or ZONE_MOBILITE
+    return any(p.attestee and ouvre_la_mobilite(p.pays, zone) for p in periodes)
 
 
 def evaluer(

@@ -178,7 +178,7 @@ SELECT c.candidat_id,
        count(*) FILTER (WHERE a.signee AND c.etat = %s),
        count(*) FILTER (WHERE a.signee),
        coalesce(sum(a.semaines) FILTER (WHERE a.signee), 0),
-       coalesce(bool_or(a.signee AND p.pays <> 'FR' AND p.pays = ANY(%s)), false)
+       coalesce(bool_or(a.signee AND p.pays <> 'FR' AND (%s OR p.pays = ANY(%s))), false)
   FROM pfmp_periode p
   JOIN pfmp_convention c ON c.id = p.convention_id
   LEFT JOIN pfmp_attestation a ON a.periode_id = p.id AND a.en_vigueur
@@ -226,6 +226,7 @@ def conformites(candidats: QuerySet[Candidat], aujourd_hui: datetime.date | None
             [
                 Convention.Etat.RESILIEE.value,
                 Convention.Etat.SIGNEE.value,
+                regles_pfmp.ZONE_MOBILITE == "etranger",  # tout pays hors de France ouvre la mobilité
                 sorted(regles_pfmp.PAYS_MOBILITE),
                 *parametres_ids,
             ],

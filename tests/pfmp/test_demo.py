@@ -11,7 +11,9 @@ from examens.models import Blocage, Candidat
 from pfmp.demo import charger_demo_pfmp
 from pfmp.models import Convention
 
-pytestmark = pytest.mark.django_db
+# Écrits pour l'option « UE, EEE, AELE » de l'unité de mobilité (la démo et le générateur y placent le Royaume-Uni
+# comme contre-exemple) ; la lecture par défaut, « à l'étranger », a ses tests dans test_services et test_regles_pfmp.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("zone_ue")]
 
 
 @pytest.fixture

@@ -30,7 +30,9 @@ from pfmp.models import (
 from tests import fabriques
 from tests.pfmp.outils import PREMIERE, SECONDE, TERMINALE, J, etrangere, organisation, periode
 
-pytestmark = pytest.mark.django_db
+# Écrits pour l'option « UE, EEE, AELE » de l'unité de mobilité (la démo et le générateur y placent le Royaume-Uni
+# comme contre-exemple) ; la lecture par défaut, « à l'étranger », a ses tests dans test_services et test_regles_pfmp.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("zone_ue")]
 
 MOTIF = services.MOTIF_BLOCAGE
 EXAMEN = regles_pfmp.date_examen(2026)

@@ -387,7 +387,19 @@ def test_experience_des_periodes_qui_se_chevauchent_ne_comptent_qu_une_fois():
     ],
 )
 def test_mobilite_dans_l_ue_l_eee_ou_l_aele_sur_une_periode_attestee(pays, signee, attendu):
-    assert mobilite_possible([periode(J(2025, 5, 5), J(2025, 5, 30), "4", "4", signee=signee, pays=pays)]) is attendu
+    """L'option nommée « ue_eee_aele » (annexe III)."""
+    periodes = [periode(J(2025, 5, 5), J(2025, 5, 30), "4", "4", signee=signee, pays=pays)]
+    assert mobilite_possible(periodes, zone="ue_eee_aele") is attendu
+
+
+@pytest.mark.parametrize(
+    "pays, signee, attendu",
+    [("ES", True, True), ("GB", True, True), ("US", True, True), ("FR", True, False), ("GB", False, False)],
+)
+def test_par_defaut_toute_periode_attestee_a_l_etranger_ouvre_la_mobilite(pays, signee, attendu):
+    """Arrêté du 30 août 2019 : une période de formation « à l'étranger » ; jamais en France."""
+    periodes = [periode(J(2025, 5, 5), J(2025, 5, 30), "4", "4", signee=signee, pays=pays)]
+    assert mobilite_possible(periodes) is attendu
 
 
 def test_vingt_sept_pays_de_l_ue_plus_islande_liechtenstein_norvege_suisse():

@@ -262,7 +262,8 @@ def test_une_periode_attestee_en_espagne_ouvre_l_unite_de_mobilite():
     assert deliberer_avec_mobilite(c).moyenne == Decimal("12.24")
 
 
-def test_une_periode_au_royaume_uni_n_ouvre_pas_l_unite_de_mobilite():
+@pytest.mark.usefixtures("zone_ue")
+def test_avec_l_option_ue_une_periode_au_royaume_uni_n_ouvre_pas_l_unite_de_mobilite():
     c = fabriques.candidat(duree_cycle=2, facultative1="MOBILITE")
     periode(c, *PREMIERE, org=etrangere("GB"), attestees="8")
     periode(c, *TERMINALE, attestees="8")
@@ -297,3 +298,13 @@ def test_synchroniser_pose_le_blocage_des_candidats_importes_sans_aucune_pfmp():
     assert compte == {"conforme": 1, "en_cours": 0, "a_risque": 1, "blocages_changes": 1}
     assert bloque(a) and not bloque(b)
     assert Journal.objects.filter(action="pfmp.synchronisation").count() == 1
+
+
+def test_par_defaut_une_periode_a_l_etranger_hors_ue_ouvre_l_unite_de_mobilite():
+    """Arrêté du 30 août 2019 (cité aux annexes II a et II c) : une période de formation « à l'étranger »."""
+    c = fabriques.candidat(duree_cycle=2, facultative1="MOBILITE")
+    periode(c, *PREMIERE, org=etrangere("GB"), attestees="8")
+    periode(c, *TERMINALE, attestees="8")
+    c.refresh_from_db()
+    assert c.mobilite_eligible is True
+    assert deliberer_avec_mobilite(c).moyenne == Decimal("12.24")  # (300 + 6) / 25
