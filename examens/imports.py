@@ -82,6 +82,7 @@ class Bilan:
     modifies: int = 0
     inchanges: int = 0
     etablissements_crees: list[str] = field(default_factory=list)
+    divisions_creees: list[str] = field(default_factory=list)  # « TAGO3 (0750001U) » : à vérifier dans l'aperçu
     session_creee: bool = False
     details: list[str] = field(default_factory=list)  # quelques lignes lisibles pour l'aperçu
 
@@ -309,6 +310,7 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
             divisions[cle] = Division.objects.create(
                 session=session, etablissement=etablissements[p["uai"]], nom=p["division"]
             )
+            bilan.divisions_creees.append(f"{p['division']} ({p['uai']})")
     nouveaux = []
     for p in propres:
         etablissement = etablissements[p.pop("uai")]

@@ -72,18 +72,58 @@ def lire(
     return resultat
 
 
-def _lire_csv(contenu: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+ENCODAGES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252 (Excel)"}
+SEPARATEURS = {";": "point-virgule « ; »", ",": "virgule « , »", "\t": "tabulation"}
+
+
+def decoder(contenu: bytes) -> tuple[str, str]:
+    """(texte, encodage) : UTF-8 (avec ou sans BOM), sinon Windows-1252, l'encodage d'Excel sous Windows en France.
+
+    Windows-1252 décode presque tous les octets : seuls cinq n'y ont pas de sens ; un fichier qui en contient n'est
+    ni l'un ni l'autre et se refuse avec la ligne fautive.
+    """
     try:
-        texte = contenu.decode("utf-8-sig")
+        return contenu.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return contenu.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as e:
         ligne = contenu[: e.start].count(b"\n") + 1
         raise FichierInvalide(
-            f"Ligne {ligne} : encodage invalide (octet {contenu[e.start]:#04x}). Enregistrez le fichier en CSV UTF-8."
+            f"Ligne {ligne} : encodage non reconnu (ni UTF-8 ni Windows-1252). Dans le tableur, enregistrez le "
+            "fichier au format « CSV UTF-8 »."
         ) from None
+
+
+def separateur(premiere_ligne: str) -> str:
+    """Le séparateur de colonnes, reconnu sur la ligne d'en-tête : le plus fréquent de « ; », « , » et tabulation
+    (Excel en français écrit « ; », d'autres tableurs « , ») ; « ; » si la ligne n'en a aucun."""
+    comptes = {s: premiere_ligne.count(s) for s in SEPARATEURS}
+    meilleur = max(comptes, key=comptes.get)
+    return meilleur if comptes[meilleur] else ";"
+
+
+def decrire(contenu: bytes, nom: str) -> str:
+    """Ce que l'aperçu dit du fichier : « CSV, Windows-1252 (Excel), séparateur virgule « , » » ou « XLSX »."""
+    if nom.lower().endswith(".xlsx"):
+        return "XLSX"
+    try:
+        texte, encodage = decoder(contenu)
+    except FichierInvalide:
+        return "CSV"
+    premiere = texte.split("\n", 1)[0]
+    return f"CSV, encodage {ENCODAGES[encodage]}, séparateur {SEPARATEURS[separateur(premiere)]}"
+
+
+def _lire_csv(contenu: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    texte, _ = decoder(contenu)
     if "\x00" in texte:
         raise FichierInvalide("Le fichier contient des caractères nuls : ce n'est pas un CSV texte.")
     # Ligne à ligne plutôt que par io.StringIO, qui recopie le texte à 4 octets par caractère.
-    lecteur = csv.reader(map(_ligne_csv, _LIGNE_CSV.finditer(texte)), delimiter=";")
+    lecteur = csv.reader(
+        map(_ligne_csv, _LIGNE_CSV.finditer(texte)), delimiter=separateur(texte[: texte.find("\n") + 1 or None])
+    )
     entete, rangees = None, []
     try:
         for r in lecteur:
@@ -105,8 +145,6 @@ def _lire_csv(contenu: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
         raise FichierInvalide(f"Ligne {lecteur.line_num} : CSV mal formé ({e}).") from None
     if entete is None:
         raise FichierInvalide("Le fichier est vide.")
-    if len(entete) == 1 and ("," in entete[0] or "\t" in entete[0]):
-        raise FichierInvalide("Ligne 1 : le séparateur de colonnes doit être le point-virgule « ; ».")
     return entete, rangees
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from agora.format import pluriel
 from agora.securite import neutraliser_formule
-from examens import apercus, exports, imports, journal_lisible, perimetre, selectors, services
+from examens import apercus, exports, imports, journal_lisible, perimetre, selectors, services, tableaux
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
 from examens.models import Candidat, Division, Journal, Note, Resultat, Session
 
@@ -629,7 +629,15 @@ def importer(request, annee):
                 "suffixe": suffixe,
                 "annee": annee,
             }
-            contexte.update({"bilan": bilan, "jeton": jeton, "nom": fichier.name, "type": form.cleaned_data["type"]})
+            contexte.update(
+                {
+                    "bilan": bilan,
+                    "jeton": jeton,
+                    "nom": fichier.name,
+                    "type": form.cleaned_data["type"],
+                    "format_fichier": tableaux.decrire(contenu, fichier.name),
+                }
+            )
     return render(request, "examens/importer.html", contexte)
 
 

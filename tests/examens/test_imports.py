@@ -71,16 +71,30 @@ def test_un_numero_deja_inscrit_dans_la_session_est_refuse():
 def test_en_tete_incomplet_ou_mauvais_separateur():
     with pytest.raises(ImportRefuse, match="erreur"):
         importer(ligne_candidat(), entete="numero_candidat;nom")
+    # La virgule est reconnue comme séparateur : l'erreur porte alors sur les colonnes manquantes.
     with pytest.raises(ImportRefuse) as refus:
         importer_candidats(contenu=b"numero_candidat,nom,prenom\nA,B,C\n", nom_fichier="c.csv", annee=2026)
-    assert "point-virgule" in str(refus.value.erreurs[0])
+    assert "date_naissance" in str(refus.value.erreurs[0])
 
 
-def test_un_fichier_qui_n_est_pas_en_utf8_est_refuse_avec_la_ligne():
-    contenu = csv_bytes(ENTETE_CANDIDATS, ligne_candidat(prenom="Léa"), bom=False).decode().encode("latin-1")
+def test_un_csv_d_excel_en_windows_1252_et_a_virgules_s_importe():
+    """Excel sous Windows enregistre son « CSV » en Windows-1252 ; d'autres tableurs séparent par des virgules."""
+    texte = "\n".join(
+        [ENTETE_CANDIDATS.replace(";", ","), ligne_candidat(prenom="Léa", nom="ÉTIENNE").replace(";", ",")]
+    )
+    contenu = texte.encode("cp1252")
+    from examens import tableaux
+
+    assert tableaux.decrire(contenu, "c.csv") == "CSV, encodage Windows-1252 (Excel), séparateur virgule « , »"
+    importer_candidats(contenu=contenu, nom_fichier="c.csv", annee=2026)
+    assert Candidat.objects.get(numero="A001").prenom == "Léa" and Candidat.objects.get().nom == "ÉTIENNE"
+
+
+def test_un_fichier_ni_utf8_ni_windows_1252_est_refuse_avec_la_ligne():
+    contenu = csv_bytes(ENTETE_CANDIDATS, ligne_candidat(prenom="Léa"), bom=False) + b"A002;\x81\n"
     with pytest.raises(ImportRefuse) as refus:
         importer_candidats(contenu=contenu, nom_fichier="c.csv", annee=2026)
-    assert str(refus.value.erreurs[0]).startswith("Ligne 2 : encodage invalide")
+    assert str(refus.value.erreurs[0]).startswith("Ligne 3 : encodage non reconnu (ni UTF-8 ni Windows-1252)")
 
 
 def test_xlsx_accepte(tmp_path):
