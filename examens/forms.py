@@ -164,7 +164,7 @@ class ImportForm(forms.Form):
     TYPES = [("candidats", "Candidats"), ("notes", "Notes")]
     type = forms.ChoiceField(label="Contenu du fichier", choices=TYPES)
     fichier = forms.FileField(
-        label="Fichier CSV (« ; », UTF-8) ou XLSX",
+        label="Fichier CSV (UTF-8 ou Windows-1252, séparateur « ; » ou « , ») ou XLSX",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
 
