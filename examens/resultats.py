@@ -332,32 +332,40 @@ def calculer(session: Session, candidats=None) -> list[Calcule]:
     qs = candidats if candidats is not None else Candidat.objects.filter(session=session)
     liste = list(qs.order_by("numero").only(*CHAMPS_CANDIDAT))
     notes, blocages = _lire(liste, session if candidats is None else None)
-    travail = (reglement, liste, notes, blocages)
-    if len(liste) < SEUIL_PARALLELE or (os.cpu_count() or 1) < 2:
-        return _calculer_tranche(travail, 0, len(liste))
-    # Le calcul (Python pur) occupe un cœur : on le répartit entre des processus fils créés par fork, qui
-    # héritent des données déjà lues et ne touchent pas à la base ; seuls les résultats reviennent.
-    global _TRAVAIL
-    _TRAVAIL = travail
-    try:
-        processus = os.cpu_count() or 2
-        taille = -(-len(liste) // processus)
-        tranches = [(i, min(i + taille, len(liste))) for i in range(0, len(liste), taille)]
-        with multiprocessing.get_context("fork").Pool(processus) as pool:
-            parties = pool.starmap(_calculer_tranche_heritee, tranches)
-    finally:
-        _TRAVAIL = None
+    parties = _repartir((reglement, liste, notes, blocages), len(liste), _calculer_tranche)
     resultats = [r for partie in parties for r in partie]
     # Les processus fils renvoient des copies : on rattache chaque résultat à l'objet candidat du parent.
     return [Calcule(c, r.resultat, r.empreinte) for c, r in zip(liste, resultats, strict=True)]
 
 
 SEUIL_PARALLELE = 4000
-_TRAVAIL = None
+_TRAVAIL = None  # (travail, fonction) hérités par les processus fils créés par fork
 
 
-def _calculer_tranche_heritee(debut: int, fin: int) -> list[Calcule]:
-    return [Calcule(None, c.resultat, c.empreinte) for c in _calculer_tranche(_TRAVAIL, debut, fin)]
+def _repartir(travail, nombre: int, fonction) -> list:
+    """`fonction(travail, debut, fin)` sur des tranches de `nombre` candidats, un processus par cœur au-delà de
+    SEUIL_PARALLELE. Le calcul (Python pur) occupe un cœur : les processus fils, créés par fork, héritent des données
+    déjà lues et ne touchent pas à la base ; seul ce que renvoie `fonction` revient."""
+    if nombre < SEUIL_PARALLELE or (os.cpu_count() or 1) < 2:
+        return [fonction(travail, 0, nombre)]
+    global _TRAVAIL
+    _TRAVAIL = (travail, fonction)
+    try:
+        processus = os.cpu_count() or 2
+        taille = -(-nombre // processus)
+        tranches = [(i, min(i + taille, nombre)) for i in range(0, nombre, taille)]
+        with multiprocessing.get_context("fork").Pool(processus) as pool:
+            return pool.starmap(_tranche_heritee, tranches)
+    finally:
+        _TRAVAIL = None
+
+
+def _tranche_heritee(debut: int, fin: int):
+    travail, fonction = _TRAVAIL
+    partie = fonction(travail, debut, fin)
+    if fonction is _calculer_tranche:  # les candidats restent au parent : on ne renvoie que les résultats
+        return [Calcule(None, c.resultat, c.empreinte) for c in partie]
+    return partie
 
 
 def _calculer_tranche(travail, debut: int, fin: int) -> list[Calcule]:
@@ -515,20 +523,7 @@ def verifier(session: Session, candidats=None) -> Verification:
     liste = list(qs.order_by("numero").only(*CHAMPS_CANDIDAT))
     notes, blocages = _lire(liste, session if candidats is None else None)
     enregistres = _enregistres([c.pk for c in liste], session if candidats is None else None)
-    travail = (reglement, liste, notes, blocages, enregistres)
-    if len(liste) < SEUIL_PARALLELE or (os.cpu_count() or 1) < 2:
-        parties = [_verifier_tranche(travail, 0, len(liste))]
-    else:
-        global _TRAVAIL
-        _TRAVAIL = travail
-        try:
-            processus = os.cpu_count() or 2
-            taille = -(-len(liste) // processus)
-            tranches = [(i, min(i + taille, len(liste))) for i in range(0, len(liste), taille)]
-            with multiprocessing.get_context("fork").Pool(processus) as pool:
-                parties = pool.starmap(_verifier_tranche_heritee, tranches)
-        finally:
-            _TRAVAIL = None
+    parties = _repartir((reglement, liste, notes, blocages, enregistres), len(liste), _verifier_tranche)
     a_ecrire, differences, par_decision = [], [], defaultdict(int)
     for changes, ecarts, decisions in parties:
         a_ecrire += [Calcule(liste[i], resultat, empreinte) for i, resultat, empreinte in changes]
@@ -536,10 +531,6 @@ def verifier(session: Session, candidats=None) -> Verification:
         for decision, n in decisions.items():
             par_decision[decision] += n
     return Verification(a_ecrire, differences, len(liste), dict(par_decision))
-
-
-def _verifier_tranche_heritee(debut: int, fin: int):
-    return _verifier_tranche(_TRAVAIL, debut, fin)
 
 
 def _verifier_tranche(travail, debut: int, fin: int):
