@@ -416,3 +416,11 @@ def test_au_dela_du_plafond_l_administrateur_voit_le_resume_national_puis_un_eta
     assert f'name="etablissement" value="{lycee2}"' in page  # le contrôle et les filtres restent sur ce lycée
     reponse = client.post("/pfmp/sessions/2026/synchroniser/", {"etablissement": lycee2})
     assert reponse.url == f"/pfmp/sessions/2026/?etablissement={lycee2}"
+
+
+def test_le_titre_du_tableau_pfmp_ne_contient_que_du_texte(comptes, c):
+    """Le contrôle d'exploitation (un formulaire) s'était glissé dans le bloc du <title>."""
+    page = comptes.client(comptes.gestionnaire).get("/pfmp/sessions/2026/").content.decode()
+    titre = page[page.index("<title>") : page.index("</title>")]
+    assert "<form" not in titre and "Contrôler les blocages" not in titre
+    assert page.count("Contrôler les blocages") == 1
