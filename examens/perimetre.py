@@ -85,9 +85,10 @@ def candidats_visibles(utilisateur, qs: QuerySet | None = None) -> QuerySet:
 
 
 def divisions_visibles(utilisateur, qs: QuerySet | None = None) -> QuerySet:
-    """Les divisions que l'utilisateur peut filtrer : même règle que `candidats_visibles`, sans parcourir les
-    candidats (sous-requêtes IN plutôt que jointures + DISTINCT, qui multipliaient chaque division par ses
-    enseignants et ses gestionnaires avant de les dédoublonner)."""
+    """Les divisions que l'utilisateur peut filtrer : la règle de `candidats_visibles`, à une différence près
+    — le professionnel d'une commission voit aussi les divisions de ses commissions (leur nom seulement, pour
+    filtrer ses commissions ; aucun candidat). Sous-requêtes IN plutôt que jointures + DISTINCT, qui
+    multipliaient chaque division par ses enseignants et ses gestionnaires avant de les dédoublonner."""
     qs = Division.objects.all() if qs is None else qs
     if voit_tout(utilisateur):
         return qs

@@ -146,6 +146,23 @@ class PeriodeForm(forms.Form):
         return donnees
 
 
+def verifier_dates(form: forms.Form, donnees: dict) -> bool:
+    """Dates d'une période attestée : la fin suit le début et les semaines tiennent entre les deux.
+
+    Vrai quand les deux dates sont présentes et cohérentes ; sinon l'erreur est posée sur son champ.
+    """
+    debut, fin, semaines = donnees.get("date_debut"), donnees.get("date_fin"), donnees.get("semaines")
+    if not (debut and fin):
+        return False
+    if fin < debut:
+        form.add_error("date_fin", "La fin précède le début.")
+        return False
+    if semaines is not None and semaines > (plafond := regles_pfmp.semaines_calendaires(debut, fin)):
+        form.add_error("semaines", f"Au plus {plafond} semaines civiles entre ces dates.")
+        return False
+    return True
+
+
 class AttestationForm(AvecActivites, forms.Form):
     """Ce que le tuteur a rempli et signé à l'issue de la période (Annexe III, II.1)."""
 
@@ -160,13 +177,8 @@ class AttestationForm(AvecActivites, forms.Form):
 
     def clean(self):
         donnees = super().clean()
-        debut, fin, semaines = donnees.get("date_debut"), donnees.get("date_fin"), donnees.get("semaines")
-        if debut and fin:
-            if fin < debut:
-                self.add_error("date_fin", "La fin précède le début.")
-            elif semaines is not None and semaines > (plafond := regles_pfmp.semaines_calendaires(debut, fin)):
-                self.add_error("semaines", f"Au plus {plafond} semaines civiles entre ces dates.")
-        signature = donnees.get("date_signature")
+        verifier_dates(self, donnees)
+        debut, signature = donnees.get("date_debut"), donnees.get("date_signature")
         if donnees.get("signee"):
             if signature is None:
                 self.add_error("date_signature", "Indiquez la date de la signature du tuteur.")
@@ -327,14 +339,8 @@ class TuteurForm(EvaluationForm):
 
     def clean(self):
         donnees = super().clean()
-        debut, fin, semaines = donnees.get("date_debut"), donnees.get("date_fin"), donnees.get("semaines")
-        if debut and fin:
-            if fin < debut:
-                self.add_error("date_fin", "La fin précède le début.")
-            elif semaines is not None and semaines > (plafond := regles_pfmp.semaines_calendaires(debut, fin)):
-                self.add_error("semaines", f"Au plus {plafond} semaines civiles entre ces dates.")
-            elif debut > timezone.localdate():
-                self.add_error("date_debut", "La période n'a pas commencé : l'attestation se signe à son issue.")
+        if verifier_dates(self, donnees) and donnees["date_debut"] > timezone.localdate():
+            self.add_error("date_debut", "La période n'a pas commencé : l'attestation se signe à son issue.")
         return donnees
 
 
