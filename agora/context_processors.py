@@ -1,4 +1,4 @@
-from agora.roles import role_de
+from agora.roles import LIBELLES, role_de
 
 # Section du menu de chaque page, d'après l'espace de noms de son URL (les grilles CCF partagent celui des examens).
 SECTIONS = {"referentiel": "referentiel", "pfmp": "pfmp", "admin": "administration"}
@@ -18,4 +18,5 @@ def section_de(request) -> str | None:
 
 def navigation(request):
     user = getattr(request, "user", None)
-    return {"role": role_de(user) if user else None, "section": section_de(request)}
+    role = role_de(user) if user else None
+    return {"role": role, "role_libelle": LIBELLES.get(role, role), "section": section_de(request)}

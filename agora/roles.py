@@ -1,7 +1,17 @@
-"""Les trois rôles de l'application, sous forme de groupes Django porteurs de permissions.
+"""Les rôles de l'examen, sous forme de groupes Django porteurs de permissions.
 
-Créés (et remis à jour) après chaque migration, et par `manage.py creer_roles`.
-Le périmètre des lignes (quels candidats) se règle à part : voir `CandidatQuerySet.visibles_par`.
+Créés (et remis à jour) après chaque migration, et par `manage.py creer_roles`. Un groupe dit ce qu'un rôle
+peut faire ; les données disent sur quoi (le périmètre : établissements gérés, académies, divisions, jurys,
+commissions), et `examens.perimetre` en fait une fonction par rôle, seule lue par les vues et les services.
+
+- enseignant : ses divisions et ses commissions (grilles, dossiers PFMP de ses divisions) ;
+- membre de commission externe (professionnel) : ses grilles seulement ;
+- gestionnaire d'établissement : ses lycées (candidats, notes CCF, imports, dossiers PFMP) ; il ne délibère pas ;
+- gestionnaire académique (division des examens) : les établissements de son académie, les notes ponctuelles,
+  les jurys, les échéances de saisie, le verrouillage et le déverrouillage ;
+- jury (président et membres) : les candidats de son jury — délibération, points de jury, verrouillage et
+  validation du procès-verbal par le président ;
+- administrateur : tout, et les comptes.
 """
 
 from django.apps import apps as django_apps
@@ -9,9 +19,20 @@ from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 
 ENSEIGNANT = "enseignant"
+COMMISSION = "commission_externe"
 GESTIONNAIRE = "gestionnaire"
+ACADEMIE = "gestionnaire_academique"
+JURY = "jury"
 ADMINISTRATEUR = "administrateur"
-ROLES = (ENSEIGNANT, GESTIONNAIRE, ADMINISTRATEUR)
+ROLES = (ENSEIGNANT, COMMISSION, GESTIONNAIRE, ACADEMIE, JURY, ADMINISTRATEUR)
+LIBELLES = {
+    ENSEIGNANT: "enseignant",
+    COMMISSION: "membre de commission externe",
+    GESTIONNAIRE: "gestionnaire d'établissement",
+    ACADEMIE: "gestionnaire académique",
+    JURY: "jury",
+    ADMINISTRATEUR: "administrateur",
+}
 
 # Permissions « application.codename » de chaque rôle ; l'administrateur les a toutes.
 PERMISSIONS = {
@@ -45,8 +66,6 @@ PERMISSIONS = {
         "examens.add_division",
         "examens.change_division",
         "examens.importer",
-        "examens.deliberer",
-        "examens.verrouiller",
         "examens.exporter",
         "referentiel.view_referentiel",
         "pfmp.view_convention",
@@ -68,7 +87,26 @@ PERMISSIONS = {
         "pfmp.importer",
         "pfmp.synchroniser",
     ],
+    # Ses grilles seulement : les pages de commission vérifient qu'il en est membre (examens.perimetre).
+    COMMISSION: ["examens.view_candidat"],
+    JURY: [
+        "examens.view_candidat",
+        "examens.view_note",
+        "examens.view_session",
+        "examens.deliberer",
+        "examens.verrouiller",
+        "examens.exporter",
+        "referentiel.view_referentiel",
+        "pfmp.view_dossierpfmp",
+    ],
 }
+# La division des examens fait tout ce que fait un gestionnaire d'établissement, dans son académie, et plus.
+PERMISSIONS[ACADEMIE] = PERMISSIONS[GESTIONNAIRE] + [
+    "examens.deliberer",
+    "examens.verrouiller",
+    "examens.deverrouiller",
+    "examens.gerer_jurys",
+]
 APPLICATIONS = ("referentiel", "examens", "pfmp")
 
 
@@ -107,8 +145,11 @@ def role_de(user) -> str | None:
         return None
     for role, permission in (
         (ADMINISTRATEUR, "examens.voir_tout"),
-        (GESTIONNAIRE, "examens.deliberer"),
-        (ENSEIGNANT, "examens.view_candidat"),
+        (ACADEMIE, "examens.gerer_jurys"),
+        (GESTIONNAIRE, "examens.importer"),
+        (JURY, "examens.deliberer"),
+        (ENSEIGNANT, "pfmp.view_convention"),
+        (COMMISSION, "examens.view_candidat"),
     ):
         if user.has_perm(permission):
             return role

@@ -7,10 +7,21 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, creer_roles
+from agora.roles import ACADEMIE, ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, JURY, creer_roles
 from examens.demo_grilles import charger_demo_grilles
 from examens.identifiants import uai_avec_cle
-from examens.models import Candidat, Division, Etablissement, Note, ReglementExamen, Session, Statut
+from examens.models import (
+    Academie,
+    Candidat,
+    Division,
+    Etablissement,
+    EtablissementJury,
+    Jury,
+    Note,
+    ReglementExamen,
+    Session,
+    Statut,
+)
 
 MOT_DE_PASSE = "agora-demo-2026"
 COMPTES = {
@@ -18,6 +29,17 @@ COMPTES = {
     GESTIONNAIRE: "gestionnaire",
     ADMINISTRATEUR: "administrateur",
     "enseignant (autre division)": "enseignant2",
+    ACADEMIE: "academie",
+    f"{JURY} (président, Paris)": "president",
+    f"{JURY} (membre, Paris)": "jure",
+    f"{JURY} (président, Créteil)": "president2",
+}
+# Des noms de personnes pour les comptes qui signent (le procès-verbal imprime le nom du président).
+NOMS_COMPTES = {
+    "academie": ("Sophie", "Marchand"),
+    "president": ("Claire", "Dubois"),
+    "jure": ("Marc", "Lefèvre"),
+    "president2": ("Nadia", "Benali"),
 }
 NOMS = [
     "Martin",
@@ -90,9 +112,8 @@ def charger_demo() -> dict[str, tuple[str, str]]:
 
     utilisateurs = {}
     for role, identifiant in COMPTES.items():
-        user, cree = User.objects.get_or_create(
-            username=identifiant, defaults={"first_name": identifiant.capitalize(), "last_name": "Démo"}
-        )
+        prenom, nom = NOMS_COMPTES.get(identifiant, (identifiant.capitalize(), "Démo"))
+        user, cree = User.objects.get_or_create(username=identifiant, defaults={"first_name": prenom, "last_name": nom})
         if cree:
             user.set_password(MOT_DE_PASSE)
             user.save()
@@ -111,6 +132,15 @@ def charger_demo() -> dict[str, tuple[str, str]]:
     )
     lycee_a.gestionnaires.add(utilisateurs[GESTIONNAIRE])
     lycee_b.gestionnaires.add(utilisateurs[GESTIONNAIRE])
+    # Le service interacadémique des examens et concours (SIEC) organise le bac pro de Paris et de Créteil : le
+    # gestionnaire académique de démonstration gère les deux académies ; chaque académie a son jury.
+    paris = Academie.objects.get_or_create(code="PARIS", defaults={"nom": "Paris"})[0]
+    creteil = Academie.objects.get_or_create(code="CRETEIL", defaults={"nom": "Créteil"})[0]
+    for academie, lycee in ((paris, lycee_a), (creteil, lycee_b)):
+        academie.gestionnaires.add(utilisateurs[ACADEMIE])
+        if lycee.academie_id is None:
+            lycee.academie = academie
+            lycee.save(update_fields=["academie"])
     divisions = [
         Division.objects.get_or_create(session=session, etablissement=lycee_a, nom="TAGO1")[0],
         Division.objects.get_or_create(session=session, etablissement=lycee_a, nom="TAGO2")[0],
@@ -146,6 +176,16 @@ def charger_demo() -> dict[str, tuple[str, str]]:
             )
         )
     Candidat.objects.bulk_create(candidats, ignore_conflicts=True)
+    for nom, lycee, president, membres in (
+        ("Paris", lycee_a, "president", ["jure"]),
+        ("Créteil", lycee_b, "president2", []),
+    ):
+        jury, cree = Jury.objects.get_or_create(
+            session=session, nom=nom, defaults={"president": User.objects.get(username=president)}
+        )
+        if cree:
+            jury.membres.set(User.objects.filter(username__in=membres))
+            EtablissementJury.objects.create(jury=jury, etablissement=lycee, session=session)
     charger_notes_demo(session, utilisateurs[GESTIONNAIRE])
     charger_demo_grilles()
     return {role: (identifiant, MOT_DE_PASSE) for role, identifiant in COMPTES.items()}

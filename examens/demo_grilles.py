@@ -9,7 +9,7 @@ import random
 
 from django.contrib.auth.models import User
 
-from agora.roles import ENSEIGNANT, creer_roles
+from agora.roles import COMMISSION, ENSEIGNANT, creer_roles
 from examens import grilles
 from examens.models import Candidat, Commission, Division, Grille, MembreCommission, Session, Statut
 
@@ -28,7 +28,8 @@ def _compte(identifiant: str, prenom: str, nom: str) -> User:
     if cree:
         user.set_password(MOT_DE_PASSE)
         user.save()
-    user.groups.set([creer_roles()[ENSEIGNANT]])
+    # Le professionnel RH n'est pas enseignant : membre de commission externe, il ne voit que ses grilles.
+    user.groups.set([creer_roles()[COMMISSION if identifiant == "professionnel" else ENSEIGNANT]])
     return user
 
 

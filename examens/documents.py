@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from agora.format import capitales_accentuees
 from examens import grilles, pdf, resultats, selectors
+from examens import perimetre as perimetre_acces
 from examens.models import (
     Candidat,
     Division,
@@ -35,13 +36,14 @@ from examens.models import (
     ExportLot,
     FichierExport,
     Grille,
+    Jury,
     MembreCommission,
     Resultat,
     Session,
     texte_decimal,
     texte_note,
 )
-from examens.services import OperationRefusee, journaliser
+from examens.services import OperationRefusee, deliberation_verrouillee, journaliser
 
 logger = logging.getLogger(__name__)
 
@@ -282,8 +284,9 @@ def candidats_a_imprimer(qs):
     return qs.select_related("session__reglement", "etablissement", "division")
 
 
-def donnees_releve(candidat: Candidat) -> dict:
-    """Ce qu'imprime le relevé : la fiche du candidat (selectors.fiche_candidat) et son résultat."""
+def donnees_releve(candidat: Candidat, arrete: bool | None = None) -> dict:
+    """Ce qu'imprime le relevé : la fiche du candidat (selectors.fiche_candidat) et son résultat. `arrete` : la
+    délibération du candidat est verrouillée (lu en base si l'appelant ne le sait pas déjà)."""
     fiche = selectors.fiche_candidat(candidat)
     resultat = Resultat.objects.filter(candidat=candidat).first()
     session = candidat.session
@@ -312,7 +315,7 @@ def donnees_releve(candidat: Candidat) -> dict:
         "titre": f"Relevé de notes · {candidat.nom} {candidat.prenom}",
         "reference": f"Session {session.annee} · candidat n° {candidat.numero}",
         "pied": f"édité le {_maintenant()}",
-        "provisoire": not session.verrouillee,
+        "provisoire": not (deliberation_verrouillee(candidat) if arrete is None else arrete),
         "session": session.annee,
         "candidat": {
             "nom": candidat.nom,
@@ -339,17 +342,30 @@ def donnees_releve(candidat: Candidat) -> dict:
 
 @dataclass(frozen=True)
 class PerimetrePV:
-    objet: str  # « tous » ou les UAI triées, séparées par des virgules (clé du document émis)
+    objet: str  # « tous », les UAI triées séparées par des virgules, ou « jury-<id> » (clé du document émis)
     libelle: str
     candidats: object  # QuerySet des candidats du procès-verbal
+    jury: Jury | None = None
 
 
-def perimetre_pv(user, session: Session) -> PerimetrePV:
+def perimetre_pv(user, session: Session, jury: Jury | None = None) -> PerimetrePV:
     """Le procès-verbal d'un utilisateur porte sur les candidats qu'il voit : la session entière pour un
-    administrateur, ses établissements pour un gestionnaire (comme la page du procès-verbal)."""
+    administrateur, ses établissements pour un gestionnaire (comme la page du procès-verbal), les candidats
+    d'un jury quand `jury` est donné (le jury est déjà vérifié visible par l'appelant)."""
     candidats = (
         Candidat.objects.visibles_par(user).de_session(session) if user else Candidat.objects.de_session(session)
     )
+    if jury is not None:
+        from examens.jurys.services import candidats_du_jury
+
+        # Relu en base : le verrou et la validation du président ont pu changer depuis que l'appelant l'a lu.
+        jury = Jury.objects.select_related("president", "pv_valide_par").get(pk=jury.pk)
+        return PerimetrePV(
+            f"jury-{jury.pk}",
+            f"jury {jury.nom}",
+            candidats.filter(pk__in=candidats_du_jury(jury).values("pk")),
+            jury,
+        )
     if user is None or user.has_perm("examens.voir_tout"):
         return PerimetrePV("tous", "toute la session", candidats)
     etablissements = list(Etablissement.objects.filter(candidats__in=candidats).distinct().order_by("uai"))
@@ -406,13 +422,30 @@ def donnees_pv(session: Session, perimetre: PerimetrePV) -> dict:
         "titre": f"Procès-verbal de délibération · session {session.annee}",
         "reference": f"Session {session.annee} · {perimetre.libelle}"[:120],
         "pied": f"édité le {_maintenant()}",
-        "provisoire": not session.verrouillee,
+        "provisoire": not (session.verrouillee or (perimetre.jury is not None and perimetre.jury.verrouille)),
+        "jury": _donnees_jury(perimetre.jury) if perimetre.jury else None,
         "session": session.annee,
         "perimetre": perimetre.libelle,
         "lignes": lignes,
         "nombre": len(lignes),
         "totaux": [{"libelle": selectors.DECISIONS.get(code, code), "nombre": n} for code, n in totaux.items()],
         "empreinte_resultats": empreinte_resultats(empreintes),
+    }
+
+
+def _donnees_jury(jury: Jury) -> dict:
+    """Ce que le procès-verbal d'un jury imprime de lui : sa composition et la validation de son président."""
+
+    def nom(u):
+        return (u.get_full_name() or u.username) if u else ""
+
+    return {
+        "nom": jury.nom,
+        "president": nom(jury.president) or "à désigner",
+        "membres": [nom(m) for m in jury.membres.order_by("last_name", "username")],
+        "etablissements": [f"{e.nom} ({e.uai})" for e in jury.etablissements.order_by("nom")],
+        "valide_par": nom(jury.pv_valide_par),
+        "valide_le": timezone.localtime(jury.pv_valide_le).strftime("%d/%m/%Y à %H h %M") if jury.pv_valide_le else "",
     }
 
 
@@ -443,6 +476,32 @@ def _verrouillee_partagee(session: Session) -> bool:
     return bool(ligne and ligne[0])
 
 
+def _jury_verrouille_partage(candidat: Candidat) -> bool:
+    """Le jury de ce candidat est-il verrouillé (lu sous un verrou partagé, comme la session) ?"""
+    with connection.cursor() as curseur:
+        curseur.execute(
+            "SELECT 1 FROM examens_jury j JOIN examens_etablissementjury ej ON ej.jury_id = j.id "
+            "WHERE ej.session_id = %s AND ej.etablissement_id = %s AND j.verrouille FOR SHARE OF j",
+            [candidat.session_id, candidat.etablissement_id],
+        )
+        return curseur.fetchone() is not None
+
+
+def _verifier_jury_emettable(jury: Jury) -> None:
+    """Le PV d'un jury s'émet quand sa délibération est verrouillée et que son président l'a validé ; la ligne du
+    jury est lue sous un verrou partagé (un déverrouillage attend la fin de l'émission)."""
+    with connection.cursor() as curseur:
+        curseur.execute("SELECT 1 FROM examens_jury WHERE id = %s FOR SHARE", [jury.pk])
+    jury = Jury.objects.get(pk=jury.pk)
+    if not jury.verrouille:
+        raise OperationRefusee(
+            f"La délibération du jury {jury.nom} n'est pas verrouillée : le procès-verbal est provisoire "
+            "et ne s'émet pas."
+        )
+    if not jury.pv_valide_le:
+        raise OperationRefusee(f"Le président du jury {jury.nom} n'a pas encore validé le procès-verbal.")
+
+
 def _verrou(type_document: str, annee: int, objet: str) -> None:
     """Deux émissions simultanées du même document (deux workers, deux onglets) : l'une attend l'autre."""
     cle = int.from_bytes(hashlib.sha256(f"{type_document}|{annee}|{objet}".encode()).digest()[:8], "big", signed=True)
@@ -462,13 +521,16 @@ def emettre(
     nouvelle_version: bool = False,
     rendu: pdf.Rendu | None = None,
     candidat: Candidat | None = None,
+    jury: Jury | None = None,
 ) -> tuple[DocumentEmis, bool]:
     """Émet (conserve) un relevé ou un procès-verbal d'une session verrouillée ; (document, créé ?).
 
     Déjà émis : le document existant, sauf nouvelle_version (correction), qui exige un motif et des données
     différentes. `rendu` : un PDF déjà rendu de ces données (processus fils) ; sinon on le rend ici.
     """
-    if not _verrouillee_partagee(session):
+    if jury is not None:
+        _verifier_jury_emettable(jury)
+    elif not _verrouillee_partagee(session) and not (candidat is not None and _jury_verrouille_partage(candidat)):
         raise OperationRefusee(
             f"La délibération de la session {session.annee} n'est pas verrouillée : le document est provisoire "
             "et ne s'émet pas."
@@ -571,8 +633,8 @@ def emettre_releve(*, candidat: Candidat, auteur=None) -> tuple[DocumentEmis, bo
     )
 
 
-def emettre_pv(*, session: Session, auteur) -> tuple[DocumentEmis, bool]:
-    perimetre = perimetre_pv(auteur, session)
+def emettre_pv(*, session: Session, auteur, jury: Jury | None = None) -> tuple[DocumentEmis, bool]:
+    perimetre = perimetre_pv(auteur, session, jury)
     donnees = {**donnees_pv(session, perimetre), "objet": perimetre.objet}
     return emettre(
         type_document=DocumentEmis.Type.PROCES_VERBAL,
@@ -580,6 +642,7 @@ def emettre_pv(*, session: Session, auteur) -> tuple[DocumentEmis, bool]:
         objet=perimetre.objet,
         donnees=donnees,
         auteur=auteur,
+        jury=jury,
     )
 
 
@@ -592,7 +655,8 @@ def corriger(*, document: DocumentEmis, auteur, motif: str) -> DocumentEmis:
             raise OperationRefusee("Le candidat de ce relevé n'existe plus : le relevé ne peut pas être corrigé.")
         donnees = donnees_releve(candidat)
     else:
-        perimetre = perimetre_pv(auteur, session)
+        jury = _jury_du_document(document)
+        perimetre = perimetre_pv(auteur, session, jury)
         if perimetre.objet != document.objet:
             raise OperationRefusee("Ce procès-verbal porte sur un autre périmètre que le vôtre.")
         candidat = None
@@ -606,8 +670,15 @@ def corriger(*, document: DocumentEmis, auteur, motif: str) -> DocumentEmis:
         motif=motif,
         nouvelle_version=True,
         candidat=candidat,
+        jury=None if candidat else _jury_du_document(document),
     )
     return nouveau
+
+
+def _jury_du_document(document: DocumentEmis) -> Jury | None:
+    if document.type == DocumentEmis.Type.PROCES_VERBAL and document.objet.startswith("jury-"):
+        return Jury.objects.filter(pk=int(document.objet.removeprefix("jury-"))).first()
+    return None
 
 
 def document_visible(user, document: DocumentEmis) -> bool:
@@ -621,6 +692,8 @@ def _visible(user, document: DocumentEmis) -> bool:
             .filter(session__annee=document.session_annee, numero=document.objet)
             .exists()
         )
+    if jury := _jury_du_document(document):
+        return perimetre_acces.jurys_visibles(user).filter(pk=jury.pk).exists()
     uais = set(Etablissement.objects.filter(gestionnaires=user).values_list("uai", flat=True))
     return document.objet not in ("tous", "aucun") and set(document.objet.split(",")) <= uais
 
@@ -681,9 +754,11 @@ def preparer(*, type_lot: str, session: Session, cles: list[int], debut: int, us
         return travaux
     if type_lot == ExportLot.Type.RELEVES:
         par_pk = {c.pk: c for c in candidats_a_imprimer(Candidat.objects.filter(pk__in=cles))}
+        # Arrêtés : toute la session verrouillée, ou le jury de leur établissement.
+        arretes = set(par_pk) - set(Candidat.objects.filter(pk__in=cles).ouverts().values_list("pk", flat=True))
         emis = {}
-        if session.verrouillee:
-            numeros = [c.numero for c in par_pk.values()]
+        if arretes:
+            numeros = [c.numero for c in par_pk.values() if c.pk in arretes]
             for doc in (
                 DocumentEmis.objects.filter(
                     type=DocumentEmis.Type.RELEVE, session_annee=session.annee, objet__in=numeros
@@ -700,12 +775,10 @@ def preparer(*, type_lot: str, session: Session, cles: list[int], debut: int, us
             if c.numero in emis:
                 travaux.append(Travail(debut + i, nom, "releve", None, emis=emis[c.numero], objet=c.numero))
                 continue
-            d = donnees_releve(c)
-            if session.verrouillee:
+            d = donnees_releve(c, arrete=c.pk in arretes)
+            if c.pk in arretes:
                 d = donnees_a_emettre(DocumentEmis.Type.RELEVE, d)
-            travaux.append(
-                Travail(debut + i, nom, "releve", d, a_emettre=session.verrouillee, objet=c.numero, candidat=c)
-            )
+            travaux.append(Travail(debut + i, nom, "releve", d, a_emettre=c.pk in arretes, objet=c.numero, candidat=c))
         return travaux
     perimetre = perimetre_pv(user, session)
     nom = f"proces-verbal-{session.annee}.pdf"

@@ -51,6 +51,7 @@ from examens.services import (
     SaisieNote,
     ecrire_notes,
     journaliser,
+    jurys_verrouilles,
     supprimer_notes,
     verifier_session_ouverte,
 )
@@ -506,13 +507,17 @@ class Droits:
     raison: str = ""  # pourquoi la grille est en lecture seule
 
 
-def droits(user, *, session: Session, membres: list[MembreCommission], grille: Grille | None) -> Droits:
+def droits(
+    user, *, session: Session, etablissement_id: int, membres: list[MembreCommission], grille: Grille | None
+) -> Droits:
     """Ce que l'utilisateur peut faire sur la grille (la visibilité est déjà acquise : sinon 404)."""
     membre = est_membre(user, membres)
     admin = user.has_perm("examens.voir_tout")
     etat = grille.etat if grille else Grille.Etat.BROUILLON
     if session.verrouillee:
         return Droits(raison=f"La délibération de la session {session.annee} est verrouillée : la grille est figée.")
+    if nom := jurys_verrouilles([session.pk], [etablissement_id]).get((session.pk, etablissement_id)):
+        return Droits(raison=f"La délibération du jury {nom} est verrouillée : la grille est figée.")
     confirme = grille is not None and any(v.membre_id == user.pk for v in grille.validations.all())
     raisons = {
         Grille.Etat.VALIDEE: "La grille est validée par la commission : rouvrez-la pour la modifier.",
@@ -1122,7 +1127,9 @@ def enregistrer_champ(
             "la grille à jour, puis refaites votre modification."
         )
     membres = list(commission.membres_commission.all())
-    d = droits(auteur, session=commission.session, membres=membres, grille=grille)
+    d = droits(
+        auteur, session=commission.session, etablissement_id=commission.etablissement_id, membres=membres, grille=grille
+    )
     if not d.modifier:
         raise NonAutorise(d.raison or "Vous ne pouvez pas modifier cette grille.")
     if grille is None:
@@ -1300,7 +1307,14 @@ def changer_etat(
     grille = _verrouiller_grille(grille, version)
     membres = list(grille.commission.membres_commission.all())
     if grille.etat not in t.depuis or not getattr(
-        droits(auteur, session=session, membres=membres, grille=grille), t.droit
+        droits(
+            auteur,
+            session=session,
+            etablissement_id=grille.commission.etablissement_id,
+            membres=membres,
+            grille=grille,
+        ),
+        t.droit,
     ):
         raise NonAutorise(t.refus)
     return _appliquer(grille, t, auteur, motif.strip(), preparer, conclure)
@@ -1339,7 +1353,13 @@ def confirmer_grille(*, grille: Grille, version: int, membre) -> Grille:
     """Un membre de la commission confirme la grille avec son propre compte ; tous → validée."""
     grille = _verrouiller_grille(grille, version)
     membres = list(grille.commission.membres_commission.select_related("utilisateur"))
-    d = droits(membre, session=grille.commission.session, membres=membres, grille=grille)
+    d = droits(
+        membre,
+        session=grille.commission.session,
+        etablissement_id=grille.commission.etablissement_id,
+        membres=membres,
+        grille=grille,
+    )
     if not d.confirmer:
         if not est_membre(membre, membres):
             raise NonAutorise("Seuls les membres de la commission confirment la grille, chacun avec son compte.")

@@ -295,7 +295,7 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         erreurs += [Erreur(ligne.numero, m) for m in messages]
         propres.append(propre)
     etablissements = {e.uai: e for e in Etablissement.objects.filter(uai__in={p["uai"] for p in propres})}
-    erreurs += _hors_perimetre_candidats(lignes, propres, etablissements, auteur)
+    erreurs += _hors_perimetre_candidats(lignes, propres, etablissements, auteur, session)
     if erreurs:
         raise ImportRefuse(sorted(erreurs, key=lambda e: e.ligne))
 
@@ -335,10 +335,13 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
     return bilan
 
 
-def _hors_perimetre_candidats(lignes: list[Ligne], propres: list[dict], etablissements: dict, auteur) -> list[Erreur]:
+def _hors_perimetre_candidats(
+    lignes: list[Ligne], propres: list[dict], etablissements: dict, auteur, session: Session
+) -> list[Erreur]:
     """Une ligne par établissement hors du périmètre d'écriture ; un UAI inconnu n'est créé que par un
-    administrateur (ou le système)."""
+    administrateur (ou le système) ; un établissement dont le jury est verrouillé ne reçoit plus de candidat."""
     ecrivables = set(perimetre.etablissements_ecrivables(auteur).values_list("pk", flat=True))
+    verrouilles = services.jurys_verrouilles([session.pk], [e.pk for e in etablissements.values()])
     erreurs = []
     for ligne, p in zip(lignes, propres, strict=True):
         if erreur_uai(p["uai"]):
@@ -349,6 +352,8 @@ def _hors_perimetre_candidats(lignes: list[Ligne], propres: list[dict], etabliss
                 erreurs.append(Erreur(ligne.numero, perimetre.message_etablissement_inconnu(p["uai"])))
         elif etablissement.pk not in ecrivables:
             erreurs.append(Erreur(ligne.numero, perimetre.message_etablissement_hors(p["uai"])))
+        elif nom_jury := verrouilles.get((session.pk, etablissement.pk)):
+            erreurs.append(Erreur(ligne.numero, f"UAI {p['uai']} : {services.message_jury_verrouille(nom_jury)}"))
     return erreurs
 
 
@@ -383,6 +388,8 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         c.unite_ga: (c.unite.code if c.unite else None) for c in CorrespondanceGA.objects.filter(reglement=reglement)
     }
     validite = int(reglement.regles.get("validite_notes_conservees_sessions", 5))
+    # Le jury verrouillé d'un établissement fige ses candidats : la ligne est refusée, numérotée comme les autres.
+    verrouilles = services.jurys_verrouilles([session.pk], {c.etablissement_id for c in candidats.values()})
     premiere_agora = reglement.referentiel.premiere_session
 
     erreurs, saisies, vus = [], [], {}
@@ -393,6 +400,8 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         candidat = candidats.get(numero)
         if candidat is None:
             messages.append(perimetre.message_candidat_inconnu(numero, annee))
+        elif nom_jury := verrouilles.get((session.pk, candidat.etablissement_id)):
+            messages.append(f"{numero} : {services.message_jury_verrouille(nom_jury)}")
         groupe_texte = v.get("groupe", "") or "1"
         groupe = int(groupe_texte) if groupe_texte in ("1", "2") else None
         if groupe is None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from examens import identifiants, regles
 
@@ -144,6 +144,7 @@ class Session(models.Model):
             ("verrouiller", "Peut verrouiller la délibération"),
             ("deverrouiller", "Peut déverrouiller la délibération"),
             ("exporter", "Peut exporter les résultats"),
+            ("gerer_jurys", "Peut organiser les jurys et les échéances de la session"),
         ]
 
     def __str__(self):
@@ -159,6 +160,9 @@ class Etablissement(models.Model):
     uai = models.CharField("UAI", max_length=8, unique=True, validators=[identifiants.valider_uai])
     nom = models.CharField(max_length=200, db_collation=COLLATION_FRANCAISE)
     ville = models.CharField(max_length=100, blank=True)
+    academie = models.ForeignKey(
+        "examens.Academie", on_delete=models.PROTECT, null=True, blank=True, related_name="etablissements"
+    )
     gestionnaires = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="etablissements_geres")
 
     class Meta:
@@ -192,6 +196,14 @@ class CandidatQuerySet(models.QuerySet):
 
     def de_session(self, session):
         return self.filter(session=session)
+
+    def ouverts(self):
+        """Les candidats dont la délibération n'est pas verrouillée (ni leur session, ni le jury qui les couvre)."""
+
+        verrouille = EtablissementJury.objects.filter(
+            jury__verrouille=True, session_id=OuterRef("session_id"), etablissement_id=OuterRef("etablissement_id")
+        )
+        return self.filter(session__verrouillee=False).exclude(Exists(verrouille))
 
 
 class Candidat(models.Model):
@@ -918,6 +930,8 @@ class ApercuImport(models.Model):
 
 
 # Organisation du CCF (situations, passages, aménagements) : voir examens/organisation/models.py.
+# Académies et jurys (qui délibère pour quels établissements) : voir examens/jurys/models.py.
+from examens.jurys.models import Academie, EtablissementJury, Jury  # noqa: E402, F401
 from examens.organisation.models import (  # noqa: E402, F401
     Amenagement,
     ConformiteDossier,

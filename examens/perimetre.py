@@ -9,20 +9,35 @@ lancées au nom d'un utilisateur). Lire et écrire ne se recouvrent pas tout à 
   gestionnaire dans les établissements qu'il gère, et nulle part ailleurs, même s'il y enseigne ;
 - écrire un dossier PFMP : le bureau des examens comme ci-dessus, plus l'enseignant référent pour ses divisions
   (pas un membre de commission venu seulement évaluer des grilles) ;
-- créer un établissement : l'administrateur seul.
+- créer un établissement : l'administrateur seul ;
+- délibérer (points et notes du jury, contrôle, verrouillage) : l'administrateur partout ; le gestionnaire
+  académique dans les établissements de ses académies ; le président et les membres d'un jury pour les candidats
+  des établissements de leur jury, dans la session du jury. Le gestionnaire d'un lycée ne délibère pas.
+
+Un « gestionnaire » gère des établissements directement (gestionnaire d'établissement) ou par ses académies
+(gestionnaire académique) : les deux suivent la même règle d'écriture du bureau des examens.
 
 `utilisateur=None` désigne le système : une commande lancée sans `--utilisateur`, qui agit avec les droits d'un
 administrateur et le dit au journal (`mention_systeme`).
 
-Les rôles deviendront des données (gestionnaire académique, jury…) : chaque fonction ci-dessous est le seul
-endroit à adapter, les vues, services, imports et tests n'appellent qu'elles.
+Chaque fonction ci-dessous est le seul endroit où vit sa règle : les vues, services, imports et tests n'appellent
+qu'elles (et `examens.jurys.regles_acces` pour « qui peut quoi sur ce jury »).
 """
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from examens.models import Candidat, Commission, Division, Etablissement, MembreCommission
+from examens.models import (
+    Academie,
+    Candidat,
+    Commission,
+    Division,
+    Etablissement,
+    EtablissementJury,
+    Jury,
+    MembreCommission,
+)
 from examens.services import OperationRefusee
 
 HORS_PERIMETRE = "hors de votre périmètre"
@@ -53,7 +68,33 @@ def mention_systeme(utilisateur) -> dict:
 
 
 def _etablissements_geres(utilisateur):
-    return Etablissement.gestionnaires.through.objects.filter(user=utilisateur).values("etablissement_id")
+    """Directement (gestionnaire d'établissement) ou par une académie (gestionnaire académique)."""
+    return Etablissement.objects.filter(
+        Q(pk__in=Etablissement.gestionnaires.through.objects.filter(user=utilisateur).values("etablissement_id"))
+        | Q(academie__in=Academie.gestionnaires.through.objects.filter(user=utilisateur).values("academie_id"))
+    ).values("pk")
+
+
+def _etablissements_academiques(utilisateur):
+    return Etablissement.objects.filter(academie__gestionnaires=utilisateur).values("pk")
+
+
+def jurys_de(utilisateur) -> QuerySet:
+    """Les jurys où l'utilisateur siège, comme président ou comme membre."""
+    return Jury.objects.filter(
+        Q(president=utilisateur) | Q(pk__in=Jury.membres.through.objects.filter(user=utilisateur).values("jury_id"))
+    )
+
+
+def _dans_ses_jurys(utilisateur):
+    """Condition sur un candidat : son établissement est couvert, dans sa session, par un jury de l'utilisateur."""
+    return Exists(
+        EtablissementJury.objects.filter(
+            jury__in=jurys_de(utilisateur).values("pk"),
+            session_id=OuterRef("session_id"),
+            etablissement_id=OuterRef("etablissement_id"),
+        )
+    )
 
 
 def _divisions_enseignees(utilisateur):
@@ -81,7 +122,40 @@ def candidats_visibles(utilisateur, qs: QuerySet | None = None) -> QuerySet:
         Q(etablissement_id__in=_etablissements_geres(utilisateur))
         | Q(division_id__in=_divisions_enseignees(utilisateur))
         | Q(division_id__in=divisions_ccf)
+        | _dans_ses_jurys(utilisateur)
     )
+
+
+def candidats_deliberables(utilisateur, qs: QuerySet | None = None) -> QuerySet:
+    """Les candidats sur lesquels l'utilisateur agit en jury : administrateur partout, gestionnaire académique
+    dans ses académies, président et membres pour les candidats de leurs jurys. Le gestionnaire d'un lycée, non."""
+    qs = Candidat.objects.all() if qs is None else qs
+    if voit_tout(utilisateur):
+        return qs
+    return qs.filter(Q(etablissement_id__in=_etablissements_academiques(utilisateur)) | _dans_ses_jurys(utilisateur))
+
+
+def peut_deliberer_candidat(utilisateur, candidat: Candidat) -> bool:
+    return voit_tout(utilisateur) or candidats_deliberables(utilisateur).filter(pk=candidat.pk).exists()
+
+
+def jurys_visibles(utilisateur, qs: QuerySet | None = None) -> QuerySet:
+    """Administrateur : tous ; gestionnaire académique : ceux qui couvrent un établissement de ses académies ;
+    président et membres : les leurs."""
+    qs = Jury.objects.all() if qs is None else qs
+    if voit_tout(utilisateur):
+        return qs
+    academiques = EtablissementJury.objects.filter(
+        etablissement_id__in=_etablissements_academiques(utilisateur)
+    ).values("jury_id")
+    return qs.filter(Q(pk__in=academiques) | Q(pk__in=jurys_de(utilisateur).values("pk")))
+
+
+def etablissements_organisables(utilisateur) -> QuerySet:
+    """Les établissements qu'un utilisateur rattache à un jury : ceux de ses académies (l'administrateur : tous)."""
+    if voit_tout(utilisateur):
+        return Etablissement.objects.all()
+    return Etablissement.objects.filter(pk__in=_etablissements_academiques(utilisateur))
 
 
 def divisions_visibles(utilisateur, qs: QuerySet | None = None) -> QuerySet:

@@ -219,8 +219,13 @@ def journal_visible(user, session: Session, candidats):
     entrees = Journal.objects.filter(session_annee=session.annee)
     if user.has_perm("examens.voir_tout"):
         return entrees
+    # Les actes sur les jurys qu'il voit (composition, verrouillage, validation du PV) : « jury <nom> ».
+    jurys = [
+        f"jury {nom}" for nom in perimetre.jurys_visibles(user).filter(session=session).values_list("nom", flat=True)
+    ]
     return entrees.filter(
         Q(candidat_numero__in=candidats.values("numero"))
         | Q(auteur=user.get_username())
         | Q(candidat_numero="", action__in=ACTIONS_DE_SESSION)
+        | Q(candidat_numero="", action__startswith="jury.", objet__in=jurys)
     )

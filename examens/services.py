@@ -100,12 +100,53 @@ class SaisieNote:
     unite_origine: str = ""
 
 
-def verifier_session_ouverte(session: Session) -> None:
+def verifier_session_ouverte(session: Session, candidats: Iterable[Candidat] = ()) -> None:
+    """Refuse toute écriture si la session est verrouillée, ou si le jury de l'un des `candidats` l'est.
+
+    Le verrouillage d'un jury ne fige que les candidats de ses établissements : les autres jurys continuent.
+    """
     if session.verrouillee:
         raise OperationRefusee(
             f"La délibération de la session {session.annee} est verrouillée : aucune note ne peut changer. "
-            "Un administrateur peut la déverrouiller, avec un motif."
+            "La division des examens peut la déverrouiller, avec un motif."
         )
+    verifier_jurys_ouverts(candidats)
+
+
+def jurys_verrouilles(session_ids: Iterable[int], etablissement_ids: Iterable[int]) -> dict[tuple[int, int], str]:
+    """(session, établissement) → nom du jury verrouillé qui les couvre ; une requête."""
+    from examens.models import EtablissementJury
+
+    return dict(
+        (((session_id, etab_id), nom))
+        for session_id, etab_id, nom in EtablissementJury.objects.filter(
+            jury__verrouille=True, session_id__in=set(session_ids), etablissement_id__in=set(etablissement_ids)
+        ).values_list("session_id", "etablissement_id", "jury__nom")
+    )
+
+
+def deliberation_verrouillee(candidat: Candidat) -> bool:
+    """Le résultat de ce candidat est-il arrêté : sa session verrouillée, ou le jury de son établissement ?"""
+    return candidat.session.verrouillee or bool(
+        jurys_verrouilles([candidat.session_id], [candidat.etablissement_id])
+    )
+
+
+def message_jury_verrouille(nom: str) -> str:
+    return (
+        f"La délibération du jury {nom} est verrouillée : aucune note de ses candidats ne peut changer. "
+        "La division des examens peut la déverrouiller, avec un motif."
+    )
+
+
+def verifier_jurys_ouverts(candidats: Iterable[Candidat]) -> None:
+    candidats = [c for c in candidats if c is not None]
+    if not candidats:
+        return
+    verrouilles = jurys_verrouilles((c.session_id for c in candidats), (c.etablissement_id for c in candidats))
+    for c in candidats:
+        if nom := verrouilles.get((c.session_id, c.etablissement_id)):
+            raise OperationRefusee(message_jury_verrouille(nom))
 
 
 def _inscrire_notes(*, saisies: list[SaisieNote], auteur=None, source: str, motif: str = "") -> dict[str, int]:
@@ -235,6 +276,7 @@ def ecrire_notes(*, saisies: list[SaisieNote], auteur=None, source: str, motif: 
     """
     if erreurs := valider_saisies(saisies):
         raise OperationRefusee(" ; ".join(message for _, message in erreurs))
+    verifier_jurys_ouverts({s.candidat.pk: s.candidat for s in saisies}.values())
     compte = _inscrire_notes(saisies=saisies, auteur=auteur, source=source, motif=motif)
     compte["resultats_changes"] = resultats.recalculer(s.candidat.pk for s in saisies)
     return compte
@@ -245,6 +287,7 @@ def supprimer_notes(
     *, candidat: Candidat, unite: str, groupe: int, origine: str | None, auteur, source: str, motif: str
 ):
     """Retire une note (grille renvoyée à la commission, unité de contrôle abandonnée), tracée, puis recalcule."""
+    verifier_jurys_ouverts([candidat])
     notes = Note.objects.filter(candidat=candidat, unite=unite, groupe=groupe)
     if origine is not None:
         notes = notes.filter(origine=origine)
@@ -270,7 +313,7 @@ def saisir_note(
 ) -> Note:
     """Saisie d'une note dans le navigateur (tableau de notes ponctuelles, jury) : même règle que l'import."""
     session = Session.objects.select_for_update().get(pk=candidat.session_id)
-    verifier_session_ouverte(session)
+    verifier_session_ouverte(session, [candidat])
     candidat = Candidat.objects.select_related("session__reglement").get(pk=candidat.pk)
     try:
         etat, valeur = regles.parser_note(texte)
@@ -306,7 +349,7 @@ def lever_non_valide(*, candidat: Candidat, unite: str, motif: str, auteur) -> N
     if not motif.strip():
         raise OperationRefusee("Indiquez le motif : quels justificatifs ont été produits, et quand.")
     session = Session.objects.select_for_update().get(pk=candidat.session_id)
-    verifier_session_ouverte(session)
+    verifier_session_ouverte(session, [candidat])
     if not Note.objects.filter(candidat=candidat, unite=unite, groupe=1, etat=Note.Etat.NV).exists():
         raise OperationRefusee(f"{unite} : aucun « non valide » à lever.")
     supprimer_notes(
@@ -353,11 +396,14 @@ class Deliberation:
 
 
 @transaction.atomic
-def deliberer(*, session: Session, auteur=None) -> Deliberation:
-    """Recalcule toute la session, en un nombre constant de requêtes, et dit combien de résultats ont changé."""
+def deliberer(*, session: Session, auteur=None, candidats=None) -> Deliberation:
+    """Recalcule toute la session (ou `candidats`, un queryset : un jury, un périmètre), en un nombre constant de
+    requêtes, et dit combien de résultats ont changé. Les candidats d'un jury verrouillé ne sont pas réécrits."""
     session = Session.objects.select_for_update().select_related("reglement").get(pk=session.pk)
     verifier_session_ouverte(session)
-    v = resultats.verifier(session)
+    if candidats is not None:
+        candidats = candidats.filter(session=session).ouverts()
+    v = resultats.verifier(session, candidats)
     resultats.ecrire(v.a_ecrire)
     journaliser(
         action="deliberation.calcul",
@@ -411,6 +457,12 @@ def verrouiller(*, session: Session, auteur, confirmation: str = "") -> int:
     ResultatsAChanger porte la liste, que la page montre ; le jury confirme avec le jeton de cette liste, et les
     résultats recalculés sont écrits puis la session verrouillée. Renvoie le nombre de résultats réécrits.
     """
+    from examens import perimetre
+
+    if not perimetre.voit_tout(auteur):
+        # Toute la session est nationale : un lycée ou une académie ne la fige pas pour les autres (les jurys,
+        # eux, se verrouillent chacun : examens.jurys.services.verrouiller_jury).
+        raise OperationRefusee("Verrouiller toute la session est un acte d'administrateur : verrouillez votre jury.")
     session = Session.objects.select_for_update().select_related("reglement").get(pk=session.pk)
     if session.verrouillee:
         raise OperationRefusee(f"La session {session.annee} est déjà verrouillée.")
@@ -433,8 +485,8 @@ def verrouiller(*, session: Session, auteur, confirmation: str = "") -> int:
 
 @transaction.atomic
 def deverrouiller(*, session: Session, auteur, motif: str) -> None:
-    if not auteur.has_perm("examens.deverrouiller"):
-        raise OperationRefusee("Seul un administrateur peut déverrouiller une délibération.")
+    if not auteur.has_perm("examens.voir_tout"):
+        raise OperationRefusee("Seul un administrateur peut déverrouiller toute la session.")
     if not motif.strip():
         raise OperationRefusee("Le motif du déverrouillage est obligatoire.")
     session = Session.objects.select_for_update().get(pk=session.pk)
@@ -529,12 +581,15 @@ def enregistrer_candidat(*, session: Session, propre: dict, auteur, candidat: Ca
     numero = valeurs.pop("numero")
     if candidat is not None:
         perimetre.verifier_ecriture(auteur, candidats=[candidat])
+        verifier_jurys_ouverts([candidat])
     etablissement = Etablissement.objects.filter(uai=uai).first()
     if etablissement is None:
         if not perimetre.peut_creer_etablissement(auteur):
             raise perimetre.HorsPerimetre(perimetre.message_etablissement_inconnu(uai), champ="uai")
         etablissement = Etablissement.objects.create(uai=uai, nom=f"Établissement {uai}")
     perimetre.verifier_ecriture(auteur, etablissement=etablissement)
+    if nom := jurys_verrouilles([session.pk], [etablissement.pk]).get((session.pk, etablissement.pk)):
+        raise OperationRefusee(message_jury_verrouille(nom))
     division = (
         Division.objects.get_or_create(session=session, etablissement=etablissement, nom=nom_division)[0]
         if nom_division
@@ -588,7 +643,7 @@ def attribuer_points_jury(*, candidat: Candidat, points: Decimal, motif: str, au
     if not motif.strip():
         raise OperationRefusee("Le motif est obligatoire pour toute décision du jury.")
     session = Session.objects.select_for_update().get(pk=candidat.session_id)
-    verifier_session_ouverte(session)
+    verifier_session_ouverte(session, [candidat])
     avant = candidat.points_jury
     Candidat.objects.filter(pk=candidat.pk).update(points_jury=points)
     candidat.points_jury = points
@@ -615,7 +670,7 @@ def choisir_controle(*, candidat: Candidat, scientifique: str, francais_hg: str,
         raise OperationRefusee(
             f"Choisir une unité parmi {', '.join(scientifiques)} et une parmi {', '.join(francais)}."
         )
-    verifier_session_ouverte(session)
+    verifier_session_ouverte(session, [candidat])
     avant = {"scientifique": candidat.controle_scientifique, "francais_hg": candidat.controle_francais_hg}
     # Changer d'unité efface la note de contrôle de l'unité abandonnée (une seule par sous-groupe), tracée.
     for unite in (candidat.controle_scientifique, candidat.controle_francais_hg):

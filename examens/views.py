@@ -17,6 +17,8 @@ from agora.format import pluriel
 from agora.securite import neutraliser_formule
 from examens import apercus, exports, imports, journal_lisible, perimetre, selectors, services, tableaux
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
+from examens.jurys.services import candidats_du_jury
+from examens.jurys.views import contexte_jury, jury_demande
 from examens.models import Candidat, Division, Journal, Note, Resultat, Session
 
 
@@ -36,6 +38,15 @@ def _candidat_ecriture(request, pk: int) -> Candidat:
     périmètre d'écriture (`examens.perimetre`)."""
     c = _candidat(request, pk)
     if not perimetre.peut_ecrire_candidat(request.user, c):
+        raise PermissionDenied(f"Candidat {c.numero} : {perimetre.HORS_PERIMETRE}.")
+    return c
+
+
+def _candidat_jury(request, pk: int) -> Candidat:
+    """Le candidat d'un acte du jury : 404 s'il n'est pas visible, 403 s'il est visible mais hors des candidats
+    que l'utilisateur délibère (`perimetre.candidats_deliberables` : division des examens, jury)."""
+    c = _candidat(request, pk)
+    if not perimetre.peut_deliberer_candidat(request.user, c):
         raise PermissionDenied(f"Candidat {c.numero} : {perimetre.HORS_PERIMETRE}.")
     return c
 
@@ -309,7 +320,7 @@ def note_enregistrer(request, pk, unite):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def jury_note(request, pk):
-    c = _candidat_ecriture(request, pk)
+    c = _candidat_jury(request, pk)
     form = NoteJuryForm(request.POST)
     if not form.is_valid():
         return _page_candidat(request, c, form_note=form)
@@ -334,7 +345,7 @@ def jury_note(request, pk):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def jury_lever_nv(request, pk):
-    c = _candidat(request, pk)
+    c = _candidat_jury(request, pk)
     unite, motif = request.POST.get("unite", "")[:5], request.POST.get("motif", "")[:500]
     try:
         services.lever_non_valide(candidat=c, unite=unite, motif=motif, auteur=request.user)
@@ -350,7 +361,7 @@ def jury_lever_nv(request, pk):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def jury_points(request, pk):
-    c = _candidat_ecriture(request, pk)
+    c = _candidat_jury(request, pk)
     form = PointsJuryForm(request.POST)
     if not form.is_valid():
         return _page_candidat(request, c, form_points=form)
@@ -368,7 +379,7 @@ def jury_points(request, pk):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def controle_choix(request, pk):
-    c = _candidat_ecriture(request, pk)
+    c = _candidat_jury(request, pk)
     form = ControleForm(request.POST, reglement=c.session.reglement)
     if not form.is_valid():
         return _page_candidat(request, c, form_controle=form)
@@ -389,10 +400,20 @@ def controle_choix(request, pk):
 # ------------------------------------------------------------------------------------ délibération
 
 
+def _perimetre_jury(request, session: Session):
+    """Les candidats visibles, restreints au jury demandé (`?jury=`, ou le seul jury d'un juré) ; et ce jury."""
+    jury = jury_demande(request, session)
+    qs = _perimetre(request, session)
+    if jury is not None:
+        qs = qs.filter(pk__in=candidats_du_jury(jury).values("pk"))
+    return qs, jury
+
+
 @permission_required("examens.deliberer", raise_exception=True)
 def deliberation(request, annee):
     session = _session(annee)
-    qs, actifs = selectors.filtrer_candidats(_perimetre(request, session), request.GET)
+    base, jury = _perimetre_jury(request, session)
+    qs, actifs = selectors.filtrer_candidats(base, request.GET)
     trop = _au_plafond(qs, actifs)
     resultats = (
         []
@@ -421,6 +442,7 @@ def deliberation(request, annee):
             "decisions": selectors.DECISIONS,
             "divisions": selectors.divisions_visibles(request.user, session),
             **_plafond(request, session, trop, actifs),
+            **contexte_jury(request, jury),
         },
     )
 
@@ -428,24 +450,29 @@ def deliberation(request, annee):
 @require_POST
 @permission_required("examens.deliberer", raise_exception=True)
 def deliberer(request, annee):
-    """Recalcul de contrôle de toute la session : les résultats sont déjà à jour, il dit combien ont changé."""
+    """Recalcul de contrôle : les résultats sont déjà à jour, il dit combien ont changé. Toute la session pour
+    l'administrateur ; sinon les candidats que l'utilisateur voit, ceux du jury demandé (`?jury=`)."""
     session = _session(annee)
+    candidats, jury = _perimetre_jury(request, session)
+    if perimetre.voit_tout(request.user) and jury is None:
+        candidats = None
     try:
-        deliberation = services.deliberer(session=session, auteur=request.user)
+        deliberation = services.deliberer(session=session, auteur=request.user, candidats=candidats)
     except services.OperationRefusee as e:
         messages.error(request, str(e))
     else:
         changes = deliberation.changes
+        portee = f"Jury {jury.nom} recalculé" if jury else ("Session recalculée" if candidats is None else "Recalculé")
         messages.success(
             request,
-            f"Session recalculée : {len(deliberation)} candidats, "
+            f"{portee} : {len(deliberation)} candidats, "
             + (
                 "aucun résultat n'a changé (ils étaient à jour)."
                 if not changes
                 else f"{changes} résultat{'s' if changes > 1 else ''} mis à jour."
             ),
         )
-    return redirect("examens:deliberation", annee=annee)
+    return redirect(reverse("examens:deliberation", args=[annee]) + (f"?jury={jury.pk}" if jury else ""))
 
 
 @require_POST
@@ -526,7 +553,8 @@ def proces_verbal(request, annee):
     """Le procès-verbal à l'écran, par pages de 200 lignes (une session nationale en compte 25 000 : 3,8 Mo et
     2,6 s d'un bloc) ; les totaux viennent d'un agrégat SQL, le PDF contient toujours tout le procès-verbal."""
     session = _session(annee)
-    qs, actifs = selectors.filtrer_candidats(_perimetre(request, session), request.GET)
+    base, jury = _perimetre_jury(request, session)
+    qs, actifs = selectors.filtrer_candidats(base, request.GET)
     resultats = Resultat.objects.filter(candidat__in=qs)
     par_decision = dict(resultats.values_list("decision").annotate(n=Count("id")).order_by())
     page = Paginator(
@@ -544,8 +572,9 @@ def proces_verbal(request, annee):
             "decisions": selectors.DECISIONS,
             "mentions": selectors.MENTIONS,
             "actifs": actifs,
-            "parametres": "&".join(f"{k}={v}" for k, v in actifs.items()),
+            "parametres": "&".join(f"{k}={v}" for k, v in (actifs | ({"jury": jury.pk} if jury else {})).items()),
             "etablissements": selectors.etablissements_visibles(request.user, session),
+            **contexte_jury(request, jury),
         },
     )
 

@@ -3,8 +3,9 @@
 from django.db.models import Count, Q
 from django.shortcuts import render
 
-from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, role_de
-from examens.models import Commission, Division, Etablissement, Session
+from agora.roles import ACADEMIE, ADMINISTRATEUR, COMMISSION, ENSEIGNANT, GESTIONNAIRE, JURY, role_de
+from examens import perimetre
+from examens.models import Commission, Division, Session
 from examens.views_grilles import ma_liste
 
 
@@ -12,7 +13,9 @@ def accueil(request):
     """Page d'accueil propre à chaque rôle."""
     role = role_de(request.user)
     contexte = {"role": role}
-    if role == ENSEIGNANT:
+    gabarit = role or "sans_role"
+    if role in (ENSEIGNANT, COMMISSION):
+        gabarit = ENSEIGNANT
         contexte["divisions"] = (
             Division.objects.filter(enseignants=request.user)
             .select_related("etablissement", "session")
@@ -25,10 +28,18 @@ def accueil(request):
             .select_related("session__reglement", "gabarit", "etablissement")
             .order_by("-session__annee", "gabarit__epreuve", "nom")
         ]
-    elif role in (GESTIONNAIRE, ADMINISTRATEUR):
-        perimetre = Q() if role == ADMINISTRATEUR else Q(candidats__etablissement__gestionnaires=request.user)
-        contexte["sessions"] = Session.objects.annotate(nb_candidats=Count("candidats", filter=perimetre))
-        contexte["etablissements"] = (
-            Etablissement.objects.all() if role == ADMINISTRATEUR else request.user.etablissements_geres.all()
+    elif role in (GESTIONNAIRE, ACADEMIE, ADMINISTRATEUR):
+        # Gestionnaire d'établissement ou académique : les établissements qu'il gère, directement ou par ses académies.
+        etablissements = perimetre.etablissements_ecrivables(request.user)
+        filtre = Q() if role == ADMINISTRATEUR else Q(candidats__etablissement__in=etablissements)
+        contexte["sessions"] = Session.objects.annotate(nb_candidats=Count("candidats", filter=filtre))
+        contexte["etablissements"] = etablissements.select_related("academie")
+        gabarit = GESTIONNAIRE
+    elif role == JURY:
+        contexte["jurys"] = (
+            perimetre.jurys_de(request.user)
+            .select_related("session", "president")
+            .prefetch_related("etablissements")
+            .order_by("-session__annee", "nom")
         )
-    return render(request, f"accueil_{role or 'sans_role'}.html", contexte)
+    return render(request, f"accueil_{gabarit}.html", contexte)

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agora.format import pluriel
-from examens import documents, grilles, pdf
+from examens import documents, grilles, pdf, services
+from examens.jurys.views import jury_demande
 from examens.models import Candidat, Commission, Division, DocumentEmis, ExportLot, Grille, Resultat, Session
 from examens.services import OperationRefusee
 
@@ -63,8 +64,8 @@ def grille_pdf(request, pk, candidat, situation):
 @permission_required("examens.exporter", raise_exception=True)
 def releve_pdf(request, pk):
     c = _candidat(request, pk)
-    if not c.session.verrouillee:
-        rendu = pdf.rendre_document("releve", documents.donnees_releve(c))
+    if not services.deliberation_verrouillee(c):
+        rendu = pdf.rendre_document("releve", documents.donnees_releve(c, arrete=False))
         return _pdf(rendu.contenu, f"releve-{c.numero}-provisoire.pdf")
     emis = documents.dernier_emis(DocumentEmis.Type.RELEVE, c.session.annee, c.numero)
     if emis is None:
@@ -87,12 +88,15 @@ def releve_documents(request, pk):
         )
         if not erreur:
             return redirect("examens:releve-documents", pk=c.pk)
+    jury = c.session.jurys.filter(etablissementjury__etablissement_id=c.etablissement_id).first()
     return _page_documents(
         request,
         erreur_motif=erreur,
         type_document=DocumentEmis.Type.RELEVE,
         session=c.session,
         objet=c.numero,
+        arrete=services.deliberation_verrouillee(c),
+        portee_verrou=f"du jury {jury.nom}" if jury else f"de la session {c.session.annee}",
         contexte={
             "c": c,
             "titre": f"Relevé de notes de {c.nom} {c.prenom}",
@@ -103,21 +107,32 @@ def releve_documents(request, pk):
     )
 
 
-def _nombre_lignes_pv(request, session: Session) -> int:
-    return Resultat.objects.filter(candidat__in=documents.perimetre_pv(request.user, session).candidats).count()
+def _nombre_lignes_pv(perimetre: documents.PerimetrePV) -> int:
+    return Resultat.objects.filter(candidat__in=perimetre.candidats).count()
+
+
+def _pv_du_demandeur(request, session: Session) -> tuple[documents.PerimetrePV, bool, str, str]:
+    """Le procès-verbal demandé (`?jury=`, ou le jury d'un juré), s'il est arrêté, sa portée, et la requête à
+    garder dans les liens. Le PV d'un jury est toujours rendu ici : le lot par worker porte sur un périmètre
+    d'établissements, et un jury dépasse rarement quelques milliers de candidats."""
+    jury = jury_demande(request, session)
+    perimetre = documents.perimetre_pv(request.user, session, jury)
+    if jury is not None:
+        return perimetre, session.verrouillee or jury.verrouille, f"du jury {jury.nom}", f"?jury={jury.pk}"
+    return perimetre, session.verrouillee, f"de la session {session.annee}", ""
 
 
 @permission_required("examens.exporter", raise_exception=True)
 def proces_verbal_pdf(request, annee):
     session = _session(annee)
-    perimetre = documents.perimetre_pv(request.user, session)
-    if session.verrouillee:
+    perimetre, arrete, _, requete = _pv_du_demandeur(request, session)
+    if arrete:
         emis = documents.dernier_emis(DocumentEmis.Type.PROCES_VERBAL, annee, perimetre.objet)
         if emis is None:
             messages.info(request, "Le procès-verbal n'est pas encore émis : émettez-le pour le télécharger.")
-            return redirect("examens:proces-verbal-documents", annee=annee)
+            return redirect(reverse("examens:proces-verbal-documents", args=[annee]) + requete)
         return redirect("examens:document-pdf", pk=emis.pk)
-    if _nombre_lignes_pv(request, session) > documents.PV_SYNCHRONE_MAX:
+    if perimetre.jury is None and _nombre_lignes_pv(perimetre) > documents.PV_SYNCHRONE_MAX:
         messages.info(
             request,
             f"Plus de {documents.PV_SYNCHRONE_MAX} lignes : le procès-verbal est rendu par un worker. Lancez l'export.",
@@ -130,36 +145,39 @@ def proces_verbal_pdf(request, annee):
 @permission_required("examens.exporter", raise_exception=True)
 def proces_verbal_documents(request, annee):
     session = _session(annee)
-    perimetre = documents.perimetre_pv(request.user, session)
+    perimetre, arrete, portee, requete = _pv_du_demandeur(request, session)
     erreur = ""
     if request.method == "POST":
         if (
             request.POST.get("action") == "emettre"
+            and perimetre.jury is None
             and session.verrouillee
             and not documents.dernier_emis(DocumentEmis.Type.PROCES_VERBAL, annee, perimetre.objet)
-            and _nombre_lignes_pv(request, session) > documents.PV_SYNCHRONE_MAX
+            and _nombre_lignes_pv(perimetre) > documents.PV_SYNCHRONE_MAX
         ):
             return _export_pv(request, session)  # long : émis par un worker
         erreur = _emettre_ou_corriger(
             request,
-            emettre=lambda: documents.emettre_pv(session=session, auteur=request.user),
+            emettre=lambda: documents.emettre_pv(session=session, auteur=request.user, jury=perimetre.jury),
             type_document=DocumentEmis.Type.PROCES_VERBAL,
             annee=annee,
             objet=perimetre.objet,
         )
         if not erreur:
-            return redirect("examens:proces-verbal-documents", annee=annee)
+            return redirect(reverse("examens:proces-verbal-documents", args=[annee]) + requete)
     return _page_documents(
         request,
         erreur_motif=erreur,
         type_document=DocumentEmis.Type.PROCES_VERBAL,
         session=session,
         objet=perimetre.objet,
+        arrete=arrete,
+        portee_verrou=portee,
         contexte={
             "titre": f"Procès-verbal de délibération, session {annee}",
             "perimetre": perimetre.libelle,
-            "url_pdf": reverse("examens:proces-verbal-pdf", args=[annee]),
-            "url_retour": reverse("examens:proces-verbal", args=[annee]),
+            "url_pdf": reverse("examens:proces-verbal-pdf", args=[annee]) + requete,
+            "url_retour": reverse("examens:proces-verbal", args=[annee]) + requete,
             "libelle_retour": "Procès-verbal",
         },
     )
@@ -206,8 +224,17 @@ def _emettre_ou_corriger(request, *, emettre, type_document: str, annee: int, ob
 
 
 def _page_documents(
-    request, *, type_document: str, session: Session, objet: str, contexte: dict, erreur_motif: str = ""
+    request,
+    *,
+    type_document: str,
+    session: Session,
+    objet: str,
+    contexte: dict,
+    arrete: bool,
+    portee_verrou: str,
+    erreur_motif: str = "",
 ):
+    """`arrete` : la délibération du document est verrouillée (session, ou jury du candidat ou du PV)."""
     versions = list(documents.documents_emis(type_document, session.annee, objet).order_by("-version"))
     return render(
         request,
@@ -218,6 +245,8 @@ def _page_documents(
             "versions": versions,
             "derniere": versions[0] if versions else None,
             "peut_corriger": request.user.has_perm("examens.deliberer"),
+            "arrete": arrete,
+            "portee_verrou": portee_verrou,
             "erreur_motif": erreur_motif,
             "motif": request.POST.get("motif", "") if erreur_motif else "",
         },

@@ -164,6 +164,13 @@ def _importer(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         if propre:
             propres.append(dataclasses.replace(propre, ligne=ligne.numero))
     erreurs += _incoherences(propres)
+    # Le jury verrouillé d'un établissement fige la conformité de ses candidats : leurs lignes sont refusées.
+    verrouilles = examens_services.jurys_verrouilles([session.pk], {p.candidat.etablissement_id for p in propres})
+    erreurs += [
+        Erreur(p.ligne, f"{p.candidat.numero} : {examens_services.message_jury_verrouille(nom)}")
+        for p in propres
+        if (nom := verrouilles.get((session.pk, p.candidat.etablissement_id)))
+    ]
     # Périodes déjà en base : chevauchement avec une autre organisation ou d'autres dates.
     existantes = _periodes_existantes({p.candidat.pk for p in propres})
     for p in propres:

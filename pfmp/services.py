@@ -38,7 +38,7 @@ OperationRefusee = examens_services.OperationRefusee
 def _session_ouverte(candidat: Candidat) -> None:
     """Après le verrouillage de la délibération, plus rien ne change la conformité d'un candidat."""
     session = Session.objects.select_for_update().get(pk=candidat.session_id)
-    examens_services.verifier_session_ouverte(session)
+    examens_services.verifier_session_ouverte(session, [candidat])
 
 
 def recalculer(*, candidat: Candidat, aujourd_hui: datetime.date | None = None) -> regles_pfmp.Conformite:
@@ -162,7 +162,8 @@ def synchroniser_session(
     """
     session = Session.objects.select_for_update().get(pk=session.pk)
     examens_services.verifier_session_ouverte(session)
-    perimetre = (candidats if candidats is not None else Candidat.objects).filter(session=session)
+    # Les candidats d'un jury verrouillé gardent leur conformité figée : seuls les autres sont recalculés.
+    perimetre = (candidats if candidats is not None else Candidat.objects).filter(session=session).ouverts()
     aujourd_hui = aujourd_hui or timezone.localdate()
     evalues = selectors.conformites(perimetre, aujourd_hui)
     changes = appliquer_en_masse(evalues, aujourd_hui=aujourd_hui)
@@ -179,9 +180,7 @@ def rafraichir_perimes(*, aujourd_hui: datetime.date | None = None) -> int:
     """Recalcule les états dont le niveau a pu changer avec la date (`revoir_le` atteint) ou qui manquent ;
     tâche quotidienne. Le blocage ne dépend pas de la date : rien ne change côté examen, même verrouillé."""
     aujourd_hui = aujourd_hui or timezone.localdate()
-    perimes = Candidat.objects.filter(
-        Q(etat_pfmp__isnull=True) | Q(etat_pfmp__revoir_le__lte=aujourd_hui), session__verrouillee=False
-    )
+    perimes = Candidat.objects.ouverts().filter(Q(etat_pfmp__isnull=True) | Q(etat_pfmp__revoir_le__lte=aujourd_hui))
     evalues = selectors.conformites(perimes, aujourd_hui)
     appliquer_en_masse(evalues, aujourd_hui=aujourd_hui)
     return len(evalues)

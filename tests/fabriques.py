@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.test import Client
 
-from agora.roles import ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, creer_roles
+from agora.roles import ACADEMIE, ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, JURY, creer_roles
 from examens import resultats
 from examens.identifiants import uai_avec_cle
 from examens.models import Candidat, Division, Etablissement, Session
@@ -71,6 +71,7 @@ class Comptes:
     gestionnaire: User  # gère le lycée 1 seulement
     gestionnaire_autre: User  # gère le lycée 2 seulement
     administrateur: User
+    academie: User  # gestionnaire académique de l'académie du lycée 1 (division des examens) : délibère, verrouille
     division_a: Division
     division_c: Division
 
@@ -94,6 +95,7 @@ def comptes() -> Comptes:
         gestionnaire=utilisateur("gest", GESTIONNAIRE),
         gestionnaire_autre=utilisateur("gest2", GESTIONNAIRE),
         administrateur=utilisateur("admin", ADMINISTRATEUR),
+        academie=utilisateur("dec", ACADEMIE),
         division_a=div_a,
         division_c=div_c,
     )
@@ -101,4 +103,41 @@ def comptes() -> Comptes:
     div_c.enseignants.add(c.enseignant_autre)
     lycee1.gestionnaires.add(c.gestionnaire)
     lycee2.gestionnaires.add(c.gestionnaire_autre)
+    from examens.models import Academie
+
+    academie = Academie.objects.get_or_create(code="PARIS", defaults={"nom": "Paris"})[0]
+    academie.gestionnaires.add(c.academie)
+    lycee1.academie = academie
+    lycee1.save(update_fields=["academie"])
     return c
+
+
+@dataclass
+class Jures:
+    academie: User  # gestionnaire académique de l'académie du lycée
+    president: User
+    membre: User
+    jury: object
+
+
+def jury_de(
+    etab: Etablissement, sess: Session | None = None, nom: str = "Paris", code_academie: str = "PARIS"
+) -> Jures:
+    """Une académie (avec son gestionnaire académique) et un jury (président, un membre) pour `etab`."""
+    from examens.models import Academie, EtablissementJury, Jury
+
+    sess = sess or session()
+    academie = Academie.objects.get_or_create(code=code_academie, defaults={"nom": code_academie.title()})[0]
+    etab.academie = academie
+    etab.save(update_fields=["academie"])
+    j = Jures(
+        academie=utilisateur(f"dec-{code_academie.lower()}", ACADEMIE),
+        president=utilisateur(f"president-{nom.lower()}", JURY),
+        membre=utilisateur(f"jure-{nom.lower()}", JURY),
+        jury=None,
+    )
+    academie.gestionnaires.add(j.academie)
+    j.jury = Jury.objects.create(session=sess, nom=nom, president=j.president)
+    j.jury.membres.add(j.membre)
+    EtablissementJury.objects.create(jury=j.jury, etablissement=etab, session=sess)
+    return j

@@ -19,7 +19,17 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 
 from tests import fabriques
 
-ROLES = ("anonyme", "enseignant_autre", "enseignant", "gestionnaire", "gestionnaire_autre", "administrateur")
+ROLES = (
+    "anonyme",
+    "enseignant_autre",
+    "enseignant",
+    "gestionnaire",
+    "gestionnaire_autre",
+    "administrateur",
+    "academie",
+    "president",
+    "jure",
+)
 
 # Ce que désigne <int:pk> selon la page (les autres paramètres portent le nom de leur valeur).
 PK = {
@@ -36,6 +46,7 @@ PK = {
     "pfmp:certificat-supprimer": "certificat",
 }
 PK_PAR_PREFIXE = {
+    "examens:jury-": "jury",
     "examens:commission": "commission",
     "examens:organisation": "commission",
     "examens:grille": "commission",
@@ -51,98 +62,104 @@ PK_PAR_PREFIXE = {
 # 302 : vers la connexion (anonyme) ou redirection métier ; 403 : rôle sans le droit ; 404 : objet hors périmètre ;
 # 405 : action qui n'accepte que POST.
 MATRICE = {
-    "accueil": (302, 200, 200, 200, 200, 200),
-    "examens:calendrier-ccf": (302, 200, 200, 200, 200, 200),
-    "examens:calendrier-ccf-ics": (302, 200, 200, 200, 200, 200),
-    "examens:organisation": (302, 404, 200, 200, 404, 200),
-    "examens:organisation-amenagement": (302, 404, 200, 200, 404, 200),
-    "examens:organisation-conformite": (302, 405, 405, 405, 405, 405),
-    "examens:organisation-convocation": (302, 404, 200, 200, 404, 200),
-    "examens:organisation-convocations": (302, 404, 302, 302, 404, 302),
-    "examens:organisation-deplacer": (302, 405, 405, 405, 405, 405),
-    "examens:organisation-emargement": (302, 404, 200, 200, 404, 200),
-    "examens:organisation-planifier": (302, 405, 405, 405, 405, 405),
-    "examens:organisation-presence": (302, 405, 405, 405, 405, 405),
-    "examens:organisation-production": (302, 404, 200, 200, 404, 200),
-    "examens:organisation-production-deposer": (302, 405, 405, 405, 405, 405),
-    "examens:organisation-tableau": (302, 200, 200, 200, 200, 200),
-    "examens:candidat": (302, 404, 200, 200, 404, 200),
-    "examens:candidat-creer": (302, 403, 403, 200, 200, 200),
-    "examens:candidat-modifier": (302, 403, 403, 200, 404, 200),
-    "examens:candidats": (302, 200, 200, 200, 200, 200),
-    "examens:commission": (302, 404, 200, 200, 404, 200),
-    "examens:commission-creer": (302, 403, 403, 200, 200, 200),
-    "examens:commission-modifier": (302, 403, 403, 200, 404, 200),
-    "examens:commissions": (302, 200, 200, 200, 200, 200),
-    "examens:controle-choix": (302, 405, 405, 405, 405, 405),
-    "examens:deliberation": (302, 403, 403, 200, 200, 200),
-    "examens:deliberer": (302, 405, 405, 405, 405, 405),
-    "examens:deverrouiller": (302, 405, 405, 405, 405, 405),
-    "examens:division": (302, 404, 302, 302, 404, 302),
-    "examens:document-pdf": (302, 403, 403, 404, 404, 404),
-    "examens:export": (302, 403, 403, 200, 404, 200),
-    "examens:export-fusion": (302, 403, 403, 404, 404, 404),
-    "examens:export-relancer": (302, 405, 405, 405, 405, 405),
-    "examens:export-resultats": (302, 403, 403, 200, 200, 200),
-    "examens:export-zip": (302, 403, 403, 404, 404, 404),
-    "examens:exports": (302, 403, 403, 200, 200, 200),
-    "examens:grille": (302, 404, 200, 200, 404, 200),
-    "examens:grille-arreter": (302, 405, 405, 405, 405, 405),
-    "examens:grille-suivante": (302, 404, 302, 302, 404, 302),
-    "examens:grille-confirmer": (302, 405, 405, 405, 405, 405),
-    "examens:grille-enregistrer": (302, 405, 405, 405, 405, 405),
-    "examens:grille-pdf": (302, 404, 200, 200, 404, 200),
-    "examens:grille-renvoyer": (302, 405, 405, 405, 405, 405),
-    "examens:grille-rouvrir": (302, 405, 405, 405, 405, 405),
-    "examens:grille-transmettre": (302, 405, 405, 405, 405, 405),
-    "examens:importer": (302, 403, 403, 200, 200, 200),
-    "examens:importer-confirmer": (302, 405, 405, 405, 405, 405),
-    "examens:journal": (302, 403, 403, 200, 200, 200),
-    "examens:jury-note": (302, 405, 405, 405, 405, 405),
-    "examens:jury-lever-nv": (302, 405, 405, 405, 405, 405),
-    "examens:jury-points": (302, 405, 405, 405, 405, 405),
-    "examens:note-enregistrer": (302, 405, 405, 405, 405, 405),
-    "examens:proces-verbal": (302, 403, 403, 200, 200, 200),
-    "examens:proces-verbal-documents": (302, 403, 403, 200, 200, 200),
-    "examens:proces-verbal-pdf": (302, 403, 403, 200, 200, 200),
-    "examens:releve": (302, 404, 404, 200, 404, 200),
-    "examens:releve-documents": (302, 403, 403, 200, 404, 200),
-    "examens:releve-pdf": (302, 403, 403, 200, 404, 200),
-    "examens:saisie-notes": (302, 403, 403, 200, 200, 200),
-    "examens:session": (302, 403, 403, 200, 200, 200),
-    "examens:sessions": (302, 403, 403, 200, 200, 200),
-    "examens:verrouiller": (302, 405, 405, 405, 405, 405),
-    "login": (200, 302, 302, 302, 302, 302),
-    "logout": (302, 405, 405, 405, 405, 405),
-    "mot-de-passe": (302, 200, 200, 200, 200, 200),
-    "pfmp:attestation": (302, 404, 200, 200, 404, 200),
-    "pfmp:attestation-saisir": (302, 404, 200, 200, 404, 200),
-    "pfmp:lien-revoquer": (302, 405, 405, 405, 405, 405),
-    "pfmp:lien-tuteur": (302, 404, 200, 200, 404, 200),
-    "pfmp:signature-pdf": (302, 404, 404, 404, 404, 404),
-    "pfmp:tuteur": (404, 404, 404, 404, 404, 404),
-    "pfmp:candidat": (302, 404, 200, 200, 404, 200),
-    "pfmp:certificat-ajouter": (302, 403, 403, 200, 404, 200),
-    "pfmp:certificat-supprimer": (302, 405, 405, 405, 405, 405),
-    "pfmp:convention": (302, 404, 200, 200, 404, 200),
-    "pfmp:document-liaison": (302, 404, 200, 200, 404, 200),
-    "pfmp:dossier": (302, 403, 403, 200, 404, 200),
-    "pfmp:evaluation": (302, 404, 200, 200, 404, 200),
-    "pfmp:evaluation-imprimer": (302, 404, 200, 200, 404, 200),
-    "pfmp:index": (302, 302, 302, 302, 200, 302),
-    "pfmp:organisation-ajouter": (302, 200, 200, 200, 200, 200),
-    "pfmp:organisations": (302, 200, 200, 200, 200, 200),
-    "pfmp:periode-ajouter": (302, 404, 200, 200, 404, 200),
-    "pfmp:periode-supprimer": (302, 405, 405, 405, 405, 405),
-    "pfmp:synchroniser": (302, 405, 405, 405, 405, 405),
-    "pfmp:tableau": (302, 200, 200, 200, 200, 200),
-    "referentiel:activite": (302, 200, 200, 200, 200, 200),
-    "referentiel:blocs": (302, 200, 200, 200, 200, 200),
-    "referentiel:competence": (302, 200, 200, 200, 200, 200),
-    "referentiel:export-json": (302, 200, 200, 200, 200, 200),
-    "referentiel:index": (302, 302, 302, 302, 302, 302),
-    "referentiel:poles": (302, 200, 200, 200, 200, 200),
-    "referentiel:recherche": (302, 200, 200, 200, 200, 200),
+    "accueil": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "examens:calendrier-ccf": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "examens:calendrier-ccf-ics": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "examens:candidat": (302, 404, 200, 200, 404, 200, 200, 200, 200),
+    "examens:candidat-creer": (302, 403, 403, 200, 200, 200, 200, 403, 403),
+    "examens:candidat-modifier": (302, 403, 403, 200, 404, 200, 200, 403, 403),
+    "examens:candidats": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "examens:commission": (302, 404, 200, 200, 404, 200, 200, 404, 404),
+    "examens:commission-creer": (302, 403, 403, 200, 200, 200, 200, 403, 403),
+    "examens:commission-modifier": (302, 403, 403, 200, 404, 200, 200, 403, 403),
+    "examens:commissions": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "examens:controle-choix": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:deliberation": (302, 403, 403, 403, 403, 200, 200, 200, 200),
+    "examens:deliberer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:deverrouiller": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:division": (302, 404, 302, 302, 404, 302, 302, 302, 302),
+    "examens:document-pdf": (302, 403, 403, 404, 404, 404, 404, 404, 404),
+    "examens:export": (302, 403, 403, 200, 404, 200, 404, 404, 404),
+    "examens:export-fusion": (302, 403, 403, 404, 404, 404, 404, 404, 404),
+    "examens:export-relancer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:export-resultats": (302, 403, 403, 200, 200, 200, 200, 200, 200),
+    "examens:export-zip": (302, 403, 403, 404, 404, 404, 404, 404, 404),
+    "examens:exports": (302, 403, 403, 200, 200, 200, 200, 200, 200),
+    "examens:grille": (302, 404, 200, 200, 404, 200, 200, 404, 404),
+    "examens:grille-arreter": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:grille-confirmer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:grille-enregistrer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:grille-pdf": (302, 404, 200, 200, 404, 200, 200, 404, 404),
+    "examens:grille-renvoyer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:grille-rouvrir": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:grille-suivante": (302, 404, 302, 302, 404, 302, 302, 404, 404),
+    "examens:grille-transmettre": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:importer": (302, 403, 403, 200, 200, 200, 200, 403, 403),
+    "examens:importer-confirmer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:journal": (302, 403, 403, 200, 200, 200, 200, 200, 200),
+    "examens:jury-creer": (302, 403, 403, 403, 403, 200, 200, 403, 403),
+    "examens:jury-deverrouiller": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:jury-lever-nv": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:jury-modifier": (302, 403, 403, 403, 403, 200, 200, 403, 403),
+    "examens:jury-note": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:jury-points": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:jury-valider-pv": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:jury-verrouiller": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:jurys": (302, 403, 403, 403, 403, 200, 200, 200, 200),
+    "examens:note-enregistrer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:organisation": (302, 404, 200, 200, 404, 200, 200, 404, 404),
+    "examens:organisation-amenagement": (302, 404, 200, 200, 404, 200, 200, 404, 404),
+    "examens:organisation-conformite": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:organisation-convocation": (302, 404, 200, 200, 404, 200, 200, 404, 404),
+    "examens:organisation-convocations": (302, 404, 302, 302, 404, 302, 302, 404, 404),
+    "examens:organisation-deplacer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:organisation-emargement": (302, 404, 200, 200, 404, 200, 200, 404, 404),
+    "examens:organisation-planifier": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:organisation-presence": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:organisation-production": (302, 404, 200, 200, 404, 200, 200, 404, 404),
+    "examens:organisation-production-deposer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:organisation-tableau": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "examens:proces-verbal": (302, 403, 403, 200, 200, 200, 200, 200, 200),
+    "examens:proces-verbal-documents": (302, 403, 403, 200, 200, 200, 200, 200, 200),
+    "examens:proces-verbal-pdf": (302, 403, 403, 200, 200, 200, 200, 200, 200),
+    "examens:releve": (302, 404, 404, 200, 404, 200, 200, 200, 200),
+    "examens:releve-documents": (302, 403, 403, 200, 404, 200, 200, 200, 200),
+    "examens:releve-pdf": (302, 403, 403, 200, 404, 200, 200, 200, 200),
+    "examens:saisie-notes": (302, 403, 403, 200, 200, 200, 200, 403, 403),
+    "examens:session": (302, 403, 403, 200, 200, 200, 200, 200, 200),
+    "examens:sessions": (302, 403, 403, 200, 200, 200, 200, 200, 200),
+    "examens:verrouiller": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "login": (200, 302, 302, 302, 302, 302, 302, 302, 302),
+    "logout": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "mot-de-passe": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "pfmp:attestation": (302, 404, 200, 200, 404, 200, 200, 403, 403),
+    "pfmp:attestation-saisir": (302, 404, 200, 200, 404, 200, 200, 403, 403),
+    "pfmp:candidat": (302, 404, 200, 200, 404, 200, 200, 403, 403),
+    "pfmp:certificat-ajouter": (302, 403, 403, 200, 404, 200, 200, 403, 403),
+    "pfmp:certificat-supprimer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "pfmp:convention": (302, 404, 200, 200, 404, 200, 200, 403, 403),
+    "pfmp:document-liaison": (302, 404, 200, 200, 404, 200, 200, 403, 403),
+    "pfmp:dossier": (302, 403, 403, 200, 404, 200, 200, 403, 403),
+    "pfmp:evaluation": (302, 404, 200, 200, 404, 200, 200, 403, 403),
+    "pfmp:evaluation-imprimer": (302, 404, 200, 200, 404, 200, 200, 403, 403),
+    "pfmp:index": (302, 302, 302, 302, 200, 302, 302, 403, 403),
+    "pfmp:lien-revoquer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "pfmp:lien-tuteur": (302, 404, 200, 200, 404, 200, 200, 403, 403),
+    "pfmp:organisation-ajouter": (302, 200, 200, 200, 200, 200, 200, 403, 403),
+    "pfmp:organisations": (302, 200, 200, 200, 200, 200, 200, 403, 403),
+    "pfmp:periode-ajouter": (302, 404, 200, 200, 404, 200, 200, 403, 403),
+    "pfmp:periode-supprimer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "pfmp:signature-pdf": (302, 404, 404, 404, 404, 404, 404, 403, 403),
+    "pfmp:synchroniser": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "pfmp:tableau": (302, 200, 200, 200, 200, 200, 200, 403, 403),
+    "pfmp:tuteur": (404, 404, 404, 404, 404, 404, 404, 404, 404),
+    "referentiel:activite": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "referentiel:blocs": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "referentiel:competence": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "referentiel:export-json": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "referentiel:index": (302, 302, 302, 302, 302, 302, 302, 302, 302),
+    "referentiel:poles": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "referentiel:recherche": (302, 200, 200, 200, 200, 200, 200, 200, 200),
 }
 
 
@@ -170,6 +187,16 @@ def valeur_de_pk(nom: str) -> str:
     return "candidat"
 
 
+def cle_de_parametre(nom: str, parametre: str) -> str:
+    """La clé de `valeurs` d'un paramètre d'URL. <situation> est le numéro de la situation d'une grille (1), mais la
+    clé primaire d'une situation planifiée dans l'organisation du CCF (elle dépend de l'ordre des tests)."""
+    if parametre == "pk":
+        return valeur_de_pk(nom)
+    if parametre == "situation" and nom.startswith("examens:organisation"):
+        return "situation_planifiee"
+    return parametre
+
+
 @pytest.fixture
 def contexte(db, settings):
     settings.DEBUG = True
@@ -177,7 +204,7 @@ def contexte(db, settings):
     settings.DEBUG = False
     from django.contrib.auth.models import User
 
-    from examens.models import Commission, Division, ExportLot
+    from examens.models import Commission, Division, ExportLot, Jury
     from pfmp.models import Attestation, CertificatTravail, Periode
     from referentiel.models import Competence
 
@@ -209,6 +236,7 @@ def contexte(db, settings):
         "format": "csv",
         "unite": "U51",
         "situation": 1,
+        "situation_planifiee": situation.pk,
         "candidat": candidat.pk,
         "commission": commission.pk,
         "division": division.pk,
@@ -221,6 +249,7 @@ def contexte(db, settings):
         "certificat": CertificatTravail.objects.values_list("pk", flat=True).first() or 0,
         "export": lot.pk if lot else 0,
         "lien": 0,
+        "jury": Jury.objects.get(nom="Paris").pk,
         "document": 0,
         "passage": passage.pk,
         "production": production.pk,
@@ -232,6 +261,10 @@ def contexte(db, settings):
         "gestionnaire": User.objects.get(username="gestionnaire"),
         "gestionnaire_autre": gestionnaire_autre,
         "administrateur": User.objects.get(username="administrateur"),
+        # la division des examens des deux académies, le président et un membre du jury du lycée de TAGO1
+        "academie": User.objects.get(username="academie"),
+        "president": User.objects.get(username="president"),
+        "jure": User.objects.get(username="jure"),
     }
     return valeurs, utilisateurs
 
@@ -246,7 +279,7 @@ def visiter(contexte) -> dict[str, tuple[int, ...]]:
     observe = {}
     for nom, parametres in sorted(set(motifs())):
         kwargs = {
-            p: valeurs[valeur_de_pk(nom) if p == "pk" else ("candidat" if p == "candidat" else p)] for p in parametres
+            p: valeurs[cle_de_parametre(nom, p)] for p in parametres
         }
         chemin = reverse(nom, kwargs=kwargs)
         observe[nom] = tuple(clients[role].get(chemin).status_code for role in ROLES)
@@ -296,7 +329,7 @@ def test_aucune_requete_malformee_ne_provoque_d_erreur_500(contexte):
         for remplacement in (None, 999_999):
             kwargs = {}
             for p in parametres:
-                cle = valeur_de_pk(nom) if p == "pk" else p
+                cle = cle_de_parametre(nom, p)
                 kwargs[p] = remplacement if (remplacement and p in ("pk", "candidat")) else valeurs[cle]
             chemin = reverse(nom, kwargs=kwargs)
             for c in (client, admin):
@@ -379,6 +412,7 @@ def monde_ecriture(db, tmp_path, settings):
         ),
     }
     org = organisation()
+    jures = fabriques.jury_de(c.division_a.etablissement, c.division_a.session)  # académie et jury du lycée 1
     return MondeEcriture(
         comptes=c,
         utilisateurs={
@@ -388,6 +422,9 @@ def monde_ecriture(db, tmp_path, settings):
             "gestionnaire": c.gestionnaire,
             "gestionnaire_autre": c.gestionnaire_autre,
             "administrateur": c.administrateur,
+            "academie": jures.academie,
+            "president": jures.president,
+            "jure": jures.membre,
         },
         candidats=candidats,
         uai={"lycee1": c.division_a.etablissement.uai, "lycee2": c.division_c.etablissement.uai},
@@ -497,8 +534,23 @@ def _uai_inconnu(cible) -> str:
 
 # Chaque porte : (action, qui écrit). `action(client, m, cible, role, tmp)` → Essai ; `qui(role, cible)` → bool.
 def _bureau(role, cible):
-    """Le bureau des examens : l'administrateur partout, chaque gestionnaire dans son lycée."""
-    return role == "administrateur" or (role, cible) in {("gestionnaire", "lycee1"), ("gestionnaire_autre", "lycee2")}
+    """Le bureau des examens : l'administrateur partout, chaque gestionnaire dans son lycée, la division des
+    examens dans son académie (celle du lycée 1)."""
+    return role == "administrateur" or (role, cible) in {
+        ("gestionnaire", "lycee1"),
+        ("gestionnaire_autre", "lycee2"),
+        ("academie", "lycee1"),
+    }
+
+
+def _jury(role, cible):
+    """Les actes du jury : l'administrateur partout ; la division des examens, le président et le membre du jury
+    du lycée 1 pour ses candidats. Le gestionnaire d'un lycée ne délibère pas."""
+    return role == "administrateur" or (role, cible) in {
+        ("academie", "lycee1"),
+        ("president", "lycee1"),
+        ("jure", "lycee1"),
+    }
 
 
 def _administrateur(role, cible):
@@ -563,13 +615,13 @@ PORTES = {
                 {"unite": "U31", "note": "16", "groupe": "1", "motif": "harmonisation"},
             )
         ),
-        _bureau,
+        _jury,
     ),
     "jury-points": (
         lambda cl, m, cible, role, tmp: _essai(
             cl.post(f"/examens/candidats/{m.candidats[cible].pk}/jury/points/", {"points": "2", "motif": "assiduité"})
         ),
-        _bureau,
+        _jury,
     ),
     "controle-choix": (
         lambda cl, m, cible, role, tmp: _essai(
@@ -578,7 +630,7 @@ PORTES = {
                 {"controle_scientifique": "U11", "controle_francais_hg": "U52"},
             )
         ),
-        _bureau,
+        _jury,
     ),
     "import-candidats-page": (
         lambda cl, m, cible, role, tmp: _importer_par_la_page(
@@ -729,7 +781,7 @@ def test_chaque_porte_d_ecriture_respecte_le_perimetre_de_chaque_role(monde_ecri
     assert not ecarts, "\n".join(ecarts)
 
 
-NOMBRE_DE_CAS_ECRITURE = 240
+NOMBRE_DE_CAS_ECRITURE = 360
 
 
 def test_le_readme_annonce_le_nombre_de_cas_de_la_matrice_des_ecritures():
@@ -769,7 +821,7 @@ def test_caracteres_interdits_et_chaines_geantes_jamais_de_500(contexte):
     urls = sorted(set(motifs()))
     for nom, parametres in urls:
         kwargs = {
-            p: valeurs[valeur_de_pk(nom) if p == "pk" else ("candidat" if p == "candidat" else p)] for p in parametres
+            p: valeurs[cle_de_parametre(nom, p)] for p in parametres
         }
         chemin = reverse(nom, kwargs=kwargs)
         champs = set(CLES_HOSTILES)

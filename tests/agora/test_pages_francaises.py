@@ -74,7 +74,7 @@ def test_la_rubrique_courante_est_marquee_dans_le_menu(comptes, adresse, rubriqu
 
 def test_la_page_d_import_garde_les_onglets_de_la_session(comptes):
     fabriques.session()
-    page = comptes.client(comptes.gestionnaire).get("/examens/sessions/2026/importer/").content.decode()
+    page = comptes.client(comptes.academie).get("/examens/sessions/2026/importer/").content.decode()
     assert "Tableau de bord" in page and "Délibération" in page
     assert 'class="nav-link active" aria-current="page" href="/examens/sessions/2026/importer/">Importer' in page
     # l'import peut créer sa session : sans elle, la page reste utilisable, sans onglets

@@ -8,21 +8,33 @@ from tests import fabriques
 pytestmark = pytest.mark.django_db
 
 
-def test_les_trois_roles_existent_apres_migration_et_creer_roles_est_idempotent():
+def test_les_roles_existent_apres_migration_et_creer_roles_est_idempotent():
     avant = {g.name: set(g.permissions.values_list("codename", flat=True)) for g in Group.objects.all()}
     creer_roles()
     creer_roles()
     apres = {g.name: set(g.permissions.values_list("codename", flat=True)) for g in Group.objects.all()}
-    assert set(apres) == {"enseignant", "gestionnaire", "administrateur"}
+    assert set(apres) == {
+        "enseignant",
+        "commission_externe",
+        "gestionnaire",
+        "gestionnaire_academique",
+        "jury",
+        "administrateur",
+    }
     assert avant == apres
     assert "deverrouiller" in apres["administrateur"] and "deverrouiller" not in apres["gestionnaire"]
-    assert "deliberer" in apres["gestionnaire"] and "deliberer" not in apres["enseignant"]
+    # Le gestionnaire d'un lycée prépare ; la division des examens et le jury délibèrent.
+    assert "deliberer" not in apres["gestionnaire"] and "deliberer" not in apres["enseignant"]
+    assert "deliberer" in apres["gestionnaire_academique"] and "deliberer" in apres["jury"]
+    assert "gerer_jurys" in apres["gestionnaire_academique"] and "gerer_jurys" not in apres["jury"]
+    assert apres["commission_externe"] == {"view_candidat"}
 
 
 def test_role_de_chaque_compte(comptes):
     assert role_de(comptes.enseignant) == "enseignant"
     assert role_de(comptes.gestionnaire) == "gestionnaire"
     assert role_de(comptes.administrateur) == "administrateur"
+    assert role_de(comptes.academie) == "gestionnaire_academique"
 
 
 def test_un_enseignant_ne_voit_que_les_candidats_de_ses_divisions(comptes):

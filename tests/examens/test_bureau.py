@@ -30,7 +30,7 @@ def test_les_pages_d_une_division_de_35_candidats_font_un_nombre_borne_de_requet
     for c in division_de(comptes, n):
         noter_tout(c)
     services.deliberer(session=fabriques.session())
-    client = comptes.client(comptes.gestionnaire)
+    client = comptes.client(comptes.academie)
     pages = [
         "/examens/sessions/2026/",
         f"/examens/sessions/2026/candidats/?division={comptes.division_a.pk}",
@@ -84,7 +84,7 @@ def test_la_fiche_candidat_montre_le_mode_derive_du_reglement(comptes):
 def test_jury_modifie_une_note_avec_motif_obligatoire(comptes):
     c = fabriques.candidat(division=comptes.division_a)
     noter_tout(c)
-    client = comptes.client(comptes.gestionnaire)
+    client = comptes.client(comptes.academie)
     client.post(f"/examens/candidats/{c.pk}/jury/note/", {"unite": "U31", "note": "14", "motif": "", "groupe": "1"})
     assert Note.objects.get(candidat=c, unite="U31").valeur == 12
     client.post(
@@ -94,13 +94,13 @@ def test_jury_modifie_une_note_avec_motif_obligatoire(comptes):
     note = Note.objects.get(candidat=c, unite="U31")
     assert (note.valeur, note.origine) == (14, "jury")
     h = HistoriqueNote.objects.filter(candidat=c, unite="U31").latest("id")
-    assert (h.avant, h.apres, h.motif, h.auteur) == ("12,00", "14,00", "Erreur de report", comptes.gestionnaire)
+    assert (h.avant, h.apres, h.motif, h.auteur) == ("12,00", "14,00", "Erreur de report", comptes.academie)
 
 
 def test_points_du_jury_comptent_et_sont_traces(comptes):
     c = fabriques.candidat(division=comptes.division_a)
     noter_tout(c, "9.9")  # 247,5 / 25 = 9,90
-    client = comptes.client(comptes.gestionnaire)
+    client = comptes.client(comptes.academie)
     client.post(f"/examens/candidats/{c.pk}/jury/points/", {"points": "2,5", "motif": "Livret scolaire examiné"})
     services.deliberer(session=c.session)
     c.refresh_from_db()

@@ -138,7 +138,7 @@ def test_commande_deliberer_json_triee_par_numero(capsys):
 def test_verrou_aucune_note_ne_change_meme_en_sql(comptes):
     c = fabriques.candidat()
     noter(c, ["12"] * 12)
-    services.verrouiller(session=c.session, auteur=comptes.gestionnaire)
+    services.verrouiller(session=c.session, auteur=comptes.administrateur)
     with pytest.raises(services.OperationRefusee, match="verrouillée"):
         services.saisir_note(candidat=c, unite="U31", texte="15", auteur=comptes.gestionnaire)
     with pytest.raises(IntegrityError, match="Session verrouillée"), transaction.atomic():

@@ -52,7 +52,7 @@ def session_deliberee(comptes, notes=("12", "8", "15"), verrouiller=False):
     session = fabriques.session()
     services.deliberer(session=session, auteur=comptes.gestionnaire)
     if verrouiller:
-        services.verrouiller(session=session, auteur=comptes.gestionnaire)
+        services.verrouiller(session=session, auteur=comptes.administrateur)
         session.refresh_from_db()
     return session, candidats
 
@@ -130,7 +130,7 @@ def test_un_document_emis_ne_se_modifie_ni_ne_se_supprime(comptes):
 
 def test_une_correction_emet_une_nouvelle_version_qui_designe_l_ancienne(comptes):
     session, (c, *_) = session_deliberee(comptes, verrouiller=True)
-    client = comptes.client(comptes.gestionnaire)
+    client = comptes.client(comptes.academie)
     emettre_releve(client, c)
     v1 = DocumentEmis.objects.get()
     url = reverse("examens:releve-documents", args=[c.pk])
@@ -142,7 +142,7 @@ def test_une_correction_emet_une_nouvelle_version_qui_designe_l_ancienne(comptes
     services.deverrouiller(session=session, auteur=comptes.administrateur, motif="erreur de report U31")
     Note.objects.filter(candidat=c, unite="U31").update(valeur=Decimal("16"))
     services.deliberer(session=session)
-    services.verrouiller(session=session, auteur=comptes.gestionnaire)
+    services.verrouiller(session=session, auteur=comptes.administrateur)
     r = client.post(url, {"action": "corriger", "motif": ""})
     assert r.status_code == 400 and "Indiquez le motif" in r.content.decode()
     assert DocumentEmis.objects.count() == 1  # motif obligatoire
@@ -226,7 +226,7 @@ def test_un_long_proces_verbal_passe_par_un_worker_qui_l_emet(comptes, monkeypat
     r = client.get(reverse("examens:proces-verbal-pdf", args=[2026]))
     assert r.status_code == 302 and r.url == reverse("examens:exports", args=[2026]) + "?type=pv"
     assert not ExportLot.objects.exists()  # un GET ne lance rien
-    services.verrouiller(session=session, auteur=comptes.gestionnaire)
+    services.verrouiller(session=session, auteur=comptes.administrateur)
     r = client.post(reverse("examens:proces-verbal-documents", args=[2026]), {"action": "emettre"})
     lot = ExportLot.objects.get()
     assert r.status_code == 302 and r.url == reverse("examens:export", args=[lot.pk]) and lot.type == "pv"

@@ -79,7 +79,7 @@ def test_nv_seulement_en_e31_e32_ponctuelles_par_toutes_les_portes(comptes):
     ponctuel = fabriques.candidat(numero="A002", division=comptes.division_a, statut="fpc_prive")  # E31 ponctuelle
     assert _refus("A001;U31;NV", entete="numero_candidat;unite;note") == [NV_AILLEURS]
     assert _refus("A002;U11;NV", entete="numero_candidat;unite;note") == [NV_AILLEURS]
-    client = comptes.client(comptes.gestionnaire)
+    client = comptes.client(comptes.academie)
     reponse = client.post(f"/examens/candidats/{scolaire.pk}/notes/U31/", {"note": "NV"})
     assert reponse.status_code == 422 and reponse.json()["erreur"] == NV_AILLEURS
     _importer("A002;U31;NV", entete="numero_candidat;unite;note")
@@ -101,15 +101,15 @@ def test_le_jury_ne_remplace_pas_nv_par_une_note_il_le_leve_avec_un_motif(compte
     )
     assert Resultat.objects.get(candidat=c).decision == "non_delivrable"
     with pytest.raises(services.OperationRefusee, match="ne remplace pas le « non valide » par une note"):
-        services.saisir_note(candidat=c, unite="U32", texte="14", auteur=comptes.gestionnaire, source="jury", motif="m")
+        services.saisir_note(candidat=c, unite="U32", texte="14", auteur=comptes.academie, source="jury", motif="m")
     with pytest.raises(services.OperationRefusee, match="motif"):
-        services.lever_non_valide(candidat=c, unite="U32", motif=" ", auteur=comptes.gestionnaire)
+        services.lever_non_valide(candidat=c, unite="U32", motif=" ", auteur=comptes.academie)
     services.lever_non_valide(
-        candidat=c, unite="U32", motif="attestation de formation produite le 2 juin", auteur=comptes.gestionnaire
+        candidat=c, unite="U32", motif="attestation de formation produite le 2 juin", auteur=comptes.academie
     )
     assert not Note.objects.filter(candidat=c, unite="U32").exists()
     assert Resultat.objects.get(candidat=c).decision == "incomplet"
-    services.saisir_note(candidat=c, unite="U32", texte="14", auteur=comptes.gestionnaire, source="jury", motif="m")
+    services.saisir_note(candidat=c, unite="U32", texte="14", auteur=comptes.academie, source="jury", motif="m")
     assert Resultat.objects.get(candidat=c).decision == "admis"
     from examens.models import HistoriqueNote, Journal
 
@@ -216,7 +216,7 @@ def test_une_mobilite_non_recevable_est_dite_sur_la_fiche_et_la_deliberation(com
         "CFA habilités et à la formation continue des établissements publics (arrêté du 30 août 2019, art. 2) ; "
         "la note ne compte pas"
     ]
-    client = comptes.client(comptes.gestionnaire)
+    client = comptes.client(comptes.academie)
     assert "mobilité non recevable" in client.get(f"/examens/candidats/{prive.pk}/").content.decode()
     assert "mobilité non recevable" in client.get("/examens/sessions/2026/deliberation/").content.decode()
     services.definir_mobilite_eligible(candidat=prive, eligible=True)

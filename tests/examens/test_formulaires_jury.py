@@ -21,7 +21,7 @@ def _candidat_note(comptes):
 
 def test_note_du_jury_refusee_garde_l_unite_la_note_et_le_motif(comptes):
     c = _candidat_note(comptes)
-    reponse = comptes.client(comptes.gestionnaire).post(
+    reponse = comptes.client(comptes.academie).post(
         f"/examens/candidats/{c.pk}/jury/note/",
         {"unite": "U31", "note": "25", "motif": "Erreur de report de la copie", "groupe": "1"},
     )
@@ -38,7 +38,7 @@ def test_note_du_jury_refusee_garde_l_unite_la_note_et_le_motif(comptes):
 
 def test_note_du_jury_sans_motif_message_francais_du_serveur_sous_le_motif(comptes):
     c = _candidat_note(comptes)
-    reponse = comptes.client(comptes.gestionnaire).post(
+    reponse = comptes.client(comptes.academie).post(
         f"/examens/candidats/{c.pk}/jury/note/", {"unite": "U2", "note": "14,5", "motif": "", "groupe": "1"}
     )
     page = reponse.content.decode()
@@ -52,7 +52,7 @@ def test_note_du_jury_sans_motif_message_francais_du_serveur_sous_le_motif(compt
 
 def test_note_du_jury_acceptee_reste_une_redirection(comptes):
     c = _candidat_note(comptes)
-    reponse = comptes.client(comptes.gestionnaire).post(
+    reponse = comptes.client(comptes.academie).post(
         f"/examens/candidats/{c.pk}/jury/note/", {"unite": "U2", "note": "14,5", "motif": "copie revue", "groupe": "1"}
     )
     assert reponse.status_code == 302 and reponse["Location"] == f"/examens/candidats/{c.pk}/"
@@ -61,7 +61,7 @@ def test_note_du_jury_acceptee_reste_une_redirection(comptes):
 
 def test_points_du_jury_refuses_gardent_les_points_et_le_motif(comptes):
     c = _candidat_note(comptes)
-    client = comptes.client(comptes.gestionnaire)
+    client = comptes.client(comptes.academie)
     reponse = client.post(f"/examens/candidats/{c.pk}/jury/points/", {"points": "deux", "motif": "Livret examiné"})
     page = reponse.content.decode()
     assert reponse.status_code == 200
@@ -76,7 +76,7 @@ def test_points_du_jury_refuses_gardent_les_points_et_le_motif(comptes):
 
 def test_note_hors_echelle_et_motif_oublie_sont_signales_ensemble(comptes):
     c = _candidat_note(comptes)
-    reponse = comptes.client(comptes.gestionnaire).post(
+    reponse = comptes.client(comptes.academie).post(
         f"/examens/candidats/{c.pk}/jury/note/", {"unite": "U31", "note": "25", "motif": "", "groupe": "1"}
     )
     erreurs = reponse.context["form_note"].errors
@@ -89,7 +89,7 @@ def test_note_hors_echelle_et_motif_oublie_sont_signales_ensemble(comptes):
 
 def test_choix_du_controle_refuse_reste_sur_la_fiche_avec_l_erreur(comptes):
     c = fabriques.candidat(division=comptes.division_a, controle_scientifique="U11")
-    reponse = comptes.client(comptes.gestionnaire).post(
+    reponse = comptes.client(comptes.academie).post(
         f"/examens/candidats/{c.pk}/controle/", {"controle_scientifique": "U99", "controle_francais_hg": "U51"}
     )
     assert reponse.status_code == 200
@@ -100,7 +100,7 @@ def test_choix_du_controle_refuse_reste_sur_la_fiche_avec_l_erreur(comptes):
 def test_levee_du_non_valide_sans_motif_reste_sur_son_formulaire(comptes):
     c = fabriques.candidat(division=comptes.division_a, statut="fpc_prive")
     services.ecrire_notes(saisies=[services.SaisieNote(candidat=c, unite="U32", etat="NV", valeur=None)], source="test")
-    client = comptes.client(comptes.gestionnaire)
+    client = comptes.client(comptes.academie)
     reponse = client.post(f"/examens/candidats/{c.pk}/jury/lever-nv/", {"unite": "U32", "motif": "  "})
     assert reponse.status_code == 200
     page = reponse.content.decode()

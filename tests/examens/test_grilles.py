@@ -338,7 +338,7 @@ def test_seuls_les_membres_et_l_administrateur_remplissent_la_grille():
 def test_une_session_verrouillee_fige_la_grille():
     m = monde()
     remplir(m.e31, m.candidat, m.comptes.enseignant, ["S"])
-    services.verrouiller(session=m.candidat.session, auteur=m.comptes.gestionnaire)
+    services.verrouiller(session=m.candidat.session, auteur=m.comptes.administrateur)
     m.e31.session.refresh_from_db()
     with pytest.raises(grilles.NonAutorise, match="verrouillée"):
         remplir(m.e31, m.candidat, m.comptes.enseignant, ["TS"])
@@ -487,8 +487,8 @@ def test_le_jury_arrete_la_note_avec_un_motif_s_il_la_change():
     with pytest.raises(grilles.NonAutorise):
         grilles.arreter_grille(grille=grille, note="15", motif="x", auteur=m.comptes.enseignant)
     with pytest.raises(services.OperationRefusee, match="motif est obligatoire"):
-        grilles.arreter_grille(grille=grille, note="15", motif=" ", auteur=m.comptes.gestionnaire)
-    grille = grilles.arreter_grille(grille=grille, note="15", motif="Harmonisation.", auteur=m.comptes.gestionnaire)
+        grilles.arreter_grille(grille=grille, note="15", motif=" ", auteur=m.comptes.academie)
+    grille = grilles.arreter_grille(grille=grille, note="15", motif="Harmonisation.", auteur=m.comptes.academie)
     assert (grille.etat, grille.note_jury, grille.note_commission) == ("arretee", Decimal(15), Decimal("13.50"))
     note = Note.objects.get(candidat=m.candidat, unite="U31")
     assert (note.valeur, note.origine) == (Decimal(15), "jury")
@@ -500,7 +500,7 @@ def test_le_jury_peut_arreter_la_note_proposee_sans_motif():
     m = monde()
     grille = valider(m, grille_e31_complete(m))
     grille = grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
-    grille = grilles.arreter_grille(grille=grille, note="", motif="", auteur=m.comptes.gestionnaire)
+    grille = grilles.arreter_grille(grille=grille, note="", motif="", auteur=m.comptes.academie)
     assert grille.etat == "arretee" and Note.objects.get(candidat=m.candidat, unite="U31").origine == "ccf"
 
 

@@ -177,9 +177,9 @@ def test_le_circuit_complet_par_les_pages():
     prof.post(url_grille(m, "grille-transmettre"), {"version": g.version})
     g.refresh_from_db()
     assert g.etat == "transmise" and Note.objects.get(candidat=m.candidat, unite="U31").origine == "ccf"
-    # Le jury (gestionnaire, permission « délibérer ») arrête une autre note, motif à l'appui.
+    # Le jury (la division des examens, permission « délibérer ») arrête une autre note, motif à l'appui.
     assert prof.post(url_grille(m, "grille-arreter"), {"note": "15", "motif": "x"}).status_code == 403
-    gest = m.comptes.client(m.comptes.gestionnaire)
+    gest = m.comptes.client(m.comptes.academie)
     r = gest.post(url_grille(m, "grille-arreter"), {"note": "15,5", "motif": ""}, follow=True)
     assert "le motif est obligatoire" in texte(r)
     gest.post(url_grille(m, "grille-arreter"), {"note": "15,5", "motif": "Harmonisation du jury."})
@@ -309,7 +309,7 @@ def test_un_enregistrement_fait_un_nombre_de_requetes_borne(django_assert_max_nu
     m = monde()
     g = grille_e31_complete(m)
     client = m.comptes.client(m.comptes.enseignant)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(21):  # dont le verrou du jury de l'établissement, relu à chaque écriture
         r = poster(client, m, "appreciation", "Nouvelle.", version=g.version)
     assert r.status_code == 200
 

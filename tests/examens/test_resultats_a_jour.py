@@ -60,7 +60,7 @@ def test_la_saisie_au_tableau_recalcule_aussitot(comptes):
 def test_une_note_du_jury_change_la_decision_affichee_sur_la_fiche(comptes):
     c = fabriques.candidat(division=comptes.division_a)
     noter(c, "10")
-    client = comptes.client(comptes.gestionnaire)
+    client = comptes.client(comptes.academie)
     client.post(f"/examens/candidats/{c.pk}/jury/note/", {"unite": "U2", "note": "ABS", "motif": "absent", "groupe": 1})
     page = client.get(f"/examens/candidats/{c.pk}/").content.decode()
     assert "Non délivrable" in page and resultat(c).decision == "non_delivrable"
@@ -165,7 +165,7 @@ def _par_navigateur(comptes, c, unite: str, texte: str, groupe: str = "1") -> st
 
 
 def _par_jury(comptes, c, unite: str, texte: str, groupe: str = "1") -> str:
-    client = comptes.client(comptes.gestionnaire)
+    client = comptes.client(comptes.academie)
     reponse = client.post(
         f"/examens/candidats/{c.pk}/jury/note/",
         {"unite": unite, "note": texte, "motif": "m", "groupe": groupe},
@@ -227,14 +227,14 @@ def test_le_verrouillage_montre_les_resultats_qui_changent_puis_verrouille_apres
     noter(c, "12")
     _perimer(c, "U2", Decimal(0))  # 300 − 48 = 252 → 10,08 : toujours admis, mais sans mention
     with pytest.raises(services.ResultatsAChanger) as refus:
-        services.verrouiller(session=c.session, auteur=comptes.gestionnaire)
+        services.verrouiller(session=c.session, auteur=comptes.administrateur)
     assert [str(d) for d in refus.value.differences] == [
         f"{c.numero} : mention Assez bien → ∅",
         f"{c.numero} : moyenne exacte 12,00 → 10,08",
     ]
     c.session.refresh_from_db()
     assert not c.session.verrouillee
-    changes = services.verrouiller(session=c.session, auteur=comptes.gestionnaire, confirmation=refus.value.jeton)
+    changes = services.verrouiller(session=c.session, auteur=comptes.administrateur, confirmation=refus.value.jeton)
     c.session.refresh_from_db()
     assert changes == 1 and c.session.verrouillee and resultat(c).moyenne == Decimal("10.08")
 
@@ -242,7 +242,7 @@ def test_le_verrouillage_montre_les_resultats_qui_changent_puis_verrouille_apres
 def test_le_verrouillage_sans_ecart_ne_demande_rien(comptes):
     c = fabriques.candidat(division=comptes.division_a)
     noter(c, "12")
-    assert services.verrouiller(session=c.session, auteur=comptes.gestionnaire) == 0
+    assert services.verrouiller(session=c.session, auteur=comptes.administrateur) == 0
 
 
 def test_verifier_resultats_liste_chaque_ecart_et_deliberer_les_compte(capsys):
@@ -262,7 +262,7 @@ def test_verifier_resultats_liste_chaque_ecart_et_deliberer_les_compte(capsys):
 def test_un_releve_dont_le_resultat_est_perime_n_est_pas_emis(comptes):
     c = fabriques.candidat(division=comptes.division_a)
     noter(c, "12")
-    services.verrouiller(session=c.session, auteur=comptes.gestionnaire)
+    services.verrouiller(session=c.session, auteur=comptes.administrateur)
     # Le résultat enregistré est altéré après le verrouillage (aucune porte ne le permet : SQL direct).
     Resultat.objects.filter(candidat=c).update(decision="ajourne")
     candidat = documents.candidats_a_imprimer(Candidat.objects.filter(pk=c.pk)).get()

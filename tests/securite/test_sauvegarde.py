@@ -23,6 +23,7 @@ from django.db import DatabaseError, connection, transaction
 
 from examens import sauvegarde, services
 from examens.models import (
+    Academie,
     Blocage,
     Candidat,
     Division,
@@ -72,7 +73,7 @@ def session_complete(comptes):
     services.saisir_note(candidat=a2, unite="U2", texte="ABJ", auteur=comptes.administrateur, source="jury", motif="x")
     services.definir_blocage(candidat=c1, source="pfmp", motif="PFMP : 10 semaines sur 22")
     services.deliberer(session=session, auteur=auteur)
-    services.verrouiller(session=session, auteur=auteur)
+    services.verrouiller(session=session, auteur=comptes.administrateur)
     # Une autre session, qui ne doit ni partir dans la sauvegarde ni bouger à la restauration.
     autre = fabriques.division("TAGO-2025", fabriques.etablissement("0130001"), fabriques.session(2025))
     services.ecrire_notes(saisies=saisies(fabriques.candidat(division=autre), ["10"] * 12), source="import")
@@ -148,7 +149,7 @@ def test_la_sauvegarde_contient_exactement_ce_que_la_suppression_de_la_session_e
     obtenu = {(m, pk) for m, pks in contenu.propres.items() for pk in pks}
     assert obtenu == attendu
     assert {m for m, _ in obtenu} >= {Session, Division, Candidat, Note, HistoriqueNote, Blocage, Resultat}
-    assert set(contenu.partages) == {Etablissement, User}
+    assert set(contenu.partages) == {Etablissement, User, Academie}  # l'académie du lycée 1 (gestionnaire académique)
     assert {e.uai for e in Etablissement.objects.filter(pk__in=contenu.partages[Etablissement])} == {
         fabriques.uai("0750001"),
         fabriques.uai("0930122"),
@@ -206,7 +207,11 @@ def test_aller_retour_exact_apres_suppression_de_la_session_des_comptes_et_des_e
     bilan = restaurer_session(chemin=fichier)
 
     assert instantane() == avant  # chaque ligne, chaque valeur, mêmes clés : la base était « vide » de ces objets
-    assert bilan.renumerotes == [] and bilan.reutilises == {"examens.journal": len(avant["examens.journal"])}
+    # Le journal et l'académie (non supprimée) sont repris tels quels.
+    assert bilan.renumerotes == [] and bilan.reutilises == {
+        "examens.journal": len(avant["examens.journal"]),
+        "examens.academie": 1,
+    }
     session = Session.objects.get(annee=2026)
     assert session.verrouillee
     # Le déclencheur protège de nouveau les notes de la session verrouillée.
