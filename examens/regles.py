@@ -1088,9 +1088,27 @@ def _texte_exact(valeur: Nombre) -> str:
     return _nombre_exact(valeur)
 
 
+def _texte_ecart(valeur: Fraction) -> str:
+    """« 1,60 », « 0,005 », « 2,00 » : deux décimales au moins (une colonne d'écarts se lit alignée avec les
+    moyennes), exact jusqu'à 6 décimales, sinon tronqué à 4 suivi de « … »."""
+    for decimales in range(2, 7):
+        if (valeur * 10**decimales).denominator == 1:
+            return format_fr(valeur, decimales)
+    return format_fr(valeur, 4) + "…"
+
+
 def _moyenne_fr(moyenne: Fraction) -> str:
     # Tronquée comme partout à l'affichage : 9,995 s'écrit « 9,99 », jamais « 10,00 » (regles-examen §1.11).
     return format_fr(moyenne)
+
+
+NBSP = "\u00a0"  # espace insécable : avant « : » et autour de « ≥ », « < » (la comparaison ne se coupe pas)
+
+
+def _comparaison(moyenne: Fraction, seuil: Decimal) -> str:
+    """« 9,99 < 10 », « 12,00 ≥ 10 » : la moyenne tronquée, comparée sur sa valeur exacte."""
+    signe = "≥" if moyenne >= Fraction(seuil) else "<"
+    return f"{_moyenne_fr(moyenne)}{NBSP}{signe}{NBSP}{_texte_exact(seuil)}"
 
 
 def seuils_du_jury(regles: Regles = Regles()) -> tuple[tuple[Decimal, str], ...]:  # noqa: B008
@@ -1117,7 +1135,7 @@ class Ecart:
     def texte(self) -> str:
         """« +0,42 / 10 », « −0,005 / 10 » : exact (une moyenne sur 25 a au plus 5 décimales), signe explicite."""
         signe = "+" if self.ecart >= 0 else "−"
-        return f"{signe}{_texte_exact(abs(self.ecart))}\u202f/\u202f{_texte_exact(self.seuil)}"
+        return f"{signe}{_texte_ecart(abs(self.ecart))}\u202f/\u202f{_texte_exact(self.seuil)}"
 
 
 def ecarts_aux_seuils(moyenne: Fraction, regles: Regles = Regles()) -> tuple[Ecart, ...]:  # noqa: B008
@@ -1154,36 +1172,30 @@ def raisons(dossier: Dossier, resultat: Resultat, regles: Regles = Regles()) -> 
     elif decision is Decision.INCOMPLET:
         if resultat.unites_manquantes:
             pluriel = "s" if len(resultat.unites_manquantes) > 1 else ""
-            sortie.append(f"note{pluriel} manquante{pluriel} : {', '.join(resultat.unites_manquantes)}")
+            sortie.append(f"note{pluriel} manquante{pluriel}{NBSP}: {', '.join(resultat.unites_manquantes)}")
         else:  # dossier incohérent (ex. deux unités de contrôle du même groupe) : la trace dit lequel
             sortie.extend(resultat.trace[:1])
     elif resultat.moyenne_groupe1 is not None:
         m1 = resultat.moyenne_groupe1
         admission, controle = regles.seuil_admission, regles.seuil_controle
         if resultat.decision_groupe1 is Decision.ADMIS:
-            sortie.append(f"moyenne {_moyenne_fr(m1)} ≥ {_texte_exact(admission)}")
+            sortie.append(f"moyenne {_comparaison(m1, admission)}")
         elif m1 < controle or not regles.controle_actif:
-            plancher = controle if regles.controle_actif else admission
-            sortie.append(f"moyenne {_moyenne_fr(m1)} < {_texte_exact(plancher)}")
+            sortie.append(f"moyenne {_comparaison(m1, controle if regles.controle_actif else admission)}")
         else:
-            sortie.append(f"moyenne {_moyenne_fr(m1)} < {_texte_exact(admission)}")
+            sortie.append(f"moyenne {_comparaison(m1, admission)}")
             pro = resultat.moyenne_professionnelle
-            seuil_pro = _texte_exact(regles.seuil_professionnel)
             if pro is None:
-                sortie.append("unités professionnelles toutes dispensées : épreuve de contrôle ouverte")
-            elif pro >= regles.seuil_professionnel:
-                sortie.append(f"moyenne professionnelle {_moyenne_fr(pro)} ≥ {seuil_pro} : épreuve de contrôle")
+                sortie.append(f"unités professionnelles toutes dispensées{NBSP}: épreuve de contrôle ouverte")
             else:
-                sortie.append(f"moyenne professionnelle {_moyenne_fr(pro)} < {seuil_pro} : pas d'épreuve de contrôle")
+                suite = "épreuve de contrôle" if pro >= regles.seuil_professionnel else "pas d'épreuve de contrôle"
+                sortie.append(f"moyenne professionnelle {_comparaison(pro, regles.seuil_professionnel)}{NBSP}: {suite}")
         if resultat.controle_passe and resultat.moyenne is not None:
-            comparaison = "≥" if resultat.moyenne >= admission else "<"
-            sortie.append(
-                f"après contrôle ({', '.join(resultat.unites_controle)}) : moyenne {_moyenne_fr(resultat.moyenne)} "
-                f"{comparaison} {_texte_exact(admission)}"
-            )
+            unites = ", ".join(resultat.unites_controle)
+            sortie.append(f"après contrôle ({unites}){NBSP}: moyenne {_comparaison(resultat.moyenne, admission)}")
         if decision is Decision.REMPLACEMENT:
             for code in resultat.unites_a_remplacer:
-                sortie.append(f"{code} absente avec justification (ABJ) : épreuve de remplacement")
+                sortie.append(f"{code} absente avec justification (ABJ){NBSP}: épreuve de remplacement")
         if resultat.mention is not None:
             sortie.append(f"mention {resultat.mention.libelle.lower()}")
         elif decision is Decision.ADMIS and resultat.controle_passe:

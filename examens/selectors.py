@@ -460,7 +460,7 @@ def harmonisation(candidats, session: Session) -> list[dict]:
                 groupes.append(b)
         references = [boite("Session, en CCF", "session", ccf), boite("Session, en ponctuel", "ponctuel", ponctuel)]
         references = [b for b in references if b is not None]
-        if not references:  # aucune note chiffrée de l'unité dans la sélection
+        if not ccf:  # aucune note de CCF de l'unité dans la sélection : rien à harmoniser
             continue
         sortie.append(
             {

@@ -86,7 +86,7 @@ def histogramme_svg(barres: list[tuple[str, int]]) -> dict:
 
 # Boîtes à moustaches de l'harmonisation : une ligne par groupe, axe des notes de 0 à 20 en bas.
 BOITES_LARGEUR = 760
-BOITES_GAUCHE, BOITES_DROITE, BOITES_HAUT, BOITES_BAS = 260, 24, 44, 44
+BOITES_GAUCHE, BOITES_DROITE, BOITES_HAUT, BOITES_BAS = 300, 24, 44, 44
 BOITES_LIGNE = 30
 LIBELLE_MAX = 36  # caractères : au-delà, le libellé est coupé (le tableau qui suit le donne en entier)
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from examens.regles import (
+    NBSP,
     Decision,
     Dossier,
     Regles,
@@ -39,7 +40,8 @@ EXEMPLE_4 = dossier("8", "6", "11", "12", "10", "8", "9", "7", "7", "8", "10", "
 
 
 def _raisons(d: Dossier) -> tuple[str, ...]:
-    return raisons(d, calculer(d))
+    """Les raisons, espaces insécables lues comme des espaces (un test les vérifie à part)."""
+    return tuple(r.replace(NBSP, " ") for r in raisons(d, calculer(d)))
 
 
 # ------------------------------------------------------------------------------------------ raisons
@@ -56,6 +58,12 @@ def test_raison_absence_non_justifiee_et_blocage_pfmp():
 def test_raison_moyenne_tronquee_9_99_sous_10_et_controle():
     # Exemple §7.3 : 249,875/25 = 9,995 s'écrit 9,99 (tronquée), jamais 10,00 ; pro 110,5/11 = 10,045…
     assert _raisons(EXEMPLE_3) == ("moyenne 9,99 < 10", "moyenne professionnelle 10,04 ≥ 10 : épreuve de contrôle")
+
+
+def test_raison_espaces_insecables_avant_deux_points_et_autour_des_comparaisons():
+    assert raisons(EXEMPLE_3, calculer(EXEMPLE_3))[1] == (
+        "moyenne professionnelle 10,04\u00a0≥\u00a010\u00a0: épreuve de contrôle"
+    )
 
 
 def test_raison_ajourne_sous_8_et_ajourne_faute_de_moyenne_professionnelle():
@@ -108,6 +116,8 @@ def test_ecarts_exacts_aux_cinq_seuils():
         (D(16), Fraction(-1201, 200)),
     ]
     assert [e.texte for e in ecarts[:2]] == ["+1,995\u202f/\u202f8", "−0,005\u202f/\u202f10"]
+    assert ecarts_aux_seuils(Fraction(58, 5))[0].texte == "+3,60\u202f/\u202f8"  # deux décimales au moins
+    assert ecarts_aux_seuils(Fraction(1, 3))[0].texte == "−7,6666…\u202f/\u202f8"  # non décimal : tronqué, « … »
     assert prochain_seuil(Fraction(1999, 200)).seuil == D(10)
     assert prochain_seuil(Fraction(12)).libelle == "mention bien"  # 12 atteint (borne incluse) : suivant 14
     assert prochain_seuil(Fraction(16)) is None

@@ -40,7 +40,8 @@ def test_la_deliberation_dit_la_raison_l_ecart_et_la_reussite(comptes):
     html = page.content.decode()
     assert "U33 absente (ABS)" in html
     assert "Justificatifs PFMP manquants" in html
-    assert "moyenne 9,42 &lt; 10" in html and "moyenne professionnelle 11,09 ≥ 10 : épreuve de contrôle" in html
+    assert "moyenne 9,42\xa0&lt;\xa010" in html
+    assert "moyenne professionnelle 11,09\xa0≥\xa010\xa0: épreuve de contrôle" in html
     # 9,42 − 10 = −0,58 ; il manque 250 − 235,5 = 14,5 points du jury
     assert "−0,58\u202f/\u202f10" in html and "+14,50" in html
     assert reverse("examens:simulateur", args=[2026, b.pk]) in html
@@ -74,7 +75,7 @@ def test_le_simulateur_propose_la_note_du_moteur_et_garde_le_perimetre(comptes):
     html = page.content.decode()
     # U12 6 et U51 7 : note commune 10,86 (3,5 × 10,86 − 23,5 = 14,51 ≥ 14,5), U51 7,20 si U12 obtient 20
     assert "U12 et U51" in html and "10,86" in html and "7,20" in html
-    assert "moyenne 9,42 &lt; 10" in html
+    assert "moyenne 9,42\xa0&lt;\xa010" in html
     # Admis : pas de paire, mais l'écart aux mentions et les points du jury (14 × 25 − 300 = 50)
     admis = comptes.client(comptes.gestionnaire).get(reverse("examens:simulateur", args=[2026, d.pk]))
     assert "Sans objet" in admis.content.decode() and "+50,00" in admis.content.decode()
