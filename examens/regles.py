@@ -1217,6 +1217,7 @@ def points_jury_pour(
     dossier: Dossier,
     seuil: Decimal,
     regles: Regles = Regles(),  # noqa: B008
+    resultat: Resultat | None = None,
 ) -> Decimal | None:
     """Points du jury à ajouter (au centième, comme le champ du candidat) pour que la moyenne du premier groupe
     atteigne `seuil` ; 0 s'il est déjà atteint, None s'ils ne changent rien (non délivrable, incomplet).
@@ -1224,8 +1225,9 @@ def points_jury_pour(
     Points du jury : ajoutés aux points, dénominateur inchangé, jamais négatifs (D337-88 ; `Dossier.points_jury`).
     Le besoin se lit sur le résultat du moteur : seuil × Σ coefficients − points du premier groupe, arrondi au
     centième supérieur ; le moteur recalcule ensuite le dossier avec ces points pour le vérifier (assertion).
+    `resultat` : celui du dossier, s'il est déjà calculé (une page de délibération en a des milliers).
     """
-    resultat = calculer(dossier, regles, avec_trace=False)
+    resultat = resultat or calculer(dossier, regles, avec_trace=False)
     if resultat.decision in (Decision.NON_DELIVRABLE, Decision.INCOMPLET) or resultat.points_groupe1 is None:
         return None
     assert resultat.total_coefficients is not None

@@ -1,5 +1,6 @@
 """Lectures de l'application examens : ce que voit chaque page, en un nombre borné de requêtes."""
 
+import functools
 import math
 import unicodedata
 from collections import Counter, defaultdict
@@ -248,10 +249,36 @@ class LigneJury:
     candidat: Candidat
     resultat: regles.Resultat
     raisons: tuple[str, ...]
-    ecart_admission: regles.Ecart | None  # à 10 (admission)
-    prochain: regles.Ecart | None  # premier seuil non atteint (8, 10, 12, 14 ou 16), None au-dessus de 16
-    points_pour_prochain: Decimal | None  # points du jury qui l'atteignent ; None : ils n'y changent rien
-    simulable: bool  # épreuve de contrôle au premier groupe : le simulateur a des paires à proposer
+    dossier: regles.Dossier | None
+    regles_session: regles.Regles
+
+    @functools.cached_property
+    def ecart_admission(self) -> regles.Ecart | None:
+        """Écart à 10 (admission), None sans moyenne."""
+        if self.resultat.moyenne_groupe1 is None:
+            return None
+        ecarts = regles.ecarts_aux_seuils(self.resultat.moyenne_groupe1, self.regles_session)
+        return next(e for e in ecarts if e.seuil == self.regles_session.seuil_admission)
+
+    @functools.cached_property
+    def prochain(self) -> regles.Ecart | None:
+        """Premier seuil non atteint (8, 10, 12, 14 ou 16) ; None au-dessus de 16 ou sans moyenne."""
+        if self.resultat.moyenne_groupe1 is None:
+            return None
+        return regles.prochain_seuil(self.resultat.moyenne_groupe1, self.regles_session)
+
+    @functools.cached_property
+    def points_pour_prochain(self) -> Decimal | None:
+        """Points du jury qui atteignent le prochain seuil ; None s'ils n'y changent rien. Calculés à la lecture :
+        la page ne les montre que pour les candidats à examiner (un calcul du moteur chacun, qui les vérifie)."""
+        if self.prochain is None or self.dossier is None:
+            return None
+        return regles.points_jury_pour(self.dossier, self.prochain.seuil, self.regles_session, self.resultat)
+
+    @property
+    def simulable(self) -> bool:
+        """Épreuve de contrôle au premier groupe : le simulateur a des paires d'unités à proposer."""
+        return self.resultat.decision_groupe1 is regles.Decision.CONTROLE
 
 
 @dataclass
@@ -280,22 +307,8 @@ class TauxGroupe:
 
 
 def _ligne_jury(candidat, dossier, resultat, regles_session) -> LigneJury:
-    moyenne = resultat.moyenne_groupe1
     raisons = regles.raisons(dossier, resultat, regles_session) if dossier else tuple(resultat.trace[:1])
-    if moyenne is None:
-        return LigneJury(candidat, resultat, raisons, None, None, None, False)
-    ecarts = {e.seuil: e for e in regles.ecarts_aux_seuils(moyenne, regles_session)}
-    prochain = regles.prochain_seuil(moyenne, regles_session)
-    points = regles.points_jury_pour(dossier, prochain.seuil, regles_session) if prochain and dossier else None
-    return LigneJury(
-        candidat,
-        resultat,
-        raisons,
-        ecarts.get(regles_session.seuil_admission),
-        prochain,
-        points,
-        resultat.decision_groupe1 is regles.Decision.CONTROLE,
-    )
+    return LigneJury(candidat, resultat, raisons, dossier, regles_session)
 
 
 def salle_du_jury(candidats, session: Session) -> dict:
@@ -342,7 +355,7 @@ def simulation(candidat: Candidat, session: Session) -> dict:
     seuils = []
     if dossier is not None and resultat.moyenne_groupe1 is not None:
         for ecart in regles.ecarts_aux_seuils(resultat.moyenne_groupe1, regles_session):
-            points = None if ecart.atteint else regles.points_jury_pour(dossier, ecart.seuil, regles_session)
+            points = None if ecart.atteint else regles.points_jury_pour(dossier, ecart.seuil, regles_session, resultat)
             seuils.append((ecart, points))
     notes_groupe1 = {u.unite: u for u in dossier.unites} if dossier else {}
     paires = [
