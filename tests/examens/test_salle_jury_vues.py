@@ -76,6 +76,11 @@ def test_le_simulateur_propose_la_note_du_moteur_et_garde_le_perimetre(comptes):
     # U12 6 et U51 7 : note commune 10,86 (3,5 × 10,86 − 23,5 = 14,51 ≥ 14,5), U51 7,20 si U12 obtient 20
     assert "U12 et U51" in html and "10,86" in html and "7,20" in html
     assert "moyenne 9,42\xa0&lt;\xa010" in html
+    assert 'data-testid="paire-choisie"' not in html  # aucune paire choisie : aucune mise en avant
+    b.controle_scientifique, b.controle_francais_hg = "U12", "U51"
+    b.save(update_fields=["controle_scientifique", "controle_francais_hg"])
+    choisie = comptes.client(comptes.gestionnaire).get(url).content.decode()
+    assert choisie.count('data-testid="paire-choisie"') == 1
     # Admis : pas de paire, mais l'écart aux mentions et les points du jury (14 × 25 − 300 = 50)
     admis = comptes.client(comptes.gestionnaire).get(reverse("examens:simulateur", args=[2026, d.pk]))
     assert "Sans objet" in admis.content.decode() and "+50,00" in admis.content.decode()
@@ -126,3 +131,16 @@ def test_l_harmonisation_signale_la_commission_qui_note_haut(comptes):
     assert all(not u["signalees"] for u in autre.context["unites"])
     assert "Lycée Jean Jaurès" not in autre.content.decode()
     assert comptes.client(comptes.enseignant).get(reverse("examens:harmonisation", args=[2026])).status_code == 403
+
+
+def test_l_harmonisation_fait_un_nombre_borne_de_requetes(comptes, django_assert_max_num_queries):
+    session = fabriques.session()
+    for note in ("9", "10", "11"):
+        _u31(fabriques.candidat(division=comptes.division_a), note)
+    selectors.harmonisation(Candidat.objects.filter(session=session), session)  # le règlement, lu une fois
+    for note in ("12", "13", "14", "15", "16"):
+        _u31(fabriques.candidat(division=comptes.division_c), note)
+    with django_assert_max_num_queries(4):  # intitulés, candidats, grilles, notes : pas une requête par candidat
+        unites = selectors.harmonisation(Candidat.objects.filter(session=session), session)
+    (u31,) = [u for u in unites if u["unite"] == "U31"]
+    assert u31["boites"][0].libelle == "Session, en CCF" and u31["boites"][0].n == 8
