@@ -112,7 +112,7 @@ def boites_svg(boites: list) -> dict:
     for i, b in enumerate(boites):
         yc = BOITES_HAUT + BOITES_LIGNE * i + BOITES_LIGNE / 2
         infobulle = (
-            f"{b.libelle} : {b.n} note{'s' if b.n > 1 else ''}, médiane {format_fr(b.mediane)}, quartiles "
+            f"{b.libelle}\u00a0: {b.n} note{'s' if b.n > 1 else ''}, médiane {format_fr(b.mediane)}, quartiles "
             f"{format_fr(b.q1)} et {format_fr(b.q3)}, de {format_fr(b.minimum)} à {format_fr(b.maximum)}"
         )
         if b.signale:
