@@ -34,7 +34,9 @@ from typing import Any
 __all__ = [
     "Decision",
     "Dossier",
+    "Ecart",
     "Etat",
+    "PaireControle",
     "Mention",
     "NoteFacultative",
     "NoteInvalide",
@@ -46,15 +48,22 @@ __all__ = [
     "unites_dispensables",
     "bonus_chef_oeuvre",
     "bonus_facultatives",
+    "admis_apres_controle",
     "calculer",
     "decision_premier_groupe",
+    "ecarts_aux_seuils",
     "format_fr",
     "lire_saisie",
     "minimum_positionnement_statut",
     "mention_pour",
     "moyenne_professionnelle",
     "parser_note",
+    "points_jury_pour",
     "points_obligatoires",
+    "prochain_seuil",
+    "raisons",
+    "seuils_du_jury",
+    "simuler_controle",
     "tronquer",
     "valider_saisie",
 ]
@@ -1063,3 +1072,260 @@ def _calculer(dossier: Dossier, regles: Regles) -> Resultat:
         unites_a_remplacer=a_remplacer if decision is Decision.REMPLACEMENT else (),
         **communs,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Salle du jury : raisons, écarts aux seuils, simulateur (issue #17, partie 4)
+# --------------------------------------------------------------------------------------------------
+# Tout ce qui suit lit le moteur (`calculer`, ses résultats) et ne refait aucune moyenne : une simulation est un
+# dossier modifié passé à `calculer`, et chaque chiffre proposé est vérifié par le moteur lui-même.
+
+CENTIEME = Decimal("0.01")
+
+
+def _texte_exact(valeur: Nombre) -> str:
+    """« 9,995 », « 0,42 », « 10 » : exact jusqu'à 6 décimales, sinon tronqué suivi de « … » (comme la trace)."""
+    return _nombre_exact(valeur)
+
+
+def _texte_ecart(valeur: Fraction) -> str:
+    """« 1,60 », « 0,005 », « 2,00 » : deux décimales au moins (une colonne d'écarts se lit alignée avec les
+    moyennes), exact jusqu'à 6 décimales, sinon tronqué à 4 suivi de « … »."""
+    for decimales in range(2, 7):
+        if (valeur * 10**decimales).denominator == 1:
+            return format_fr(valeur, decimales)
+    return format_fr(valeur, 4) + "…"
+
+
+def _moyenne_fr(moyenne: Fraction) -> str:
+    # Tronquée comme partout à l'affichage : 9,995 s'écrit « 9,99 », jamais « 10,00 » (regles-examen §1.11).
+    return format_fr(moyenne)
+
+
+NBSP = "\u00a0"  # espace insécable : avant « : » et autour de « ≥ », « < » (la comparaison ne se coupe pas)
+
+
+def _comparaison(moyenne: Fraction, seuil: Decimal) -> str:
+    """« 9,99 < 10 », « 12,00 ≥ 10 » : la moyenne tronquée, comparée sur sa valeur exacte."""
+    signe = "≥" if moyenne >= Fraction(seuil) else "<"
+    return f"{_moyenne_fr(moyenne)}{NBSP}{signe}{NBSP}{_texte_exact(seuil)}"
+
+
+def seuils_du_jury(regles: Regles = Regles()) -> tuple[tuple[Decimal, str], ...]:  # noqa: B008
+    """(seuil, libellé) du plus bas au plus haut : contrôle 8, admission 10, mentions 12, 14, 16 (D337-78, D337-86)."""
+    seuils = [(regles.seuil_controle, "contrôle")] if regles.controle_actif else []
+    seuils.append((regles.seuil_admission, "admission"))
+    seuils += [(s, f"mention {m.libelle.lower()}") for m, s in regles.seuils_mentions]
+    return tuple(sorted(seuils, key=lambda s: s[0]))
+
+
+@dataclass(frozen=True)
+class Ecart:
+    """Distance exacte d'une moyenne à un seuil : `ecart` = moyenne − seuil (positif ou nul : seuil atteint)."""
+
+    seuil: Decimal
+    libelle: str
+    ecart: Fraction
+
+    @property
+    def atteint(self) -> bool:
+        return self.ecart >= 0
+
+    @property
+    def texte(self) -> str:
+        """« +0,42 / 10 », « −0,005 / 10 » : exact (une moyenne sur 25 a au plus 5 décimales), signe explicite."""
+        signe = "+" if self.ecart >= 0 else "−"
+        return f"{signe}{_texte_ecart(abs(self.ecart))}\u202f/\u202f{_texte_exact(self.seuil)}"
+
+
+def ecarts_aux_seuils(moyenne: Fraction, regles: Regles = Regles()) -> tuple[Ecart, ...]:  # noqa: B008
+    """Écart exact de la moyenne à chaque seuil du jury (8, 10, 12, 14, 16), du plus bas au plus haut.
+
+    Comparaison sur la valeur exacte, bornes incluses comme pour la décision (exemple §7.7) : une moyenne de
+    1999/200 est à −1/200 de 10 (« −0,005 »), pas à 0.
+    """
+    return tuple(Ecart(seuil, libelle, moyenne - Fraction(seuil)) for seuil, libelle in seuils_du_jury(regles))
+
+
+def prochain_seuil(moyenne: Fraction, regles: Regles = Regles()) -> Ecart | None:  # noqa: B008
+    """Le premier seuil que la moyenne n'atteint pas encore, None au-dessus de 16."""
+    return next((e for e in ecarts_aux_seuils(moyenne, regles) if not e.atteint), None)
+
+
+def raisons(dossier: Dossier, resultat: Resultat, regles: Regles = Regles()) -> tuple[str, ...]:  # noqa: B008, C901
+    """La décision en mots, pour la colonne « Raison » du jury : « U2 absente (ABS) », « moyenne 9,99 < 10 »…
+
+    Lit le dossier (absences, « non valide », blocages : la trace les noie parmi les lignes de calcul) et le résultat
+    du moteur (décision, moyennes exactes) ; aucune règle n'est rejugée ici, l'ordre suit `calculer` :
+    non délivrable (D337-81 ; annexe II c), incomplet, premier groupe (D337-78), contrôle (arrêté du 25/11/2021),
+    remplacement (D337-81, D337-92), mention (D337-86). Les remarques du dossier (mobilité non recevable) suivent.
+    """
+    sortie: list[str] = []
+    decision = resultat.decision
+    if decision is Decision.NON_DELIVRABLE:
+        for u in dossier.unites:
+            if u.etat is Etat.ABS:
+                sortie.append(f"{u.unite} absente (ABS)")
+            elif u.etat is Etat.NV:
+                sortie.append(f"{u.unite} « non valide » (NV)")
+        sortie += [b[:1].upper() + b[1:] for b in dossier.blocages]
+    elif decision is Decision.INCOMPLET:
+        if resultat.unites_manquantes:
+            pluriel = "s" if len(resultat.unites_manquantes) > 1 else ""
+            sortie.append(f"note{pluriel} manquante{pluriel}{NBSP}: {', '.join(resultat.unites_manquantes)}")
+        else:  # dossier incohérent (ex. deux unités de contrôle du même groupe) : la trace dit lequel
+            sortie.extend(resultat.trace[:1])
+    elif resultat.moyenne_groupe1 is not None:
+        m1 = resultat.moyenne_groupe1
+        admission, controle = regles.seuil_admission, regles.seuil_controle
+        if resultat.decision_groupe1 is Decision.ADMIS:
+            sortie.append(f"moyenne {_comparaison(m1, admission)}")
+        elif m1 < controle or not regles.controle_actif:
+            sortie.append(f"moyenne {_comparaison(m1, controle if regles.controle_actif else admission)}")
+        else:
+            sortie.append(f"moyenne {_comparaison(m1, admission)}")
+            pro = resultat.moyenne_professionnelle
+            if pro is None:
+                sortie.append(f"unités professionnelles toutes dispensées{NBSP}: épreuve de contrôle ouverte")
+            else:
+                suite = "épreuve de contrôle" if pro >= regles.seuil_professionnel else "pas d'épreuve de contrôle"
+                sortie.append(f"moyenne professionnelle {_comparaison(pro, regles.seuil_professionnel)}{NBSP}: {suite}")
+        if resultat.controle_passe and resultat.moyenne is not None:
+            unites = ", ".join(resultat.unites_controle)
+            sortie.append(f"après contrôle ({unites}){NBSP}: moyenne {_comparaison(resultat.moyenne, admission)}")
+        if decision is Decision.REMPLACEMENT:
+            for code in resultat.unites_a_remplacer:
+                sortie.append(f"{code} absente avec justification (ABJ){NBSP}: épreuve de remplacement")
+        if resultat.mention is not None:
+            sortie.append(f"mention {resultat.mention.libelle.lower()}")
+        elif decision is Decision.ADMIS and resultat.controle_passe:
+            sortie.append("pas de mention après l'épreuve de contrôle")
+    sortie += list(dossier.remarques)
+    return tuple(sortie)
+
+
+def _avec_points_jury(dossier: Dossier, points: Decimal) -> Dossier:
+    return replace(dossier, points_jury=points)
+
+
+def _centiemes_vers_le_haut(valeur: Fraction) -> Decimal:
+    """Le plus petit multiple de 0,01 supérieur ou égal à `valeur` (exact)."""
+    return Decimal(math.ceil(valeur * 100)) / 100
+
+
+def points_jury_pour(
+    dossier: Dossier,
+    seuil: Decimal,
+    regles: Regles = Regles(),  # noqa: B008
+    resultat: Resultat | None = None,
+) -> Decimal | None:
+    """Points du jury à ajouter (au centième, comme le champ du candidat) pour que la moyenne du premier groupe
+    atteigne `seuil` ; 0 s'il est déjà atteint, None s'ils ne changent rien (non délivrable, incomplet).
+
+    Points du jury : ajoutés aux points, dénominateur inchangé, jamais négatifs (D337-88 ; `Dossier.points_jury`).
+    Le besoin se lit sur le résultat du moteur : seuil × Σ coefficients − points du premier groupe, arrondi au
+    centième supérieur ; le moteur recalcule ensuite le dossier avec ces points pour le vérifier (assertion).
+    `resultat` : celui du dossier, s'il est déjà calculé (une page de délibération en a des milliers).
+    """
+    resultat = resultat or calculer(dossier, regles, avec_trace=False)
+    if resultat.decision in (Decision.NON_DELIVRABLE, Decision.INCOMPLET) or resultat.points_groupe1 is None:
+        return None
+    assert resultat.total_coefficients is not None
+    manque = Fraction(seuil) * Fraction(resultat.total_coefficients) - Fraction(resultat.points_groupe1)
+    if manque <= 0:
+        return Decimal(0)
+    ajout = _centiemes_vers_le_haut(manque)
+    verifie = calculer(_avec_points_jury(dossier, dossier.points_jury + ajout), regles, avec_trace=False)
+    assert verifie.moyenne_groupe1 is not None and verifie.moyenne_groupe1 >= Fraction(seuil)
+    return ajout
+
+
+@dataclass(frozen=True)
+class PaireControle:
+    """Ce qu'il faut à l'épreuve de contrôle sur une paire d'unités (une par sous-groupe) pour être admis.
+
+    - ``note_commune`` : la plus petite note, au centième, qui, obtenue sur les deux unités, donne l'admission ;
+      None si même 20 sur les deux ne suffit pas.
+    - ``note_premiere_si_20`` / ``note_seconde_si_20`` : la plus petite note sur une unité quand l'autre obtient 20
+      (0 : l'admission ne dépend alors pas de cette unité) ; None si 20 et 20 ne suffisent pas.
+    Seule la meilleure des deux notes compte pour chaque unité (arrêté du 25/11/2021 art. 2) : une note de contrôle
+    inférieure à celle du premier groupe ne change rien.
+    """
+
+    premiere: str
+    seconde: str
+    note_commune: Decimal | None
+    note_premiere_si_20: Decimal | None
+    note_seconde_si_20: Decimal | None
+
+
+def _avec_controle(dossier: Dossier, notes: Mapping[str, Decimal]) -> Dossier:
+    """Le dossier avec ces seules notes de contrôle (les autres effacées : une unité par sous-groupe)."""
+    unites = tuple(replace(u, note_controle=notes.get(u.unite)) for u in dossier.unites)
+    return replace(dossier, unites=unites)
+
+
+def admis_apres_controle(dossier: Dossier, notes: Mapping[str, Decimal], regles: Regles = Regles()) -> bool:  # noqa: B008
+    """Le moteur dit-il « admis » avec ces notes de contrôle ? (la seule question que pose le simulateur)"""
+    return calculer(_avec_controle(dossier, notes), regles, avec_trace=False).decision is Decision.ADMIS
+
+
+def _plus_petite_note(admis) -> Decimal | None:
+    """La plus petite note au centième n (0 ≤ n ≤ 20) telle que admis(n) ; None si admis(20) est faux.
+
+    Recherche par dichotomie sur les 2 001 centièmes : `admis` est croissant en n, car seule la meilleure des deux
+    notes compte (une note plus haute ne retire jamais de points).
+    """
+    bas, haut = 0, 2000
+    if not admis(Decimal(haut) / 100):
+        return None
+    while bas < haut:
+        milieu = (bas + haut) // 2
+        if admis(Decimal(milieu) / 100):
+            haut = milieu
+        else:
+            bas = milieu + 1
+    return Decimal(bas) / 100
+
+
+def paires_controle(dossier: Dossier) -> tuple[tuple[str, str], ...]:
+    """Paires d'unités permises à l'épreuve de contrôle : une du sous-groupe « scientifique » (U11, U12, U33) et
+    une du sous-groupe « français, histoire-géographie » (U51, U52), hors unités dispensées (arrêté du 25/11/2021 ;
+    regles-examen §1.4)."""
+    groupes: dict[str, list[str]] = {}
+    for u in dossier.unites:
+        if u.groupe_controle and u.etat in (Etat.NOTE, Etat.ABJ):
+            groupes.setdefault(u.groupe_controle, []).append(u.unite)
+    if len(groupes) < 2:
+        return ()
+    # Dans l'ordre du règlement : l'unité scientifique (U11…) d'abord, comme dans la liste des épreuves.
+    (_, premieres), (_, secondes) = list(groupes.items())[:2]
+    return tuple((a, b) for a in premieres for b in secondes)
+
+
+def simuler_controle(dossier: Dossier, regles: Regles = Regles()) -> tuple[PaireControle, ...]:  # noqa: B008
+    """« Quelle note faut-il ? » pour chaque paire d'unités permise, chez un candidat admis à l'épreuve de contrôle.
+
+    Chaque note proposée vient du moteur (`admis_apres_controle`, dichotomie) : avec elle le candidat est admis, avec
+    un centième de moins il ne l'est pas (tests/examens/test_salle_jury.py le vérifie). Vide si la décision du premier
+    groupe n'est pas « épreuve de contrôle ».
+    """
+    if calculer(dossier, regles, avec_trace=False).decision_groupe1 is not Decision.CONTROLE:
+        return ()
+    sortie = []
+    vingt = NOTE_MAX
+    for a, b in paires_controle(dossier):
+        sortie.append(
+            PaireControle(
+                premiere=a,
+                seconde=b,
+                note_commune=_plus_petite_note(lambda n, a=a, b=b: admis_apres_controle(dossier, {a: n, b: n}, regles)),
+                note_premiere_si_20=_plus_petite_note(
+                    lambda n, a=a, b=b: admis_apres_controle(dossier, {a: n, b: vingt}, regles)
+                ),
+                note_seconde_si_20=_plus_petite_note(
+                    lambda n, a=a, b=b: admis_apres_controle(dossier, {a: vingt, b: n}, regles)
+                ),
+            )
+        )
+    return tuple(sortie)

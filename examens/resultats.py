@@ -557,3 +557,27 @@ def recalculer_session(session: Session) -> int:
     a_ecrire, _ = differences(session)
     ecrire(a_ecrire)
     return len(a_ecrire)
+
+
+def dossiers(
+    session: Session, candidats
+) -> tuple[Reglement, list[tuple[Candidat, regles.Dossier | None, regles.Resultat]]]:
+    """(candidat, dossier du moteur, résultat sans trace) pour chaque candidat du queryset, dans l'ordre des numéros.
+
+    Pour les pages qui expliquent un résultat (salle du jury, simulateur) : le résultat enregistré ne garde pas le
+    dossier (absences, blocages) dont viennent ses raisons. Trois requêtes quel que soit le nombre de candidats
+    (candidats, notes, blocages), plus le règlement lu une fois par version. `candidats` peut porter ses propres
+    select_related : la page y lit l'établissement et la division.
+    """
+    reglement = reglement_de(session.reglement)
+    liste = list(candidats.order_by("numero"))
+    notes, blocages = _lire(liste)
+    sortie = []
+    for c in liste:
+        try:
+            dossier = construire_dossier(c, reglement.unites, notes[c.pk], blocages[c.pk])
+            resultat = regles.calculer(dossier, reglement.regles, avec_trace=False)
+        except ValueError as e:  # donnée incohérente : le résultat le dit, comme `calculer_un`
+            dossier, resultat = None, _resultat_incoherent(e)
+        sortie.append((c, dossier, resultat))
+    return reglement, sortie

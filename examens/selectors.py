@@ -1,12 +1,16 @@
 """Lectures de l'application examens : ce que voit chaque page, en un nombre borné de requêtes."""
 
+import functools
+import math
+import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db.models import Count, Q
 
-from examens import perimetre
+from examens import perimetre, regles, resultats
 from examens.models import (
     Candidat,
     CategorieCandidat,
@@ -14,10 +18,12 @@ from examens.models import (
     Division,
     Epreuve,
     Etablissement,
+    Grille,
     HistoriqueNote,
     Journal,
     MentionResultat,
     ModaliteEpreuve,
+    Mode,
     Note,
     Resultat,
     Session,
@@ -229,3 +235,257 @@ def journal_visible(user, session: Session, candidats):
         | Q(candidat_numero="", action__in=ACTIONS_DE_SESSION)
         | Q(candidat_numero="", action__startswith="jury.", objet__in=jurys)
     )
+
+
+# ------------------------------------------------------------------------------------------ salle du jury
+# Issue #17, partie 4. Chaque fonction prend un queryset de candidats (la session, une sélection filtrée ou, demain,
+# les candidats d'un jury) et lit en un nombre borné de requêtes ; les chiffres viennent du moteur (examens.regles).
+
+
+def cle_francaise(texte: str) -> str:
+    """Clé de tri sans accents ni casse : « École » se range avec les E, pas après Z."""
+    return "".join(c for c in unicodedata.normalize("NFD", texte) if not unicodedata.combining(c)).casefold()
+
+
+@dataclass
+class LigneJury:
+    """Ce que le jury lit d'un candidat : la décision en mots, l'écart aux seuils, les points qui la changent."""
+
+    candidat: Candidat
+    resultat: regles.Resultat
+    raisons: tuple[str, ...]
+    dossier: regles.Dossier | None
+    regles_session: regles.Regles
+
+    @functools.cached_property
+    def ecart_admission(self) -> regles.Ecart | None:
+        """Écart à 10 (admission), None sans moyenne."""
+        if self.resultat.moyenne_groupe1 is None:
+            return None
+        ecarts = regles.ecarts_aux_seuils(self.resultat.moyenne_groupe1, self.regles_session)
+        return next(e for e in ecarts if e.seuil == self.regles_session.seuil_admission)
+
+    @functools.cached_property
+    def prochain(self) -> regles.Ecart | None:
+        """Premier seuil non atteint (8, 10, 12, 14 ou 16) ; None au-dessus de 16 ou sans moyenne."""
+        if self.resultat.moyenne_groupe1 is None:
+            return None
+        return regles.prochain_seuil(self.resultat.moyenne_groupe1, self.regles_session)
+
+    @functools.cached_property
+    def points_pour_prochain(self) -> Decimal | None:
+        """Points du jury qui atteignent le prochain seuil ; None s'ils n'y changent rien. Calculés à la lecture :
+        la page ne les montre que pour les candidats à examiner (un calcul du moteur chacun, qui les vérifie)."""
+        if self.prochain is None or self.dossier is None:
+            return None
+        return regles.points_jury_pour(self.dossier, self.prochain.seuil, self.regles_session, self.resultat)
+
+    @property
+    def simulable(self) -> bool:
+        """Épreuve de contrôle au premier groupe : le simulateur a des paires d'unités à proposer."""
+        return self.resultat.decision_groupe1 is regles.Decision.CONTROLE
+
+
+@dataclass
+class TauxGroupe:
+    """Décisions d'un établissement ou d'une division ; taux de réussite = admis / délibérés (hors « incomplet »)."""
+
+    libelle: str
+    total: int = 0
+    par_decision: Counter = field(default_factory=Counter)
+
+    @property
+    def colonnes(self) -> list[int]:
+        """Effectifs par décision, dans l'ordre de DECISIONS (les colonnes du tableau)."""
+        return [self.par_decision[code] for code in DECISIONS]
+
+    @property
+    def deliberes(self) -> int:
+        return self.total - self.par_decision[regles.Decision.INCOMPLET.value]
+
+    @property
+    def taux(self) -> Decimal | None:
+        """Part des admis parmi les délibérés, en pour cent, tronquée au dixième (affichage)."""
+        if not self.deliberes:
+            return None
+        return regles.tronquer(Fraction(100 * self.par_decision[regles.Decision.ADMIS.value], self.deliberes), 1)
+
+
+def _ligne_jury(candidat, dossier, resultat, regles_session) -> LigneJury:
+    raisons = regles.raisons(dossier, resultat, regles_session) if dossier else tuple(resultat.trace[:1])
+    return LigneJury(candidat, resultat, raisons, dossier, regles_session)
+
+
+def salle_du_jury(candidats, session: Session) -> dict:
+    """Lignes du jury par candidat (clé : pk) et décisions par établissement et par division.
+
+    Quatre requêtes quel que soit le nombre de candidats (candidats avec établissement et division, notes, blocages ;
+    le règlement est lu une fois par version) : tests/examens/test_salle_jury_vues.py le vérifie.
+    """
+    reglement, calcules = resultats.dossiers(session, candidats.select_related("etablissement", "division"))
+    lignes = {}
+    par_etablissement: dict[int, TauxGroupe] = {}
+    par_division: dict[int | None, TauxGroupe] = {}
+    total = TauxGroupe("Sélection")
+    for candidat, dossier, resultat in calcules:
+        lignes[candidat.pk] = _ligne_jury(candidat, dossier, resultat, reglement.regles)
+        etablissement = candidat.etablissement
+        division = candidat.division
+        groupes = (
+            par_etablissement.setdefault(etablissement.pk, TauxGroupe(etablissement.nom)),
+            par_division.setdefault(
+                division.pk if division else None,
+                TauxGroupe(f"{division.nom} ({etablissement.nom})" if division else "Sans division"),
+            ),
+            total,
+        )
+        for groupe in groupes:
+            groupe.total += 1
+            groupe.par_decision[resultat.decision.value] += 1
+    return {
+        "lignes": lignes,
+        "groupes": [
+            ("Par établissement", sorted(par_etablissement.values(), key=lambda g: cle_francaise(g.libelle))),
+            ("Par division", sorted(par_division.values(), key=lambda g: cle_francaise(g.libelle))),
+        ],
+        "total": total,
+    }
+
+
+def simulation(candidat: Candidat, session: Session) -> dict:
+    """Le simulateur d'un candidat : raisons, écarts et points du jury pour chaque seuil, paires du contrôle."""
+    reglement, [(_, dossier, resultat)] = resultats.dossiers(session, Candidat.objects.filter(pk=candidat.pk))
+    regles_session = reglement.regles
+    ligne = _ligne_jury(candidat, dossier, resultat, regles_session)
+    seuils = []
+    if dossier is not None and resultat.moyenne_groupe1 is not None:
+        for ecart in regles.ecarts_aux_seuils(resultat.moyenne_groupe1, regles_session):
+            points = None if ecart.atteint else regles.points_jury_pour(dossier, ecart.seuil, regles_session, resultat)
+            seuils.append((ecart, points))
+    notes_groupe1 = {u.unite: u for u in dossier.unites} if dossier else {}
+    paires = [
+        (p, notes_groupe1[p.premiere], notes_groupe1[p.seconde])
+        for p in (regles.simuler_controle(dossier, regles_session) if dossier else ())
+    ]
+    return {"ligne": ligne, "seuils": seuils, "paires": paires, "points_jury": dossier.points_jury if dossier else 0}
+
+
+# ------------------------------------------------------------------------------------------ harmonisation
+
+# Un groupe (établissement ou commission) est signalé quand la médiane de ses notes s'écarte de plus de 2 points de
+# la médiane de toutes les autres notes de la même unité en CCF : 2 points, c'est l'écart que la moyenne d'un
+# candidat ressent sur une unité de coefficient 4 (8 points sur 25, soit 0,32 de moyenne) et la demi-largeur
+# habituelle d'une boîte (écart interquartile de 3 à 5 points). Sous 5 notes, une médiane ne dit rien : pas de
+# signalement.
+ECART_SIGNALE = Decimal(2)
+MIN_NOTES_SIGNALEMENT = 5
+
+
+def quantile(triees: list[Decimal], p: Fraction) -> Fraction:
+    """Quantile exact par interpolation linéaire entre rangs (méthode « inclusive », celle des tableurs)."""
+    position = p * (len(triees) - 1)
+    bas = math.floor(position)
+    haut = min(bas + 1, len(triees) - 1)
+    return Fraction(triees[bas]) + (position - bas) * (Fraction(triees[haut]) - Fraction(triees[bas]))
+
+
+@dataclass
+class Boite:
+    """Résumé d'une distribution de notes sur 20 : effectif, extrêmes, quartiles, et l'écart au reste s'il y a lieu."""
+
+    libelle: str
+    sorte: str  # « session », « ponctuel », « etablissement », « commission »
+    n: int
+    minimum: Fraction
+    q1: Fraction
+    mediane: Fraction
+    q3: Fraction
+    maximum: Fraction
+    ecart_autres: Fraction | None = None  # médiane du groupe − médiane des autres notes CCF de l'unité
+    signale: bool = False
+
+
+def boite(libelle: str, sorte: str, valeurs: list[Decimal]) -> Boite | None:
+    if not valeurs:
+        return None
+    t = sorted(valeurs)
+    quart = Fraction(1, 4)
+    quartiles = [quantile(t, k * quart) for k in (1, 2, 3)]
+    return Boite(libelle, sorte, len(t), Fraction(t[0]), *quartiles, Fraction(t[-1]))
+
+
+def _signaler(b: Boite, notes_du_groupe: list[Decimal], toutes: list[Decimal]) -> None:
+    """Écart de la médiane du groupe à celle de toutes les autres notes CCF de l'unité (ECART_SIGNALE)."""
+    autres = list(toutes)
+    for note in notes_du_groupe:
+        autres.remove(note)
+    if len(notes_du_groupe) < MIN_NOTES_SIGNALEMENT or len(autres) < MIN_NOTES_SIGNALEMENT:
+        return
+    b.ecart_autres = b.mediane - quantile(sorted(autres), Fraction(1, 2))
+    b.signale = abs(b.ecart_autres) > ECART_SIGNALE
+
+
+def harmonisation(candidats, session: Session) -> list[dict]:
+    """Pour chaque unité passée en CCF : la distribution des notes CCF de la session, par établissement et par
+    commission, et celle des notes en ponctuel de la même unité ; groupes qui s'écartent signalés (ECART_SIGNALE).
+
+    Notes chiffrées du premier groupe seulement (ni ABS, ni DIS, ni contrôle). Le mode d'une note est celui que le
+    règlement fixe pour le statut du candidat ; la commission, celle de sa grille de la sous-épreuve (situation 1 si
+    l'épreuve en a deux). Quatre requêtes (+ le règlement, lu une fois) quel que soit le nombre de candidats.
+    """
+    reglement = resultats.reglement_de(session.reglement)
+    codes_ccf = {code for (_, code), mode in reglement.modes.items() if mode == Mode.CCF}
+    unites_ccf = [u for u in reglement.obligatoires if u.code in codes_ccf]
+    if not unites_ccf:
+        return []
+    intitules = dict(
+        Epreuve.objects.filter(reglement=session.reglement, unite__isnull=False).values_list("unite__code", "intitule")
+    )
+    statuts = {}
+    etablissements = {}
+    for pk, statut, nom in candidats.values_list("pk", "statut", "etablissement__nom"):
+        statuts[pk], etablissements[pk] = statut, nom
+    commissions: dict[tuple[int, str], str] = {}
+    for candidat_id, epreuve, commission_id, nom, lycee in (
+        Grille.objects.filter(candidat__in=candidats, epreuve__in=[u.epreuve for u in unites_ccf])
+        .order_by("-situation")  # la situation 1 écrase la 2
+        .values_list("candidat_id", "epreuve", "commission_id", "commission__nom", "commission__etablissement__nom")
+    ):
+        commissions[candidat_id, epreuve] = f"{nom or f'Commission {commission_id}'} ({lycee})"
+    notes: dict[str, list[tuple[int, Decimal]]] = defaultdict(list)
+    for candidat_id, unite, valeur in Note.objects.filter(
+        candidat__in=candidats, groupe=1, etat=Note.Etat.NOTE, unite__in=[u.code for u in unites_ccf]
+    ).values_list("candidat_id", "unite", "valeur"):
+        notes[unite].append((candidat_id, valeur))
+    sortie = []
+    for u in unites_ccf:
+        ccf, ponctuel = [], []
+        par_etablissement, par_commission = defaultdict(list), defaultdict(list)
+        for candidat_id, valeur in notes[u.code]:
+            mode = reglement.modes.get((statuts.get(candidat_id, ""), u.code), "")
+            if mode == Mode.CCF:
+                ccf.append(valeur)
+                par_etablissement[etablissements[candidat_id]].append(valeur)
+                if commission := commissions.get((candidat_id, u.epreuve)):
+                    par_commission[commission].append(valeur)
+            elif mode.startswith("ponctuel"):
+                ponctuel.append(valeur)
+        groupes = []
+        for sorte, par_groupe in (("etablissement", par_etablissement), ("commission", par_commission)):
+            for libelle in sorted(par_groupe, key=cle_francaise):
+                b = boite(libelle, sorte, par_groupe[libelle])
+                _signaler(b, par_groupe[libelle], ccf)
+                groupes.append(b)
+        references = [boite("Session, en CCF", "session", ccf), boite("Session, en ponctuel", "ponctuel", ponctuel)]
+        references = [b for b in references if b is not None]
+        if not ccf:  # aucune note de CCF de l'unité dans la sélection : rien à harmoniser
+            continue
+        sortie.append(
+            {
+                "unite": u.code,
+                "intitule": intitules.get(u.code, ""),
+                "boites": references + groupes,
+                "signalees": [b for b in groupes if b.signale],
+            }
+        )
+    return sortie

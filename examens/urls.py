@@ -3,6 +3,7 @@ from examens.organisation.urls import urlpatterns as organisation
 from examens.urls_bureau import urlpatterns as bureau
 from examens.urls_documents import urlpatterns as documents
 from examens.urls_grilles import urlpatterns as grilles
+from examens.urls_jury import urlpatterns as jury
 
 app_name = "examens"
-urlpatterns = bureau + grilles + documents + organisation + jurys
+urlpatterns = bureau + jury + grilles + documents + organisation + jurys

@@ -427,10 +427,16 @@ def deliberation(request, annee):
     par_decision = {code: [] for code in selectors.DECISIONS}
     for r in resultats:
         par_decision.setdefault(r.decision, []).append(r)
+    # --- Salle du jury (issue #17, partie 4) : raisons, écarts aux seuils, décisions par établissement et division.
+    salle = None if trop else selectors.salle_du_jury(qs, session)
+    for r in resultats:
+        r.jury = salle["lignes"].get(r.candidat_id)
+    # --- fin de la salle du jury
     return render(
         request,
         "examens/deliberation.html",
         {
+            "salle": salle,
             "session": session,
             "resultats": resultats,
             "a_examiner": selectors.a_examiner(resultats),

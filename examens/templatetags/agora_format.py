@@ -4,6 +4,7 @@ from django import template
 
 from agora.format import capitales_accentuees
 from examens.models import texte_decimal
+from examens.regles import format_fr
 from examens.selectors import DECISIONS, MENTIONS
 
 register = template.Library()
@@ -55,3 +56,17 @@ def exact(valeur) -> str:
 def capitales(texte) -> str:
     """Intitulé de l'arrêté avec ses capitales accentuées (agora.format.capitales_accentuees)."""
     return capitales_accentuees(str(texte or ""))
+
+
+@register.filter
+def fraction_fr(valeur) -> str:
+    """Une valeur exacte (Fraction du moteur) tronquée à deux décimales, virgule décimale : 1999/200 → « 9,99 »."""
+    return "" if valeur is None else format_fr(valeur)
+
+
+@register.filter
+def ecart_fr(valeur) -> str:
+    """Écart signé, tronqué à deux décimales : « +3,50 », « −2,25 » (signe moins typographique)."""
+    if valeur is None:
+        return ""
+    return ("+" if valeur >= 0 else "−") + format_fr(abs(valeur))
