@@ -917,7 +917,13 @@ class ApercuImport(models.Model):
         return self.jeton
 
 
-# Organisation du CCF (situations, passages, aménagements) : voir examens/organisation/models.py.
+# Sous-paquets qui portent leurs modèles : organisation du CCF (situations, passages, aménagements) dans
+# examens/organisation/models.py ; échéances de saisie, réouvertures, propositions dans examens/echeances/models.py.
+from examens.echeances.models import (  # noqa: E402, F401
+    Echeance,
+    PropositionNote,
+    Reouverture,
+)
 from examens.organisation.models import (  # noqa: E402, F401
     Amenagement,
     ConformiteDossier,

@@ -17,7 +17,7 @@ from agora.format import pluriel
 from agora.securite import neutraliser_formule
 from examens import apercus, exports, imports, journal_lisible, perimetre, selectors, services, tableaux
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
-from examens.models import Candidat, Division, Journal, Note, Resultat, Session
+from examens.models import Candidat, Division, Journal, Note, PropositionNote, Resultat, Session
 
 
 def _session(annee: int) -> Session:
@@ -300,6 +300,10 @@ def note_enregistrer(request, pk, unite):
         )
     except services.OperationRefusee as e:
         return JsonResponse({"ok": False, "erreur": str(e)}, status=422)
+    if isinstance(note, PropositionNote):
+        return JsonResponse(
+            {"ok": True, "affichage": note.texte, "etat": "proposition enregistrée, en attente de validation"}
+        )
     return JsonResponse({"ok": True, "affichage": note.affichage})
 
 

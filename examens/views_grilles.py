@@ -223,7 +223,9 @@ def grille(request, pk, candidat, situation=1):
     lignes, groupes = grilles.lignes_affichees(gabarit, evaluations)
     membres = _membres(c)
     confirmes = {v.membre_id: v for v in g.validations.all()} if g else {}
-    droits = grilles.droits(request.user, session=c.session, membres=membres, grille=g)
+    droits = grilles.droits(
+        request.user, session=c.session, membres=membres, grille=g, candidat=cand, epreuve=c.gabarit.epreuve
+    )
     if g is None:
         # Grille pas encore commencée : un objet non enregistré pour l'affichage (créé au premier changement).
         g = Grille(commission=c, candidat=cand, gabarit=gabarit, epreuve=gabarit.epreuve, situation=situation)
