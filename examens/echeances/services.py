@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from agora.format import pluriel
 from examens import regles, resultats
 from examens.echeances import regle
 from examens.echeances.models import Echeance, PropositionNote, Reouverture
@@ -100,6 +101,18 @@ def nature_de(session: Session, statut: str, unite: str) -> str:
     return regle.nature_du_mode(modes.get((statut, unite), ""))
 
 
+def etats_du_tableau(utilisateur, session: Session, candidats: list[Candidat], unite: str) -> dict[int, regle.Decision]:
+    """Identifiant du candidat → décision, pour les lignes d'un tableau de saisie fermées ou en proposition
+    seulement (les lignes ouvertes n'y figurent pas). Deux requêtes, quel que soit le nombre de lignes."""
+    if exempte(utilisateur):
+        return {}
+    r = regle_de(session.pk, utilisateur)
+    if not r.echeances:
+        return {}
+    decisions = {c.pk: decision_pour(utilisateur, c, unite, r, session) for c in candidats}
+    return {pk: d for pk, d in decisions.items() if not d.ouverte}
+
+
 def message(decision: regle.Decision, unite: str, nom_etablissement: str) -> str:
     e = decision.echeance
     if decision.etat == regle.PROPOSITION:
@@ -114,15 +127,17 @@ def message(decision: regle.Decision, unite: str, nom_etablissement: str) -> str
     )
 
 
-def decision_pour(utilisateur, candidat: Candidat, unite: str, regle_session: Regle | None = None) -> regle.Decision:
-    """La décision pour une saisie d'un candidat (le candidat porte sa session et son règlement)."""
+def decision_pour(
+    utilisateur, candidat: Candidat, unite: str, regle_session: Regle | None = None, session: Session | None = None
+) -> regle.Decision:
+    """La décision pour une saisie d'un candidat (sa session, avec son règlement, lue sur lui si non donnée)."""
     if exempte(utilisateur):
         return regle.Decision(regle.OUVERTE)
     regle_session = regle_session or regle_de(candidat.session_id, utilisateur)
     return regle_session.decision(
         utilisateur,
         unite=unite,
-        nature=nature_de(candidat.session, candidat.statut, unite),
+        nature=nature_de(session or candidat.session, candidat.statut, unite),
         etablissement_id=candidat.etablissement_id,
         candidat_id=candidat.pk,
     )
@@ -340,3 +355,40 @@ def refuser_proposition(*, proposition: PropositionNote, auteur, motif: str) -> 
         motif=motif.strip(),
     )
     return p
+
+
+# ------------------------------------------------------------------------------------------- tableau de bord
+
+
+@dataclass
+class LigneEcheance:
+    echeance: Echeance
+    reouvertures: int
+    close: bool
+
+    @property
+    def texte(self) -> str:
+        """« U31 : saisie close le 12/05, 3 réouvertures » ; « U31 : ferme le 12/05 à 18 h 00 »."""
+        e = self.echeance
+        portee = e.libelle_portee + (f" ({e.etablissement.nom})" if e.etablissement_id else "")
+        local = timezone.localtime(e.fermee_le)
+        if not self.close:
+            return f"{portee} : ferme le {local:%d/%m} à {local.hour} h {local:%M}"
+        suite = f", {pluriel(self.reouvertures, 'réouverture')}" if self.reouvertures else ""
+        return f"{portee} : saisie close le {local:%d/%m}{suite}"
+
+
+def lignes_tableau_de_bord(session: Session) -> list[LigneEcheance]:
+    """Une ligne par échéance de la session, avec le nombre de réouvertures qui touchent sa portée. Deux requêtes."""
+    maintenant = timezone.now()
+    reouvertures = list(Reouverture.objects.filter(session=session).values_list("unite", "nature", "etablissement_id"))
+    lignes = []
+    for e in Echeance.objects.filter(session=session).select_related("etablissement").order_by("fermee_le", "unite"):
+        portee = regle.Portee(e.unite, e.nature, e.etablissement_id)
+        nombre = sum(
+            1
+            for unite, nature, etab in reouvertures
+            if (unite, nature) == (e.unite, e.nature) and portee.etablissement_id in (None, etab)
+        )
+        lignes.append(LigneEcheance(e, nombre, e.fermee_le <= maintenant))
+    return lignes

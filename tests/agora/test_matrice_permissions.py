@@ -45,6 +45,9 @@ PK_PAR_PREFIXE = {
     "pfmp:lien-tuteur": "periode",
     "pfmp:convention": "periode",
     "pfmp:evaluation": "periode",
+    "examens:echeance": "echeance",
+    "examens:reouverture": "reouverture",
+    "examens:proposition": "proposition",
 }
 
 # nom d'URL → codes attendus dans l'ordre de ROLES ; GET seulement.
@@ -79,6 +82,9 @@ MATRICE = {
     "examens:deliberer": (302, 405, 405, 405, 405, 405),
     "examens:deverrouiller": (302, 405, 405, 405, 405, 405),
     "examens:division": (302, 404, 302, 302, 404, 302),
+    "examens:echeance-creer": (302, 403, 403, 403, 403, 200),
+    "examens:echeance-modifier": (302, 403, 403, 403, 403, 200),
+    "examens:echeances": (302, 403, 403, 200, 200, 200),
     "examens:document-pdf": (302, 403, 403, 404, 404, 404),
     "examens:export": (302, 403, 403, 200, 404, 200),
     "examens:export-fusion": (302, 403, 403, 404, 404, 404),
@@ -102,10 +108,15 @@ MATRICE = {
     "examens:jury-lever-nv": (302, 405, 405, 405, 405, 405),
     "examens:jury-points": (302, 405, 405, 405, 405, 405),
     "examens:note-enregistrer": (302, 405, 405, 405, 405, 405),
+    "examens:proposition-refuser": (302, 405, 405, 405, 405, 405),
+    "examens:proposition-valider": (302, 405, 405, 405, 405, 405),
+    "examens:propositions": (302, 403, 403, 403, 403, 200),
     "examens:proces-verbal": (302, 403, 403, 200, 200, 200),
     "examens:proces-verbal-documents": (302, 403, 403, 200, 200, 200),
     "examens:proces-verbal-pdf": (302, 403, 403, 200, 200, 200),
     "examens:releve": (302, 404, 404, 200, 404, 200),
+    "examens:reouverture-creer": (302, 403, 403, 403, 403, 200),
+    "examens:reouverture-modifier": (302, 403, 403, 403, 403, 200),
     "examens:releve-documents": (302, 403, 403, 200, 404, 200),
     "examens:releve-pdf": (302, 403, 403, 200, 404, 200),
     "examens:saisie-notes": (302, 403, 403, 200, 200, 200),
@@ -201,6 +212,17 @@ def contexte(db, settings):
     production = ProductionEcrite.objects.create(
         passage=passage, nom="copie.pdf", type_mime="application/pdf", contenu=b"%PDF-1.4", taille=8, sha256="0" * 64
     )
+    # Une échéance, une réouverture et une proposition, pour les pages des échéances de saisie.
+    import datetime
+
+    from django.utils import timezone
+
+    from examens.models import Echeance, PropositionNote, Reouverture
+
+    plus_tard = timezone.now() + datetime.timedelta(days=30)
+    echeance = Echeance.objects.create(session=candidat.session, unite="U31", fermee_le=plus_tard)
+    reouverture = Reouverture.objects.create(session=candidat.session, unite="U31", fin=plus_tard, motif="essai")
+    proposition = PropositionNote.objects.create(candidat=candidat, unite="U2", texte="12")
     valeurs = {
         "annee": 2026,
         "code": "AGORA-2020",
@@ -224,6 +246,9 @@ def contexte(db, settings):
         "document": 0,
         "passage": passage.pk,
         "production": production.pk,
+        "echeance": echeance.pk,
+        "reouverture": reouverture.pk,
+        "proposition": proposition.pk,
     }
     utilisateurs = {
         "anonyme": None,
