@@ -8,7 +8,6 @@ après la fermeture de la saisie.
 """
 
 import datetime
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -143,45 +142,50 @@ def decision_pour(
     )
 
 
-def verifier_saisie_ouverte(auteur, saisies: Iterable[SaisieNote], source: str) -> None:
-    """Lève SaisieClose (ou PropositionSeulement) si l'une des saisies tombe après son échéance pour l'auteur.
-
-    Appelée par la porte unique `ecrire_notes`, après la validation des valeurs. Deux requêtes au plus, puis la
-    règle pure en mémoire : un import de milliers de notes ne paie rien de plus quand la session n'a pas
-    d'échéance.
-    """
+def saisies_closes(auteur, saisies: list[SaisieNote], source: str) -> list[tuple[int, regle.Decision, str]]:
+    """(rang, décision, message) de chaque saisie qui tombe après son échéance pour l'auteur (close, ou
+    « proposition seulement »). Deux requêtes par session au plus, puis la règle pure en mémoire : un import de
+    milliers de notes ne paie rien de plus quand la session n'a pas d'échéance."""
     if exempte(auteur) or source in SOURCES_HORS_ECHEANCE:
-        return
-    saisies = [s for s in saisies if s.groupe == 1]  # groupe 2 : l'épreuve de contrôle, après la délibération
-    if not saisies:
-        return
-    sessions = {s.candidat.session_id for s in saisies}
-    for session_id in sessions:
-        r = regle_de(session_id, auteur)
+        return []
+    refus = []
+    regles_sessions: dict[int, tuple[Regle, Session]] = {}
+    for rang, s in enumerate(saisies):
+        if s.groupe != 1:  # groupe 2 : l'épreuve de contrôle, après la délibération
+            continue
+        c = s.candidat
+        if c.session_id not in regles_sessions:
+            regles_sessions[c.session_id] = (
+                regle_de(c.session_id, auteur),
+                Session.objects.select_related("reglement").get(pk=c.session_id),
+            )
+        r, session = regles_sessions[c.session_id]
         if not r.echeances:
             continue
-        session = Session.objects.select_related("reglement").get(pk=session_id)
-        vues = set()
-        for s in saisies:
-            c = s.candidat
-            cle = (c.pk, s.unite)
-            if c.session_id != session_id or cle in vues:
-                continue
-            vues.add(cle)
-            d = r.decision(
-                auteur,
-                unite=s.unite,
-                nature=nature_de(session, c.statut, s.unite),
-                etablissement_id=c.etablissement_id,
-                candidat_id=c.pk,
-            )
-            if d.ouverte:
-                continue
-            nom = r.noms.get(c.etablissement_id) or Etablissement.objects.get(pk=c.etablissement_id).nom
-            texte = message(d, s.unite, nom)
-            if d.etat == regle.PROPOSITION:
-                raise PropositionSeulement(texte, d.reouverture)
-            raise SaisieClose(texte)
+        d = r.decision(
+            auteur,
+            unite=s.unite,
+            nature=nature_de(session, c.statut, s.unite),
+            etablissement_id=c.etablissement_id,
+            candidat_id=c.pk,
+        )
+        if not d.ouverte:
+            if c.etablissement_id not in r.noms:
+                r.noms[c.etablissement_id] = Etablissement.objects.get(pk=c.etablissement_id).nom
+            refus.append((rang, d, message(d, s.unite, r.noms[c.etablissement_id])))
+    return refus
+
+
+def verifier_saisie_ouverte(auteur, saisies: list[SaisieNote], source: str) -> None:
+    """Lève SaisieClose (ou PropositionSeulement) si l'une des saisies tombe après son échéance pour l'auteur.
+
+    Appelée par la porte unique `ecrire_notes`, après la validation des valeurs.
+    """
+    if refus := saisies_closes(auteur, saisies, source):
+        _, d, texte = refus[0]
+        if d.etat == regle.PROPOSITION:
+            raise PropositionSeulement(texte, d.reouverture)
+        raise SaisieClose(texte)
 
 
 # ------------------------------------------------------------------------------------------- écritures

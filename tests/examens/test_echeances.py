@@ -197,3 +197,22 @@ def test_une_proposition_refusee_ne_change_rien_et_le_motif_est_obligatoire():
         "proposition.creation",
         "proposition.refus",
     ]
+
+
+def test_l_import_numerote_les_lignes_closes_des_l_apercu_et_n_ecrit_rien():
+    from examens.imports import ImportRefuse, importer_notes
+    from tests.examens.outils import csv_bytes
+
+    c = fabriques.comptes()
+    a = academie()
+    candidat = fabriques.candidat(division=c.division_a, numero="N0001")
+    fixer(a, candidat.session, unite="U31")
+    contenu = csv_bytes("numero_candidat;unite;note", "N0001;U32;12", "N0001;U31;13")
+    for apercu in (True, False):
+        with pytest.raises(ImportRefuse) as refus:
+            importer_notes(contenu=contenu, nom_fichier="n.csv", annee=2026, auteur=c.gestionnaire, apercu=apercu)
+        [erreur] = refus.value.erreurs
+        assert erreur.ligne == 3 and "Saisie de U31 close depuis le" in erreur.message
+    assert not Note.objects.filter(candidat=candidat).exists()
+    importer_notes(contenu=contenu, nom_fichier="n.csv", annee=2026, auteur=c.administrateur)
+    assert Note.objects.filter(candidat=candidat).count() == 2
