@@ -530,12 +530,12 @@ def droits(
     from examens.echeances import regle as regle_echeance
     from examens.echeances import services as echeances
 
-    candidat = grille.candidat if grille is not None else candidat
-    if candidat is None or echeances.exempte(user):
+    if (grille is None and candidat is None) or echeances.exempte(user):
         return d
     regle_session = echeances.regle_de(session.pk, user)
-    if not regle_session.echeances:
+    if not regle_session.echeances:  # une requête, et rien de plus tant que la session n'a pas d'échéance
         return d
+    candidat = grille.candidat if grille is not None else candidat
     unite = unite_de_epreuve(session, grille.epreuve if grille is not None else epreuve)
     decision = echeances.decision_pour(user, candidat, unite, regle_session)
     if decision.ouverte:
