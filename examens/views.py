@@ -105,7 +105,7 @@ def session(request, annee):
             "bord": bord,
             "histogramme": selectors.histogramme(moyennes) if moyennes else None,
             "etablissements": selectors.etablissements_visibles(request.user, session),
-            "echeances": echeances.lignes_tableau_de_bord(session),
+            "echeances": echeances.lignes_tableau_de_bord(session, echeances.etablissements_lus(request.user)),
         },
     )
 

@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from agora.format import pluriel
@@ -382,12 +383,26 @@ class LigneEcheance:
         return f"{portee} : saisie close le {local:%d/%m}{suite}"
 
 
-def lignes_tableau_de_bord(session: Session) -> list[LigneEcheance]:
-    """Une ligne par échéance de la session, avec le nombre de réouvertures qui touchent sa portée. Deux requêtes."""
+def etablissements_lus(utilisateur) -> set[int] | None:
+    """None : la division des examens voit toutes les échéances ; les autres, celles de tous les établissements et
+    des leurs (les échéances et les motifs des réouvertures d'un autre lycée ne les regardent pas)."""
+    if exempte(utilisateur):
+        return None
+    from examens import perimetre  # perimetre importe examens.services, que ce module importe
+
+    return set(perimetre.etablissements_ecrivables(utilisateur).values_list("pk", flat=True))
+
+
+def lignes_tableau_de_bord(session: Session, etablissements: set[int] | None = None) -> list[LigneEcheance]:
+    """Une ligne par échéance de la session (restreinte à `etablissements` et aux échéances de tous les
+    établissements si donné), avec le nombre de réouvertures qui touchent sa portée. Deux requêtes."""
     maintenant = timezone.now()
     reouvertures = list(Reouverture.objects.filter(session=session).values_list("unite", "nature", "etablissement_id"))
     lignes = []
-    for e in Echeance.objects.filter(session=session).select_related("etablissement").order_by("fermee_le", "unite"):
+    echeances = Echeance.objects.filter(session=session).select_related("etablissement").order_by("fermee_le", "unite")
+    if etablissements is not None:
+        echeances = echeances.filter(Q(etablissement__isnull=True) | Q(etablissement_id__in=etablissements))
+    for e in echeances:
         portee = regle.Portee(e.unite, e.nature, e.etablissement_id)
         nombre = sum(
             1

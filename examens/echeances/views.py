@@ -3,6 +3,7 @@ propositions à valider. Vues minces : les écritures sont dans examens/echeance
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -23,15 +24,22 @@ def _session(annee: int) -> Session:
 def echeances(request, annee):
     """Ce qui est fermé et rouvert : lu par ceux qui saisissent, modifié par la division des examens."""
     session = _session(annee)
+    etablissements = services.etablissements_lus(request.user)
+    reouvertures = Reouverture.objects.filter(session=session)
+    if etablissements is not None:
+        # Hors de la division des examens : les réouvertures de ses établissements, et celles qui le nomment.
+        reouvertures = reouvertures.filter(
+            Q(etablissement_id__in=etablissements) | Q(beneficiaires=request.user)
+        ).distinct()
     return render(
         request,
         "examens/echeances/liste.html",
         {
             "session": session,
-            "lignes": services.lignes_tableau_de_bord(session),
-            "reouvertures": Reouverture.objects.filter(session=session)
-            .select_related("etablissement", "candidat", "auteur")
-            .prefetch_related("beneficiaires"),
+            "lignes": services.lignes_tableau_de_bord(session, etablissements),
+            "reouvertures": reouvertures.select_related("etablissement", "candidat", "auteur").prefetch_related(
+                "beneficiaires"
+            ),
             "en_attente": PropositionNote.objects.filter(
                 candidat__session=session, etat=PropositionNote.Etat.EN_ATTENTE
             ).count(),

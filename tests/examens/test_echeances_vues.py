@@ -150,3 +150,19 @@ def test_la_page_de_la_grille_dit_pourquoi_elle_est_close():
     r = rouvrir(a, m.candidat.session, [m.comptes.enseignant])
     Reouverture.objects.filter(pk=r.pk).update(fin=fin)
     assert 'data-modifiable="1"' in texte(client.get(url))
+
+
+def test_un_gestionnaire_ne_voit_ni_les_echeances_ni_les_motifs_d_un_autre_lycee():
+    c = fabriques.comptes()
+    a = academie()
+    session = fabriques.session()
+    fixer(a, session, unite="U31", etablissement=c.division_a.etablissement)
+    fixer(a, session, unite="U32")
+    rouvrir(a, session, [c.enseignant], etablissement=c.division_a.etablissement)
+    url = reverse("examens:echeances", args=[session.annee])
+    chez_lui = texte(c.client(c.gestionnaire).get(url))
+    assert "Lycée Jean Jaurès" in chez_lui and "Commission reportée" in chez_lui
+    ailleurs = texte(c.client(c.gestionnaire_autre).get(url))
+    assert "Lycée Jean Jaurès" not in ailleurs and "Commission reportée" not in ailleurs and "U32" in ailleurs
+    bord = texte(c.client(c.gestionnaire_autre).get(reverse("examens:session", args=[session.annee])))
+    assert "U32 : saisie close le" in bord and "U31" not in bord.split("titre-echeances")[1]
