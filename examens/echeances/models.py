@@ -16,7 +16,7 @@ class Nature(models.TextChoices):
     PONCTUEL = regle.PONCTUEL, "toutes les unités en ponctuel"
 
 
-class PorteeMixin(models.Model):
+class AvecPortee(models.Model):
     """Une unité (« U31 ») OU une nature (CCF, ponctuel) OU toutes les unités ; un établissement ou tous."""
 
     session = models.ForeignKey("examens.Session", on_delete=models.CASCADE)
@@ -41,7 +41,7 @@ class PorteeMixin(models.Model):
         return self.etablissement.nom if self.etablissement_id else "tous les établissements"
 
 
-class Echeance(PorteeMixin):
+class Echeance(AvecPortee):
     """Date de fermeture de la saisie (notes et grilles) pour une portée : fixée par la division des examens."""
 
     fermee_le = models.DateTimeField("saisie close le")
@@ -67,7 +67,7 @@ class Echeance(PorteeMixin):
         return regle.Echeance(self.pk, regle.Portee(self.unite, self.nature, self.etablissement_id), self.fermee_le)
 
 
-class Reouverture(PorteeMixin):
+class Reouverture(AvecPortee):
     """Réouverture exceptionnelle : des personnes nommées, une portée (éventuellement un seul candidat), une fin,
     un motif ; « proposition seulement » : leurs saisies attendent la validation de la division des examens."""
 
