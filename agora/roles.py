@@ -106,6 +106,7 @@ PERMISSIONS[ACADEMIE] = PERMISSIONS[GESTIONNAIRE] + [
     "examens.verrouiller",
     "examens.deverrouiller",
     "examens.gerer_jurys",
+    "examens.gerer_echeances",
 ]
 APPLICATIONS = ("referentiel", "examens", "pfmp")
 

@@ -17,7 +17,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -505,12 +505,62 @@ class Droits:
     renvoyer: bool = False
     arreter: bool = False
     raison: str = ""  # pourquoi la grille est en lecture seule
+    echeance: str = ""  # l'échéance de saisie qui ferme (ou ne rouvre qu'en proposition) la grille pour lui
 
 
 def droits(
+    user,
+    *,
+    session: Session,
+    etablissement_id: int,
+    membres: list[MembreCommission],
+    grille: Grille | None,
+    candidat: Candidat | None = None,
+    epreuve: str = "",
+) -> Droits:
+    """Ce que l'utilisateur peut faire sur la grille (la visibilité est déjà acquise : sinon 404).
+
+    `candidat` et `epreuve` : ceux de la grille pas encore commencée (grille None), pour l'échéance de saisie.
+    """
+    d = _droits_du_circuit(user, session=session, etablissement_id=etablissement_id, membres=membres, grille=grille)
+    if not (d.modifier or d.confirmer or d.rouvrir or d.transmettre or d.renvoyer):
+        return d
+    # Échéance de saisie (examens/echeances) : après la date de fermeture, la grille est figée pour qui n'a pas de
+    # réouverture ; l'arrêt par le jury reste possible. « Proposition seulement » : la commission peut encore
+    # remplir, confirmer et rouvrir la grille, mais sa transmission (qui écrit la note) revient à la division des
+    # examens, qui valide ainsi la proposition.
+    from examens.echeances import regle as regle_echeance
+    from examens.echeances import services as echeances
+
+    if (grille is None and candidat is None) or echeances.exempte(user):
+        return d
+    regle_session = echeances.regle_de(session.pk, user)
+    if not regle_session.echeances:  # une requête, et rien de plus tant que la session n'a pas d'échéance
+        return d
+    candidat = grille.candidat if grille is not None else candidat
+    unite = unite_de_epreuve(session, grille.epreuve if grille is not None else epreuve)
+    decision = echeances.decision_pour(user, candidat, unite, regle_session)
+    if decision.ouverte:
+        return d
+    texte = echeances.message(decision, unite, candidat.etablissement.nom)
+    if decision.etat == regle_echeance.PROPOSITION:
+        return replace(d, transmettre=False, echeance=texte)
+    return Droits(arreter=d.arreter, raison=texte, echeance=texte)
+
+
+def unite_de_epreuve(session: Session, epreuve: str) -> str:
+    """« E31 » → « U31 » dans le règlement de la session."""
+    return (
+        Epreuve.objects.filter(reglement_id=session.reglement_id, code=epreuve)
+        .values_list("unite__code", flat=True)
+        .first()
+        or epreuve
+    )
+
+
+def _droits_du_circuit(
     user, *, session: Session, etablissement_id: int, membres: list[MembreCommission], grille: Grille | None
 ) -> Droits:
-    """Ce que l'utilisateur peut faire sur la grille (la visibilité est déjà acquise : sinon 404)."""
     membre = est_membre(user, membres)
     admin = user.has_perm("examens.voir_tout")
     etat = grille.etat if grille else Grille.Etat.BROUILLON
@@ -1128,7 +1178,13 @@ def enregistrer_champ(
         )
     membres = list(commission.membres_commission.all())
     d = droits(
-        auteur, session=commission.session, etablissement_id=commission.etablissement_id, membres=membres, grille=grille
+        auteur,
+        session=commission.session,
+        etablissement_id=commission.etablissement_id,
+        membres=membres,
+        grille=grille,
+        candidat=candidat,
+        epreuve=gabarit.epreuve,
     )
     if not d.modifier:
         raise NonAutorise(d.raison or "Vous ne pouvez pas modifier cette grille.")

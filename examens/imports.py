@@ -13,6 +13,7 @@ import pycountry
 from django.db import transaction
 
 from examens import perimetre, regles, resultats, services
+from examens.echeances import services as echeances
 from examens.identifiants import erreur_uai
 from examens.models import (
     Candidat,
@@ -393,6 +394,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
     premiere_agora = reglement.referentiel.premiere_session
 
     erreurs, saisies, vus = [], [], {}
+    numeros: list[int] = []  # ligne du fichier de chaque saisie
     controle_par_groupe: dict[tuple[str, str], int] = {}
     for ligne in lignes:
         v, messages = ligne.valeurs, []
@@ -499,6 +501,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         if messages:
             erreurs += [Erreur(ligne.numero, m) for m in messages]
             continue
+        numeros.append(ligne.numero)
         saisies.append(
             services.SaisieNote(
                 candidat=candidat,
@@ -511,8 +514,12 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
                 unite_origine=unite_fichier if origine == Note.Origine.CONSERVEE_GA else "",
             )
         )
+    # Échéances de saisie : chaque ligne close pour l'auteur est une erreur numérotée, dès l'aperçu (la porte
+    # `ecrire_notes` le vérifierait de toute façon, sans numéro de ligne).
+    for rang, _, message in echeances.saisies_closes(auteur, saisies, "import"):
+        erreurs.append(Erreur(numeros[rang], message))
     if erreurs:
-        raise ImportRefuse(erreurs)
+        raise ImportRefuse(sorted(erreurs, key=lambda e: e.ligne))
     compte = services.ecrire_notes(saisies=saisies, auteur=auteur, source="import")
     services.journaliser(
         action="import.notes",

@@ -41,6 +41,13 @@ ACTIONS = {
     "grille.transmission": "Grille transmise au jury",
     "grille.renvoi": "Grille renvoyée à la commission",
     "grille.arret": "Note arrêtée par le jury",
+    "echeance.creation": "Échéance de saisie fixée",
+    "echeance.modification": "Échéance de saisie modifiée",
+    "reouverture.creation": "Saisie rouverte à titre exceptionnel",
+    "reouverture.modification": "Réouverture exceptionnelle modifiée",
+    "proposition.creation": "Note proposée pendant une réouverture",
+    "proposition.validation": "Proposition de note validée et écrite",
+    "proposition.refus": "Proposition de note refusée",
     "commission.creation": "Commission créée",
     "commission.modification": "Commission modifiée",
     "document.emission": "Document émis",
@@ -121,6 +128,11 @@ CLES = {
     "sha256": "empreinte",
     "version": "version",
     "pages": "pages",
+    "portee": "portée",
+    "etablissement": "établissement",
+    "fermee_le": "saisie close le",
+    "beneficiaires": "personnes nommées",
+    "proposition_seulement": "proposition seulement",
 }
 # Les seules valeurs écrites comme des nombres décimaux à la française : un code d'activité « 1.2 » reste « 1.2 ».
 NUMERIQUES = {"note", "points", "semaines", "moyenne", "chef_oeuvre", "positionnement_semaines"}

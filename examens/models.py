@@ -929,7 +929,14 @@ class ApercuImport(models.Model):
         return self.jeton
 
 
-# Organisation du CCF (situations, passages, aménagements) : voir examens/organisation/models.py.
+# Sous-paquets qui portent leurs modèles : organisation du CCF (situations, passages, aménagements) dans
+# examens/organisation/models.py ; échéances de saisie, réouvertures, propositions dans examens/echeances/models.py.
+from examens.echeances.models import (  # noqa: E402, F401
+    Echeance,
+    PropositionNote,
+    Reouverture,
+)
+
 # Académies et jurys (qui délibère pour quels établissements) : voir examens/jurys/models.py.
 from examens.jurys.models import Academie, EtablissementJury, Jury  # noqa: E402, F401
 from examens.organisation.models import (  # noqa: E402, F401

@@ -277,6 +277,11 @@ def ecrire_notes(*, saisies: list[SaisieNote], auteur=None, source: str, motif: 
     if erreurs := valider_saisies(saisies):
         raise OperationRefusee(" ; ".join(message for _, message in erreurs))
     verifier_jurys_ouverts({s.candidat.pk: s.candidat for s in saisies}.values())
+    # Échéances de saisie : après la date de fermeture, seuls la division des examens, le système, le jury et les
+    # bénéficiaires d'une réouverture écrivent (examens/echeances). Import ici : ce module-là importe celui-ci.
+    from examens.echeances.services import verifier_saisie_ouverte
+
+    verifier_saisie_ouverte(auteur, saisies, source)
     compte = _inscrire_notes(saisies=saisies, auteur=auteur, source=source, motif=motif)
     compte["resultats_changes"] = resultats.recalculer(s.candidat.pk for s in saisies)
     return compte
@@ -310,8 +315,12 @@ def supprimer_notes(
 @transaction.atomic
 def saisir_note(
     *, candidat: Candidat, unite: str, texte: str, auteur, groupe: int = 1, source: str = "saisie", motif: str = ""
-) -> Note:
-    """Saisie d'une note dans le navigateur (tableau de notes ponctuelles, jury) : même règle que l'import."""
+):
+    """Saisie d'une note dans le navigateur (tableau de notes ponctuelles, jury) : même règle que l'import.
+
+    Rend la Note écrite, ou la PropositionNote enregistrée si l'auteur n'a, après l'échéance, qu'une réouverture
+    « proposition seulement » (examens/echeances).
+    """
     session = Session.objects.select_for_update().get(pk=candidat.session_id)
     verifier_session_ouverte(session, [candidat])
     candidat = Candidat.objects.select_related("session__reglement").get(pk=candidat.pk)
@@ -320,12 +329,28 @@ def saisir_note(
     except regles.NoteInvalide as e:
         raise _refus(e) from None
     origine = Note.Origine.JURY if source == "jury" else Note.Origine.SESSION
-    ecrire_notes(
-        saisies=[SaisieNote(candidat=candidat, unite=unite, etat=etat, valeur=valeur, groupe=groupe, origine=origine)],
-        auteur=auteur,
-        source=source,
-        motif=motif,
-    )
+    from examens.echeances import services as echeances  # echeances importe ce module
+
+    try:
+        ecrire_notes(
+            saisies=[
+                SaisieNote(candidat=candidat, unite=unite, etat=etat, valeur=valeur, groupe=groupe, origine=origine)
+            ],
+            auteur=auteur,
+            source=source,
+            motif=motif,
+        )
+    except echeances.PropositionSeulement as e:
+        # Réouverture « proposition seulement » : la note attend la validation de la division des examens.
+        return echeances.proposer_note(
+            candidat=candidat,
+            unite=unite,
+            texte=texte,
+            auteur=auteur,
+            groupe=groupe,
+            motif=motif,
+            reouverture_id=e.reouverture.ident,
+        )
     note = Note.objects.get(candidat=candidat, unite=unite, groupe=groupe)
     journaliser(
         action=f"note.{source}",

@@ -1,3 +1,4 @@
+from examens.echeances.urls import urlpatterns as echeances
 from examens.jurys.urls import urlpatterns as jurys
 from examens.organisation.urls import urlpatterns as organisation
 from examens.urls_bureau import urlpatterns as bureau
@@ -6,4 +7,4 @@ from examens.urls_grilles import urlpatterns as grilles
 from examens.urls_jury import urlpatterns as jury
 
 app_name = "examens"
-urlpatterns = bureau + jury + grilles + documents + organisation + jurys
+urlpatterns = bureau + jury + grilles + documents + organisation + jurys + echeances

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST
 from agora.format import pluriel
 from agora.securite import neutraliser_formule
 from examens import apercus, exports, imports, journal_lisible, perimetre, selectors, services, tableaux
+from examens.echeances import services as echeances
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
 from examens.jurys.services import candidats_du_jury
 from examens.jurys.views import contexte_jury, jury_demande
-from examens.models import Candidat, Division, Journal, Note, Resultat, Session
+from examens.models import Candidat, Division, Journal, Note, PropositionNote, Resultat, Session
 
 
 def _session(annee: int) -> Session:
@@ -115,6 +116,7 @@ def session(request, annee):
             "bord": bord,
             "histogramme": selectors.histogramme(moyennes) if moyennes else None,
             "etablissements": selectors.etablissements_visibles(request.user, session),
+            "echeances": echeances.lignes_tableau_de_bord(session, echeances.etablissements_lus(request.user)),
         },
     )
 
@@ -277,10 +279,18 @@ def saisie_notes(request, annee, unite):
     )
     categories = selectors.categories_par_statut(session.reglement)
     mods = selectors.modalites(session.reglement)
+    # Échéance de saisie : les lignes closes pour cet utilisateur sont en lecture seule, avec la raison (le serveur
+    # refuserait de toute façon) ; le groupe 2, épreuve de contrôle, vient après la délibération.
+    fermees = echeances.etats_du_tableau(request.user, session, lignes, unite) if groupe == 1 else {}
     for c in lignes:
         cat = categories.get(c.statut)
         c.modalite = mods.get((unite, cat.code)) if cat else None
         c.note_existante = c.note_unite[0] if c.note_unite else None
+        decision = fermees.get(c.pk)
+        c.close = decision is not None and decision.etat == "close"
+        c.proposition = decision is not None and decision.etat == "proposition"
+        if decision:
+            c.raison_echeance = echeances.message(decision, unite, c.etablissement.nom)
     return render(
         request,
         "examens/saisie_notes.html",
@@ -292,6 +302,7 @@ def saisie_notes(request, annee, unite):
             "actifs": actifs,
             "epreuves": selectors.epreuves_notees(session.reglement),
             "divisions": selectors.divisions_visibles(request.user, session),
+            "raisons_echeance": sorted({c.raison_echeance for c in lignes if c.pk in fermees}),
             **_plafond(request, session, trop, actifs),
         },
     )
@@ -311,6 +322,10 @@ def note_enregistrer(request, pk, unite):
         )
     except services.OperationRefusee as e:
         return JsonResponse({"ok": False, "erreur": str(e)}, status=422)
+    if isinstance(note, PropositionNote):
+        return JsonResponse(
+            {"ok": True, "affichage": note.texte, "etat": "proposition enregistrée, en attente de validation"}
+        )
     return JsonResponse({"ok": True, "affichage": note.affichage})
 
 

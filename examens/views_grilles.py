@@ -224,7 +224,13 @@ def grille(request, pk, candidat, situation=1):
     membres = _membres(c)
     confirmes = {v.membre_id: v for v in g.validations.all()} if g else {}
     droits = grilles.droits(
-        request.user, session=c.session, etablissement_id=c.etablissement_id, membres=membres, grille=g
+        request.user,
+        session=c.session,
+        etablissement_id=c.etablissement_id,
+        membres=membres,
+        grille=g,
+        candidat=cand,
+        epreuve=c.gabarit.epreuve,
     )
     if g is None:
         # Grille pas encore commencée : un objet non enregistré pour l'affichage (créé au premier changement).

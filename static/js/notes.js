@@ -50,7 +50,7 @@
         champ.dataset.enregistre = donnees.affichage;
         champ.classList.remove("is-invalid");
         champ.setAttribute("aria-invalid", "false");
-        etat(champ, "enregistrée", "etat-enregistre");
+        etat(champ, donnees.etat || "enregistrée", "etat-enregistre");
       } else {
         champ.classList.add("is-invalid");
         champ.setAttribute("aria-invalid", "true");

@@ -56,6 +56,9 @@ PK_PAR_PREFIXE = {
     "pfmp:lien-tuteur": "periode",
     "pfmp:convention": "periode",
     "pfmp:evaluation": "periode",
+    "examens:echeance": "echeance",
+    "examens:reouverture": "reouverture",
+    "examens:proposition": "proposition",
 }
 
 # nom d'URL → codes attendus dans l'ordre de ROLES ; GET seulement.
@@ -228,6 +231,17 @@ def contexte(db, settings):
     production = ProductionEcrite.objects.create(
         passage=passage, nom="copie.pdf", type_mime="application/pdf", contenu=b"%PDF-1.4", taille=8, sha256="0" * 64
     )
+    # Une échéance, une réouverture et une proposition, pour les pages des échéances de saisie.
+    import datetime
+
+    from django.utils import timezone
+
+    from examens.models import Echeance, PropositionNote, Reouverture
+
+    plus_tard = timezone.now() + datetime.timedelta(days=30)
+    echeance = Echeance.objects.create(session=candidat.session, unite="U31", fermee_le=plus_tard)
+    reouverture = Reouverture.objects.create(session=candidat.session, unite="U31", fin=plus_tard, motif="essai")
+    proposition = PropositionNote.objects.create(candidat=candidat, unite="U2", texte="12")
     valeurs = {
         "annee": 2026,
         "code": "AGORA-2020",
@@ -253,6 +267,9 @@ def contexte(db, settings):
         "document": 0,
         "passage": passage.pk,
         "production": production.pk,
+        "echeance": echeance.pk,
+        "reouverture": reouverture.pk,
+        "proposition": proposition.pk,
     }
     utilisateurs = {
         "anonyme": None,

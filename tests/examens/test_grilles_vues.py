@@ -286,7 +286,7 @@ def test_la_page_de_grille_fait_un_nombre_de_requetes_borne(django_assert_max_nu
     m = monde()
     grille_e31_complete(m, appreciation="Bien.")
     client = m.comptes.client(m.comptes.enseignant)
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(22):  # dont les échéances de saisie de la session (examens/echeances)
         r = client.get(url_grille(m))
     assert r.status_code == 200 and texte(r).count('data-ligne="') == 12
 
@@ -309,7 +309,8 @@ def test_un_enregistrement_fait_un_nombre_de_requetes_borne(django_assert_max_nu
     m = monde()
     g = grille_e31_complete(m)
     client = m.comptes.client(m.comptes.enseignant)
-    with django_assert_max_num_queries(21):  # dont le verrou du jury de l'établissement, relu à chaque écriture
+    # dont le verrou du jury de l'établissement et les échéances de saisie de la session (examens/echeances)
+    with django_assert_max_num_queries(22):
         r = poster(client, m, "appreciation", "Nouvelle.", version=g.version)
     assert r.status_code == 200
 
