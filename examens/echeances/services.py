@@ -196,20 +196,24 @@ def _portee(objet) -> dict:
     return {"portee": objet.libelle_portee, "etablissement": objet.libelle_etablissement}
 
 
-def verifier_portee(auteur, *etablissements) -> None:
-    """Une académie ne règle la saisie que de ses établissements : une échéance ou une réouverture pour tous les
-    établissements de la session (nationale) est un acte d'administrateur."""
+def verifier_portee(auteur, session: Session, *etablissements) -> None:
+    """Une académie ne règle la saisie que de ses établissements. La portée « tous les établissements » couvre
+    toute la session : permise à l'administrateur, ou à qui gère tous les établissements qui y ont des candidats
+    (un service interacadémique, par exemple) — jamais à une académie parmi d'autres."""
     from examens import perimetre  # perimetre importe examens.services, que ce module importe
 
     if auteur is None or perimetre.voit_tout(auteur):
         return
-    if any(e is None for e in etablissements):
+    autorises = set(perimetre.etablissements_organisables(auteur).values_list("pk", flat=True))
+    if any(e is None for e in etablissements) and (
+        Etablissement.objects.filter(candidats__session=session).exclude(pk__in=autorises).exists()
+    ):
         raise perimetre.HorsPerimetre(
-            "Choisissez un établissement de votre académie : la portée « tous les établissements » (toute la "
-            "session, nationale) est réservée à un administrateur.",
+            "Choisissez un établissement de votre académie : d'autres académies ont des candidats dans cette "
+            "session, « tous les établissements » est réservé à un administrateur.",
             champ="etablissement",
         )
-    autorises = set(perimetre.etablissements_organisables(auteur).values_list("pk", flat=True))
+    etablissements = [e for e in etablissements if e is not None]
     for e in etablissements:
         if e.pk not in autorises:
             raise perimetre.HorsPerimetre(f"{e.nom} : établissement {perimetre.HORS_PERIMETRE}.", champ="etablissement")
@@ -220,7 +224,7 @@ def enregistrer_echeance(*, session: Session, donnees: dict, auteur, echeance: E
     """Crée ou modifie une échéance (valeurs validées par le formulaire), tracée avant → après."""
     if not exempte(auteur):
         raise OperationRefusee("Seule la division des examens fixe les échéances de saisie.")
-    verifier_portee(auteur, donnees["etablissement"], *([echeance.etablissement] if echeance else []))
+    verifier_portee(auteur, session, donnees["etablissement"], *([echeance.etablissement] if echeance else []))
     avant = None
     if echeance is None:
         echeance = Echeance(session=session, auteur=auteur)
@@ -257,7 +261,9 @@ def enregistrer_reouverture(
         raise OperationRefusee("Seule la division des examens rouvre la saisie.")
     if not (donnees.get("motif") or "").strip():
         raise OperationRefusee("Le motif de la réouverture est obligatoire.")
-    verifier_portee(auteur, donnees.get("etablissement"), *([reouverture.etablissement] if reouverture else []))
+    verifier_portee(
+        auteur, session, donnees.get("etablissement"), *([reouverture.etablissement] if reouverture else [])
+    )
     avant = None
     if reouverture is None:
         reouverture = Reouverture(session=session, auteur=auteur)

@@ -4,12 +4,21 @@ nommées rouvrent jusqu'à leur fin, les propositions passent par la division de
 import datetime
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from examens import grilles, services
 from examens.echeances import services as echeances
-from examens.models import Echeance, HistoriqueNote, Journal, Note, PropositionNote, Reouverture, Resultat
+from examens.models import (
+    Echeance,
+    Etablissement,
+    HistoriqueNote,
+    Journal,
+    Note,
+    PropositionNote,
+    Reouverture,
+    Resultat,
+)
 from tests import fabriques
 from tests.examens.test_grilles import grille_e31_complete, monde, remplir
 
@@ -22,10 +31,14 @@ def _hachage_rapide(settings):
 
 
 def academie() -> User:
-    """L'agent de la division des examens : la permission est donnée directement (agora/roles.py la donnera au
-    rôle académique)."""
-    user = fabriques.utilisateur("academie", fabriques.GESTIONNAIRE)
-    user.user_permissions.add(Permission.objects.get(codename="gerer_echeances"))
+    """L'agent de la division des examens (rôle gestionnaire académique) d'une académie qui couvre tous les
+    établissements déjà créés : il peut fixer une échéance pour « tous les établissements »."""
+    from examens.models import Academie
+
+    user = fabriques.utilisateur("academie", fabriques.ACADEMIE)
+    a = Academie.objects.get_or_create(code="SIEC", defaults={"nom": "Île-de-France (SIEC)"})[0]
+    a.gestionnaires.add(user)
+    Etablissement.objects.update(academie=a)
     return User.objects.get(pk=user.pk)  # sans cache de permissions
 
 

@@ -35,7 +35,7 @@ def _deliberation(comptes):
 
 def test_la_deliberation_dit_la_raison_l_ecart_et_la_reussite(comptes):
     a, b, c, d = _deliberation(comptes)
-    page = comptes.client(comptes.gestionnaire).get(reverse("examens:deliberation", args=[2026]))
+    page = comptes.client(comptes.academie).get(reverse("examens:deliberation", args=[2026]))
     assert page.status_code == 200
     html = page.content.decode()
     assert "U33 absente (ABS)" in html
@@ -70,7 +70,7 @@ def test_salle_du_jury_fait_un_nombre_borne_de_requetes(comptes, django_assert_m
 def test_le_simulateur_propose_la_note_du_moteur_et_garde_le_perimetre(comptes):
     _, b, _, d = _deliberation(comptes)
     url = reverse("examens:simulateur", args=[2026, b.pk])
-    page = comptes.client(comptes.gestionnaire).get(url)
+    page = comptes.client(comptes.academie).get(url)
     assert page.status_code == 200
     html = page.content.decode()
     # U12 6 et U51 7 : note commune 10,86 (3,5 × 10,86 − 23,5 = 14,51 ≥ 14,5), U51 7,20 si U12 obtient 20
@@ -79,12 +79,14 @@ def test_le_simulateur_propose_la_note_du_moteur_et_garde_le_perimetre(comptes):
     assert 'data-testid="paire-choisie"' not in html  # aucune paire choisie : aucune mise en avant
     b.controle_scientifique, b.controle_francais_hg = "U12", "U51"
     b.save(update_fields=["controle_scientifique", "controle_francais_hg"])
-    choisie = comptes.client(comptes.gestionnaire).get(url).content.decode()
+    choisie = comptes.client(comptes.academie).get(url).content.decode()
     assert choisie.count('data-testid="paire-choisie"') == 1
     # Admis : pas de paire, mais l'écart aux mentions et les points du jury (14 × 25 − 300 = 50)
-    admis = comptes.client(comptes.gestionnaire).get(reverse("examens:simulateur", args=[2026, d.pk]))
+    admis = comptes.client(comptes.academie).get(reverse("examens:simulateur", args=[2026, d.pk]))
     assert "Sans objet" in admis.content.decode() and "+50,00" in admis.content.decode()
-    assert comptes.client(comptes.gestionnaire_autre).get(url).status_code == 404  # hors de son périmètre
+    creteil = fabriques.jury_de(comptes.division_c.etablissement, nom="Créteil", code_academie="CRETEIL")
+    assert comptes.client(creteil.president).get(url).status_code == 404  # hors de son périmètre (son jury)
+    assert comptes.client(comptes.gestionnaire).get(url).status_code == 403  # un lycée ne délibère pas
     assert comptes.client(comptes.enseignant).get(url).status_code == 403  # pas le droit de délibérer
 
 
@@ -126,8 +128,9 @@ def test_l_harmonisation_signale_la_commission_qui_note_haut(comptes):
     html = page.content.decode()
     assert "<svg" in html and "⚠ Commission A (Lycée Jean Jaurès)" in html and "+6,75" in html
     assert "médiane 17,00" in html
-    # Le gestionnaire du lycée 2 ne voit que ses candidats : plus aucun groupe de comparaison, rien de signalé.
-    autre = comptes.client(comptes.gestionnaire_autre).get(reverse("examens:harmonisation", args=[2026]))
+    # Le jury du lycée 2 ne voit que ses candidats : plus aucun groupe de comparaison, rien de signalé.
+    creteil = fabriques.jury_de(comptes.division_c.etablissement, nom="Créteil", code_academie="CRETEIL")
+    autre = comptes.client(creteil.president).get(reverse("examens:harmonisation", args=[2026]))
     assert all(not u["signalees"] for u in autre.context["unites"])
     assert "Lycée Jean Jaurès" not in autre.content.decode()
     assert comptes.client(comptes.enseignant).get(reverse("examens:harmonisation", args=[2026])).status_code == 403

@@ -42,7 +42,6 @@ def test_echeance_refus_reouverture_nominative_puis_fin(page: Page, live_server,
     grille_e31_complete(m)
     lycee = m.candidat.etablissement
     agent = academie()
-    lycee.gestionnaires.add(agent)  # les établissements qu'elle peut viser (périmètre académique à la fusion)
     base = f"{live_server.url}/examens/sessions/2026"
     hier = timezone.localdate() - datetime.timedelta(days=1)
 

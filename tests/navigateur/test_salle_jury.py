@@ -33,7 +33,7 @@ def test_la_deliberation_montre_la_raison_et_ouvre_le_simulateur(page: Page, liv
     controle = fabriques.candidat(division=comptes.division_a, nom="CONTROLE", numero="J002")
     _noter(controle, ["8", "6", "11", "12", "10", "8", "9", "7", "7", "8", "10", "12"])  # 9,42 : contrôle
 
-    se_connecter(page, live_server, comptes.gestionnaire.username)
+    se_connecter(page, live_server, comptes.academie.username)
     page.goto(f"{live_server.url}/examens/sessions/2026/deliberation/")
     page.locator("details:has([data-testid=decision-non_delivrable]) > summary").click()  # liste repliée
     expect(page.get_by_test_id("decision-non_delivrable").get_by_test_id("raison")).to_have_text("U33 absente (ABS)")
