@@ -82,6 +82,9 @@ MATRICE = {
     "examens:deverrouiller": (302, 405, 405, 405, 405, 405, 405, 405, 405),
     "examens:division": (302, 404, 302, 302, 404, 302, 302, 302, 302),
     "examens:document-pdf": (302, 403, 403, 404, 404, 404, 404, 404, 404),
+    "examens:echeance-creer": (302, 403, 403, 403, 403, 200, 200, 403, 403),
+    "examens:echeance-modifier": (302, 403, 403, 403, 403, 200, 200, 403, 403),
+    "examens:echeances": (302, 403, 403, 200, 200, 200, 200, 403, 403),
     "examens:export": (302, 403, 403, 200, 404, 200, 404, 404, 404),
     "examens:export-fusion": (302, 403, 403, 404, 404, 404, 404, 404, 404),
     "examens:export-relancer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
@@ -97,6 +100,7 @@ MATRICE = {
     "examens:grille-rouvrir": (302, 405, 405, 405, 405, 405, 405, 405, 405),
     "examens:grille-suivante": (302, 404, 302, 302, 404, 302, 302, 404, 404),
     "examens:grille-transmettre": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:harmonisation": (302, 403, 403, 403, 403, 200, 200, 200, 200),
     "examens:importer": (302, 403, 403, 200, 200, 200, 200, 403, 403),
     "examens:importer-confirmer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
     "examens:journal": (302, 403, 403, 200, 200, 200, 200, 200, 200),
@@ -125,12 +129,18 @@ MATRICE = {
     "examens:proces-verbal": (302, 403, 403, 200, 200, 200, 200, 200, 200),
     "examens:proces-verbal-documents": (302, 403, 403, 200, 200, 200, 200, 200, 200),
     "examens:proces-verbal-pdf": (302, 403, 403, 200, 200, 200, 200, 200, 200),
+    "examens:proposition-refuser": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:proposition-valider": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "examens:propositions": (302, 403, 403, 403, 403, 200, 200, 403, 403),
     "examens:releve": (302, 404, 404, 200, 404, 200, 200, 200, 200),
     "examens:releve-documents": (302, 403, 403, 200, 404, 200, 200, 200, 200),
     "examens:releve-pdf": (302, 403, 403, 200, 404, 200, 200, 200, 200),
+    "examens:reouverture-creer": (302, 403, 403, 403, 403, 200, 200, 403, 403),
+    "examens:reouverture-modifier": (302, 403, 403, 403, 403, 200, 200, 403, 403),
     "examens:saisie-notes": (302, 403, 403, 200, 200, 200, 200, 403, 403),
     "examens:session": (302, 403, 403, 200, 200, 200, 200, 200, 200),
     "examens:sessions": (302, 403, 403, 200, 200, 200, 200, 200, 200),
+    "examens:simulateur": (302, 403, 403, 403, 403, 200, 200, 200, 200),
     "examens:verrouiller": (302, 405, 405, 405, 405, 405, 405, 405, 405),
     "login": (200, 302, 302, 302, 302, 302, 302, 302, 302),
     "logout": (302, 405, 405, 405, 405, 405, 405, 405, 405),
@@ -295,9 +305,7 @@ def visiter(contexte) -> dict[str, tuple[int, ...]]:
             clients[role].force_login(user)
     observe = {}
     for nom, parametres in sorted(set(motifs())):
-        kwargs = {
-            p: valeurs[cle_de_parametre(nom, p)] for p in parametres
-        }
+        kwargs = {p: valeurs[cle_de_parametre(nom, p)] for p in parametres}
         chemin = reverse(nom, kwargs=kwargs)
         observe[nom] = tuple(clients[role].get(chemin).status_code for role in ROLES)
     if os.environ.get("MATRICE_AFFICHER"):
@@ -837,9 +845,7 @@ def test_caracteres_interdits_et_chaines_geantes_jamais_de_500(contexte):
     requetes = 0
     urls = sorted(set(motifs()))
     for nom, parametres in urls:
-        kwargs = {
-            p: valeurs[cle_de_parametre(nom, p)] for p in parametres
-        }
+        kwargs = {p: valeurs[cle_de_parametre(nom, p)] for p in parametres}
         chemin = reverse(nom, kwargs=kwargs)
         champs = set(CLES_HOSTILES)
         for role in ("gestionnaire", "administrateur", "enseignant"):
