@@ -36,6 +36,7 @@ PK = {
     "pfmp:certificat-supprimer": "certificat",
 }
 PK_PAR_PREFIXE = {
+    "comptes:": "compte",
     "examens:commission": "commission",
     "examens:organisation": "commission",
     "examens:grille": "commission",
@@ -52,6 +53,14 @@ PK_PAR_PREFIXE = {
 # 405 : action qui n'accepte que POST.
 MATRICE = {
     "accueil": (302, 200, 200, 200, 200, 200),
+    "comptes:activer": (302, 405, 405, 405, 405, 405),
+    "comptes:compte": (302, 403, 403, 403, 403, 200),
+    "comptes:creer": (302, 403, 403, 403, 403, 200),
+    "comptes:lien": (302, 405, 405, 405, 405, 405),
+    "comptes:liste": (302, 403, 403, 403, 403, 200),
+    "comptes:modifier": (302, 403, 403, 403, 403, 200),
+    "comptes:mot-de-passe": (302, 405, 405, 405, 405, 405),
+    "comptes:reinitialiser": (200, 200, 200, 200, 200, 200),
     "examens:calendrier-ccf": (302, 200, 200, 200, 200, 200),
     "examens:calendrier-ccf-ics": (302, 200, 200, 200, 200, 200),
     "examens:organisation": (302, 404, 200, 200, 404, 200),
@@ -224,6 +233,11 @@ def contexte(db, settings):
         "document": 0,
         "passage": passage.pk,
         "production": production.pk,
+        # Un compte à part : les POST hostiles aux pages des comptes (désactiver…) ne touchent pas les six rôles.
+        "compte": fabriques.utilisateur("compte-essai", "enseignant").pk,
+        # Le lien pour choisir son mot de passe : un jeton faux donne la page « ce lien n'est plus valable ».
+        "uidb64": "MQ",
+        "token": "jeton-faux",
     }
     utilisateurs = {
         "anonyme": None,
