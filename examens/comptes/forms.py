@@ -22,13 +22,13 @@ class CompteForm(forms.Form):
 
     identifiant = forms.CharField(
         label="Identifiant",
-        max_length=150,
+        max_length=100,  # la longueur que le journal garde (Journal.objet)
         validators=[UnicodeUsernameValidator()],
         help_text="Lettres, chiffres et . @ + - _ ; il ne change plus ensuite (le journal s'y réfère).",
     )
     prenom = forms.CharField(label="Prénom", max_length=150)
     nom = forms.CharField(label="Nom", max_length=150)
-    email = forms.EmailField(label="Adresse électronique", required=False)
+    email = forms.EmailField(label="Adresse électronique", required=False, max_length=254)
     roles = forms.MultipleChoiceField(label="Rôles", widget=forms.CheckboxSelectMultiple, required=False)
 
     def __init__(self, *args, compte=None, **kwargs):

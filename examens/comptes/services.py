@@ -136,15 +136,21 @@ def _differences(avant: dict, apres: dict) -> tuple[dict, dict]:
     return {k: avant.get(k) for k in cles}, {k: apres[k] for k in cles}
 
 
+def _objet(compte) -> str:
+    # Journal.objet a 100 caractères, un identifiant Django jusqu'à 150 : on coupe de la même façon pour écrire et
+    # pour relire l'historique.
+    return compte.username[:100]
+
+
 def _journaliser(action: str, auteur, compte, avant=None, apres=None) -> None:
-    journaliser(action=action, auteur=auteur, objet=compte.username, avant=avant, apres=apres)
+    journaliser(action=action, auteur=auteur, objet=_objet(compte), avant=avant, apres=apres)
 
 
 def historique(compte):
     """Les entrées du journal de ce compte, la plus récente d'abord."""
     from examens.models import Journal
 
-    return Journal.objects.filter(action__startswith="compte.", objet=compte.username)
+    return Journal.objects.filter(action__startswith="compte.", objet=_objet(compte))
 
 
 # ------------------------------------------------------------------------------------------- écritures

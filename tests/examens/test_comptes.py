@@ -333,3 +333,13 @@ def test_le_menu_montre_comptes_aux_seuls_administrateurs(comptes):
     lien = f'href="{reverse("comptes:liste")}"'
     assert lien in comptes.client(comptes.administrateur).get(reverse("accueil")).content.decode()
     assert lien not in comptes.client(comptes.gestionnaire).get(reverse("accueil")).content.decode()
+
+
+def test_des_valeurs_trop_longues_sont_refusees_a_cote_du_champ(comptes):
+    client = comptes.client(comptes.administrateur)
+    email = "a" * 250 + "@example.org"
+    reponse = client.post(reverse("comptes:creer"), _donnees(comptes, identifiant="x" * 101, email=email))
+    page = reponse.content.decode()
+    assert reponse.status_code == 200
+    assert page.count("Assurez-vous que cette valeur comporte au plus") == 2
+    assert not User.objects.filter(email=email).exists()
