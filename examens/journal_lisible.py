@@ -260,8 +260,12 @@ class FiltreJournal(django_filters.FilterSet):
     candidat = django_filters.CharFilter(label="Candidat (numéro)", field_name="candidat_numero", lookup_expr="iexact")
     unite = django_filters.CharFilter(label="Unité", field_name="objet", lookup_expr="istartswith")
     auteur = django_filters.CharFilter(label="Auteur (identifiant)", field_name="auteur", lookup_expr="iexact")
+    # Les actions sur les comptes n'appartiennent à aucune session : elles se lisent sur la fiche du compte.
     action = django_filters.ChoiceFilter(
-        label="Action", field_name="action", choices=sorted(ACTIONS.items(), key=lambda x: x[1]), empty_label="toutes"
+        label="Action",
+        field_name="action",
+        choices=sorted(((k, v) for k, v in ACTIONS.items() if not k.startswith("compte.")), key=lambda x: x[1]),
+        empty_label="toutes",
     )
     du = django_filters.DateFilter(
         label="Du (JJ/MM/AAAA)",
