@@ -1,7 +1,7 @@
 from agora.roles import LIBELLES, role_de
 
 # Section du menu de chaque page, d'après l'espace de noms de son URL (les grilles CCF partagent celui des examens).
-SECTIONS = {"referentiel": "referentiel", "pfmp": "pfmp", "admin": "administration"}
+SECTIONS = {"referentiel": "referentiel", "pfmp": "pfmp", "admin": "administration", "comptes": "comptes"}
 
 
 def section_de(request) -> str | None:

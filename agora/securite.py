@@ -37,6 +37,14 @@ def adresse_client(request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+def identifiant_axes(request, credentials=None) -> str:
+    """L'identifiant que django-axes enregistre pour une tentative : tronqué à la longueur d'un identifiant Django
+    (150). Sans cela, un identifiant de 300 caractères posté à la connexion dépassait la colonne d'axes (255) et
+    donnait une erreur 500 au lieu de « identifiant ou mot de passe incorrect »."""
+    valeur = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(valeur)[:150]
+
+
 class IdentifiantDansLeMotDePasse:
     """Refuse un mot de passe qui contient l'identifiant, le prénom, le nom ou le début de l'adresse électronique.
 

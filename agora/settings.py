@@ -131,6 +131,7 @@ AXES_VERBOSE = False
 # Derrière nginx, REMOTE_ADDR est celle du mandataire : l'adresse du client vient de X-Forwarded-For.
 NOMBRE_MANDATAIRES = int(os.environ.get("NOMBRE_MANDATAIRES", 0))
 AXES_CLIENT_IP_CALLABLE = "agora.securite.adresse_client"
+AXES_USERNAME_CALLABLE = "agora.securite.identifiant_axes"
 
 # Session : expire après une heure d'inactivité (échéance repoussée au plus une fois par minute,
 # agora.middleware.ProlongerSession) et à la fermeture du navigateur.

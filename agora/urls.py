@@ -15,6 +15,7 @@ urlpatterns = [
     path("referentiel/", include("referentiel.urls")),
     path("examens/", include("examens.urls")),
     path("pfmp/", include("pfmp.urls")),
+    path("comptes/", include("examens.comptes.urls")),
     path("admin/", admin.site.urls),
     # Les navigateurs demandent /favicon.ico d'office (pages hors gabarit, PDF) : vers l'icône SVG, sans connexion.
     path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),

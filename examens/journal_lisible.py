@@ -13,6 +13,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from examens.comptes.services import PERIMETRES
 from examens.models import Candidat, Journal, texte_decimal
 
 # Libellé de chaque action (préfixe le plus long d'abord) : ce que la personne a fait.
@@ -70,6 +71,13 @@ ACTIONS = {
     "sauvegarde.restauration": "Restauration de la session",
     "donnees.generation": "Données synthétiques générées",
     "donnees.suppression": "Données synthétiques supprimées",
+    "compte.creation": "Compte créé",
+    "compte.modification": "Compte modifié",
+    "compte.desactivation": "Compte désactivé",
+    "compte.reactivation": "Compte réactivé",
+    "compte.mot_de_passe": "Mot de passe défini par un administrateur",
+    "compte.mot_de_passe_choisi": "Mot de passe choisi par son titulaire",
+    "compte.lien": "Lien pour choisir le mot de passe envoyé",
 }
 
 # Les clés des valeurs avant → après, en mots.
@@ -133,7 +141,17 @@ CLES = {
     "fermee_le": "saisie close le",
     "beneficiaires": "personnes nommées",
     "proposition_seulement": "proposition seulement",
+    "roles": "rôle",
+    "actif": "actif",
+    "email": "adresse électronique",
+    "mot_de_passe": "mot de passe",
+    "lien_envoye_a": "envoyé à",
 }
+# Les périmètres d'un compte sont journalisés sous le nom de leur relation (« divisions_enseignees ») : ce sont des
+# ensembles, dont on écrit ce qui est ajouté et retiré plutôt que les deux listes complètes. Une sorte de périmètre
+# ajoutée à PERIMETRES est donc lisible ici sans rien changer.
+CLES.update({p.relation: p.libelle.lower() for p in PERIMETRES})
+ENSEMBLES = {p.relation for p in PERIMETRES}
 # Les seules valeurs écrites comme des nombres décimaux à la française : un code d'activité « 1.2 » reste « 1.2 ».
 NUMERIQUES = {"note", "points", "semaines", "moyenne", "chef_oeuvre", "positionnement_semaines"}
 VALEURS = {True: "oui", False: "non", None: "∅", "": "∅"}
@@ -172,7 +190,13 @@ def changements(avant, apres) -> str:
     morceaux = []
     for k in dict.fromkeys([*avant, *apres]):
         a, b = avant.get(k), apres.get(k)
-        if a != b:
+        if k in ENSEMBLES and isinstance(a, list) and isinstance(b, list):
+            ajouts = [x for x in b if x not in a]
+            retraits = [x for x in a if x not in b]
+            detail = [f"+ {_valeur(x)}" for x in ajouts] + [f"− {_valeur(x)}" for x in retraits]
+            if detail:
+                morceaux.append(f"{CLES.get(k, k)} : {', '.join(detail)}")
+        elif a != b:
             morceaux.append(f"{CLES.get(k, k)} : {_valeur(a, k)} → {_valeur(b, k)}")
     return " ; ".join(morceaux)
 
@@ -208,7 +232,11 @@ def lisibles(entrees: list[Journal], session_annee: int) -> list[EntreeLisible]:
             session__annee=session_annee, numero__in=numeros
         ).values_list("numero", "nom", "prenom")
     }
-    identifiants = {e.auteur for e in entrees if e.auteur}
+    # Les comptes décrits par les entrées « compte.… » (objet = identifiant) sont lus dans la même requête que les
+    # auteurs.
+    identifiants = {e.auteur for e in entrees if e.auteur} | {
+        e.objet for e in entrees if e.action.startswith("compte.")
+    }
     auteurs = {
         u.username: (u.get_full_name() or u.username)
         for u in get_user_model().objects.filter(username__in=identifiants)
@@ -218,6 +246,9 @@ def lisibles(entrees: list[Journal], session_annee: int) -> list[EntreeLisible]:
         candidat = candidats.get(e.candidat_numero, e.candidat_numero) if e.candidat_numero else ""
         quoi = libelle_action(e.action)
         objet = e.objet
+        if e.action.startswith("compte.") and objet:
+            nom = auteurs.get(objet, objet)
+            objet = f"{nom} ({objet})" if nom != objet else objet
         if objet and candidat:
             quoi = f"{quoi} : {objet} de {candidat}"
         elif candidat:
@@ -246,8 +277,12 @@ class FiltreJournal(django_filters.FilterSet):
     candidat = django_filters.CharFilter(label="Candidat (numéro)", field_name="candidat_numero", lookup_expr="iexact")
     unite = django_filters.CharFilter(label="Unité", field_name="objet", lookup_expr="istartswith")
     auteur = django_filters.CharFilter(label="Auteur (identifiant)", field_name="auteur", lookup_expr="iexact")
+    # Les actions sur les comptes n'appartiennent à aucune session : elles se lisent sur la fiche du compte.
     action = django_filters.ChoiceFilter(
-        label="Action", field_name="action", choices=sorted(ACTIONS.items(), key=lambda x: x[1]), empty_label="toutes"
+        label="Action",
+        field_name="action",
+        choices=sorted(((k, v) for k, v in ACTIONS.items() if not k.startswith("compte.")), key=lambda x: x[1]),
+        empty_label="toutes",
     )
     du = django_filters.DateFilter(
         label="Du (JJ/MM/AAAA)",

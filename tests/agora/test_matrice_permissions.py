@@ -47,6 +47,7 @@ PK = {
 }
 PK_PAR_PREFIXE = {
     "examens:jury-": "jury",
+    "comptes:": "compte",
     "examens:commission": "commission",
     "examens:organisation": "commission",
     "examens:grille": "commission",
@@ -66,6 +67,14 @@ PK_PAR_PREFIXE = {
 # 405 : action qui n'accepte que POST.
 MATRICE = {
     "accueil": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "comptes:activer": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "comptes:compte": (302, 403, 403, 403, 403, 200, 403, 403, 403),
+    "comptes:creer": (302, 403, 403, 403, 403, 200, 403, 403, 403),
+    "comptes:lien": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "comptes:liste": (302, 403, 403, 403, 403, 200, 403, 403, 403),
+    "comptes:modifier": (302, 403, 403, 403, 403, 200, 403, 403, 403),
+    "comptes:mot-de-passe": (302, 405, 405, 405, 405, 405, 405, 405, 405),
+    "comptes:reinitialiser": (200, 200, 200, 200, 200, 200, 200, 200, 200),
     "examens:calendrier-ccf": (302, 200, 200, 200, 200, 200, 200, 200, 200),
     "examens:calendrier-ccf-ics": (302, 200, 200, 200, 200, 200, 200, 200, 200),
     "examens:candidat": (302, 404, 200, 200, 404, 200, 200, 200, 200),
@@ -280,6 +289,11 @@ def contexte(db, settings):
         "echeance": echeance.pk,
         "reouverture": reouverture.pk,
         "proposition": proposition.pk,
+        # Un compte à part : les POST hostiles aux pages des comptes (désactiver…) ne touchent pas les six rôles.
+        "compte": fabriques.utilisateur("compte-essai", "enseignant").pk,
+        # Le lien pour choisir son mot de passe : un jeton faux donne la page « ce lien n'est plus valable ».
+        "uidb64": "MQ",
+        "token": "jeton-faux",
     }
     utilisateurs = {
         "anonyme": None,

@@ -54,6 +54,15 @@ def test_quatre_echecs_ne_bloquent_pas_le_compte(comptes):
     assert connecter("prof", fabriques.MOT_DE_PASSE).status_code == 302
 
 
+def test_un_identifiant_de_300_caracteres_est_refuse_sans_erreur_500(comptes):
+    # axes enregistre l'identifiant de chaque échec dans une colonne de 255 caractères : tronqué, plus de 500.
+    reponse = connecter("x" * 300, "pas-le-bon-mot-de-passe")
+    assert reponse.status_code == 200
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.get().username == "x" * 150
+
+
 def test_cinq_echecs_bloquent_le_couple_identifiant_adresse_avec_une_page_en_francais(comptes):
     reponse = echouer("prof", 5)
     assert reponse.status_code == 429
