@@ -474,6 +474,17 @@ def jeton_differences(differences: list[resultats.Difference]) -> str:
     return hashlib.sha256("\n".join(sorted(str(d) for d in differences)).encode()).hexdigest()[:16]
 
 
+def recalculer_avant_verrou(session: Session, candidats, confirmation: str) -> tuple[list, list]:
+    """Le recalcul qui précède tout verrou (session ou jury), dans sa transaction : si un résultat enregistré
+    diffère du calcul, `ResultatsAChanger` porte la liste tant que le jeton de cette liste n'est pas confirmé ;
+    sinon les résultats recalculés sont écrits. Renvoie (résultats réécrits, différences)."""
+    a_ecrire, differences = resultats.differences(session, candidats)
+    if a_ecrire and confirmation != jeton_differences(differences):
+        raise ResultatsAChanger(differences)
+    resultats.ecrire(a_ecrire)
+    return a_ecrire, differences
+
+
 @transaction.atomic
 def verrouiller(*, session: Session, auteur, confirmation: str = "") -> int:
     """Verrouille après avoir recalculé toute la session dans la même transaction.
@@ -491,10 +502,7 @@ def verrouiller(*, session: Session, auteur, confirmation: str = "") -> int:
     session = Session.objects.select_for_update().select_related("reglement").get(pk=session.pk)
     if session.verrouillee:
         raise OperationRefusee(f"La session {session.annee} est déjà verrouillée.")
-    a_ecrire, differences = resultats.differences(session)
-    if a_ecrire and confirmation != jeton_differences(differences):
-        raise ResultatsAChanger(differences)
-    resultats.ecrire(a_ecrire)
+    a_ecrire, differences = recalculer_avant_verrou(session, None, confirmation)
     session.verrouillee = True
     session.save(update_fields=["verrouillee"])
     journaliser(

@@ -8,10 +8,10 @@ saisie) et laisse une trace au journal.
 from django.db import transaction
 from django.utils import timezone
 
-from examens import perimetre, resultats
+from examens import perimetre
 from examens.jurys.regles_acces import peut, peut_creer_jury
 from examens.models import Candidat, EtablissementJury, Jury, Session
-from examens.services import OperationRefusee, ResultatsAChanger, jeton_differences, journaliser
+from examens.services import OperationRefusee, journaliser, recalculer_avant_verrou
 
 
 class ErreurJury(OperationRefusee):
@@ -121,10 +121,7 @@ def verrouiller_jury(*, jury: Jury, auteur, confirmation: str = "") -> int:
         raise OperationRefusee(f"Le jury {jury.nom} est déjà verrouillé.")
     if session.verrouillee:
         raise OperationRefusee(f"La session {session.annee} est déjà verrouillée.")
-    a_ecrire, differences = resultats.differences(session, candidats_du_jury(jury))
-    if a_ecrire and confirmation != jeton_differences(differences):
-        raise ResultatsAChanger(differences)
-    resultats.ecrire(a_ecrire)
+    a_ecrire, differences = recalculer_avant_verrou(session, candidats_du_jury(jury), confirmation)
     jury.verrouille, jury.verrouille_le = True, timezone.now()
     jury.save(update_fields=["verrouille", "verrouille_le"])
     journaliser(
