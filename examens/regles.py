@@ -632,7 +632,7 @@ class Dossier:
     ``chef_oeuvre`` : note /20 du chef-d'œuvre (projet), None si le candidat n'est pas concerné
     (scolaires et apprentis seulement, regles-examen §1.7). ``points_jury`` : points ajoutés par le jury
     souverain (D337-88), dénominateur inchangé, jamais négatifs. ``blocages`` : motifs extérieurs qui
-    empêchent la délivrance (ex. « justificatifs PFMP manquants »).
+    empêchent la délivrance (ex. « PFMP : 8 semaines manquantes »).
     """
 
     unites: tuple[NoteUnite, ...]

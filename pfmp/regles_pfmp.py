@@ -1,7 +1,7 @@
 """Formation en milieu professionnel (Annexe III de l'arrêté du 18 février 2020) : exigence et conformité.
 
 Python pur : aucun import de Django, aucun flottant (semaines et mois en ``Decimal``). Les services
-construisent les entrées depuis la base et appliquent le résultat (blocage « justificatifs PFMP manquants »,
+construisent les entrées depuis la base et appliquent le résultat (blocage « PFMP : 8 semaines manquantes »,
 mobilité) ; tout ce qui décide est ici, avec sa source.
 
 Ce que fixe l'Annexe III (II.1 à II.5) :
@@ -602,3 +602,27 @@ def _semaines(nombre: Decimal) -> str:
 def _mois(mois: Decimal) -> str:
     arrondi = mois.quantize(Decimal("0.1"))
     return f"{_fr(arrondi)} mois"
+
+
+MOTIF_PREFIXE = "PFMP : "
+
+
+def motif_blocage(conformite: Conformite) -> str | None:
+    """Le motif du blocage posé à l'examen quand le candidat n'est pas conforme, en mots que le jury lit sur la
+    page de délibération : « PFMP : 8 semaines manquantes », « PFMP : 2 attestations non signées », ou les deux.
+    Annexe III : la délivrance exige les attestations de toute la durée requise. None : conforme, pas de blocage.
+
+    Le motif change avec les semaines attestées : le blocage est alors réécrit et le résultat recalculé (son
+    empreinte couvre les blocages), ce qui garde la raison affichée vraie.
+    """
+    if conformite.conforme:
+        return None
+    parties = []
+    if conformite.semaines_manquantes > 0:
+        parties.append(
+            f"{_semaines(conformite.semaines_manquantes)} manquante{'s' if conformite.semaines_manquantes > 1 else ''}"
+        )
+    if conformite.signatures_manquantes:
+        n = conformite.signatures_manquantes
+        parties.append(f"{n} attestation{'s' if n > 1 else ''} non signée{'s' if n > 1 else ''}")
+    return MOTIF_PREFIXE + (", ".join(parties) if parties else "justificatifs manquants")

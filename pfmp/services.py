@@ -29,7 +29,8 @@ from pfmp.models import (
 )
 from referentiel.models import Activite
 
-MOTIF_BLOCAGE = "justificatifs PFMP manquants"
+# Le motif du blocage : regles_pfmp.motif_blocage (« PFMP : 8 semaines manquantes »), commençant toujours ainsi.
+MOTIF_PREFIXE = regles_pfmp.MOTIF_PREFIXE
 SOURCE = "pfmp"
 
 OperationRefusee = examens_services.OperationRefusee
@@ -66,9 +67,7 @@ def recalculer_candidats(ids, *, aujourd_hui: datetime.date | None = None) -> di
 
 def appliquer(*, candidat: Candidat, conformite: regles_pfmp.Conformite) -> None:
     """Le chemin candidat par candidat (référence des tests) : blocage et mobilité d'un candidat."""
-    examens_services.definir_blocage(
-        candidat=candidat, source=SOURCE, motif=None if conformite.conforme else MOTIF_BLOCAGE
-    )
+    examens_services.definir_blocage(candidat=candidat, source=SOURCE, motif=regles_pfmp.motif_blocage(conformite))
     if _mobilite_suivie(candidat):
         examens_services.definir_mobilite_eligible(candidat=candidat, eligible=conformite.mobilite_eligible)
 
@@ -85,7 +84,7 @@ def appliquer_en_masse(evalues: dict[int, selectors.Evalue], *, aujourd_hui: dat
     motifs: dict[int, str | None] = {}
     eligibles: dict[int, bool] = {}
     for pk, e in evalues.items():
-        motif = None if e.conformite.conforme else MOTIF_BLOCAGE
+        motif = regles_pfmp.motif_blocage(e.conformite)
         if actuels.get(pk) != motif:
             motifs[pk] = motif
         if e.mobilite_suivie and e.mobilite_eligible != e.conformite.mobilite_eligible:

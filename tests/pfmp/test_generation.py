@@ -34,7 +34,7 @@ from tests.pfmp.outils import PREMIERE, SECONDE, TERMINALE, J, etrangere, organi
 # comme contre-exemple) ; la lecture par défaut, « à l'étranger », a ses tests dans test_services et test_regles_pfmp.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("zone_ue")]
 
-MOTIF = services.MOTIF_BLOCAGE
+PFMP = services.MOTIF_PREFIXE  # « PFMP : 8 semaines manquantes » : le motif dit ce qui manque
 EXAMEN = regles_pfmp.date_examen(2026)
 
 
@@ -82,7 +82,7 @@ def test_la_synchronisation_par_lots_ecrit_exactement_ce_qu_ecrit_le_chemin_cand
     apprenti_mobilite = fabriques.candidat(statut="apprenti_cfa_habilite", facultative2="MOBILITE")
     session = conforme.session
     # Un état de départ à corriger dans tous les sens.
-    Blocage.objects.create(candidat=conforme, source="pfmp", motif=MOTIF)  # à lever
+    Blocage.objects.create(candidat=conforme, source="pfmp", motif=PFMP + "16 semaines manquantes")  # à lever
     Blocage.objects.filter(candidat=incomplet, source="pfmp").delete()  # à poser
     Blocage.objects.create(candidat=sans_rien, source="pfmp", motif="ancien motif")  # motif à corriger
     Blocage.objects.create(candidat=incomplet, source="autre", motif="dossier administratif")  # autre source : intact
@@ -101,13 +101,14 @@ def test_la_synchronisation_par_lots_ecrit_exactement_ce_qu_ecrit_le_chemin_cand
 
     assert par_lots == candidat_par_candidat != depart
     blocages, eligibles = par_lots
-    assert blocages == {
-        (incomplet.pk, "pfmp", MOTIF),
+    # Le motif PFMP dit ce qui manque (vérifié ailleurs) ; ici, qui est bloqué et par quelle source.
+    assert {(c, s, m.startswith(PFMP) if s == "pfmp" else m) for c, s, m in blocages} == {
+        (incomplet.pk, "pfmp", True),
         (incomplet.pk, "autre", "dossier administratif"),
-        (en_cours.pk, "pfmp", MOTIF),
-        (mobilite_sans_periode.pk, "pfmp", MOTIF),
-        (sans_rien.pk, "pfmp", MOTIF),
-        (perime.pk, "pfmp", MOTIF),
+        (en_cours.pk, "pfmp", True),
+        (mobilite_sans_periode.pk, "pfmp", True),
+        (sans_rien.pk, "pfmp", True),
+        (perime.pk, "pfmp", True),
     }
     assert {c.pk: eligibles[c.pk] for c in (mobilite, royaume_uni, mobilite_sans_periode, sans_rien, perime)} == {
         mobilite.pk: True,
@@ -149,7 +150,7 @@ def test_la_synchronisation_fait_le_meme_nombre_de_requetes_pour_3_ou_30_candida
     with django_assert_max_num_queries(len(petit.captured_queries)) as grand:
         compte = services.synchroniser_session(session=session)
     assert len(grand.captured_queries) == len(petit.captured_queries)
-    assert compte["conforme"] == 10 and Blocage.objects.filter(source="pfmp", motif=MOTIF).count() == 20
+    assert compte["conforme"] == 10 and Blocage.objects.filter(source="pfmp", motif__startswith=PFMP).count() == 20
     assert Candidat.objects.filter(mobilite_eligible=True).count() == 10
     assert not Candidat.objects.filter(mobilite_eligible=None).exists()
 
@@ -209,7 +210,7 @@ def test_chaque_candidat_a_les_justificatifs_de_sa_voie_la_plupart_conformes_que
     conformes = sum(1 for ligne in soumis if ligne.conformite.conforme)
     assert 0.85 * len(soumis) <= conformes < len(soumis)
     # Les blocages posés sont exactement les candidats non conformes d'après selectors.conformite.
-    bloques = set(Blocage.objects.filter(source="pfmp", motif=MOTIF).values_list("candidat_id", flat=True))
+    bloques = set(Blocage.objects.filter(source="pfmp", motif__startswith=PFMP).values_list("candidat_id", flat=True))
     assert bloques == {
         ligne.candidat.pk for ligne in lignes if not selectors.conformite(ligne.candidat, EXAMEN).conforme
     }

@@ -46,7 +46,8 @@ def test_un_import_valide_cree_periodes_organisations_attestations_et_rend_confo
     b.refresh_from_db()
     # A : 8 + 8 = 16 signées sur 16 → conforme ; B : 8 signées + 7,5 non signées → bloqué, mobilité (Espagne).
     assert not Blocage.objects.filter(candidat=a).exists()
-    assert Blocage.objects.get(candidat=b).motif == "justificatifs PFMP manquants"
+    # 16 semaines requises, 8 attestées et signées : 8 manquent, et l'attestation de 7,5 semaines attend sa signature.
+    assert Blocage.objects.get(candidat=b).motif == "PFMP : 8 semaines manquantes, 1 attestation non signée"
     assert (a.mobilite_eligible, b.mobilite_eligible) == (False, True)
     assert Attestation.objects.get(periode__convention__candidat=b, signee=False).semaines == pytest.approx(7.5)
     assert Journal.objects.filter(action="pfmp.attestation.creation").count() == 4

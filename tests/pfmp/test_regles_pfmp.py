@@ -472,3 +472,17 @@ def test_duree_en_mois_calculee_d_un_coup_egale_la_boucle_mois_par_mois():
         debut = datetime.date(2019, 1, 1) + datetime.timedelta(days=hasard.randint(0, 2500))
         fin = debut + datetime.timedelta(days=hasard.randint(-3, 1500))
         assert regles_pfmp.duree_en_mois(debut, fin) == par_boucle(debut, fin), (debut, fin)
+
+
+def test_le_motif_du_blocage_dit_ce_qui_manque():
+    """Le motif posé à l'examen est la raison que le jury lit : semaines manquantes, attestations non signées."""
+    base = {"exigence": None, "niveau": regles_pfmp.Niveau.A_RISQUE}  # le motif ne lit que ce qui manque
+    motif = regles_pfmp.motif_blocage
+    assert motif(regles_pfmp.Conformite(**base, semaines_manquantes=Decimal(8))) == "PFMP : 8 semaines manquantes"
+    assert motif(regles_pfmp.Conformite(**base, semaines_manquantes=Decimal("0.5"))) == "PFMP : 0,5 semaine manquante"
+    assert (
+        motif(regles_pfmp.Conformite(**base, semaines_manquantes=Decimal("2.5"), signatures_manquantes=2))
+        == "PFMP : 2,5 semaines manquantes, 2 attestations non signées"
+    )
+    assert motif(regles_pfmp.Conformite(**base)) == "PFMP : justificatifs manquants"
+    assert motif(regles_pfmp.Conformite(**{**base, "niveau": regles_pfmp.Niveau.CONFORME})) is None

@@ -17,11 +17,9 @@ from tests.pfmp.outils import PREMIERE, SECONDE, TERMINALE, J, etrangere, organi
 
 pytestmark = pytest.mark.django_db
 
-MOTIF = "justificatifs PFMP manquants"
-
-
 def bloque(candidat) -> bool:
-    return Blocage.objects.filter(candidat=candidat, source="pfmp", motif=MOTIF).exists()
+    """Bloqué par la PFMP : le motif dit ce qui manque (« PFMP : 8 semaines manquantes »)."""
+    return Blocage.objects.filter(candidat=candidat, source="pfmp", motif__startswith="PFMP : ").exists()
 
 
 def test_chaque_attestation_signee_rapproche_le_candidat_de_la_conformite_et_leve_le_blocage():
@@ -58,7 +56,7 @@ def test_la_deliberation_rend_non_delivrable_le_candidat_sans_justificatifs_puis
     examens_services.deliberer(session=c.session)
     resultat = Resultat.objects.get(candidat=c)
     assert resultat.decision == "non_delivrable"
-    assert any("blocage : justificatifs PFMP manquants" in ligne for ligne in resultat.trace)
+    assert any("blocage : PFMP : 8 semaines manquantes" in ligne for ligne in resultat.trace)
     services.enregistrer_attestation(
         periode=p2, semaines=Decimal(8), signee=True, date_signature=p2.date_fin, auteur=None
     )

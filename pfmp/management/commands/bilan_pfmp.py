@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--appliquer",
             action="store_true",
-            help="pose ou lève le blocage « justificatifs PFMP manquants » de chaque candidat",
+            help="pose ou lève le blocage « PFMP : … semaines manquantes » de chaque candidat",
         )
 
     def handle(self, *args, session, format, appliquer, **options):
