@@ -107,6 +107,12 @@ def rattacher_sessions(reglement: ReglementExamen) -> list[str]:
         if session.verrouillee:
             faits.append(f"session {session.annee} verrouillée : garde le règlement {session.reglement.code}")
             continue
+        if session.jurys.filter(verrouille=True).exists():
+            # Changer de règlement recalculerait les résultats d'un jury verrouillé (et son PV validé).
+            faits.append(
+                f"session {session.annee} : un jury est verrouillé, elle garde le règlement {session.reglement.code}"
+            )
+            continue
         ancien = session.reglement.code
         session.reglement = reglement
         session.save(update_fields=["reglement"])

@@ -360,12 +360,9 @@ def perimetre_pv(user, session: Session, jury: Jury | None = None) -> PerimetreP
 
         # Relu en base : le verrou et la validation du président ont pu changer depuis que l'appelant l'a lu.
         jury = Jury.objects.select_related("president", "pv_valide_par").get(pk=jury.pk)
-        return PerimetrePV(
-            f"jury-{jury.pk}",
-            f"jury {jury.nom}",
-            candidats.filter(pk__in=candidats_du_jury(jury).values("pk")),
-            jury,
-        )
+        # Tous les candidats du jury, pas seulement ceux que l'auteur voit : le document « jury-<id> » est le PV du
+        # jury entier (l'accès au jury est vérifié par l'appelant, `jurys.views.jury_visible`).
+        return PerimetrePV(f"jury-{jury.pk}", f"jury {jury.nom}", candidats_du_jury(jury), jury)
     if user is None or user.has_perm("examens.voir_tout"):
         return PerimetrePV("tous", "toute la session", candidats)
     etablissements = list(Etablissement.objects.filter(candidats__in=candidats).distinct().order_by("uai"))

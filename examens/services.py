@@ -428,6 +428,10 @@ def deliberer(*, session: Session, auteur=None, candidats=None) -> Deliberation:
     verifier_session_ouverte(session)
     if candidats is not None:
         candidats = candidats.filter(session=session).ouverts()
+    elif session.jurys.filter(verrouille=True).exists():
+        # Un jury verrouillé (son PV validé peut-être) garde ses résultats ; sans jury verrouillé, la lecture
+        # rapide de toute la session.
+        candidats = Candidat.objects.filter(session=session).ouverts()
     v = resultats.verifier(session, candidats)
     resultats.ecrire(v.a_ecrire)
     journaliser(

@@ -350,6 +350,7 @@ def valider_proposition(*, proposition: PropositionNote, auteur) -> PropositionN
     if not exempte(auteur):
         raise OperationRefusee("Seule la division des examens valide une proposition.")
     session = Session.objects.select_for_update().get(pk=proposition.candidat.session_id)
+    verifier_portee(auteur, session, proposition.candidat.etablissement)
     verifier_session_ouverte(session)
     p = _en_attente(proposition)
     candidat = Candidat.objects.select_related("session__reglement").get(pk=p.candidat_id)
@@ -372,6 +373,7 @@ def valider_proposition(*, proposition: PropositionNote, auteur) -> PropositionN
 def refuser_proposition(*, proposition: PropositionNote, auteur, motif: str) -> PropositionNote:
     if not exempte(auteur):
         raise OperationRefusee("Seule la division des examens refuse une proposition.")
+    verifier_portee(auteur, proposition.candidat.session, proposition.candidat.etablissement)
     if not motif.strip():
         raise OperationRefusee("Le motif du refus est obligatoire.")
     p = _en_attente(proposition)
@@ -411,13 +413,20 @@ class LigneEcheance:
 
 
 def etablissements_lus(utilisateur) -> set[int] | None:
-    """None : la division des examens voit toutes les échéances ; les autres, celles de tous les établissements et
-    des leurs (les échéances et les motifs des réouvertures d'un autre lycée ne les regardent pas)."""
-    if exempte(utilisateur):
-        return None
+    """None : l'administrateur voit toutes les échéances ; les autres, celles de tous les établissements et des
+    leurs — ceux qu'ils gèrent, directement ou par leurs académies (les échéances et les motifs des réouvertures
+    d'une autre académie ou d'un autre lycée ne les regardent pas)."""
     from examens import perimetre  # perimetre importe examens.services, que ce module importe
 
+    if perimetre.voit_tout(utilisateur):
+        return None
     return set(perimetre.etablissements_ecrivables(utilisateur).values_list("pk", flat=True))
+
+
+def echeances_lisibles(utilisateur, qs):
+    """Échéances ou réouvertures (queryset) lisibles : celles de tous les établissements et des siens."""
+    lus = etablissements_lus(utilisateur)
+    return qs.all() if lus is None else qs.filter(Q(etablissement__isnull=True) | Q(etablissement_id__in=lus))
 
 
 def lignes_tableau_de_bord(session: Session, etablissements: set[int] | None = None) -> list[LigneEcheance]:

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from examens import perimetre
 from examens.echeances import services
 from examens.echeances.forms import EcheanceForm, RefusForm, ReouvertureForm
 from examens.echeances.models import Echeance, PropositionNote, Reouverture
@@ -85,7 +86,7 @@ def echeance_creer(request, annee):
 @permission_required(GERER, raise_exception=True)
 def echeance_modifier(request, annee, pk):
     session = _session(annee)
-    echeance = get_object_or_404(Echeance, pk=pk, session=session)
+    echeance = get_object_or_404(services.echeances_lisibles(request.user, Echeance.objects), pk=pk, session=session)
     return _formulaire(
         request,
         session,
@@ -113,7 +114,9 @@ def reouverture_creer(request, annee):
 @permission_required(GERER, raise_exception=True)
 def reouverture_modifier(request, annee, pk):
     session = _session(annee)
-    reouverture = get_object_or_404(Reouverture, pk=pk, session=session)
+    reouverture = get_object_or_404(
+        services.echeances_lisibles(request.user, Reouverture.objects), pk=pk, session=session
+    )
     return _formulaire(
         request,
         session,
@@ -129,7 +132,8 @@ def reouverture_modifier(request, annee, pk):
 def propositions(request, annee, refus=None):
     session = _session(annee)
     lignes = list(
-        PropositionNote.objects.filter(candidat__session=session)
+        _propositions_visibles(request.user)
+        .filter(candidat__session=session)
         .select_related("candidat", "auteur", "decidee_par")
         .order_by("etat", "-cree_le")
     )
@@ -138,14 +142,25 @@ def propositions(request, annee, refus=None):
     return render(request, "examens/echeances/propositions.html", {"session": session, "propositions": lignes})
 
 
-def _proposition(annee, pk) -> PropositionNote:
-    return get_object_or_404(PropositionNote.objects.select_related("candidat"), pk=pk, candidat__session__annee=annee)
+def _propositions_visibles(utilisateur):
+    """Les propositions des établissements de ses académies (l'administrateur : toutes)."""
+    qs = PropositionNote.objects.all()
+    if perimetre.voit_tout(utilisateur):
+        return qs
+    return qs.filter(candidat__etablissement__in=perimetre.etablissements_organisables(utilisateur))
+
+
+def _proposition(request, annee, pk) -> PropositionNote:
+    """404 hors de ses académies : la proposition d'un autre lycée ne se révèle pas."""
+    return get_object_or_404(
+        _propositions_visibles(request.user).select_related("candidat"), pk=pk, candidat__session__annee=annee
+    )
 
 
 @require_POST
 @permission_required(GERER, raise_exception=True)
 def proposition_valider(request, annee, pk):
-    p = _proposition(annee, pk)
+    p = _proposition(request, annee, pk)
     try:
         services.valider_proposition(proposition=p, auteur=request.user)
     except OperationRefusee as e:
@@ -158,7 +173,7 @@ def proposition_valider(request, annee, pk):
 @require_POST
 @permission_required(GERER, raise_exception=True)
 def proposition_refuser(request, annee, pk):
-    p = _proposition(annee, pk)
+    p = _proposition(request, annee, pk)
     form = RefusForm(request.POST)
     if form.is_valid():
         try:

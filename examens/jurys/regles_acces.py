@@ -2,7 +2,7 @@
 
 Les vues, les services et les tests posent la même question : `peut(utilisateur, "verrouiller", jury)`.
 
-| action        | administrateur | gestionnaire académique (son académie) | président | membre |
+| action        | administrateur | gestionnaire académique (tout le jury) | président | membre |
 |---------------|----------------|----------------------------------------|-----------|--------|
 | voir          | oui            | oui                                    | oui       | oui    |
 | deliberer     | oui            | oui                                    | oui       | oui    |
@@ -37,12 +37,13 @@ def est_membre(utilisateur, jury) -> bool:
 
 @rules.predicate
 def gere_son_academie(utilisateur, jury) -> bool:
-    """Gestionnaire académique d'un établissement du jury (le jury d'une autre académie ne le regarde pas)."""
-    return (
-        jury is not None
-        and utilisateur.has_perm("examens.gerer_jurys")
-        and jury.etablissements.filter(academie__gestionnaires=utilisateur).exists()
-    )
+    """Gestionnaire académique de tous les établissements du jury. Un jury qui déborde de son académie (composé par
+    un administrateur) ne lui appartient pas : il n'en retirerait pas les établissements des autres, ni n'en
+    verrouillerait les candidats."""
+    if jury is None or not utilisateur.has_perm("examens.gerer_jurys"):
+        return False
+    siens = perimetre.etablissements_organisables(utilisateur).values("pk")
+    return jury.etablissements.exists() and not jury.etablissements.exclude(pk__in=siens).exists()
 
 
 REGLES = rules.RuleSet()

@@ -31,8 +31,9 @@ def jury_visible(request, pk: int) -> Jury:
 def jury_demande(request, session: Session) -> Jury | None:
     """Le jury choisi par `?jury=` (404 s'il n'est pas visible), ou le seul jury d'un juré qui n'en a qu'un."""
     valeur = request.GET.get("jury", "")
-    if valeur.isdecimal():
-        return jury_visible(request, int(valeur))
+    if valeur.isdecimal() and len(valeur) <= 18:
+        # Un jury d'une autre session ne se substitue pas à celui de la page : 404.
+        return get_object_or_404(perimetre.jurys_visibles(request.user).filter(session=session), pk=int(valeur))
     if not perimetre.voit_tout(request.user) and not request.user.has_perm("examens.gerer_jurys"):
         siens = list(perimetre.jurys_de(request.user).filter(session=session)[:2])
         if len(siens) == 1:
