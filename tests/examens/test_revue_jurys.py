@@ -47,7 +47,9 @@ def _client(u):
 # 1. Propositions : la division des examens de Paris lit, valide et refuse celles de Créteil.
 def test_paris_ne_valide_pas_une_proposition_de_creteil(monde):
     c, paris, creteil, un, deux = monde
-    p = PropositionNote.objects.create(candidat=deux, unite="U2", groupe=1, texte="3", motif="m", auteur=c.enseignant_autre)
+    PropositionNote.objects.create(
+        candidat=deux, unite="U2", groupe=1, texte="3", motif="m", auteur=c.enseignant_autre
+    )
     cl = _client(paris.academie)
     page = cl.get(reverse("examens:propositions", args=[2026]))
     assert "DEUX" not in page.content.decode(), "la liste montre les propositions d'une autre académie"
@@ -55,7 +57,9 @@ def test_paris_ne_valide_pas_une_proposition_de_creteil(monde):
 
 def test_paris_ne_valide_pas_une_proposition_de_creteil_ecriture(monde):
     c, paris, creteil, un, deux = monde
-    p = PropositionNote.objects.create(candidat=deux, unite="U2", groupe=1, texte="3", motif="m", auteur=c.enseignant_autre)
+    p = PropositionNote.objects.create(
+        candidat=deux, unite="U2", groupe=1, texte="3", motif="m", auteur=c.enseignant_autre
+    )
     cl = _client(paris.academie)
     cl.post(reverse("examens:proposition-valider", args=[2026, p.pk]))
     p.refresh_from_db()
@@ -126,12 +130,24 @@ def test_posts_hostiles(monde):
     for url, data in [
         (reverse("examens:jury-deverrouiller", args=[paris.jury.pk]), {"motif": "\x00" * 10}),
         (reverse("examens:jury-verrouiller", args=[creteil.jury.pk]), {"confirmation": "x" * 100000}),
-        (reverse("examens:jury-modifier", args=[paris.jury.pk]), {"nom": "\x00", "etablissements": ["a", "99999999999999"]}),
-        (reverse("examens:jury-creer", args=[2026]), {"nom": "x" * 1000, "etablissements": [un.etablissement.pk], "membres": ["zz"]}),
+        (
+            reverse("examens:jury-modifier", args=[paris.jury.pk]),
+            {"nom": "\x00", "etablissements": ["a", "99999999999999"]},
+        ),
+        (
+            reverse("examens:jury-creer", args=[2026]),
+            {"nom": "x" * 1000, "etablissements": [un.etablissement.pk], "membres": ["zz"]},
+        ),
         (reverse("examens:jury-creer", args=[2026]), {"nom": "Paris\x00", "etablissements": [un.etablissement.pk]}),
         (reverse("examens:proposition-refuser", args=[2026, 99999999999]), {"motif": "x"}),
-        (reverse("examens:echeance-creer", args=[2026]), {"unite": "\x00", "nature": "zz", "fermee_le": "9999-99-99", "etablissement": "x"}),
-        (reverse("examens:reouverture-creer", args=[2026]), {"candidat": "\x00" * 3, "fin": "2026-13-45T99:99", "motif": "\x00", "beneficiaires": ["x"]}),
+        (
+            reverse("examens:echeance-creer", args=[2026]),
+            {"unite": "\x00", "nature": "zz", "fermee_le": "9999-99-99", "etablissement": "x"},
+        ),
+        (
+            reverse("examens:reouverture-creer", args=[2026]),
+            {"candidat": "\x00" * 3, "fin": "2026-13-45T99:99", "motif": "\x00", "beneficiaires": ["x"]},
+        ),
     ]:
         r = cl.post(url, data)
         assert r.status_code < 500, (url, r.status_code)
@@ -147,8 +163,13 @@ def test_paris_ne_lit_pas_les_reouvertures_de_creteil(monde):
 
     c, paris, creteil, un, deux = monde
     r = Reouverture.objects.create(
-        session=un.session, unite="U2", etablissement=deux.etablissement, candidat=deux,
-        fin=timezone.now() + datetime.timedelta(days=3), motif="SECRET-MEDICAL-CRETEIL", auteur=creteil.academie,
+        session=un.session,
+        unite="U2",
+        etablissement=deux.etablissement,
+        candidat=deux,
+        fin=timezone.now() + datetime.timedelta(days=3),
+        motif="SECRET-MEDICAL-CRETEIL",
+        auteur=creteil.academie,
     )
     cl = _client(paris.academie)
     liste = cl.get(reverse("examens:echeances", args=[2026])).content.decode()
