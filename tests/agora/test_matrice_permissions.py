@@ -5,6 +5,7 @@ La même matrice est recopiée dans README.md (section « Matrice des permission
 """
 
 import io
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -341,7 +342,7 @@ def test_chaque_role_recoit_la_reponse_de_la_matrice(contexte):
     assert not ecarts, "attendu → observé : " + "; ".join(f"{n} {a} → {o}" for n, (a, o) in ecarts.items())
 
 
-def test_aucune_requete_malformee_ne_provoque_d_erreur_500(contexte):
+def test_aucune_requete_malformee_ne_provoque_d_erreur_500(contexte, sans_journal_des_requetes):
     """Paramètres absurdes, objets inexistants, POST vides ou hostiles : 4xx ou redirection, jamais 500."""
     valeurs, utilisateurs = contexte
     client = Client(raise_request_exception=False)
@@ -846,7 +847,16 @@ CLES_HOSTILES = (
 )  # fmt: skip
 
 
-def test_caracteres_interdits_et_chaines_geantes_jamais_de_500(contexte):
+@pytest.fixture
+def sans_journal_des_requetes(monkeypatch):
+    """Chaque 4xx est journalisée par `django.request` (et `django.security`) avec la requête en `extra` ; la
+    capture des journaux de pytest garde ces enregistrements jusqu'à la fin du test, donc chaque requête et ses
+    charges de 100 Ko : des dizaines de Go sur la promenade entière. Le test ne lit que les codes de réponse."""
+    for nom in ("django.request", "django.security"):
+        monkeypatch.setattr(logging.getLogger(nom), "disabled", True)
+
+
+def test_caracteres_interdits_et_chaines_geantes_jamais_de_500(contexte, sans_journal_des_requetes):
     """Chaque URL × chaque rôle × chaque charge : dans l'adresse (paramètres texte du chemin), dans chaque
     paramètre GET et dans chaque champ POST (ceux des formulaires de la page, plus les filtres connus).
     Aucune réponse 500 ; les caractères interdits reçoivent la page 400 en français."""
