@@ -34,7 +34,7 @@ def accueil(request):
         filtre = Q() if role == ADMINISTRATEUR else Q(candidats__etablissement__in=etablissements)
         contexte["sessions"] = Session.objects.annotate(nb_candidats=Count("candidats", filter=filtre))
         contexte["etablissements"] = etablissements.select_related("academie")
-        gabarit = GESTIONNAIRE
+        gabarit = ADMINISTRATEUR if role == ADMINISTRATEUR else GESTIONNAIRE
     elif role == JURY:
         contexte["jurys"] = (
             perimetre.jurys_de(request.user)

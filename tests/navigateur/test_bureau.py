@@ -16,7 +16,7 @@ NUMEROS = ["P001", "P002", "P003"]
 
 def test_de_l_import_au_verrouillage(page: Page, live_server, tmp_path):
     comptes = fabriques.comptes()
-    se_connecter(page, live_server, comptes.gestionnaire.username)
+    se_connecter(page, live_server, comptes.administrateur.username)
     base = f"{live_server.url}/examens/sessions/2026"
 
     # 1. importer les candidats par la page : aperçu, puis confirmation

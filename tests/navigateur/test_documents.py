@@ -48,7 +48,7 @@ def test_le_gestionnaire_exporte_les_releves_et_suit_l_avancement(page: Page, li
         for unite in UNITES:
             Note.objects.create(candidat=c, unite=unite, valeur=Decimal(10 + i))
     services.deliberer(session=fabriques.session())
-    se_connecter(page, live_server, comptes.gestionnaire.username)
+    se_connecter(page, live_server, comptes.academie.username)
 
     page.goto(f"{live_server.url}/examens/sessions/2026/deliberation/")
     page.get_by_role("link", name="Documents PDF et exports").click()

@@ -48,7 +48,7 @@ def test_une_note_du_jury_refusee_garde_unite_note_et_motif(page: Page, live_ser
     c = fabriques.candidat(division=comptes.division_a)
     for unite in UNITES:
         Note.objects.create(candidat=c, unite=unite, valeur=Decimal("12"))
-    se_connecter(page, live_server, comptes.gestionnaire.username)
+    se_connecter(page, live_server, comptes.academie.username)
     page.goto(f"{live_server.url}/examens/candidats/{c.pk}/")
     formulaire = page.get_by_test_id("form-jury-note")
     formulaire.get_by_label("Unité").select_option("U31")

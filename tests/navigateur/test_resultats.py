@@ -48,7 +48,7 @@ def test_le_verrouillage_fait_confirmer_les_resultats_qui_changent(page: Page, l
     _noter(c, "12")
     with connection.cursor() as curseur:  # une note changée hors de toute porte : le résultat est périmé
         curseur.execute("UPDATE examens_note SET valeur = 0 WHERE candidat_id = %s AND unite = 'U2'", [c.pk])
-    se_connecter(page, live_server, comptes.gestionnaire.username)
+    se_connecter(page, live_server, comptes.administrateur.username)
     page.goto(f"{live_server.url}/examens/sessions/2026/deliberation/")
     page.once("dialog", lambda dialogue: dialogue.accept())
     page.get_by_test_id("bouton-verrouiller").click()
