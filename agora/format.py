@@ -6,6 +6,11 @@ Outil de la couche du bas (aucune application importée).
 import re
 
 
+def nom_utilisateur(user) -> str:
+    """Le nom d'un compte tel qu'on l'imprime : « Claire Dubois », sinon l'identifiant ; "" sans compte."""
+    return (user.get_full_name() or user.username) if user else ""
+
+
 def pluriel(nombre: int, singulier: str, pluriel: str | None = None) -> str:
     """« 1 note », « 3 notes », « 0 note » (le zéro s'accorde au singulier en français), « 2 chevaux » avec
     `pluriel`. Pour un groupe de mots, chaque mot variable s'écrit dans `singulier`/`pluriel` : « note créée »."""

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, Sum
 from django.utils import timezone
 
-from agora.format import capitales_accentuees
+from agora.format import capitales_accentuees, nom_utilisateur
 from examens import grilles, pdf, resultats, selectors
 from examens import perimetre as perimetre_acces
 from examens.models import (
@@ -74,8 +74,7 @@ def _nombre(valeur) -> str:
     return texte.replace(".", ",")
 
 
-def _nom(user) -> str:
-    return (user.get_full_name() or user.username) if user else ""
+_nom = nom_utilisateur
 
 
 def _maintenant() -> str:
@@ -433,9 +432,7 @@ def donnees_pv(session: Session, perimetre: PerimetrePV) -> dict:
 def _donnees_jury(jury: Jury) -> dict:
     """Ce que le procès-verbal d'un jury imprime de lui : sa composition et la validation de son président."""
 
-    def nom(u):
-        return (u.get_full_name() or u.username) if u else ""
-
+    nom = nom_utilisateur
     return {
         "nom": jury.nom,
         "president": nom(jury.president) or "à désigner",

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from agora.format import nom_utilisateur
 from examens import regles
 from examens.models import (
     Candidat,
@@ -854,8 +855,7 @@ class GrilleIncomplete(OperationRefusee):
         self.erreurs = erreurs
 
 
-def _nom(user) -> str:
-    return (user.get_full_name() or user.username) if user else ""
+_nom = nom_utilisateur
 
 
 def _tracer(grille: Grille, auteur, action: str, objet: str = "", avant="", apres="", motif: str = "") -> None:

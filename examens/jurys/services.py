@@ -8,6 +8,7 @@ saisie) et laisse une trace au journal.
 from django.db import transaction
 from django.utils import timezone
 
+from agora.format import nom_utilisateur
 from examens import perimetre
 from examens.jurys.regles_acces import peut, peut_creer_jury
 from examens.models import Candidat, EtablissementJury, Jury, Session
@@ -30,8 +31,7 @@ def candidats_du_jury(jury: Jury):
     )
 
 
-def _nom(utilisateur) -> str:
-    return (utilisateur.get_full_name() or utilisateur.username) if utilisateur else ""
+_nom = nom_utilisateur
 
 
 def _etat(jury: Jury) -> dict:
