@@ -3,18 +3,24 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from agora.format import nom_utilisateur
 from examens import perimetre
 from examens.models import EtablissementJury
 
 
-class _Utilisateur(forms.ModelChoiceField):
+class _LibelleCompte:
+    """« Claire Dubois (president) » : le nom, et l'identifiant qui départage deux homonymes."""
+
     def label_from_instance(self, u):
-        return f"{u.get_full_name() or u.username} ({u.username})"
+        return f"{nom_utilisateur(u)} ({u.username})"
 
 
-class _Utilisateurs(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, u):
-        return f"{u.get_full_name() or u.username} ({u.username})"
+class _Utilisateur(_LibelleCompte, forms.ModelChoiceField):
+    pass
+
+
+class _Utilisateurs(_LibelleCompte, forms.ModelMultipleChoiceField):
+    pass
 
 
 class _Etablissements(forms.ModelMultipleChoiceField):
