@@ -25,8 +25,9 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q
 from django.utils import timezone
 
 from agora.format import capitales_accentuees, nom_utilisateur
-from examens import grilles, pdf, resultats, selectors
+from examens import pdf, resultats, selectors
 from examens import perimetre as perimetre_acces
+from examens.ccf import gabarits, lectures, notation
 from examens.models import (
     Candidat,
     Division,
@@ -105,18 +106,18 @@ def grilles_a_rendre(qs):
 class _Gabarit:
     lignes: list
     groupes: list
-    echelle: grilles.Echelle
+    echelle: notation.Echelle
     bloc: str
 
 
 def _gabarit(cache: dict, gabarit) -> _Gabarit:
     if gabarit.pk not in cache:
-        lignes, groupes = grilles.lignes_affichees(gabarit, {})
+        lignes, groupes = lectures.lignes_affichees(gabarit, {})
         bloc = ""
         if lignes:
             b = lignes[0].competence.bloc  # une requête par gabarit
             bloc = f"{b.code} · {b.intitule}"
-        cache[gabarit.pk] = _Gabarit(lignes, groupes, grilles.echelle_de(gabarit), bloc)
+        cache[gabarit.pk] = _Gabarit(lignes, groupes, gabarits.echelle_de(gabarit), bloc)
     return cache[gabarit.pk]
 
 
@@ -125,7 +126,7 @@ def _forme(cache: dict, grille: Grille) -> str:
         return "CCF"
     commission = grille.commission
     if commission.pk not in cache:
-        cache[commission.pk] = grilles.formes_par_statut(commission)
+        cache[commission.pk] = lectures.formes_par_statut(commission)
     forme = cache[commission.pk].get(grille.candidat.statut)
     if forme is None:
         return "ponctuel"
@@ -165,7 +166,7 @@ def donnees_grille(
     forme: str,
 ) -> dict:
     """Les données imprimées d'une grille ; tout ce qui vient d'autres tables est passé en argument."""
-    calcul = grilles.calcul_de(g, gab.lignes, evaluations)
+    calcul = lectures.calcul_de(g, gab.lignes, evaluations)
     membres = [
         {
             "nom": _nom(m.utilisateur),
@@ -235,9 +236,9 @@ def donnees_grille(
         "dossier_non_produit": g.dossier_non_produit,
         "justificatifs_manquants": g.justificatifs_manquants,
         "appreciation": g.appreciation,
-        "calcul": grilles.expliquer(calcul),
+        "calcul": notation.expliquer(calcul),
         "note_suggeree": texte_note("note", calcul.note) if calcul.note is not None else "",
-        "note_retenue": grilles.texte_retenu(g) if g.etat != Grille.Etat.ARRETEE else _note_commission(g),
+        "note_retenue": lectures.texte_retenu(g) if g.etat != Grille.Etat.ARRETEE else _note_commission(g),
         "note_jury": texte_note("note", g.note_jury)
         if g.etat == Grille.Etat.ARRETEE and g.note_jury is not None
         else "",
@@ -258,7 +259,7 @@ def _deux_colonnes(elements: list[str]) -> list[list[str]]:
 def _note_commission(g: Grille) -> str:
     if g.justificatifs_manquants:
         return "NV"
-    note = g.note_commission if g.note_commission is not None else grilles.note_retenue(g)
+    note = g.note_commission if g.note_commission is not None else lectures.note_retenue(g)
     return texte_note("note", note) if note is not None else ""
 
 
@@ -819,7 +820,7 @@ def produire(travail: Travail, *, session: Session, auteur=None) -> tuple[bytes,
 
 
 def epreuves_a_grille(session: Session) -> list[str]:
-    return sorted(grilles.gabarits_actifs(session.reglement.referentiel))
+    return sorted(gabarits.gabarits_actifs(session.reglement.referentiel))
 
 
 @transaction.atomic

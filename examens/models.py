@@ -452,7 +452,7 @@ class Journal(models.Model):
 
 # ---------------------------------------------------------------------------------------------------
 # Grilles d'évaluation CCF (E31, E32, E2 ; E31/E32 ponctuels) : gabarits versionnés, commissions, grilles.
-# La logique (conversion, contrôles, écritures) est dans examens/grilles.py.
+# La logique (conversion, contrôles, écritures) est dans examens/ccf/.
 # ---------------------------------------------------------------------------------------------------
 
 

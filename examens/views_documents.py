@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agora.format import pluriel
-from examens import documents, grilles, pdf, services
+from examens import documents, pdf, services
+from examens.ccf import lectures
 from examens.jurys.views import jury_demande
 from examens.models import Candidat, Commission, Division, DocumentEmis, ExportLot, Grille, Resultat, Session
 from examens.services import OperationRefusee
@@ -46,8 +47,8 @@ def grille_pdf(request, pk, candidat, situation):
     commission = get_object_or_404(Commission.objects.visibles_par(request.user).select_related("gabarit"), pk=pk)
     if not 1 <= situation <= commission.gabarit.situations:
         raise Http404("Situation inconnue pour cette épreuve.")
-    cand = get_object_or_404(grilles.candidats_de_commission(commission), pk=candidat)
-    existante = grilles.grille_existante(cand, commission.gabarit.epreuve, situation)
+    cand = get_object_or_404(lectures.candidats_de_commission(commission), pk=candidat)
+    existante = lectures.grille_existante(cand, commission.gabarit.epreuve, situation)
     if existante is None or existante.commission_id != commission.pk:
         raise Http404("Grille pas encore commencée.")
     g = documents.grilles_a_rendre(Grille.objects.filter(pk=existante.pk)).get()

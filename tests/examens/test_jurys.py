@@ -236,11 +236,11 @@ def test_le_formulaire_de_jury_garde_les_valeurs_et_dit_l_erreur_a_cote_du_champ
 
 
 def test_une_grille_d_un_jury_verrouille_est_figee(monde):
-    from examens import grilles
+    from examens.ccf import lectures
 
     c, paris, _, _, _ = monde
     jurys.verrouiller_jury(jury=paris.jury, auteur=paris.president)
-    d = grilles.droits(
+    d = lectures.droits(
         c.enseignant,
         session=c.division_a.session,
         etablissement_id=c.division_a.etablissement_id,

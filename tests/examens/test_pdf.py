@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pypdf
 import pytest
 
-from examens import documents, grilles, pdf, services
+from examens import documents, pdf, services
+from examens.ccf import circuit, saisie
 from examens.models import Grille, Note
 from tests import fabriques
 from tests.examens.outils import UNITES
@@ -46,7 +47,7 @@ def grille_remplie():
         appreciation="Très bon accueil téléphonique.",
     )
     premiere = m.e31.gabarit.lignes.order_by("ordre").first()
-    grilles.enregistrer_champ(
+    saisie.enregistrer_champ(
         commission=m.e31,
         candidat=m.candidat,
         situation=1,
@@ -93,7 +94,7 @@ def test_une_grille_transmise_n_est_plus_provisoire_et_montre_les_confirmations(
     g = valider(m, g)
     texte = texte_pdf(rendre_grille(g)[1].contenu)
     assert "A confirmé la grille le" in texte and "PROVISOIRE" in texte  # validée, pas encore transmise
-    g = grilles.transmettre_grille(grille=g, version=g.version, auteur=m.comptes.enseignant)
+    g = circuit.transmettre_grille(grille=g, version=g.version, auteur=m.comptes.enseignant)
     texte = texte_pdf(rendre_grille(g)[1].contenu)
     assert "PROVISOIRE" not in texte and "transmise au jury" in texte
     assert "Note proposée par la commission 13,50" in texte

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from examens import documents, grilles, imports, resultats, services
+from examens import documents, imports, resultats, services
+from examens.ccf import circuit, saisie
 from examens.models import Candidat, Note, Resultat
 from tests import fabriques
 from tests.examens.outils import UNITES, csv_bytes
@@ -108,9 +109,9 @@ def test_une_grille_transmise_puis_renvoyee_recalcule():
             )
     assert resultat(m.candidat).decision == "incomplet"
     grille = valider(m, grille_e31_complete(m, niveau="TS"))
-    grille = grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
+    grille = circuit.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
     assert (resultat(m.candidat).decision, resultat(m.candidat).points) == ("admis", Decimal("290.000"))
-    grilles.renvoyer_grille(grille=grille, motif="erreur de date", auteur=m.comptes.gestionnaire)
+    circuit.renvoyer_grille(grille=grille, motif="erreur de date", auteur=m.comptes.gestionnaire)
     assert resultat(m.candidat).decision == "incomplet" and a_jour(m.candidat.session)
 
 
@@ -195,7 +196,7 @@ def test_meme_refus_par_l_import_le_tableau_et_la_grille(texte, message):
     m.candidat.save(update_fields=["numero"])
     assert _par_import("A001", "U31", texte) == message
     assert _par_navigateur(m.comptes, m.candidat, "U31", texte) == message
-    with pytest.raises(grilles.SaisieInvalide) as refus:
+    with pytest.raises(saisie.SaisieInvalide) as refus:
         remplir(m.e31, m.candidat, m.comptes.enseignant, [], note_proposee=texte)
     assert str(refus.value) == message
 

@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from examens import documents as docs
-from examens import grilles, pdf
+from examens import pdf
+from examens.ccf import gabarits, lectures
 from examens.models import (
     Candidat,
     Commission,
@@ -89,8 +90,8 @@ def grilles_fictives(session: Session, nombre: int, hasard: random.Random) -> li
     )
     if not candidats:
         raise CommandError(f"La session {session.annee} n'a ni grille ni candidat : rien à rendre.")
-    gabarits = list(grilles.gabarits_actifs(session.reglement.referentiel).values())
-    imprimes = {g.pk: docs.gabarit_imprime(g) for g in gabarits}
+    actifs = list(gabarits.gabarits_actifs(session.reglement.referentiel).values())
+    imprimes = {g.pk: docs.gabarit_imprime(g) for g in actifs}
     membres = [
         MembreCommission(utilisateur=User(first_name="Claire", last_name="Martin"), qualite="enseignant"),
         MembreCommission(utilisateur=User(first_name="Paul", last_name="Durand"), qualite="professionnel"),
@@ -98,7 +99,7 @@ def grilles_fictives(session: Session, nombre: int, hasard: random.Random) -> li
     commission = Commission(session=session)
     resultat = []
     for i in range(nombre):
-        candidat, gabarit = candidats[i % len(candidats)], gabarits[i % len(gabarits)]
+        candidat, gabarit = candidats[i % len(candidats)], actifs[i % len(actifs)]
         imprime = imprimes[gabarit.pk]
         codes = [n.code for n in imprime.echelle.niveaux if n.evalue]
         evaluations = {
@@ -112,13 +113,13 @@ def grilles_fictives(session: Session, nombre: int, hasard: random.Random) -> li
             candidat=candidat,
             gabarit=gabarit,
             epreuve=gabarit.epreuve,
-            situation=1 + (i // len(gabarits)) % gabarit.situations,
+            situation=1 + (i // len(actifs)) % gabarit.situations,
             forme=Grille.Forme.CCF,
             etat=Grille.Etat.TRANSMISE,
             date_situation=datetime.date(session.annee, 3, 1 + i % 28),
             appreciation="Candidat impliqué ; dossier complet et soigné.",
         )
-        calcul = grilles.calcul_de(grille, imprime.lignes, evaluations)
+        calcul = lectures.calcul_de(grille, imprime.lignes, evaluations)
         grille.note_suggeree = grille.note_commission = calcul.note
         resultat.append(
             docs.donnees_grille(
