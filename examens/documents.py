@@ -1,6 +1,6 @@
 """Documents PDF : ce qu'ils impriment, l'émission des relevés et procès-verbaux, les exports par lots.
 
-- Données imprimées : des dictionnaires sérialisables (rendus par examens/pdf.py, éventuellement dans un
+- Données imprimées : des dictionnaires sérialisables (rendus par agora/pdf.py, éventuellement dans un
   processus fils) lus avec les sélecteurs existants (selectors.fiche_candidat, fonctions de grilles.py).
 - Émission : après le verrouillage de la session, un relevé ou un procès-verbal est conservé (DocumentEmis :
   fichier, données, SHA-256) et toujours resservi tel quel ; une correction est une nouvelle version qui
@@ -24,9 +24,10 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, Sum
 from django.utils import timezone
 
+from agora import pdf
 from agora.format import capitales_accentuees, nom_utilisateur
-from examens import pdf, resultats, selectors
 from examens import perimetre as perimetre_acces
+from examens import resultats, selectors
 from examens.ccf import gabarits, lectures, notation
 from examens.models import (
     Candidat,

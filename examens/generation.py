@@ -88,9 +88,9 @@ def generer_donnees(*, session: Session, candidats: list[Candidat], hasard: rand
         commissions = _commissions(session, actifs, membres)
         formes = {g.pk: lectures.formes_par_statut(commissions[g.pk][next(iter(commissions[g.pk]))]) for g in actifs}
         unites = dict(
-            Epreuve.objects.filter(
-                reglement_id=session.reglement_id, code__in=[g.epreuve for g in actifs]
-            ).values_list("code", "unite__code")
+            Epreuve.objects.filter(reglement_id=session.reglement_id, code__in=[g.epreuve for g in actifs]).values_list(
+                "code", "unite__code"
+            )
         )
         notes = {
             (c, u): (pk, etat, valeur, origine)

@@ -127,9 +127,7 @@ def jurys_verrouilles(session_ids: Iterable[int], etablissement_ids: Iterable[in
 
 def deliberation_verrouillee(candidat: Candidat) -> bool:
     """Le résultat de ce candidat est-il arrêté : sa session verrouillée, ou le jury de son établissement ?"""
-    return candidat.session.verrouillee or bool(
-        jurys_verrouilles([candidat.session_id], [candidat.etablissement_id])
-    )
+    return candidat.session.verrouillee or bool(jurys_verrouilles([candidat.session_id], [candidat.etablissement_id]))
 
 
 def message_jury_verrouille(nom: str) -> str:

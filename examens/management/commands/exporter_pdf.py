@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from examens import documents, pdf
+from agora import pdf
+from examens import documents
 from examens.models import Division, ExportLot, Session
 from examens.services import OperationRefusee
 
