@@ -709,7 +709,8 @@ class HistoriqueGrille(models.Model):
 
 # ---------------------------------------------------------------------------------------------------
 # Documents PDF : documents émis (instantanés immuables) et exports par lots.
-# Les écritures sont dans examens/documents.py, le rendu dans agora/pdf.py, les tâches dans examens/tasks.py.
+# Les écritures sont dans examens/documents/ (emission, lots), le rendu dans agora/pdf.py,
+# les tâches dans examens/tasks.py.
 # ---------------------------------------------------------------------------------------------------
 
 

@@ -10,8 +10,9 @@ import pypdf
 import pytest
 
 from agora import pdf
-from examens import documents, services
+from examens import services
 from examens.ccf import circuit, saisie
+from examens.documents import impression
 from examens.models import Grille, Note
 from tests import fabriques
 from tests.examens.outils import UNITES
@@ -62,7 +63,7 @@ def grille_remplie():
 
 
 def rendre_grille(g: Grille):
-    donnees = documents.donnees_grilles(documents.grilles_a_rendre(Grille.objects.filter(pk=g.pk)))[0]
+    donnees = impression.donnees_grilles(impression.grilles_a_rendre(Grille.objects.filter(pk=g.pk)))[0]
     return donnees, pdf.rendre_document("grille", donnees)
 
 
@@ -125,7 +126,7 @@ def test_le_releve_imprime_les_notes_le_resultat_et_provisoire_avant_le_verrouil
     c = fabriques.candidat(division=comptes.division_a, nom="PETIT", prenom="Hugo")
     _noter(c, "14.5")
     services.deliberer(session=c.session)
-    donnees = documents.donnees_releve(documents.candidats_a_imprimer(type(c).objects.filter(pk=c.pk)).get())
+    donnees = impression.donnees_releve(impression.candidats_a_imprimer(type(c).objects.filter(pk=c.pk)).get())
     texte = texte_pdf(pdf.rendre_document("releve", donnees).contenu)
     assert "PETIT Hugo" in texte and c.numero in texte and "Relevé de notes" in texte
     assert "U31" in texte and "14,50" in texte
@@ -138,8 +139,8 @@ def test_le_proces_verbal_a_une_ligne_par_candidat_et_les_totaux(comptes):
         _noter(fabriques.candidat(division=comptes.division_a, nom=f"NOM{i}"), note)
     session = fabriques.session()
     services.deliberer(session=session)
-    perimetre = documents.perimetre_pv(comptes.administrateur, session)
-    texte = texte_pdf(pdf.rendre_document("pv", documents.donnees_pv(session, perimetre)).contenu)
+    perimetre = impression.perimetre_pv(comptes.administrateur, session)
+    texte = texte_pdf(pdf.rendre_document("pv", impression.donnees_pv(session, perimetre)).contenu)
     for i in range(3):
         assert f"NOM{i} Léa" in texte
     assert "Totaux : 3 candidats" in texte and "Admis : 2" in texte and "Ajourné : 1" in texte
@@ -221,4 +222,4 @@ def test_chaque_situation_de_e2_a_sa_grille():
         texte = texte_pdf(rendu.contenu)
         assert f"Grille d'évaluation E2 — situation {situation}" in texte and "ROUX Léa" in texte
         assert texte.count(f"✓ {niveau}") == m.e2.gabarit.lignes.count() == 13
-        assert documents.nom_fichier_grille(donnees) == f"TAGO1/grille-E2-s{situation}-{m.stagiaire.numero}-ROUX.pdf"
+        assert impression.nom_fichier_grille(donnees) == f"TAGO1/grille-E2-s{situation}-{m.stagiaire.numero}-ROUX.pdf"

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from examens import documents, imports, resultats, services
+from examens import imports, resultats, services
 from examens.ccf import circuit, saisie
+from examens.documents import emission, impression
 from examens.models import Candidat, Note, Resultat
 from tests import fabriques
 from tests.examens.outils import UNITES, csv_bytes
@@ -266,12 +267,12 @@ def test_un_releve_dont_le_resultat_est_perime_n_est_pas_emis(comptes):
     services.verrouiller(session=c.session, auteur=comptes.administrateur)
     # Le résultat enregistré est altéré après le verrouillage (aucune porte ne le permet : SQL direct).
     Resultat.objects.filter(candidat=c).update(decision="ajourne")
-    candidat = documents.candidats_a_imprimer(Candidat.objects.filter(pk=c.pk)).get()
+    candidat = impression.candidats_a_imprimer(Candidat.objects.filter(pk=c.pk)).get()
     with pytest.raises(services.OperationRefusee, match="ne correspondent plus"):
-        documents.emettre_releve(candidat=candidat, auteur=comptes.gestionnaire)
+        emission.emettre_releve(candidat=candidat, auteur=comptes.gestionnaire)
     Resultat.objects.filter(candidat=c).update(decision="admis")
-    document, cree = documents.emettre_releve(candidat=candidat, auteur=comptes.gestionnaire)
-    assert cree and document.donnees["empreinte_resultats"] == documents.empreinte_resultats(
+    document, cree = emission.emettre_releve(candidat=candidat, auteur=comptes.gestionnaire)
+    assert cree and document.donnees["empreinte_resultats"] == impression.empreinte_resultats(
         [(c.numero, resultat(c).empreinte)]
     )
 
