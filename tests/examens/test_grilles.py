@@ -531,7 +531,7 @@ def test_les_gabarits_sont_proteges_tant_que_des_commissions_les_utilisent():
 
 
 def test_la_demo_compose_les_commissions_et_des_grilles_et_se_recharge_sans_rien_refaire():
-    from examens.demo import charger_demo
+    from demo.donnees_examens import charger_demo
 
     charger_demo()
     charger_demo()

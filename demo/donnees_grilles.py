@@ -1,6 +1,6 @@
 """Démonstration des grilles CCF : commissions E31, E32 et E2 du lycée Jean Jaurès et quelques grilles.
 
-Appelé à la fin de `examens.demo.charger_demo` ; idempotent (rien n'est refait si les commissions existent).
+Appelé à la fin de `demo.donnees_examens.charger_demo` ; idempotent (rien n'est refait si les commissions existent).
 Tout passe par les services, pour que l'historique et le journal de démonstration soient ceux de l'application.
 """
 
@@ -22,7 +22,7 @@ ENS, PRO = MembreCommission.Qualite.ENSEIGNANT, MembreCommission.Qualite.PROFESS
 
 
 def _compte(identifiant: str, prenom: str, nom: str) -> User:
-    from examens.demo import MOT_DE_PASSE  # examens.demo appelle ce module : import tardif
+    from demo.donnees_examens import MOT_DE_PASSE  # demo.donnees_examens appelle ce module : import tardif
 
     user, cree = User.objects.get_or_create(username=identifiant, defaults={"first_name": prenom, "last_name": nom})
     if cree:
