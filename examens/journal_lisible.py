@@ -13,8 +13,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from agora.format import texte_decimal
 from examens.comptes.services import PERIMETRES
-from examens.models import Candidat, Journal, texte_decimal
+from examens.models import Candidat, Journal
 
 # Libellé de chaque action (préfixe le plus long d'abord) : ce que la personne a fait.
 ACTIONS = {

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from agora.format import date_fr
 from examens.ccf import lectures
 from examens.models import Candidat, Commission, Epreuve, Etablissement, Note, Session
 from examens.organisation import durees, indisponibilites
@@ -24,7 +25,6 @@ from examens.organisation.planificateur import (
     Indisponibilite,
     Occupation,
     Resultat,
-    date_fr,
     heure,
     planifier,
 )
