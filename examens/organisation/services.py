@@ -2,7 +2,8 @@
 
 Une absence non justifiée écrit « ABS » sur l'unité de l'épreuve par la porte unique des notes
 (services.ecrire_notes), session verrouillée en écriture et ouverte, comme toute note ; le résultat du
-candidat est recalculé par cette porte. Une absence justifiée ouvre un passage de rattrapage à planifier.
+candidat est recalculé par cette porte. Une absence justifiée ouvre un passage de rattrapage à planifier ; une fois
+planifié, la grille CCF du candidat pour cette situation le suit (sa date devient celle du rattrapage).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from agora.format import nom_utilisateur
 from examens import grilles
-from examens.models import Candidat, Commission, Epreuve, Etablissement, Note, Session
+from examens.models import Candidat, Commission, Epreuve, Etablissement, Grille, HistoriqueGrille, Note, Session
 from examens.organisation import durees, indisponibilites
 from examens.organisation.models import Amenagement, ConformiteDossier, Passage, Situation
 from examens.organisation.planificateur import (
@@ -283,7 +285,73 @@ def deplacer_passage(*, passage: Passage, date: datetime.date, debut: datetime.t
         avant=avant,
         apres={"date": str(date), "debut": str(debut), "salle": salle},
     )
+    # Ce que la vue dit de la grille, en plus du déplacement ("" : rien à en dire).
+    passage.grille_suivie = suivre_rattrapage(passage=passage, auteur=auteur) if cible.rattrapage else ""
     return passage
+
+
+def suivre_rattrapage(*, passage: Passage, auteur) -> str:
+    """La grille suit le rattrapage : la grille CCF du candidat pour cette situation prend la date du passage de
+    rattrapage planifié (elle portait celle de la situation manquée, ou aucune).
+
+    Seule une grille en brouillon tenue par cette commission suit, comme une modification de sa date dans la page :
+    version incrémentée, trace dans l'historique de la grille, confirmations annulées, ligne au journal. Une grille
+    validée, transmise ou arrêtée ne change pas : la phrase renvoyée le dit. Sans grille, rien à suivre : elle sera
+    commencée au rattrapage. Verrous dans l'ordre de grilles.enregistrer_champ (candidat puis grille).
+    """
+    situation = passage.situation
+    commission = situation.commission
+    date = situation.date
+    if not situation.rattrapage or date is None:
+        return ""
+    Candidat.objects.select_for_update(no_key=True).filter(pk=passage.candidat_id).first()
+    grille = (
+        Grille.objects.select_for_update(of=("self",))
+        .filter(candidat_id=passage.candidat_id, epreuve=commission.gabarit.epreuve, situation=situation.numero)
+        .first()
+    )
+    if grille is None or grille.commission_id != commission.pk or grille.date_situation == date:
+        return ""
+    nom = _nom(passage.candidat)
+    if grille.etat != Grille.Etat.BROUILLON:
+        return (
+            f"La grille de {nom} est {grille.get_etat_display()} : sa date "
+            f"({date_fr(grille.date_situation) if grille.date_situation else 'vide'}) n'a pas suivi le rattrapage."
+        )
+    avant = grille.date_situation
+    grille.date_situation, grille.version, grille.modifiee_par = date, grille.version + 1, auteur
+    grille.save(update_fields=["date_situation", "version", "modifiee_par", "modifiee_le"])
+    motif = f"Rattrapage de l'absence justifiée, situation {situation.numero}"
+    trace = {"grille": grille, "auteur": getattr(auteur, "username", "") or "", "auteur_nom": nom_utilisateur(auteur)}
+    HistoriqueGrille.objects.create(
+        **trace,
+        action="date_situation",
+        objet="rattrapage planifié",
+        avant=date_fr(avant) if avant else "",
+        apres=date_fr(date),
+        motif=motif,
+    )
+    confirmes = [nom_utilisateur(v.membre) for v in grille.validations.select_related("membre")]
+    if confirmes:
+        # Comme toute modification de la grille : une confirmation vaut pour le contenu confirmé.
+        grille.validations.all().delete()
+        HistoriqueGrille.objects.create(
+            **trace,
+            action="confirmations",
+            objet="confirmations annulées par la modification",
+            avant=", ".join(confirmes),
+        )
+    journaliser(
+        action="ccf.grille.rattrapage",
+        auteur=auteur,
+        session=commission.session.annee,
+        candidat=passage.candidat,
+        objet=f"grille {grille.epreuve} situation {grille.situation}"[:100],
+        avant={"date_situation": str(avant or "")},
+        apres={"date_situation": str(date), "passage": passage.pk},
+        motif=motif,
+    )
+    return f"La grille de {nom} prend la date du rattrapage ({date_fr(date)})."
 
 
 def unite_de(commission: Commission) -> str:

@@ -169,7 +169,7 @@ def deplacer(request, pk, passage):
         messages.error(request, " ".join(str(e) for erreurs in form.errors.values() for e in erreurs))
         return redirect("examens:organisation", commission.pk)
     try:
-        services.deplacer_passage(
+        deplace = services.deplacer_passage(
             passage=p,
             date=form.cleaned_data["date"],
             debut=form.cleaned_data["debut"],
@@ -180,6 +180,8 @@ def deplacer(request, pk, passage):
         messages.error(request, str(e))
     else:
         messages.success(request, f"Passage de {p.candidat.nom} {p.candidat.prenom} déplacé.")
+        if deplace.grille_suivie:
+            messages.info(request, deplace.grille_suivie)
     return redirect(reverse("examens:organisation", args=[commission.pk]) + f"#passage-{p.pk}")
 
 
