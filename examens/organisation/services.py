@@ -241,6 +241,50 @@ def conflits(passage: Passage, date: datetime.date, debut: int, salle: str) -> l
     return sorted(set(out))
 
 
+PAUSE_AFFICHEE = 5  # minutes laissées avant et après un créneau libre proposé au glisser-déposer
+LIBRE_MIN = 15  # un trou plus court n'est pas proposé
+
+
+@dataclass(frozen=True)
+class CreneauLibre:
+    """Un moment où la commission ne siège pas, entre deux de ses passages d'une journée ou après le dernier :
+    une cible où déposer un passage (la durée du passage déposé décide ; le serveur refuse ce qui heurte)."""
+
+    jour: datetime.date
+    debut: int
+    fin: int | None  # None : jusqu'à la fin de la journée
+
+    @property
+    def heure_debut(self) -> str:
+        return f"{self.debut // 60:02d}:{self.debut % 60:02d}"
+
+    @property
+    def libelle(self) -> str:
+        if self.fin is None:
+            return f"Libre à partir de {heure(self.debut)}"
+        return f"Libre de {heure(self.debut)} à {heure(self.fin)}"
+
+
+def creneaux_libres(passages) -> dict[datetime.date, list[CreneauLibre]]:
+    """Par journée, les trous de la commission entre ses passages datés (toutes salles : elle siège à un passage à
+    la fois), une pause laissée de chaque côté, et le moment qui suit son dernier passage. Lecture seule."""
+    plages: dict[datetime.date, list[tuple[int, int]]] = {}
+    for p in passages:
+        if p.situation.date is not None and p.debut is not None:
+            plages.setdefault(p.situation.date, []).append((minutes(p.debut), minutes(p.debut) + p.duree))
+    out = {}
+    for jour, liste in plages.items():
+        libres, fin = [], None
+        for d, f in sorted(liste):
+            if fin is not None and (d - PAUSE_AFFICHEE) - (fin + PAUSE_AFFICHEE) >= LIBRE_MIN:
+                libres.append(CreneauLibre(jour, fin + PAUSE_AFFICHEE, d - PAUSE_AFFICHEE))
+            fin = f if fin is None else max(fin, f)
+        if fin + PAUSE_AFFICHEE + LIBRE_MIN <= 24 * 60:
+            libres.append(CreneauLibre(jour, fin + PAUSE_AFFICHEE, None))
+        out[jour] = libres
+    return out
+
+
 @transaction.atomic
 def deplacer_passage(*, passage: Passage, date: datetime.date, debut: datetime.time, salle: str, auteur) -> Passage:
     """L'enseignant ajuste un passage : refusé s'il heurte un membre, une salle, le candidat ou sa PFMP."""

@@ -255,3 +255,68 @@ def test_le_tableau_de_bord_compte_par_etablissement_et_par_commission_dans_le_p
     assert "Lycée Jean Jaurès" in page and "E31" in page
     autre = m.comptes.client(m.comptes.gestionnaire_autre).get(reverse("examens:organisation-tableau")).content.decode()
     assert "Lycée Jean Jaurès" not in autre and "Aucun passage planifié" in autre
+
+
+def test_les_creneaux_libres_se_calculent_entre_les_passages_et_apres_le_dernier():
+    from types import SimpleNamespace as N
+
+    def p(h, m, duree, jour=JEUDI):
+        return N(situation=N(date=jour), debut=datetime.time(h, m), duree=duree)
+
+    # 8 h–9 h, 9 h 05–10 h 05 (pause de 5 min : pas de trou), 11 h–12 h ; rattrapage sans date ignoré.
+    libres = services.creneaux_libres([p(8, 0, 60), p(9, 5, 60), p(11, 0, 60), N(situation=N(date=None), debut=None)])
+    assert [c.libelle for c in libres[JEUDI]] == ["Libre de 10 h 10 à 10 h 55", "Libre à partir de 12 h 05"]
+    assert libres[JEUDI][0].heure_debut == "10:10"
+
+
+def test_deposer_un_passage_sur_un_creneau_libre_passe_par_le_deplacement_et_refuse_a_cote_du_creneau():
+    m = monde()
+    planifie(m)
+    client = m.comptes.client(m.comptes.enseignant)
+    texte = client.get(url(m)).content.decode()
+    assert texte.count('data-testid="creneau-libre"') >= 1 and 'draggable="true"' in texte
+    assert "js/organisation.js" in texte
+    passages = list(Passage.objects.select_related("situation").order_by("debut"))
+    premier, dernier = passages[0], passages[-1]
+    # Déposé sur un créneau déjà pris par la commission : refusé, rien d'écrit, l'erreur à côté du créneau visé.
+    cible = f"{dernier.situation.pk}-{dernier.debut:%H:%M}"
+    r = client.post(
+        url(m, "organisation-deplacer", premier.pk),
+        {"date": "12/03/2026", "debut": f"{dernier.debut:%H:%M}", "salle": dernier.situation.salle, "cible": cible},
+    )
+    assert r.status_code == 200
+    assert Passage.objects.get(pk=premier.pk).debut == premier.debut
+    page = r.content.decode()
+    # Le créneau visé n'est pas un créneau libre affiché : l'erreur va à côté du passage.
+    assert "data-erreur-deplacement>Ce créneau est impossible : la commission" in page
+    fin = services.creneaux_libres(passages)[JEUDI][-1]
+    cible = f"{dernier.situation.pk}-{fin.heure_debut}"
+    # Un membre est pris ailleurs à cette heure-là : refus affiché à côté du créneau libre où l'on a déposé.
+    Situation.objects.create(commission=m.e32, date=JEUDI, salle="C01").membres.add(m.comptes.enseignant)
+    autre = Situation.objects.get(commission=m.e32)
+    Passage.objects.create(situation=autre, candidat=m.candidat, debut=fin_heure(fin.debut), duree=30)
+    r = client.post(
+        url(m, "organisation-deplacer", premier.pk),
+        {"date": "12/03/2026", "debut": fin.heure_debut, "salle": dernier.situation.salle, "cible": cible},
+    )
+    page = r.content.decode()
+    assert f'id="libre-{cible}"' in page
+    bloc = page[page.index(f'id="libre-{cible}"') :]
+    assert bloc.index("data-erreur-deplacement") < bloc.index("</tr>")
+    nom = f"{premier.candidat.nom} {premier.candidat.prenom}"
+    assert f"Déplacement de {nom} refusé. Ce créneau est impossible" in bloc and "(E32) de" in bloc
+    # Libre : le passage y va, comme au clavier.
+    autre.delete()
+    r = client.post(
+        url(m, "organisation-deplacer", premier.pk),
+        {"date": "12/03/2026", "debut": fin.heure_debut, "salle": dernier.situation.salle, "cible": cible},
+    )
+    assert r.status_code == 302
+    assert f"{Passage.objects.get(pk=premier.pk).debut:%H:%M}" == fin.heure_debut
+    # Une saisie absurde : 200, le message à côté du passage, jamais 500.
+    r = client.post(url(m, "organisation-deplacer", premier.pk), {"date": "x", "debut": "25:99", "cible": "<x>"})
+    assert r.status_code == 200 and "data-erreur-deplacement>" in r.content.decode()
+
+
+def fin_heure(minutes: int) -> datetime.time:
+    return datetime.time(minutes // 60, minutes % 60)
