@@ -265,22 +265,39 @@ class CreneauLibre:
         return f"Libre de {heure(self.debut)} à {heure(self.fin)}"
 
 
-def creneaux_libres(passages) -> dict[datetime.date, list[CreneauLibre]]:
-    """Par journée, les trous de la commission entre ses passages datés (toutes salles : elle siège à un passage à
-    la fois), une pause laissée de chaque côté, et le moment qui suit son dernier passage. Lecture seule."""
+def creneaux_libres(
+    passages, journee: tuple[int, int] | None = None, dejeuner: tuple[int, int] | None = None
+) -> dict[datetime.date, list[CreneauLibre]]:
+    """Par journée, les trous de la commission autour de ses passages datés (toutes salles : elle siège à un
+    passage à la fois), une pause laissée de chaque côté. `journee` (début, fin) borne la journée : sans elle, le
+    dernier créneau reste ouvert ; `dejeuner` est retiré des trous. Un trou plus court que le plus court des
+    passages (et que LIBRE_MIN) n'accueillerait personne : il n'est pas proposé. Lecture seule."""
+    passages = list(passages)
+    minimum = max(LIBRE_MIN, min((p.duree for p in passages), default=LIBRE_MIN))
     plages: dict[datetime.date, list[tuple[int, int]]] = {}
     for p in passages:
         if p.situation.date is not None and p.debut is not None:
             plages.setdefault(p.situation.date, []).append((minutes(p.debut), minutes(p.debut) + p.duree))
     out = {}
     for jour, liste in plages.items():
-        libres, fin = [], None
-        for d, f in sorted(liste):
-            if fin is not None and (d - PAUSE_AFFICHEE) - (fin + PAUSE_AFFICHEE) >= LIBRE_MIN:
-                libres.append(CreneauLibre(jour, fin + PAUSE_AFFICHEE, d - PAUSE_AFFICHEE))
+        liste.sort()
+        trous, fin = [], None
+        if journee and journee[0] <= liste[0][0] - PAUSE_AFFICHEE:
+            trous.append((journee[0], liste[0][0] - PAUSE_AFFICHEE))
+        for d, f in liste:
+            if fin is not None:
+                trous.append((fin + PAUSE_AFFICHEE, d - PAUSE_AFFICHEE))
             fin = f if fin is None else max(fin, f)
-        if fin + PAUSE_AFFICHEE + LIBRE_MIN <= 24 * 60:
-            libres.append(CreneauLibre(jour, fin + PAUSE_AFFICHEE, None))
+        trous.append((fin + PAUSE_AFFICHEE, journee[1] if journee else None))
+        libres = []
+        for d, f in trous:
+            morceaux = [(d, f)]
+            if dejeuner:
+                morceaux = [(d, min(f, dejeuner[0]) if f is not None else dejeuner[0]), (max(d, dejeuner[1]), f)]
+                morceaux = [(a, b) for a, b in morceaux if a < dejeuner[0] or a >= dejeuner[1]]
+            for a, b in morceaux:
+                if (b if b is not None else 24 * 60) - a >= minimum:
+                    libres.append(CreneauLibre(jour, a, b))
         out[jour] = libres
     return out
 

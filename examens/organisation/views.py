@@ -53,10 +53,32 @@ def _formulaire(commission, data=None, request=None):
     return PlanificationForm(data, commission=commission, initial=initial)
 
 
-def _lignes(situations, peut_organiser: bool) -> None:
+def _horaires(request, commission) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """La journée et la pause déjeuner des derniers paramètres du planificateur (sinon ceux du formulaire), pour ne
+    proposer au glisser-déposer que des créneaux dans la journée et hors du déjeuner."""
+    form = _formulaire(commission, request=request)
+
+    def lu(champ):
+        valeur = form.initial.get(champ, form.fields[champ].initial)
+        if isinstance(valeur, str):
+            try:
+                valeur = datetime.time.fromisoformat(valeur.strip())
+            except ValueError:
+                valeur = None
+        return _minutes(valeur) if isinstance(valeur, datetime.time) else None
+
+    debut, fin, dej_debut, dej_fin = (lu(c) for c in ("debut", "fin", "dejeuner_debut", "dejeuner_fin"))
+    journee = (debut or 8 * 60, fin or 17 * 60)
+    return journee, ((dej_debut, dej_fin) if dej_debut is not None and dej_fin is not None else None)
+
+
+def _lignes(request, commission, situations, peut_organiser: bool) -> None:
     """Chaque situation datée reçoit ses lignes dans l'ordre de la journée : ses passages et, pour qui organise,
     les créneaux libres de la commission ce jour-là, cibles du glisser-déposer (`s.lignes`)."""
-    libres = services.creneaux_libres(p for s in situations for p in s.passages.all()) if peut_organiser else {}
+    libres = {}
+    if peut_organiser:
+        journee, dejeuner = _horaires(request, commission)
+        libres = services.creneaux_libres((p for s in situations for p in s.passages.all()), journee, dejeuner)
     for s in situations:
         lignes = [((p.debut or datetime.time.max), 0, p.pk, {"passage": p}) for p in s.passages.all()]
         for c in libres.get(s.date, []) if s.date else []:
@@ -87,7 +109,7 @@ def _page(request, commission, form=None, explication="", erreur=None):
         )
     )
     peut_organiser = _peut_organiser(request, commission)
-    _lignes(situations, peut_organiser)
+    _lignes(request, commission, situations, peut_organiser)
     if erreur and erreur.get("cible") not in {ligne.get("cle") for s in situations for ligne in s.lignes}:
         erreur["cible"] = ""  # créneau inconnu : l'erreur va à côté du passage
     return render(

@@ -263,10 +263,20 @@ def test_les_creneaux_libres_se_calculent_entre_les_passages_et_apres_le_dernier
     def p(h, m, duree, jour=JEUDI):
         return N(situation=N(date=jour), debut=datetime.time(h, m), duree=duree)
 
-    # 8 h–9 h, 9 h 05–10 h 05 (pause de 5 min : pas de trou), 11 h–12 h ; rattrapage sans date ignoré.
-    libres = services.creneaux_libres([p(8, 0, 60), p(9, 5, 60), p(11, 0, 60), N(situation=N(date=None), debut=None)])
-    assert [c.libelle for c in libres[JEUDI]] == ["Libre de 10 h 10 à 10 h 55", "Libre à partir de 12 h 05"]
+    # 8 h–9 h, 9 h 05–10 h 05 (pause de 5 min : pas de trou), 11 h–11 h 30 ; rattrapage sans date ignoré.
+    sans_date = N(situation=N(date=None), debut=None, duree=60)
+    libres = services.creneaux_libres([p(8, 0, 60), p(9, 5, 60), p(11, 0, 30), sans_date])
+    assert [c.libelle for c in libres[JEUDI]] == ["Libre de 10 h 10 à 10 h 55", "Libre à partir de 11 h 35"]
     assert libres[JEUDI][0].heure_debut == "10:10"
+    # Bornés par la journée (8 h 30–17 h) et privés du déjeuner (12 h 30–13 h 30) : le matin avant le premier
+    # passage est trop court, l'après-midi commence après le déjeuner et finit avec la journée.
+    libres = services.creneaux_libres([p(8, 40, 60), p(10, 0, 60), p(11, 0, 20)], (8 * 60 + 30, 17 * 60), (750, 810))
+    assert [c.libelle for c in libres[JEUDI]] == ["Libre de 11 h 25 à 12 h 30", "Libre de 13 h 30 à 17 h 00"]
+    # Un trou plus court que le plus court des passages n'accueillerait personne.
+    libres = services.creneaux_libres([p(8, 0, 30), p(9, 0, 45)], (8 * 60, 10 * 60))
+    assert [c.libelle for c in libres[JEUDI]] == []
+    libres = services.creneaux_libres([p(8, 0, 20), p(9, 0, 45)], (8 * 60, 10 * 60))
+    assert [c.libelle for c in libres[JEUDI]] == ["Libre de 8 h 25 à 8 h 55"]
 
 
 def test_deposer_un_passage_sur_un_creneau_libre_passe_par_le_deplacement_et_refuse_a_cote_du_creneau():
@@ -289,7 +299,8 @@ def test_deposer_un_passage_sur_un_creneau_libre_passe_par_le_deplacement_et_ref
     page = r.content.decode()
     # Le créneau visé n'est pas un créneau libre affiché : l'erreur va à côté du passage.
     assert "data-erreur-deplacement>Ce créneau est impossible : la commission" in page
-    fin = services.creneaux_libres(passages)[JEUDI][-1]
+    # La page borne les créneaux par la journée et le déjeuner du formulaire (8 h–17 h, 12 h–13 h 30).
+    fin = services.creneaux_libres(passages, (8 * 60, 17 * 60), (12 * 60, 13 * 60 + 30))[JEUDI][-1]
     cible = f"{dernier.situation.pk}-{fin.heure_debut}"
     # Un membre est pris ailleurs à cette heure-là : refus affiché à côté du créneau libre où l'on a déposé.
     Situation.objects.create(commission=m.e32, date=JEUDI, salle="C01").membres.add(m.comptes.enseignant)
