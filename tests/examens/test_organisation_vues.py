@@ -1,6 +1,8 @@
 """Pages et documents de l'organisation du CCF : formulaire, droits, PDF (texte lu), calendrier ICS."""
 
 import datetime
+import re
+import subprocess
 
 import pytest
 from django.urls import reverse
@@ -9,7 +11,6 @@ from examens.organisation import services
 from examens.organisation.models import Amenagement, Passage, Situation
 from tests.examens.test_grilles import monde
 from tests.examens.test_organisation import JEUDI, parametres
-from tests.examens.test_pdf import reduit, texte_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +18,25 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _hachage_rapide(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _pdftotext(contenu: bytes, *options: str) -> str:
+    lu = subprocess.run(
+        ["pdftotext", *options, "-enc", "UTF-8", "-", "-"], input=contenu, capture_output=True, timeout=60
+    )
+    assert lu.returncode == 0, lu.stderr.decode(errors="replace")
+    return lu.stdout.decode()
+
+
+def texte_pdf(contenu: bytes) -> str:
+    """Le texte du PDF lu par pdftotext (poppler), comme un lecteur le verrait : espaces et retours réduits."""
+    return re.sub(r"\s+", " ", _pdftotext(contenu))
+
+
+def lignes_pdf(contenu: bytes) -> list[str]:
+    """Les lignes du PDF mises en page par `pdftotext -layout` (une ligne de tableau reste une ligne), espaces
+    réduits : l'heure, le candidat et ses aménagements d'une feuille d'émargement se lisent ensemble."""
+    return [" ".join(ligne.split()) for ligne in _pdftotext(contenu, "-layout").splitlines() if ligne.strip()]
 
 
 def url(m, nom="organisation", *args):
@@ -94,15 +114,19 @@ def test_la_convocation_et_la_feuille_d_emargement_disent_l_heure_la_salle_et_le
     p = Passage.objects.select_related("situation").get(candidat=m.candidat)
     r = client.get(url(m, "organisation-convocation", p.pk))
     assert r["Content-Type"] == "application/pdf"
-    texte = reduit(texte_pdf(r.content))
+    texte = texte_pdf(r.content)
     assert "Convocation à l'épreuve E31" in texte
-    assert "MARTIN Léa" in texte
+    assert f"Candidat MARTIN Léa · n° {m.candidat.numero}" in texte
     heure = f"{p.debut.hour} h {p.debut.minute:02d}"
     assert f"Date jeudi 12/03/2026 Heure {heure} (fin prévue" in texte and "durée 1 h 20" in texte
+    assert f"Salle {p.situation.salle} " in texte
     assert "Aménagements accordés : tiers-temps, lecteur" in texte
     r = client.get(url(m, "organisation-emargement", p.situation.pk))
-    texte = reduit(texte_pdf(r.content))
-    assert "Feuille d'émargement" in texte and "MARTIN Léa" in texte and "tiers-temps, lecteur" in texte
+    lignes = lignes_pdf(r.content)
+    assert lignes[0].startswith("Feuille d'émargement E31 · jeudi 12/03/2026")
+    assert f"Date jeudi 12/03/2026 Salle {p.situation.salle}" in lignes
+    # Sur la ligne du candidat : son heure, sa durée majorée, ses aménagements, les cases de présence.
+    assert f"{heure} (1 h 20) MARTIN Léa tiers-temps, lecteur ☐ présent ☐ absent" in lignes
     r = client.get(url(m, "organisation-convocations", m.comptes.division_a.pk))
     nb = Passage.objects.filter(candidat__division=m.comptes.division_a).count()
     assert texte_pdf(r.content).count("Convocation à l") == nb
