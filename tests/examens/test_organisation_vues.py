@@ -351,6 +351,11 @@ def test_deposer_un_passage_sur_un_creneau_libre_passe_par_le_deplacement_et_ref
     # Une saisie absurde : 200, le message à côté du passage, jamais 500.
     r = client.post(url(m, "organisation-deplacer", premier.pk), {"date": "x", "debut": "25:99", "cible": "<x>"})
     assert r.status_code == 200 and "data-erreur-deplacement>" in r.content.decode()
+    geant = {"date": "12/03/2026", "debut": "09:00", "salle": "B" * 5000, "cible": "é" * 10000}
+    r = client.post(url(m, "organisation-deplacer", premier.pk), geant)
+    assert r.status_code == 200 and "data-erreur-deplacement>" in r.content.decode()
+    r = client.post(url(m, "organisation-deplacer", premier.pk), {**geant, "salle": "B12", "cible": "\x00"})
+    assert r.status_code == 400  # le caractère nul est refusé avant la vue (agora.middleware)
 
 
 def fin_heure(minutes: int) -> datetime.time:
