@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from examens.journal_lisible import libelle_action
 from examens.models import Journal, Note, Resultat
 from examens.organisation import durees, services
 from examens.organisation.models import Amenagement, Passage, Situation
@@ -313,6 +314,7 @@ def test_la_grille_suit_le_rattrapage_planifie_et_le_journalise():
     assert (trace.avant, trace.apres, trace.auteur) == ("12/03/2026", "20/03/2026", m.collegue.username)
     assert HistoriqueGrille.objects.filter(grille=grille, action="confirmations").exists()
     journal = Journal.objects.get(action="ccf.grille.rattrapage", candidat_numero=m.candidat.numero)
+    assert libelle_action(journal.action) == "Grille datée du rattrapage planifié"
     assert journal.avant == {"date_situation": "2026-03-12"}
     assert journal.apres["date_situation"] == "2026-03-20"
 
