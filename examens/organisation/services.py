@@ -30,7 +30,14 @@ from examens.organisation.planificateur import (
     heure,
     planifier,
 )
-from examens.services import OperationRefusee, SaisieNote, ecrire_notes, journaliser, verifier_session_ouverte
+from examens.services import (
+    OperationRefusee,
+    SaisieNote,
+    ecrire_notes,
+    journaliser,
+    jurys_verrouilles,
+    verifier_session_ouverte,
+)
 
 P = Passage.Presence
 
@@ -357,8 +364,9 @@ def suivre_rattrapage(*, passage: Passage, auteur) -> str:
 
     Seule une grille en brouillon tenue par cette commission suit, comme une modification de sa date dans la page :
     version incrémentée, trace dans l'historique de la grille, confirmations annulées, ligne au journal. Une grille
-    validée, transmise ou arrêtée ne change pas : la phrase renvoyée le dit. Sans grille, rien à suivre : elle sera
-    commencée au rattrapage. Verrous dans l'ordre de grilles.enregistrer_champ (candidat puis grille).
+    validée, transmise ou arrêtée, ou figée par une délibération verrouillée, ne change pas : la phrase renvoyée le
+    dit. Sans grille, rien à suivre : elle sera commencée au rattrapage. Verrous dans l'ordre de
+    grilles.enregistrer_champ (candidat puis grille).
     """
     situation = passage.situation
     commission = situation.commission
@@ -374,6 +382,15 @@ def suivre_rattrapage(*, passage: Passage, auteur) -> str:
     if grille is None or grille.commission_id != commission.pk or grille.date_situation == date:
         return ""
     nom = _nom(passage.candidat)
+    session = commission.session
+    jury = jurys_verrouilles([session.pk], [commission.etablissement_id]).get((session.pk, commission.etablissement_id))
+    fige = ""
+    if session.verrouillee:
+        fige = f"la délibération de la session {session.annee} est verrouillée"
+    elif jury:
+        fige = f"la délibération du jury {jury} est verrouillée"
+    if fige:
+        return f"La grille de {nom} est figée ({fige}) : sa date n'a pas suivi le rattrapage."
     if grille.etat != Grille.Etat.BROUILLON:
         return (
             f"La grille de {nom} est {grille.get_etat_display()} : sa date "

@@ -337,6 +337,18 @@ def test_la_grille_suit_le_rattrapage_planifie_et_le_journalise():
     )
     assert "validée par la commission" in deplace.grille_suivie and "n'a pas suivi" in deplace.grille_suivie
     assert Grille.objects.get(pk=grille.pk).date_situation == datetime.date(2026, 3, 23)
+    # Délibération verrouillée : la grille est figée, même en brouillon.
+    Grille.objects.filter(pk=grille.pk).update(etat=Grille.Etat.BROUILLON)
+    type(m.e31.session).objects.filter(pk=m.e31.session_id).update(verrouillee=True)
+    deplace = services.deplacer_passage(
+        passage=rattrapage,
+        date=datetime.date(2026, 3, 25),
+        debut=datetime.time(9, 0),
+        salle="B12",
+        auteur=m.comptes.enseignant,
+    )
+    assert "figée (la délibération de la session 2026 est verrouillée)" in deplace.grille_suivie
+    assert Grille.objects.get(pk=grille.pk).date_situation == datetime.date(2026, 3, 23)
 
 
 def test_un_passage_ordinaire_deplace_ou_un_rattrapage_sans_grille_ne_touche_a_aucune_grille():
