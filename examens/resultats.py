@@ -11,15 +11,19 @@ notes avec état et origine, blocages) : un document émis la recopie et l'émis
 correspond plus.
 """
 
+import bisect
 import functools
 import hashlib
 import json
+import math
 import multiprocessing
+import operator
 import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db import connection
 from django.utils import timezone
@@ -54,6 +58,7 @@ class Reglement:
     unites: tuple[UniteReglement, ...]
     regles: regles.Regles
     modes: dict[tuple[str, str], str]  # (statut, code d'unité) → mode du règlement (« ccf », « ponctuel_oral »…)
+    bareme: regles.Bareme | None = None  # les mêmes règles en entiers, pour la passe d'une session (regles.decider)
 
     @property
     def obligatoires(self) -> tuple[UniteReglement, ...]:
@@ -86,9 +91,10 @@ def _reglement(pk: int, empreinte: str) -> Reglement:
         )
         for statut in m.categorie.statuts
     }
-    return Reglement(
-        pk, reglement.code, reglement.empreinte, unites, regles.Regles.depuis_dict(reglement.regles), modes
-    )
+    lues = regles.Regles.depuis_dict(reglement.regles)
+    obligatoires = [(u.code, u.coefficient, u.professionnelle, u.groupe_controle, u.remplacable) for u in unites]
+    bareme = regles.bareme([o for o, u in zip(obligatoires, unites, strict=True) if not u.facultative], lues)
+    return Reglement(pk, reglement.code, reglement.empreinte, unites, lues, modes, bareme)
 
 
 def reglement_de(reglement: ReglementExamen) -> Reglement:
@@ -158,6 +164,17 @@ class NoteLue:
     session_origine: int | None
 
 
+def facultatives_comptees(facultative1: str, facultative2: str, statut: str, mobilite_eligible) -> tuple[list, list]:
+    """(codes des unités facultatives choisies qui comptent, remarques sur celles qui ne comptent pas)."""
+    codes, remarques = [], []
+    for code, choix in (("UF1", facultative1), ("UF2", facultative2)):
+        if choix == "MOBILITE" and (motif := regles.mobilite_non_recevable(statut, mobilite_eligible)):
+            remarques.append(f"{code} mobilité non recevable : {motif} ; la note ne compte pas")
+        elif choix:
+            codes.append(code)
+    return codes, remarques
+
+
 def construire_dossier(candidat, unites: Iterable[UniteReglement], notes: list[NoteLue], blocages: list[str]):
     """Traduit les lignes de la base en un dossier du moteur pur (aucune requête ici)."""
     par_cle = {(n.unite, n.groupe): n for n in notes}
@@ -187,20 +204,15 @@ def construire_dossier(candidat, unites: Iterable[UniteReglement], notes: list[N
                 else None,
             )
         )
-    facultatives, remarques = [], []
-    for code, choix in (("UF1", candidat.facultative1), ("UF2", candidat.facultative2)):
-        if choix == "MOBILITE" and (
-            motif := regles.mobilite_non_recevable(candidat.statut, candidat.mobilite_eligible)
-        ):
-            remarques.append(f"{code} mobilité non recevable : {motif} ; la note ne compte pas")
-            continue
-        if choix:
-            n = par_cle.get((code, 1))
-            facultatives.append(
-                regles.NoteFacultative(
-                    code, regles.Etat(n.etat) if n else regles.Etat.MANQUANTE, n.valeur if n else None
-                )
-            )
+    facultatives = []
+    codes, remarques = facultatives_comptees(
+        candidat.facultative1, candidat.facultative2, candidat.statut, candidat.mobilite_eligible
+    )
+    for code in codes:
+        n = par_cle.get((code, 1))
+        facultatives.append(
+            regles.NoteFacultative(code, regles.Etat(n.etat) if n else regles.Etat.MANQUANTE, n.valeur if n else None)
+        )
     return regles.Dossier(
         unites=tuple(lignes),
         facultatives=tuple(facultatives),
@@ -425,17 +437,19 @@ def comparer(calcules: list[Calcule], enregistres: dict | None = None) -> tuple[
         if avant is not None and tuple(avant) == apres:
             continue
         a_ecrire.append(c)
-        if avant is None:
-            differences.append(Difference(c.candidat.numero, "résultat", "", c.resultat.decision.libelle))
-            continue
-        for i, champ in enumerate(COMPAREES):
-            if champ in _LIBELLES_CHAMPS and avant[i] != apres[i]:
-                differences.append(
-                    Difference(
-                        c.candidat.numero, _LIBELLES_CHAMPS[champ], _texte(champ, avant[i]), _texte(champ, apres[i])
-                    )
-                )
+        differences += _ecarts(c.candidat.numero, avant, apres)
     return a_ecrire, differences
+
+
+def _ecarts(numero: str, avant: tuple | None, apres: tuple) -> list[Difference]:
+    """Ce qu'un jury doit voir entre le résultat enregistré et le calcul (colonnes COMPAREES)."""
+    if avant is None:
+        return [Difference(numero, "résultat", "", regles.Decision(apres[0]).libelle)]
+    return [
+        Difference(numero, _LIBELLES_CHAMPS[champ], _texte(champ, avant[i]), _texte(champ, apres[i]))
+        for i, champ in enumerate(COMPAREES)
+        if champ in _LIBELLES_CHAMPS and avant[i] != apres[i]
+    ]
 
 
 def _texte(champ: str, valeur) -> str:
@@ -512,38 +526,215 @@ class Verification:
 
 
 def verifier(session: Session, candidats=None) -> Verification:
-    """Recalcule la session (ou `candidats`) et la compare aux résultats enregistrés : 4 requêtes.
+    """Recalcule la session (ou `candidats`) et la compare aux résultats enregistrés : 4 requêtes (5 si des résultats
+    changent : leurs candidats relus en objets).
 
-    Réparti entre un processus par cœur comme `calculer`, mais chaque processus compare lui-même ses candidats
-    aux résultats enregistrés (lus avant le fork) et ne renvoie que ceux qui changent : à l'état normal (aucun
-    écart), presque rien ne repasse d'un processus à l'autre, là où 25 000 résultats et leurs traces repassaient.
+    La passe tranche chaque candidat en entiers (regles.decider) à partir des lignes brutes de la base, sans dossier
+    ni trace ; un dossier que `decider` ne sait pas trancher (incohérent) passe par `regles.calculer`, comme chaque
+    résultat qui change, refait avec sa trace pour être écrit. Notes et résultats enregistrés arrivent triés par
+    candidat : chaque tranche les parcourt d'un pas, sans les regrouper en dictionnaires. Réparti entre un processus
+    par cœur : chacun compare lui-même ses candidats et ne renvoie que ceux qui changent.
     """
     reglement = reglement_de(session.reglement)
     qs = candidats if candidats is not None else Candidat.objects.filter(session=session)
-    liste = list(qs.order_by("numero").only(*CHAMPS_CANDIDAT))
-    notes, blocages = _lire(liste, session if candidats is None else None)
-    enregistres = _enregistres([c.pk for c in liste], session if candidats is None else None)
-    parties = _repartir((reglement, liste, notes, blocages, enregistres), len(liste), _verifier_tranche)
-    a_ecrire, differences, par_decision = [], [], defaultdict(int)
-    for changes, ecarts, decisions in parties:
-        a_ecrire += [Calcule(liste[i], resultat, empreinte) for i, resultat, empreinte in changes]
+    lignes = list(qs.order_by("numero").values_list(*CHAMPS_CANDIDAT))
+    par_pk = sorted(lignes)  # le premier champ est la clé primaire, l'ordre des lignes lues ci-dessous
+    notes, blocages, enregistres = _lire_tries([c[0] for c in lignes], session if candidats is None else None)
+    parties = _repartir((reglement, par_pk, notes, blocages, enregistres), len(lignes), _verifier_tranche)
+    rang = {c[0]: i for i, c in enumerate(lignes)}
+    changes, differences, par_decision = [], [], defaultdict(int)
+    for partie, ecarts, decisions in parties:
+        changes += partie
         differences += ecarts
         for decision, n in decisions.items():
             par_decision[decision] += n
-    return Verification(a_ecrire, differences, len(liste), dict(par_decision))
+    # Dans l'ordre des numéros, comme les pages et le jeton de confirmation les lisent.
+    changes.sort(key=lambda c: rang[c[0]])
+    differences.sort(key=lambda d: rang[d[0]])
+    objets = {}
+    if changes:
+        objets = Candidat.objects.filter(pk__in=[pk for pk, _, _ in changes]).only(*CHAMPS_CANDIDAT).in_bulk()
+    a_ecrire = [Calcule(objets[pk], resultat, empreinte) for pk, resultat, empreinte in changes]
+    return Verification(a_ecrire, [d for _, d in differences], len(lignes), dict(par_decision))
+
+
+def _lire_tries(ids: list[int], session: Session | None = None) -> tuple[list, dict, list]:
+    """Notes (CHAMPS_NOTE, la valeur en texte), blocages et résultats enregistrés (candidat_id puis COMPAREES), notes
+    et résultats triés par candidat, pour toute une session ou des candidats.
+
+    La valeur reste le texte de PostgreSQL (« 12.500 », celui que donne aussi str() du Decimal) : l'empreinte la
+    recopie telle quelle et la passe en entiers la lit en millièmes, sans construire 300 000 Decimal.
+    """
+    if session is not None:
+        filtre, parametre = "candidat_id IN (SELECT id FROM examens_candidat WHERE session_id = %s)", session.pk
+    else:
+        filtre, parametre = "candidat_id = ANY(%s)", ids
+    blocages: dict[int, list[str]] = defaultdict(list)
+    champs = ", ".join("valeur::text" if c == "valeur" else c for c in CHAMPS_NOTE)
+    with connection.cursor() as curseur:
+        curseur.execute(f"SELECT {champs} FROM examens_note WHERE {filtre} ORDER BY candidat_id", [parametre])
+        notes = curseur.fetchall()
+        curseur.execute(f"SELECT candidat_id, motif FROM examens_blocage WHERE {filtre}", [parametre])
+        for candidat_id, motif in curseur.fetchall():
+            blocages[candidat_id].append(motif)
+        colonnes = ", ".join(("candidat_id", *COMPAREES))
+        curseur.execute(f"SELECT {colonnes} FROM examens_resultat WHERE {filtre} ORDER BY candidat_id", [parametre])
+        enregistres = curseur.fetchall()
+    return notes, blocages, enregistres
+
+
+def _lire_brut(ids: list[int], session: Session | None = None) -> tuple[dict, dict]:
+    """Notes (lignes brutes de `_lire_tries`) et blocages, regroupés par candidat."""
+    notes, blocages, _ = _lire_tries(ids, session)
+    par_candidat: dict[int, list[tuple]] = defaultdict(list)
+    for ligne in notes:
+        par_candidat[ligne[0]].append(ligne)
+    return par_candidat, blocages
+
+
+_MILLIEMES: dict[str, int | None] = {}  # texte d'une note → millièmes (au plus 20 001 valeurs distinctes)
+_CONSERVEES = frozenset({Note.Origine.CONSERVEE_AGORA.value, Note.Origine.CONSERVEE_GA.value})
+
+
+def _milliemes(texte: str) -> int | None:
+    try:
+        return _MILLIEMES[texte]
+    except KeyError:
+        valeur = _MILLIEMES[texte] = regles.en_entier(Decimal(texte), regles.ECHELLE_NOTE)
+        return valeur
+
+
+class _HorsEchelle(Exception):
+    pass
+
+
+def _entier(valeur: Decimal | None, echelle: int) -> int | None:
+    if valeur is None:
+        return None
+    entier = regles.en_entier(valeur, echelle)
+    if entier is None:
+        raise _HorsEchelle
+    return entier
+
+
+def empreinte_brute(reglement: Reglement, candidat: tuple, notes: list[tuple], blocages: list[str]) -> str:
+    """`empreinte` sur les lignes brutes (candidat dans l'ordre de CHAMPS_CANDIDAT, notes de `_lire_brut`)."""
+    parties = [
+        f"R {reglement.code} {reglement.empreinte}",
+        "C " + "|".join(map(str, candidat[3:])),
+        *sorted(f"N {n[1]} {n[2]} {n[3]} {n[4]} {n[5]} {n[6]}" for n in notes),
+        *sorted(f"B {b}" for b in blocages),
+    ]
+    return hashlib.sha256("\n".join(parties).encode()).hexdigest()
+
+
+def comparees_rapides(reglement: Reglement, candidat: tuple, notes: list[tuple], blocages: list[str]) -> tuple | None:
+    """Les colonnes COMPAREES du résultat d'un candidat, par regles.decider ; None si `decider` ne tranche pas
+    (l'appelant passe alors par `calculer_un`). Mêmes valeurs que `Calcule.ligne()` (test_regles_entieres.py)."""
+    b = reglement.bareme
+    if b is None:
+        return None
+    _, _, _, statut, _, facultative1, facultative2, chef_oeuvre, points_jury, mobilite, *_ = candidat
+    premiers, controles, conservees = {}, {}, False
+    try:
+        for n in notes:
+            unite, groupe, etat, valeur, origine = n[1], n[2], n[3], n[4], n[5]
+            milliemes = None if valeur is None else _milliemes(valeur)
+            if valeur is not None and milliemes is None:
+                return None
+            if groupe == 1:
+                premiers[unite] = (etat, milliemes)
+                if origine in _CONSERVEES and unite in b.codes:  # conservée sur une unité obligatoire
+                    conservees = True
+            elif groupe == 2 and etat == "note" and milliemes is not None:
+                controles[unite] = milliemes
+        codes, remarques = facultatives_comptees(facultative1, facultative2, statut, mobilite)
+        facultatives = [premiers.get(code, ("manquante", None)) for code in codes]
+        decide = regles.decider(
+            b,
+            premiers,
+            controles,
+            facultatives,
+            _entier(chef_oeuvre, regles.ECHELLE_NOTE),
+            _entier(points_jury, regles.ECHELLE_POINTS),
+            bool(blocages),
+            conservees,
+        )
+    except _HorsEchelle:
+        return None
+    if decide is None:
+        return None
+    decision, mention, points, total, points_pro, total_pro, controle_passe = decide
+    empreinte_ = empreinte_brute(reglement, candidat, notes, blocages)
+    if points is None:
+        return (decision.value, "", None, None, "", None, Decimal(0), False, empreinte_, remarques)
+    denominateur = regles.ECHELLE_NOTE * total
+    pgcd = math.gcd(points, denominateur)
+    return (
+        decision.value,
+        mention.value if mention else "",
+        Decimal(points).scaleb(-5),
+        _centiemes(points, 10 * total),
+        f"{points // pgcd}/{denominateur // pgcd}",
+        None if points_pro is None else _centiemes(points_pro, 10 * total_pro),
+        points_jury,
+        controle_passe,
+        empreinte_,
+        remarques,
+    )
+
+
+def _centiemes(numerateur: int, denominateur: int) -> Decimal:
+    """numerateur / denominateur centièmes, tronqué vers zéro (regles.tronquer à deux décimales)."""
+    entier = numerateur // denominateur if numerateur >= 0 else -(-numerateur // denominateur)
+    return Decimal(entier).scaleb(-2)
+
+
+def _objet(candidat: tuple):
+    return SimpleNamespace(**dict(zip(CHAMPS_CANDIDAT, candidat, strict=True)))
+
+
+def _notes_lues(notes: list[tuple]) -> list[NoteLue]:
+    return [NoteLue(*n[:4], None if n[4] is None else Decimal(n[4]), *n[5:]) for n in notes]
+
+
+def calculer_brut(reglement: Reglement, candidat: tuple, notes: list[tuple], blocages: list[str], avec_trace=True):
+    """`calculer_un` sur les lignes brutes de `_lire_brut` (le chemin exact, avec sa trace)."""
+    return calculer_un(reglement, _objet(candidat), _notes_lues(notes), blocages, avec_trace=avec_trace)
 
 
 def _verifier_tranche(travail, debut: int, fin: int):
     reglement, candidats, notes, blocages, enregistres = travail
-    # Sans trace pour comparer ; la trace n'est refaite que pour les résultats qui changent (ils seront écrits).
-    calcules = [calculer_un(reglement, c, notes[c.pk], blocages[c.pk], avec_trace=False) for c in candidats[debut:fin]]
-    a_ecrire, differences = comparer(calcules, enregistres)
-    a_ecrire = [calculer_un(reglement, c.candidat, notes[c.candidat.pk], blocages[c.candidat.pk]) for c in a_ecrire]
-    rang = {c.pk: debut + i for i, c in enumerate(candidats[debut:fin])}
+    changes, differences = [], []
     decisions: dict[str, int] = defaultdict(int)
-    for c in calcules:
-        decisions[c.resultat.decision.value] += 1
-    return [(rang[c.candidat.pk], c.resultat, c.empreinte) for c in a_ecrire], differences, dict(decisions)
+    cle = operator.itemgetter(0)
+    i = bisect.bisect_left(notes, candidats[debut][0], key=cle) if debut < fin else 0
+    j = bisect.bisect_left(enregistres, candidats[debut][0], key=cle) if debut < fin else 0
+    vides: list = []
+    for c in candidats[debut:fin]:
+        pk = c[0]
+        k = i
+        while k < len(notes) and notes[k][0] == pk:
+            k += 1
+        siennes, i = notes[i:k], k
+        bloque = blocages.get(pk, vides)
+        apres = comparees_rapides(reglement, c, siennes, bloque)
+        if apres is None:
+            ligne = calculer_brut(reglement, c, siennes, bloque, avec_trace=False).ligne()
+            apres = tuple(ligne[n] for n in _INDICES_COMPARES)
+        decisions[apres[0]] += 1
+        avant = None
+        if j < len(enregistres) and enregistres[j][0] == pk:
+            avant, j = enregistres[j][1:], j + 1
+            if avant[-1] is not None and not isinstance(avant[-1], list):  # remarques : jsonb lu en texte
+                avant = (*avant[:-1], json.loads(avant[-1]))
+            if avant == apres:
+                continue
+        # Un résultat qui change : refait par le chemin exact, avec sa trace, pour être écrit.
+        calcule = calculer_brut(reglement, c, siennes, bloque)
+        changes.append((pk, calcule.resultat, calcule.empreinte))
+        differences += [(pk, d) for d in _ecarts(c[1], avant, apres)]
+    return changes, differences, dict(decisions)
 
 
 def differences(session: Session, candidats=None) -> tuple[list[Calcule], list[Difference]]:
