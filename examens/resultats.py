@@ -489,30 +489,52 @@ def ecrire(calcules: list[Calcule]) -> None:
 def recalculer(candidats: Iterable[int | Candidat]) -> int:
     """Recalcule et écrit les résultats des candidats touchés par une écriture ; renvoie le nombre de changés.
 
-    À appeler dans la transaction de l'écriture, après elle : 5 requêtes quel que soit le nombre de candidats
-    (candidats, notes, blocages, résultats enregistrés, écriture).
+    À appeler dans la transaction de l'écriture, après elle : une requête lit tout (candidats, règlement, notes,
+    blocages, résultats enregistrés), une seconde écrit ce qui change. Chaque candidat est tranché en entiers
+    (`comparees_rapides`) ; un résultat qui change est refait par le chemin exact, avec sa trace, pour être écrit.
     """
     ids = sorted({c if isinstance(c, int) else c.pk for c in candidats})
     if not ids:
         return 0
-    par_reglement: dict[int, list] = defaultdict(list)
-    reglements = {}
-    for c in (
-        Candidat.objects.filter(pk__in=ids)
-        .select_related("session__reglement")
-        .only(*CHAMPS_CANDIDAT, "session__reglement__empreinte", "session__reglement__code")
-    ):
-        par_reglement[c.session.reglement_id].append(c)
-        reglements[c.session.reglement_id] = c.session.reglement
-    changes = 0
-    for reglement_id, liste in par_reglement.items():
-        reglement = reglement_de(reglements[reglement_id])
-        notes, blocages = _lire(liste)
-        calcules = [calculer_un(reglement, c, notes[c.pk], blocages[c.pk], avec_trace=False) for c in liste]
-        a_ecrire, _ = comparer(calcules)
-        ecrire([calculer_un(reglement, c.candidat, notes[c.candidat.pk], blocages[c.candidat.pk]) for c in a_ecrire])
-        changes += len(a_ecrire)
-    return changes
+    a_ecrire = []
+    with connection.cursor() as curseur:
+        curseur.execute(_RECALCUL, [ids])
+        lignes = curseur.fetchall()
+    for ligne in lignes:
+        candidat = ligne[: len(CHAMPS_CANDIDAT)]
+        reglement_id, code, empreinte_reglement, notes, blocages, present, *avant = ligne[len(CHAMPS_CANDIDAT) :]
+        reglement = _reglement(reglement_id, empreinte_reglement)
+        notes = [tuple(n) for n in (json.loads(notes) if isinstance(notes, str) else notes or ())]
+        blocages = blocages or []
+        apres = comparees_rapides(reglement, candidat, notes, blocages)
+        if apres is None:
+            exacte = calculer_brut(reglement, candidat, notes, blocages, avec_trace=False).ligne()
+            apres = tuple(exacte[i] for i in _INDICES_COMPARES)
+        if present is not None:
+            if isinstance(avant[-1], str):  # remarques : jsonb lu en texte
+                avant[-1] = json.loads(avant[-1])
+            if tuple(avant) == apres:
+                continue
+        a_ecrire.append(calculer_brut(reglement, candidat, notes, blocages))
+    if a_ecrire:
+        ecrire(a_ecrire)
+    return len(a_ecrire)
+
+
+_RECALCUL = f"""
+SELECT {", ".join("c.id" if champ == "pk" else f"c.{champ}" for champ in CHAMPS_CANDIDAT)},
+       s.reglement_id, g.code, g.empreinte,
+       (SELECT json_agg(json_build_array({", ".join(f"n.{champ}::text" if champ == "valeur" else f"n.{champ}"
+                                                  for champ in CHAMPS_NOTE)}))
+          FROM examens_note n WHERE n.candidat_id = c.id),
+       (SELECT array_agg(b.motif) FROM examens_blocage b WHERE b.candidat_id = c.id),
+       r.candidat_id, {", ".join(f"r.{champ}" for champ in COMPAREES)}
+FROM examens_candidat c
+JOIN examens_session s ON s.id = c.session_id
+JOIN examens_reglementexamen g ON g.id = s.reglement_id
+LEFT JOIN examens_resultat r ON r.candidat_id = c.id
+WHERE c.id = ANY(%s)
+"""
 
 
 @dataclass
@@ -581,15 +603,6 @@ def _lire_tries(ids: list[int], session: Session | None = None) -> tuple[list, d
         curseur.execute(f"SELECT {colonnes} FROM examens_resultat WHERE {filtre} ORDER BY candidat_id", [parametre])
         enregistres = curseur.fetchall()
     return notes, blocages, enregistres
-
-
-def _lire_brut(ids: list[int], session: Session | None = None) -> tuple[dict, dict]:
-    """Notes (lignes brutes de `_lire_tries`) et blocages, regroupés par candidat."""
-    notes, blocages, _ = _lire_tries(ids, session)
-    par_candidat: dict[int, list[tuple]] = defaultdict(list)
-    for ligne in notes:
-        par_candidat[ligne[0]].append(ligne)
-    return par_candidat, blocages
 
 
 _MILLIEMES: dict[str, int | None] = {}  # texte d'une note → millièmes (au plus 20 001 valeurs distinctes)
