@@ -11,13 +11,11 @@ notes avec état et origine, blocages) : un document émis la recopie et l'émis
 correspond plus.
 """
 
-import bisect
 import functools
 import hashlib
 import json
 import math
 import multiprocessing
-import operator
 import os
 from collections import defaultdict
 from collections.abc import Iterable
@@ -490,51 +488,21 @@ def recalculer(candidats: Iterable[int | Candidat]) -> int:
     """Recalcule et écrit les résultats des candidats touchés par une écriture ; renvoie le nombre de changés.
 
     À appeler dans la transaction de l'écriture, après elle : une requête lit tout (candidats, règlement, notes,
-    blocages, résultats enregistrés), une seconde écrit ce qui change. Chaque candidat est tranché en entiers
-    (`comparees_rapides`) ; un résultat qui change est refait par le chemin exact, avec sa trace, pour être écrit.
+    blocages, résultats enregistrés : `_lire_lignes`), une seconde écrit ce qui change. Chaque candidat est tranché en
+    entiers ; un résultat qui change est refait par le chemin exact, avec sa trace, pour être écrit.
     """
     ids = sorted({c if isinstance(c, int) else c.pk for c in candidats})
     if not ids:
         return 0
     a_ecrire = []
-    with connection.cursor() as curseur:
-        curseur.execute(_RECALCUL, [ids])
-        lignes = curseur.fetchall()
-    for ligne in lignes:
-        candidat = ligne[: len(CHAMPS_CANDIDAT)]
-        reglement_id, code, empreinte_reglement, notes, blocages, present, *avant = ligne[len(CHAMPS_CANDIDAT) :]
-        reglement = _reglement(reglement_id, empreinte_reglement)
-        notes = [tuple(n) for n in (json.loads(notes) if isinstance(notes, str) else notes or ())]
-        blocages = blocages or []
-        apres = comparees_rapides(reglement, candidat, notes, blocages)
-        if apres is None:
-            exacte = calculer_brut(reglement, candidat, notes, blocages, avec_trace=False).ligne()
-            apres = tuple(exacte[i] for i in _INDICES_COMPARES)
-        if present is not None:
-            if isinstance(avant[-1], str):  # remarques : jsonb lu en texte
-                avant[-1] = json.loads(avant[-1])
-            if tuple(avant) == apres:
-                continue
-        a_ecrire.append(calculer_brut(reglement, candidat, notes, blocages))
+    for ligne in _lire_lignes(ids=ids):
+        candidat, bloc, blocages = ligne[:_N], ligne[_N + 3] or "", ligne[_N + 4] or []
+        reglement = _reglement(ligne[_N], ligne[_N + 2])
+        if _enregistre(ligne) != _comparees(reglement, candidat, bloc, blocages):
+            a_ecrire.append(calculer_brut(reglement, candidat, bloc, blocages))
     if a_ecrire:
         ecrire(a_ecrire)
     return len(a_ecrire)
-
-
-_RECALCUL = f"""
-SELECT {", ".join("c.id" if champ == "pk" else f"c.{champ}" for champ in CHAMPS_CANDIDAT)},
-       s.reglement_id, g.code, g.empreinte,
-       (SELECT json_agg(json_build_array({", ".join(f"n.{champ}::text" if champ == "valeur" else f"n.{champ}"
-                                                  for champ in CHAMPS_NOTE)}))
-          FROM examens_note n WHERE n.candidat_id = c.id),
-       (SELECT array_agg(b.motif) FROM examens_blocage b WHERE b.candidat_id = c.id),
-       r.candidat_id, {", ".join(f"r.{champ}" for champ in COMPAREES)}
-FROM examens_candidat c
-JOIN examens_session s ON s.id = c.session_id
-JOIN examens_reglementexamen g ON g.id = s.reglement_id
-LEFT JOIN examens_resultat r ON r.candidat_id = c.id
-WHERE c.id = ANY(%s)
-"""
 
 
 @dataclass
@@ -548,61 +516,116 @@ class Verification:
 
 
 def verifier(session: Session, candidats=None) -> Verification:
-    """Recalcule la session (ou `candidats`) et la compare aux résultats enregistrés : 4 requêtes (5 si des résultats
-    changent : leurs candidats relus en objets).
+    """Recalcule la session (ou `candidats`) et la compare aux résultats enregistrés : 2 requêtes (3 si des résultats
+    changent : leurs candidats relus en objets, dans l'ordre des numéros).
 
-    La passe tranche chaque candidat en entiers (regles.decider) à partir des lignes brutes de la base, sans dossier
-    ni trace ; un dossier que `decider` ne sait pas trancher (incohérent) passe par `regles.calculer`, comme chaque
-    résultat qui change, refait avec sa trace pour être écrit. Notes et résultats enregistrés arrivent triés par
-    candidat : chaque tranche les parcourt d'un pas, sans les regrouper en dictionnaires. Réparti entre un processus
-    par cœur : chacun compare lui-même ses candidats et ne renvoie que ceux qui changent.
+    Une requête lit, par candidat, ses champs, ses notes (en un bloc de lignes, celles de l'empreinte), ses
+    blocages et son résultat enregistré : 25 000 lignes plutôt que 300 000 notes. Chaque candidat est tranché en
+    entiers (regles.decider), sans dossier ni trace ; un dossier que `decider` ne sait pas trancher (incohérent)
+    passe par `regles.calculer`, comme chaque résultat qui change, refait avec sa trace pour être écrit. Réparti
+    entre un processus par cœur : chacun compare lui-même ses candidats et ne renvoie que ceux qui changent.
     """
     reglement = reglement_de(session.reglement)
-    qs = candidats if candidats is not None else Candidat.objects.filter(session=session)
-    lignes = list(qs.order_by("numero").values_list(*CHAMPS_CANDIDAT))
-    par_pk = sorted(lignes)  # le premier champ est la clé primaire, l'ordre des lignes lues ci-dessous
-    notes, blocages, enregistres = _lire_tries([c[0] for c in lignes], session if candidats is None else None)
-    parties = _repartir((reglement, par_pk, notes, blocages, enregistres), len(lignes), _verifier_tranche)
-    rang = {c[0]: i for i, c in enumerate(lignes)}
+    if candidats is None:
+        lignes = _lire_lignes(session=session)
+    else:
+        lignes = _lire_lignes(ids=list(candidats.values_list("pk", flat=True)))
+    parties = _repartir((reglement, lignes), len(lignes), _verifier_tranche)
     changes, differences, par_decision = [], [], defaultdict(int)
     for partie, ecarts, decisions in parties:
         changes += partie
         differences += ecarts
         for decision, n in decisions.items():
             par_decision[decision] += n
-    # Dans l'ordre des numéros, comme les pages et le jeton de confirmation les lisent.
-    changes.sort(key=lambda c: rang[c[0]])
+    # Les lignes arrivent dans l'ordre de la base ; ce qui change se relit en objets, dans l'ordre des numéros (celui
+    # des pages et du jeton de confirmation), sans trier 25 000 lignes larges.
+    objets = list(
+        Candidat.objects.filter(pk__in=[pk for pk, _, _ in changes]).order_by("numero").only(*CHAMPS_CANDIDAT)
+        if changes
+        else ()
+    )
+    rang = {c.pk: i for i, c in enumerate(objets)}
+    par_pk = {pk: (resultat, empreinte) for pk, resultat, empreinte in changes}
+    a_ecrire = [Calcule(c, *par_pk[c.pk]) for c in objets]
     differences.sort(key=lambda d: rang[d[0]])
-    objets = {}
-    if changes:
-        objets = Candidat.objects.filter(pk__in=[pk for pk, _, _ in changes]).only(*CHAMPS_CANDIDAT).in_bulk()
-    a_ecrire = [Calcule(objets[pk], resultat, empreinte) for pk, resultat, empreinte in changes]
     return Verification(a_ecrire, [d for _, d in differences], len(lignes), dict(par_decision))
 
 
-def _lire_tries(ids: list[int], session: Session | None = None) -> tuple[list, dict, list]:
-    """Notes (CHAMPS_NOTE, la valeur en texte), blocages et résultats enregistrés (candidat_id puis COMPAREES), notes
-    et résultats triés par candidat, pour toute une session ou des candidats.
+# Une note en ligne d'empreinte (« N U31 1 note 14.000 session None »), écrite par PostgreSQL comme `empreinte`
+# l'écrit en Python : la valeur numeric(5, 3) en texte est celle de str() sur son Decimal. Les lignes d'un candidat
+# arrivent jointes dans un ordre quelconque ; `_lignes_triees` les trie comme `empreinte` (sorted sur des chaînes).
+_LIGNE_NOTE = (
+    "'N ' || n.unite || ' ' || n.groupe || ' ' || n.etat || ' ' || COALESCE(n.valeur::text, 'None') || ' ' || "
+    "n.origine || ' ' || COALESCE(n.session_origine::text, 'None')"
+)
+_LECTURE = f"""
+SELECT {", ".join("c.id" if champ == "pk" else f"c.{champ}" for champ in CHAMPS_CANDIDAT)},
+       s.reglement_id, g.code, g.empreinte, n.bloc, b.motifs,
+       r.candidat_id, {", ".join(f"r.{champ}" for champ in COMPAREES)}
+FROM examens_candidat c
+JOIN examens_session s ON s.id = c.session_id
+JOIN examens_reglementexamen g ON g.id = s.reglement_id
+LEFT JOIN (SELECT n.candidat_id, string_agg({_LIGNE_NOTE}, E'\\n') AS bloc
+           FROM examens_note n WHERE n.candidat_id {{candidats}} GROUP BY n.candidat_id) n ON n.candidat_id = c.id
+LEFT JOIN (SELECT candidat_id, array_agg(motif) AS motifs
+           FROM examens_blocage WHERE candidat_id {{candidats}} GROUP BY candidat_id) b ON b.candidat_id = c.id
+LEFT JOIN examens_resultat r ON r.candidat_id = c.id
+WHERE c.id {{candidats}}
+"""
+_DE_LA_SESSION = _LECTURE.format(candidats="IN (SELECT id FROM examens_candidat WHERE session_id = %(session)s)")
+_PARMI = _LECTURE.format(candidats="= ANY(%(ids)s)")
+_N = len(CHAMPS_CANDIDAT)
 
-    La valeur reste le texte de PostgreSQL (« 12.500 », celui que donne aussi str() du Decimal) : l'empreinte la
-    recopie telle quelle et la passe en entiers la lit en millièmes, sans construire 300 000 Decimal.
-    """
-    if session is not None:
-        filtre, parametre = "candidat_id IN (SELECT id FROM examens_candidat WHERE session_id = %s)", session.pk
-    else:
-        filtre, parametre = "candidat_id = ANY(%s)", ids
-    blocages: dict[int, list[str]] = defaultdict(list)
-    champs = ", ".join("valeur::text" if c == "valeur" else c for c in CHAMPS_NOTE)
+
+def _lire_lignes(*, session: Session | None = None, ids: list[int] | None = None) -> list[tuple]:
+    """Par candidat (dans l'ordre de la base) : CHAMPS_CANDIDAT, règlement (id, code, empreinte), bloc des notes (lignes
+    d'empreinte triées, None sans note), blocages (None sans blocage), puis candidat_id et COMPAREES du résultat
+    enregistré (None sans résultat)."""
     with connection.cursor() as curseur:
-        curseur.execute(f"SELECT {champs} FROM examens_note WHERE {filtre} ORDER BY candidat_id", [parametre])
-        notes = curseur.fetchall()
-        curseur.execute(f"SELECT candidat_id, motif FROM examens_blocage WHERE {filtre}", [parametre])
-        for candidat_id, motif in curseur.fetchall():
-            blocages[candidat_id].append(motif)
-        colonnes = ", ".join(("candidat_id", *COMPAREES))
-        curseur.execute(f"SELECT {colonnes} FROM examens_resultat WHERE {filtre} ORDER BY candidat_id", [parametre])
-        enregistres = curseur.fetchall()
-    return notes, blocages, enregistres
+        if session is not None:
+            curseur.execute(_DE_LA_SESSION, {"session": session.pk})
+        else:
+            curseur.execute(_PARMI, {"ids": ids})
+        return curseur.fetchall()
+
+
+def _enregistre(ligne: tuple) -> tuple | None:
+    """Les COMPAREES enregistrées d'une ligne de `_lire_lignes`, None si le candidat n'a pas de résultat."""
+    if ligne[_N + 5] is None:
+        return None
+    avant = ligne[_N + 6 :]
+    if isinstance(avant[-1], str):  # remarques : jsonb lu en texte
+        avant = (*avant[:-1], json.loads(avant[-1]))
+    return avant
+
+
+def bloc_notes(notes: Iterable[tuple]) -> str:
+    """Le bloc de `_lire_lignes` en Python, depuis des lignes dans l'ordre de CHAMPS_NOTE (valeur en texte)."""
+    return "\n".join(f"N {n[1]} {n[2]} {n[3]} {n[4]} {n[5]} {n[6]}" for n in notes)
+
+
+def _lignes_triees(bloc: str) -> list[str]:
+    """Les lignes d'empreinte d'un bloc de notes, dans l'ordre de `empreinte`."""
+    return sorted(bloc.split("\n")) if bloc else []
+
+
+def _notes_du_bloc(pk: int, bloc: str) -> list[tuple]:
+    """Les notes d'un bloc, en lignes dans l'ordre de CHAMPS_NOTE (valeur en texte), pour le chemin exact."""
+    notes = []
+    for ligne in _lignes_triees(bloc):
+        _, unite, groupe, etat, valeur, origine, session_origine = ligne.split(" ")
+        notes.append(
+            (
+                pk,
+                unite,
+                int(groupe),
+                etat,
+                None if valeur == "None" else valeur,
+                origine,
+                None if session_origine == "None" else int(session_origine),
+            )
+        )
+    return notes
 
 
 _MILLIEMES: dict[str, int | None] = {}  # texte d'une note → millièmes (au plus 20 001 valeurs distinctes)
@@ -630,36 +653,40 @@ def _entier(valeur: Decimal | None, echelle: int) -> int | None:
     return entier
 
 
-def empreinte_brute(reglement: Reglement, candidat: tuple, notes: list[tuple], blocages: list[str]) -> str:
-    """`empreinte` sur les lignes brutes (candidat dans l'ordre de CHAMPS_CANDIDAT, notes de `_lire_brut`)."""
+def empreinte_brute(reglement: Reglement, candidat: tuple, lignes: list[str], blocages: list[str]) -> str:
+    """`empreinte` sur une ligne brute : candidat dans l'ordre de CHAMPS_CANDIDAT, notes en lignes triées."""
     parties = [
         f"R {reglement.code} {reglement.empreinte}",
         "C " + "|".join(map(str, candidat[3:])),
-        *sorted(f"N {n[1]} {n[2]} {n[3]} {n[4]} {n[5]} {n[6]}" for n in notes),
+        *lignes,
         *sorted(f"B {b}" for b in blocages),
     ]
     return hashlib.sha256("\n".join(parties).encode()).hexdigest()
 
 
-def comparees_rapides(reglement: Reglement, candidat: tuple, notes: list[tuple], blocages: list[str]) -> tuple | None:
+def comparees_rapides(reglement: Reglement, candidat: tuple, bloc: str, blocages: list[str]) -> tuple | None:
     """Les colonnes COMPAREES du résultat d'un candidat, par regles.decider ; None si `decider` ne tranche pas
-    (l'appelant passe alors par `calculer_un`). Mêmes valeurs que `Calcule.ligne()` (test_regles_entieres.py)."""
+    (l'appelant passe alors par `calculer_brut`). Mêmes valeurs que `Calcule.ligne()` (test_regles_entieres.py)."""
     b = reglement.bareme
     if b is None:
         return None
     _, _, _, statut, _, facultative1, facultative2, chef_oeuvre, points_jury, mobilite, *_ = candidat
     premiers, controles, conservees = {}, {}, False
     try:
-        for n in notes:
-            unite, groupe, etat, valeur, origine = n[1], n[2], n[3], n[4], n[5]
-            milliemes = None if valeur is None else _milliemes(valeur)
-            if valeur is not None and milliemes is None:
+        lignes = _lignes_triees(bloc)
+        for ligne in lignes:
+            champs = ligne.split(" ")
+            if len(champs) != 7:
                 return None
-            if groupe == 1:
+            _, unite, groupe, etat, valeur, origine, _ = champs
+            milliemes = None if valeur == "None" else _milliemes(valeur)
+            if valeur != "None" and milliemes is None:
+                return None
+            if groupe == "1":
                 premiers[unite] = (etat, milliemes)
                 if origine in _CONSERVEES and unite in b.codes:  # conservée sur une unité obligatoire
                     conservees = True
-            elif groupe == 2 and etat == "note" and milliemes is not None:
+            elif groupe == "2" and etat == "note" and milliemes is not None:
                 controles[unite] = milliemes
         codes, remarques = facultatives_comptees(facultative1, facultative2, statut, mobilite)
         facultatives = [premiers.get(code, ("manquante", None)) for code in codes]
@@ -678,7 +705,7 @@ def comparees_rapides(reglement: Reglement, candidat: tuple, notes: list[tuple],
     if decide is None:
         return None
     decision, mention, points, total, points_pro, total_pro, controle_passe = decide
-    empreinte_ = empreinte_brute(reglement, candidat, notes, blocages)
+    empreinte_ = empreinte_brute(reglement, candidat, lignes, blocages)
     if points is None:
         return (decision.value, "", None, None, "", None, Decimal(0), False, empreinte_, remarques)
     denominateur = regles.ECHELLE_NOTE * total
@@ -707,46 +734,37 @@ def _objet(candidat: tuple):
     return SimpleNamespace(**dict(zip(CHAMPS_CANDIDAT, candidat, strict=True)))
 
 
-def _notes_lues(notes: list[tuple]) -> list[NoteLue]:
-    return [NoteLue(*n[:4], None if n[4] is None else Decimal(n[4]), *n[5:]) for n in notes]
+def calculer_brut(reglement: Reglement, candidat: tuple, bloc: str, blocages: list[str], avec_trace=True) -> Calcule:
+    """`calculer_un` sur une ligne brute (le chemin exact, avec sa trace)."""
+    notes = [
+        NoteLue(*n[:4], None if n[4] is None else Decimal(n[4]), *n[5:]) for n in _notes_du_bloc(candidat[0], bloc)
+    ]
+    return calculer_un(reglement, _objet(candidat), notes, blocages, avec_trace=avec_trace)
 
 
-def calculer_brut(reglement: Reglement, candidat: tuple, notes: list[tuple], blocages: list[str], avec_trace=True):
-    """`calculer_un` sur les lignes brutes de `_lire_brut` (le chemin exact, avec sa trace)."""
-    return calculer_un(reglement, _objet(candidat), _notes_lues(notes), blocages, avec_trace=avec_trace)
+def _comparees(reglement: Reglement, candidat: tuple, bloc: str, blocages: list[str]) -> tuple:
+    apres = comparees_rapides(reglement, candidat, bloc, blocages)
+    if apres is None:
+        ligne = calculer_brut(reglement, candidat, bloc, blocages, avec_trace=False).ligne()
+        apres = tuple(ligne[n] for n in _INDICES_COMPARES)
+    return apres
 
 
 def _verifier_tranche(travail, debut: int, fin: int):
-    reglement, candidats, notes, blocages, enregistres = travail
+    reglement, lignes = travail
     changes, differences = [], []
     decisions: dict[str, int] = defaultdict(int)
-    cle = operator.itemgetter(0)
-    i = bisect.bisect_left(notes, candidats[debut][0], key=cle) if debut < fin else 0
-    j = bisect.bisect_left(enregistres, candidats[debut][0], key=cle) if debut < fin else 0
-    vides: list = []
-    for c in candidats[debut:fin]:
-        pk = c[0]
-        k = i
-        while k < len(notes) and notes[k][0] == pk:
-            k += 1
-        siennes, i = notes[i:k], k
-        bloque = blocages.get(pk, vides)
-        apres = comparees_rapides(reglement, c, siennes, bloque)
-        if apres is None:
-            ligne = calculer_brut(reglement, c, siennes, bloque, avec_trace=False).ligne()
-            apres = tuple(ligne[n] for n in _INDICES_COMPARES)
+    for ligne in lignes[debut:fin]:
+        candidat, bloc, blocages = ligne[:_N], ligne[_N + 3] or "", ligne[_N + 4] or []
+        apres = _comparees(reglement, candidat, bloc, blocages)
         decisions[apres[0]] += 1
-        avant = None
-        if j < len(enregistres) and enregistres[j][0] == pk:
-            avant, j = enregistres[j][1:], j + 1
-            if avant[-1] is not None and not isinstance(avant[-1], list):  # remarques : jsonb lu en texte
-                avant = (*avant[:-1], json.loads(avant[-1]))
-            if avant == apres:
-                continue
+        avant = _enregistre(ligne)
+        if avant == apres:
+            continue
         # Un résultat qui change : refait par le chemin exact, avec sa trace, pour être écrit.
-        calcule = calculer_brut(reglement, c, siennes, bloque)
-        changes.append((pk, calcule.resultat, calcule.empreinte))
-        differences += [(pk, d) for d in _ecarts(c[1], avant, apres)]
+        calcule = calculer_brut(reglement, candidat, bloc, blocages)
+        changes.append((candidat[0], calcule.resultat, calcule.empreinte))
+        differences += [(candidat[0], d) for d in _ecarts(candidat[1], avant, apres)]
     return changes, differences, dict(decisions)
 
 

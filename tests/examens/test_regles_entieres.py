@@ -103,17 +103,21 @@ def candidats(draw: st.DrawFn, pk: int) -> tuple:
 
 
 def _exact(reglement, candidat, lignes, blocages) -> tuple:
-    ligne = resultats.calculer_brut(reglement, candidat, lignes, blocages, avec_trace=False).ligne()
+    ligne = resultats.calculer_brut(
+        reglement, candidat, resultats.bloc_notes(lignes), blocages, avec_trace=False
+    ).ligne()
     return tuple(ligne[i] for i in resultats._INDICES_COMPARES)
 
 
 @settings(max_examples=300, deadline=None)
 @given(reglements(), candidats(7), notes(7), st.lists(st.sampled_from(["PFMP : 2 semaines manquantes"]), max_size=1))
 def test_la_passe_en_entiers_donne_les_colonnes_du_chemin_exact(reglement, candidat, lignes, blocages):
-    rapide = resultats.comparees_rapides(reglement, candidat, lignes, blocages)
+    bloc = resultats.bloc_notes(lignes)
+    assert resultats._notes_du_bloc(7, bloc) == sorted(lignes, key=lambda n: resultats.bloc_notes([n]))
+    rapide = resultats.comparees_rapides(reglement, candidat, bloc, blocages)
     exact = _exact(reglement, candidat, lignes, blocages)
     if rapide is None:
-        trace = resultats.calculer_brut(reglement, candidat, lignes, blocages).resultat.trace
+        trace = resultats.calculer_brut(reglement, candidat, bloc, blocages).resultat.trace
         assert trace[0].startswith("Dossier incohérent"), "seul un dossier incohérent passe par le chemin exact"
     else:
         assert rapide == exact
@@ -136,5 +140,5 @@ def test_notes_completes_et_coherentes_jamais_le_chemin_exact(reglement, candida
         for code in CODES[:12]
     ]
     candidat = (*candidat[:5], "", "", *candidat[7:])
-    rapide = resultats.comparees_rapides(reglement, candidat, lignes, [])
+    rapide = resultats.comparees_rapides(reglement, candidat, resultats.bloc_notes(lignes), [])
     assert rapide is not None and rapide == _exact(reglement, candidat, lignes, [])
