@@ -1088,6 +1088,8 @@ def _calculer(dossier: Dossier, regles: Regles) -> Resultat:
 ECHELLE_NOTE = 1000  # une note (numeric(5, 3)) en millièmes
 ECHELLE_COEFFICIENT = 100  # un coefficient, des points du jury (numeric(4, 2)) en centièmes
 ECHELLE_POINTS = ECHELLE_NOTE * ECHELLE_COEFFICIENT  # des points (note × coefficient) en cent-millièmes
+_NOTE_MAX_ENTIERE = 20 * ECHELLE_NOTE
+_DIX = 10 * ECHELLE_NOTE
 
 
 def en_entier(valeur: Decimal, echelle: int) -> int | None:
@@ -1159,6 +1161,7 @@ def bareme(unites: Iterable[tuple[str, Decimal, bool, str | None, bool]], regles
 # dispensées.
 Decide = tuple[Decision, Mention | None, int | None, int | None, int | None, int | None, bool]
 
+
 def decider(  # noqa: C901 — l'ordre des règles de `_calculer`, pas à pas
     b: Bareme,
     notes: Mapping[str, tuple[str, int | None]],
@@ -1180,7 +1183,7 @@ def decider(  # noqa: C901 — l'ordre des règles de `_calculer`, pas à pas
     facultatives = tuple(facultatives)
     if len(facultatives) > b.max_facultatives or points_jury < 0:
         return None
-    if chef_oeuvre is not None and not 0 <= chef_oeuvre <= 20 * ECHELLE_NOTE:
+    if chef_oeuvre is not None and not 0 <= chef_oeuvre <= _NOTE_MAX_ENTIERE:
         return None
     manque = bloque_absence = False
     points = total = points_pro = total_pro = 0
@@ -1192,12 +1195,12 @@ def decider(  # noqa: C901 — l'ordre des règles de `_calculer`, pas à pas
         etat, note = notes.get(code, ("manquante", None))
         controle = controles.get(code) if groupe else None  # hors d'un groupe de contrôle, ignorée comme au dossier
         if etat == "note":
-            if note is None or not 0 <= note <= 20 * ECHELLE_NOTE:
+            if note is None or not 0 <= note <= _NOTE_MAX_ENTIERE:
                 return None
         elif note is not None or etat not in ("ABJ", "ABS", "NV", "DIS", "manquante"):
             return None
         if controle is not None:
-            if etat not in ("note", "ABJ") or not 0 <= controle <= 20 * ECHELLE_NOTE:
+            if etat not in ("note", "ABJ") or not 0 <= controle <= _NOTE_MAX_ENTIERE:
                 return None
             if groupe in groupes:
                 return None  # au plus une unité réexaminée par groupe (arrêté du 25/11/2021)
@@ -1220,9 +1223,9 @@ def decider(  # noqa: C901 — l'ordre des règles de `_calculer`, pas à pas
     bonus = 0
     for etat, note in facultatives:
         if etat == "note":
-            if note is None or not 0 <= note <= 20 * ECHELLE_NOTE:
+            if note is None or not 0 <= note <= _NOTE_MAX_ENTIERE:
                 return None
-            bonus += max(0, note - 10 * ECHELLE_NOTE)
+            bonus += max(0, note - _DIX)
         elif note is not None:
             return None
         elif etat == "manquante":
@@ -1234,7 +1237,7 @@ def decider(  # noqa: C901 — l'ordre des règles de `_calculer`, pas à pas
         return None  # toutes les unités dispensées : `calculer` le dit
     points1 = points + bonus * ECHELLE_COEFFICIENT + points_jury
     if chef_oeuvre is not None and b.chef_oeuvre is not None:
-        points1 += b.chef_oeuvre * (chef_oeuvre - 10 * ECHELLE_NOTE)
+        points1 += b.chef_oeuvre * (chef_oeuvre - _DIX)
     pro = (points_pro, total_pro) if pro_present else (None, None)
     if non_delivrable:
         return (Decision.NON_DELIVRABLE, None, points1, total, *pro, False)

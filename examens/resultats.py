@@ -595,7 +595,7 @@ def _enregistre(ligne: tuple) -> tuple | None:
         return None
     avant = ligne[_N + 6 :]
     if isinstance(avant[-1], str):  # remarques : jsonb lu en texte
-        avant = (*avant[:-1], json.loads(avant[-1]))
+        avant = (*avant[:-1], [] if avant[-1] == "[]" else json.loads(avant[-1]))
     return avant
 
 
@@ -674,13 +674,15 @@ def comparees_rapides(reglement: Reglement, candidat: tuple, bloc: str, blocages
     premiers, controles, conservees = {}, {}, False
     try:
         lignes = _lignes_triees(bloc)
-        for ligne in lignes:
-            champs = ligne.split(" ")
-            if len(champs) != 7:
-                return None
-            _, unite, groupe, etat, valeur, origine, _ = champs
-            milliemes = None if valeur == "None" else _milliemes(valeur)
-            if valeur != "None" and milliemes is None:
+        champs = bloc.split()  # sept champs par ligne, sans espace dans aucun : sinon le chemin exact
+        if len(champs) != 7 * len(lignes):
+            return None
+        for unite, groupe, etat, valeur, origine in zip(
+            champs[1::7], champs[2::7], champs[3::7], champs[4::7], champs[5::7], strict=True
+        ):
+            if valeur == "None":
+                milliemes = None
+            elif (milliemes := _MILLIEMES.get(valeur)) is None and (milliemes := _milliemes(valeur)) is None:
                 return None
             if groupe == "1":
                 premiers[unite] = (etat, milliemes)
