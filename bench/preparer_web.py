@@ -86,6 +86,9 @@ print(
             "division": division.pk,
             "commission": commission.pk,
             "candidats": candidats,
+            "numeros": list(
+                Candidat.objects.filter(pk__in=candidats).order_by("numero").values_list("numero", flat=True)
+            ),
             "lignes": lignes,
             "niveaux": niveaux,
             "taille_division": Candidat.objects.filter(division=division).count(),
