@@ -159,6 +159,7 @@ def tableau_de_bord(session: Session, candidats) -> dict:
     # Décisions et histogramme des moyennes en une lecture des résultats : (décision, tranche d'un point, nombre).
     par_decision: Counter = Counter()
     par_tranche: Counter = Counter()
+    par_tranche_nulle = 0  # résultats sans moyenne
     for decision, tranche, n in (
         Resultat.objects.filter(candidat__in=candidats)
         .annotate(tranche=Func("moyenne", function="TRUNC"))  # vers zéro, comme Decimal // 1
@@ -169,13 +170,29 @@ def tableau_de_bord(session: Session, candidats) -> dict:
         par_decision[decision] += n
         if tranche is not None:
             par_tranche[int(tranche)] += n
+        else:
+            par_tranche_nulle += n
     total = sum(par_statut.values())
     sans_resultat = total - sum(par_decision.values())
-    # notes manquantes par unité : unités obligatoires moins les notes présentes du premier groupe
-    presentes = dict(
-        Note.objects.filter(candidat__in=candidats, groupe=1).values_list("unite").annotate(n=Count("*")).order_by()
+    # Notes manquantes par unité obligatoire. Un résultat est toujours celui de ses données (examens.resultats) : un
+    # candidat dont la moyenne est calculée a toutes ses notes obligatoires. Seuls comptent donc les candidats sans
+    # résultat ou sans moyenne (note manquante, dossier incohérent) : on ne compte que leurs notes, pas les 300 000
+    # d'une session.
+    sans_moyenne = sans_resultat + par_tranche_nulle
+    a_completer = candidats.filter(Q(resultat__isnull=True) | Q(resultat__moyenne__isnull=True))
+    presentes = (
+        dict(
+            Note.objects.filter(candidat__in=a_completer, groupe=1)
+            .values_list("unite")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+        if sans_moyenne
+        else {}
     )
-    manquantes = [(e, total - presentes.get(e.unite.code, 0)) for e in epreuves_notees(reglement) if not e.facultative]
+    manquantes = [
+        (e, sans_moyenne - presentes.get(e.unite.code, 0)) for e in epreuves_notees(reglement) if not e.facultative
+    ]
     return {
         "total": total,
         "par_statut": [(code, libelle, par_statut[code]) for code, libelle in Statut.choices if code in par_statut],
