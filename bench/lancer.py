@@ -437,27 +437,196 @@ def etalon_cpu(repetitions: int = 5) -> float:
     return round(statistics.median(durees))
 
 
-def mesurer_connexions(hote: str, cible: dict, nombre: int = 5) -> float:
-    """Connexions une à une (page, puis POST du formulaire) : ms, médiane. Hors de la charge de locust."""
-    import re
+class Client:
+    """Un navigateur minimal en bibliothèque standard (ni requests ni locust dans l'environnement du banc) : une
+    connexion HTTP gardée ouverte par nœud, les cookies (tous les nœuds partagent l'hôte 127.0.0.1, donc les cookies),
+    le formulaire multipart d'un téléversement."""
 
-    import requests
+    def __init__(self, cookies: dict | None = None):
+        self.cookies = dict(cookies or {})
+        self.connexions = {}
+
+    def requete(self, methode: str, url: str, donnees: dict | None = None, fichier=None, entetes=None):
+        import http.client
+        import urllib.parse
+        import uuid
+
+        adresse = urllib.parse.urlsplit(url)
+        cle = adresse.netloc
+        entetes = dict(entetes or {})
+        corps = None
+        if fichier is not None:
+            frontiere = uuid.uuid4().hex
+            parties = [
+                f'--{frontiere}\r\nContent-Disposition: form-data; name="{nom}"\r\n\r\n{valeur}\r\n'.encode()
+                for nom, valeur in (donnees or {}).items()
+            ]
+            champ, nom_fichier, contenu, type_ = fichier
+            parties.append(
+                f'--{frontiere}\r\nContent-Disposition: form-data; name="{champ}"; filename="{nom_fichier}"\r\n'
+                f"Content-Type: {type_}\r\n\r\n".encode()
+                + contenu
+                + b"\r\n"
+            )
+            corps = b"".join(parties) + f"--{frontiere}--\r\n".encode()
+            entetes["Content-Type"] = f"multipart/form-data; boundary={frontiere}"
+        elif donnees is not None:
+            corps = urllib.parse.urlencode(donnees).encode()
+            entetes["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.cookies:
+            entetes["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        chemin = adresse.path + (f"?{adresse.query}" if adresse.query else "")
+        for essai in range(2):  # une connexion gardée ouverte que le serveur a fermée : on la rouvre une fois
+            connexion = self.connexions.get(cle) or http.client.HTTPConnection(cle, timeout=60)
+            self.connexions[cle] = connexion
+            try:
+                connexion.request(methode, chemin, body=corps, headers=entetes)
+                reponse = connexion.getresponse()
+                contenu = reponse.read()
+                break
+            except (http.client.HTTPException, OSError):
+                connexion.close()
+                self.connexions.pop(cle, None)
+                if essai:
+                    raise
+        for entete, valeur in reponse.getheaders():
+            if entete.lower() == "set-cookie":
+                nom, _, reste = valeur.partition("=")
+                self.cookies[nom.strip()] = reste.split(";", 1)[0]
+        return reponse.status, dict(reponse.getheaders()), contenu.decode("utf-8", "replace")
+
+
+def charge_tourniquet(hotes: list[str], cible: dict, utilisateurs: int, duree: int) -> dict:
+    """La charge de bench/locustfile.py sans locust : `utilisateurs` fils d'exécution (un enseignant sur deux, qui tient
+    sa grille ; l'autre gestionnaire), mêmes pages et mêmes poids, pause de 0,5 à 1,5 s, et chaque requête sur le
+    nœud suivant du tourniquet. Montée en charge sur 5 s, non comptée. Par page et par nœud : nombre, erreurs, p50,
+    p95, p99, requêtes par seconde."""
+    import random
+    import re
+    import threading
+
+    annee, division = cible["annee"], cible["division"]
+    temps: dict[tuple[str, int], list[float]] = {}
+    erreurs: dict[tuple[str, int], int] = {}
+    verrou = threading.Lock()
+    debut_mesure = time.monotonic() + 5
+    fin = debut_mesure + duree
+    taches = ["liste"] * 3 + ["grille"] * 3 + ["enregistrement"] * 6 + ["deliberation"] * 2 + ["saisie"] * 2
+
+    def utilisateur(rang: int) -> None:
+        hasard = random.Random(rang)
+        time.sleep(rang * 5 / utilisateurs)
+        enseignant = rang % 2 == 0
+        client = Client({"sessionid": cible["sessions"][rang % len(cible["sessions"])]})
+        candidat = cible["candidats"][rang % len(cible["candidats"])]
+        grille = f"/examens/grilles/commissions/{cible['commission']}/candidats/{candidat}/situations/1/"
+        tour = iter(range(rang % 2, 10**9))
+        version = None
+
+        def page(nom: str, methode: str, chemin: str, **options):
+            n = next(tour) % len(hotes)
+            debut = time.perf_counter()
+            try:
+                statut, _, texte = client.requete(methode, hotes[n] + chemin, **options)
+            except OSError:
+                statut, texte = 0, ""
+            duree_ms = (time.perf_counter() - debut) * 1000
+            if time.monotonic() >= debut_mesure:
+                with verrou:
+                    temps.setdefault((nom, n + 1), []).append(duree_ms)
+                    if statut != 200:
+                        erreurs[(nom, n + 1)] = erreurs.get((nom, n + 1), 0) + 1
+            return texte if statut == 200 else None
+
+        while time.monotonic() < fin:
+            tache = hasard.choice(taches)
+            if tache == "liste":
+                page(
+                    "liste des candidats d'une division",
+                    "GET",
+                    f"/examens/sessions/{annee}/candidats/?division={division}",
+                )
+            elif tache in ("grille", "enregistrement") and enseignant:
+                if tache == "grille" or version is None:
+                    texte = page("page de grille", "GET", grille)
+                    trouve = re.search(r'data-version="(\d+)"', texte or "")
+                    version = int(trouve.group(1)) if trouve else None
+                if tache == "enregistrement" and version is not None:
+                    texte = page(
+                        "enregistrement automatique de grille",
+                        "POST",
+                        grille + "enregistrer/",
+                        donnees={
+                            "version": version,
+                            "champ": "niveau",
+                            "cle": hasard.choice(cible["lignes"]),
+                            "valeur": hasard.choice(cible["niveaux"]),
+                        },
+                        entetes={"X-CSRFToken": client.cookies.get("csrftoken", "")},
+                    )
+                    version = json.loads(texte)["version"] if texte else None
+            elif tache == "deliberation" and not enseignant:
+                page(
+                    "délibération d'une division", "GET", f"/examens/sessions/{annee}/deliberation/?division={division}"
+                )
+            elif tache == "saisie" and not enseignant:
+                page(
+                    "tableau de saisie des notes ponctuelles",
+                    "GET",
+                    f"/examens/sessions/{annee}/notes/U51/?division={division}",
+                )
+            time.sleep(hasard.uniform(0.5, 1.5))
+
+    fils = [threading.Thread(target=utilisateur, args=(rang,)) for rang in range(utilisateurs)]
+    for f in fils:
+        f.start()
+    for f in fils:
+        f.join()
+
+    def centile(valeurs: list[float], p: float) -> float:
+        valeurs = sorted(valeurs)
+        return round(valeurs[min(len(valeurs) - 1, int(p * len(valeurs)))], 1) if valeurs else 0.0
+
+    pages: dict[str, tuple[list[float], int]] = {}
+    agreges: dict[str, tuple[list[float], int]] = {}
+    for (nom, noeud), valeurs in sorted(temps.items()):
+        suffixe = "" if len(hotes) == 1 else f" (nœud {noeud})"
+        nombre_erreurs = erreurs.get((nom, noeud), 0)
+        pages[nom + suffixe] = (valeurs, nombre_erreurs)
+        cumul, cumul_erreurs = agreges.get("Aggregated" + suffixe, ([], 0))
+        agreges["Aggregated" + suffixe] = (cumul + valeurs, cumul_erreurs + nombre_erreurs)
+    pages.update(agreges)
+    return {
+        cle: {
+            "requetes": len(valeurs),
+            "erreurs": nombre_erreurs,
+            "p50_ms": centile(valeurs, 0.50),
+            "p95_ms": centile(valeurs, 0.95),
+            "p99_ms": centile(valeurs, 0.99),
+            "requetes_par_seconde": round(len(valeurs) / duree, 1),
+        }
+        for cle, (valeurs, nombre_erreurs) in pages.items()
+    }
+
+
+def mesurer_connexions(hote: str, cible: dict, nombre: int = 5) -> float:
+    """Connexions une à une (page, puis POST du formulaire) : ms, médiane. Hors de la charge."""
+    import re
 
     durees = []
     for _ in range(nombre):
-        with requests.Session() as client:
-            debut = time.perf_counter()
-            page = client.get(f"{hote}/connexion/")
-            jeton = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-            reponse = client.post(
-                f"{hote}/connexion/",
-                {"username": cible["gestionnaire"], "password": cible["mot_de_passe"], "csrfmiddlewaretoken": jeton},
-                headers={"Referer": f"{hote}/connexion/"},
-                allow_redirects=False,
-            )
-            durees.append((time.perf_counter() - debut) * 1000)
-            if reponse.status_code != 302:
-                raise RuntimeError(f"connexion refusée ({reponse.status_code})")
+        client = Client()
+        debut = time.perf_counter()
+        _, _, page = client.requete("GET", f"{hote}/connexion/")
+        jeton = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        statut, _, _ = client.requete(
+            "POST",
+            f"{hote}/connexion/",
+            {"username": cible["gestionnaire"], "password": cible["mot_de_passe"], "csrfmiddlewaretoken": jeton},
+        )
+        durees.append((time.perf_counter() - debut) * 1000)
+        if statut != 302:
+            raise RuntimeError(f"connexion refusée ({statut})")
     return round(statistics.median(durees))
 
 
@@ -465,79 +634,66 @@ def parcours_import(hotes: list[str], cible: dict) -> dict:
     """Import de notes par l'interface, d'un nœud à l'autre : connexion et aperçu sur le nœud 1, confirmation sur le
     nœud 2, page de la session (et son message) sur le nœud 1, puis un second clic sur « Confirmer » au nœud 1, qui
     doit être refusé proprement. Rien n'est sur le disque d'un nœud : session, aperçu et message passent par la base
-    (ou le cookie). Renvoie chaque étape, le nœud qui l'a servie et sa durée."""
+    (ou le cookie). Renvoie chaque étape, le nœud qui l'a servie, son statut et sa durée."""
     import re
-
-    import requests
 
     premier, second = hotes[0], hotes[-1]
     annee = cible["annee"]
-    etapes = {}
+    etapes: dict = {}
+    client = Client()
 
     def jeton_csrf(texte: str) -> str:
         return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', texte).group(1)
 
-    def etape(nom: str, hote: str, fait):
+    def etape(nom: str, hote: str, methode: str, chemin: str, **options):
         debut = time.perf_counter()
-        reponse = fait()
+        statut, entetes, texte = client.requete(methode, hote + chemin, **options)
         etapes[nom] = {
             "noeud": hotes.index(hote) + 1,
-            "statut": reponse.status_code,
+            "statut": statut,
             "ms": round((time.perf_counter() - debut) * 1000),
+            "vers": entetes.get("Location", ""),
         }
-        return reponse
+        return texte
 
-    with requests.Session() as client:
-        page = client.get(f"{premier}/connexion/")
-        etape(
-            "connexion",
-            premier,
-            lambda: client.post(
-                f"{premier}/connexion/",
-                {
-                    "username": cible["gestionnaire"],
-                    "password": cible["mot_de_passe"],
-                    "csrfmiddlewaretoken": jeton_csrf(page.text),
-                },
-                allow_redirects=False,
-            ),
-        )
-        formulaire = client.get(f"{premier}/examens/sessions/{annee}/importer/")
-        contenu = "numero_candidat;unite;note\n" + "".join(
-            f"{numero};U51;{10 + i % 7},5\n" for i, numero in enumerate(cible["numeros"][:5])
-        )
-        apercu = etape(
-            "apercu",
-            premier,
-            lambda: client.post(
-                f"{premier}/examens/sessions/{annee}/importer/",
-                {"type": "notes", "csrfmiddlewaretoken": jeton_csrf(formulaire.text)},
-                files={"fichier": ("notes-banc.csv", contenu.encode(), "text/csv")},
-            ),
-        )
-        trouve = re.search(r"/importer/([0-9a-f]{32})/confirmer/", apercu.text)
-        if trouve is None:
-            etapes["erreur"] = "pas d'aperçu : " + re.sub(r"\s+", " ", apercu.text)[-300:]
-            return etapes
-        confirmer = f"/examens/sessions/{annee}/importer/{trouve.group(1)}/confirmer/"
-        csrf = jeton_csrf(apercu.text)
-        confirmation = etape(
-            "confirmation",
-            second,
-            lambda: client.post(f"{second}{confirmer}", {"csrfmiddlewaretoken": csrf}, allow_redirects=False),
-        )
-        etapes["confirmation"]["vers"] = confirmation.headers.get("Location", "")
-        session = etape("page de la session", premier, lambda: client.get(f"{premier}/examens/sessions/{annee}/"))
-        etapes["page de la session"]["message"] = "Import de notes-banc.csv terminé" in session.text
-        double = etape(
-            "second clic",
-            premier,
-            lambda: client.post(f"{premier}{confirmer}", {"csrfmiddlewaretoken": csrf}, allow_redirects=False),
-        )
-        etapes["second clic"]["vers"] = double.headers.get("Location", "")
+    page = etape("page de connexion", premier, "GET", "/connexion/")
+    etape(
+        "connexion",
+        premier,
+        "POST",
+        "/connexion/",
+        donnees={
+            "username": cible["gestionnaire"],
+            "password": cible["mot_de_passe"],
+            "csrfmiddlewaretoken": jeton_csrf(page),
+        },
+    )
+    formulaire = etape("formulaire d'import", second, "GET", f"/examens/sessions/{annee}/importer/")
+    contenu = "numero_candidat;unite;note\n" + "".join(
+        f"{numero};U51;{10 + i % 7},5\n" for i, numero in enumerate(cible["numeros"][:5])
+    )
+    apercu = etape(
+        "aperçu",
+        premier,
+        "POST",
+        f"/examens/sessions/{annee}/importer/",
+        donnees={"type": "notes", "csrfmiddlewaretoken": jeton_csrf(formulaire)},
+        fichier=("fichier", "notes-banc.csv", contenu.encode(), "text/csv"),
+    )
+    trouve = re.search(r"/importer/([0-9a-f]{32})/confirmer/", apercu)
+    if trouve is None:
+        etapes["erreur"] = "pas d'aperçu : " + re.sub(r"\s+", " ", apercu)[-300:]
+        etapes["reussi"] = False
+        return etapes
+    confirmer = f"/examens/sessions/{annee}/importer/{trouve.group(1)}/confirmer/"
+    csrf = jeton_csrf(apercu)
+    etape("confirmation", second, "POST", confirmer, donnees={"csrfmiddlewaretoken": csrf})
+    session = etape("page de la session", premier, "GET", f"/examens/sessions/{annee}/")
+    etapes["page de la session"]["message"] = "Import de notes-banc.csv terminé" in session
+    etape("second clic", premier, "POST", confirmer, donnees={"csrfmiddlewaretoken": csrf})
     etapes["reussi"] = (
         etapes["connexion"]["statut"] == 302
-        and etapes["apercu"]["statut"] == 200
+        and etapes["aperçu"]["statut"] == 200
         and etapes["confirmation"]["statut"] == 302
         and etapes["confirmation"]["vers"].endswith(f"/sessions/{annee}/")
         and etapes["page de la session"]["message"]
@@ -605,6 +761,9 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1) 
         etalons = []
         for n in range(repetitions):
             etalons.append(etalon_cpu())
+            if not shutil.which(str(RACINE / ".venv" / "bin" / "locust")):
+                executions.append(charge_tourniquet(hotes, json.loads(cible), utilisateurs, duree))
+                continue
             prefixe = RACINE / ".local" / "bench" / f"locust-{noeuds}-{n + 1}"
             subprocess.run(
                 [
@@ -659,6 +818,7 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1) 
         "connexion_ms_mediane": connexion,
         "etalon_cpu_ms_par_execution": etalons,
         "charge_avant": round(os.getloadavg()[0], 2),
+        "charge": "locust" if shutil.which(str(RACINE / ".venv" / "bin" / "locust")) else "tourniquet (fils Python)",
         "pages": pages,
     }
     if parcours is not None:
@@ -753,10 +913,10 @@ def main():
     if "pfmp" in args.seulement:
         resultats["pfmp"] = bench_pfmp(args.repetitions)
         print("pfmp", resultats["pfmp"], flush=True)
-    if "web" in args.seulement and shutil.which(str(RACINE / ".venv" / "bin" / "locust")):
+    if "web" in args.seulement:
         resultats["web"] = bench_web(args.duree_web, args.utilisateurs, args.repetitions)
         print("web", json.dumps(resultats["web"], ensure_ascii=False), flush=True)
-    if "web2" in args.seulement and shutil.which(str(RACINE / ".venv" / "bin" / "locust")):
+    if "web2" in args.seulement:
         resultats["web2"] = bench_web(args.duree_web, args.utilisateurs, args.repetitions, noeuds=2)
         print("web2", json.dumps(resultats["web2"], ensure_ascii=False), flush=True)
     if "pdf" in args.seulement:
