@@ -2,6 +2,9 @@
 
 Le mode d'évaluation d'un candidat n'est jamais saisi : il découle de son statut (→ catégorie,
 les trois colonnes de l'Annexe II b) et du règlement de la session.
+
+Longueur : le règlement, la session, le candidat, la note et le résultat se désignent les uns les autres et se
+lisent ensemble (docs/architecture.md) ; les modèles propres à une capacité vivent dans leur sous-paquet.
 """
 
 from django.conf import settings

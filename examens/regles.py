@@ -17,6 +17,10 @@ Sources (étiquettes de regles-examen.md : [C] confirmé, [S] source secondaire,
 - Décret n° 2020-1277 et arrêté du 20 octobre 2020, art. 4 : points du chef-d'œuvre (projet).
 - /work/shared/docs/regles-examen.md : §1.1 à §1.12 (règles et étiquettes), §7 (15 exemples chiffrés,
   reproduits par tests/examens/test_regles.py).
+
+Longueur : toutes les règles de délivrance en un fichier, lues d'un trait avec leurs sources ; la lecture
+entière (`decider`, pour la passe d'une session) suit `calculer` règle par règle, et un test de propriétés
+vérifie qu'elles s'accordent (tests/examens/test_regles_entieres.py) : les séparer ferait dériver l'une de l'autre.
 """
 
 import functools

@@ -9,6 +9,9 @@ sans rien écrire (commande `verifier_resultats`).
 Chaque résultat garde l'empreinte SHA-256 des données dont il vient (règlement et sa version, options du candidat,
 notes avec état et origine, blocages) : un document émis la recopie et l'émission est refusée si elle ne
 correspond plus.
+
+Longueur : le recalcul d'un candidat, la passe d'une session (une requête, des processus fils) et leur
+vérification partagent la même lecture des données ; les séparer dupliquerait cette lecture.
 """
 
 import functools

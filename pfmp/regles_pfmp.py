@@ -38,6 +38,8 @@ Lectures retenues là où l'Annexe III se tait (écrites aussi dans la docstring
   pas d'heures) ;
 - mobilité : une période hors de France, dans un pays de l'UE, de l'EEE ou de l'AELE, dont l'attestation est
   signée (l'unité s'évalue sur une période effectuée).
+
+Longueur : l'Annexe III en entier (exigence, conformité, mobilité, positionnement), règle pure par règle pure.
 """
 
 import calendar

@@ -3,6 +3,8 @@
 Chaque écriture qui peut changer la conformité d'un candidat la recalcule aussitôt (`recalculer`) et pousse
 l'effet vers l'examen par les seuls services d'examens : le blocage « justificatifs PFMP manquants » et
 l'éligibilité à l'unité de mobilité. Les attestations, certificats et décisions laissent une ligne au journal.
+
+Longueur : toutes les écritures PFMP qui changent la conformité, chacune suivie du même recalcul.
 """
 
 import datetime
