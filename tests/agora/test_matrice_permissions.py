@@ -854,12 +854,15 @@ ROLES_PROMENADE = ("anonyme", "enseignant", "gestionnaire", "administrateur", "a
 
 
 @pytest.fixture
-def sans_journal_des_requetes(monkeypatch):
-    """Chaque 4xx est journalisée par `django.request` (et `django.security`) avec la requête en `extra` ; la
-    capture des journaux de pytest garde ces enregistrements jusqu'à la fin du test, donc chaque requête et ses
-    charges de 100 Ko : des dizaines de Go sur la promenade entière. Le test ne lit que les codes de réponse."""
-    for nom in ("django.request", "django.security"):
-        monkeypatch.setattr(logging.getLogger(nom), "disabled", True)
+def sans_journal_des_requetes():
+    """Chaque 4xx est journalisée par `django.request` et par les enfants de `django.security`
+    (`django.security.RequestDataTooBig`…), avec la requête en `extra` et sa pile d'appels ; la capture des journaux
+    de pytest garde ces enregistrements jusqu'à la fin du test, donc chaque requête et ses charges de 100 Ko : des
+    Go sur la promenade entière (désactiver `django.security` ne suffit pas, ses enfants ont chacun leur logger).
+    Le test ne lit que les codes de réponse : toute la journalisation est coupée le temps de la promenade."""
+    logging.disable(logging.CRITICAL)
+    yield
+    logging.disable(logging.NOTSET)
 
 
 def test_caracteres_interdits_et_chaines_geantes_jamais_de_500(contexte, sans_journal_des_requetes):
