@@ -24,6 +24,7 @@ from examens.models import (
     Note,
     Session,
     Statut,
+    texte_note,
 )
 from examens.tableaux import TAILLE_MAX, FichierInvalide, Ligne, lire
 
@@ -86,6 +87,43 @@ class Bilan:
     divisions_creees: list[str] = field(default_factory=list)  # « TAGO3 (0750001U) » : à vérifier dans l'aperçu
     session_creee: bool = False
     details: list[str] = field(default_factory=list)  # quelques lignes lisibles pour l'aperçu
+    # L'aperçu en tableau : les en-têtes, puis les lignes créées ou modifiées (les inchangées sont seulement comptées).
+    colonnes: list[str] = field(default_factory=list)
+    lignes: list["LigneApercu"] = field(default_factory=list)
+
+    @property
+    def lignes_omises(self) -> int:
+        return max(0, self.crees + self.modifies - len(self.lignes))
+
+
+@dataclass(frozen=True)
+class Cellule:
+    """Une case de l'aperçu : sa valeur avant l'import (vide pour une création) et après ; `remarque` attire
+    l'œil sur ce qui sera créé à côté (« nouvelle division »)."""
+
+    avant: str
+    apres: str
+    remarque: str = ""
+
+    @property
+    def changee(self) -> bool:
+        return self.avant != self.apres
+
+
+@dataclass(frozen=True)
+class LigneApercu:
+    ligne: int  # numéro dans le fichier (l'en-tête est la ligne 1)
+    action: str  # CREATION, MODIFICATION ou INCHANGEE
+    cellules: tuple[Cellule, ...]
+
+    @property
+    def changees(self) -> list[int]:
+        """Rangs des cases qui changent (toutes, pour une création)."""
+        return [i for i, c in enumerate(self.cellules) if c.changee]
+
+
+CREATION, MODIFICATION, INCHANGEE = "creation", "modification", "inchangee"
+APERCU_LIGNES_MAX = 500  # lignes montrées dans l'aperçu ; au-delà, un compte
 
 
 class _Apercu(Exception):
@@ -305,6 +343,7 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         etablissements[uai] = Etablissement.objects.create(uai=uai, nom=f"Établissement {uai}")
         bilan.etablissements_crees.append(uai)
     divisions = {(d.etablissement_id, d.nom): d for d in Division.objects.filter(session=session)}
+    nouvelles_divisions: set[str] = set()
     for p in propres:
         cle = (etablissements[p["uai"]].pk, p["division"])
         if p["division"] and cle not in divisions:
@@ -312,6 +351,14 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
                 session=session, etablissement=etablissements[p["uai"]], nom=p["division"]
             )
             bilan.divisions_creees.append(f"{p['division']} ({p['uai']})")
+            nouvelles_divisions.add(f"{p['division']}|{p['uai']}")
+    bilan.colonnes = COLONNES_APERCU_CANDIDATS
+    bilan.lignes = apercu_candidats(
+        [ligne.numero for ligne in lignes],
+        propres,
+        set(bilan.etablissements_crees),
+        nouvelles_divisions,
+    )
     nouveaux = []
     for p in propres:
         etablissement = etablissements[p.pop("uai")]
@@ -334,6 +381,48 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         },
     )
     return bilan
+
+
+COLONNES_APERCU_CANDIDATS = [
+    "N° candidat",
+    "Nom",
+    "Prénom",
+    "Naissance",
+    "UAI",
+    "Division",
+    "Statut",
+    "Forme",
+    "LV1",
+    "LV2",
+    "Facultatives",
+]
+
+
+def apercu_candidats(
+    numeros: list[int], propres: list[dict], etablissements_crees: set[str], divisions_creees: set[str]
+) -> list[LigneApercu]:
+    """Les lignes de l'aperçu d'un import de candidats : toutes des créations (un numéro déjà inscrit est refusé).
+
+    `divisions_creees` : « NOM|UAI » des divisions que l'import créera, signalées sur chaque ligne concernée.
+    """
+    lignes = []
+    for numero, p in zip(numeros[:APERCU_LIGNES_MAX], propres[:APERCU_LIGNES_MAX], strict=False):
+        nouvelle_division = p["division"] and f"{p['division']}|{p['uai']}" in divisions_creees
+        valeurs = [
+            (p["numero"], ""),
+            (p["nom"], ""),
+            (p["prenom"], ""),
+            (p["date_naissance"].strftime("%d/%m/%Y"), ""),
+            (p["uai"], "nouvel établissement" if p["uai"] in etablissements_crees else ""),
+            (p["division"], "nouvelle division" if nouvelle_division else ""),
+            (Statut(p["statut"]).label, ""),
+            (p["forme"], ""),
+            (p["lv1"], ""),
+            (p["lv2"], ""),
+            (", ".join(f for f in (p["facultative1"], p["facultative2"]) if f), ""),
+        ]
+        lignes.append(LigneApercu(numero, CREATION, tuple(Cellule("", v, r) for v, r in valeurs)))
+    return lignes
 
 
 def _hors_perimetre_candidats(
@@ -520,6 +609,13 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         erreurs.append(Erreur(numeros[rang], message))
     if erreurs:
         raise ImportRefuse(sorted(erreurs, key=lambda e: e.ligne))
+    existantes = {
+        (c, u, g): (e, v, o, so)
+        for c, u, g, e, v, o, so in Note.objects.filter(candidat_id__in={s.candidat.pk for s in saisies}).values_list(
+            "candidat_id", "unite", "groupe", "etat", "valeur", "origine", "session_origine"
+        )
+    }
+    apercu = [ligne for ligne in apercu_notes(numeros, saisies, existantes) if ligne.action != INCHANGEE]
     compte = services.ecrire_notes(saisies=saisies, auteur=auteur, source="import")
     services.journaliser(
         action="import.notes",
@@ -527,4 +623,46 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         session=session,
         apres={"lignes": len(saisies), **compte, **perimetre.mention_systeme(auteur)},
     )
-    return Bilan(crees=compte["creees"], modifies=compte["modifiees"], inchanges=compte["inchangees"])
+    return Bilan(
+        crees=compte["creees"],
+        modifies=compte["modifiees"],
+        inchanges=compte["inchangees"],
+        colonnes=COLONNES_APERCU_NOTES,
+        lignes=apercu[:APERCU_LIGNES_MAX],
+    )
+
+
+COLONNES_APERCU_NOTES = ["N° candidat", "Candidat", "Unité", "Groupe", "Note", "Origine"]
+
+
+def _texte_origine(origine: str, session_origine: int | None) -> str:
+    texte = Note.Origine(origine).label
+    return f"{texte}, session {session_origine}" if session_origine else texte
+
+
+def apercu_notes(numeros: list[int], saisies: list, existantes: dict[tuple, tuple]) -> list[LigneApercu]:
+    """Compare chaque saisie du fichier à la note enregistrée ; une ligne d'aperçu par saisie.
+
+    `existantes` : (candidat_id, unité, groupe) → (état, valeur, origine, session d'origine). Une note est
+    inchangée si son texte, son origine et sa session d'origine le sont : la même règle que la porte
+    `services.ecrire_notes`, qui compte ainsi ses notes créées, modifiées, inchangées.
+    """
+    lignes = []
+    for numero, s in zip(numeros, saisies, strict=True):
+        ancienne = existantes.get((s.candidat.pk, s.unite, s.groupe))
+        fixes = [
+            Cellule(s.candidat.numero, s.candidat.numero),
+            Cellule(*[f"{s.candidat.nom} {s.candidat.prenom}"] * 2),
+            Cellule(s.unite, s.unite),
+            Cellule(str(s.groupe), str(s.groupe)),
+        ]
+        apres = [texte_note(s.etat, s.valeur), _texte_origine(s.origine, s.session_origine)]
+        if ancienne is None:
+            cellules = [Cellule("", c.apres) for c in fixes] + [Cellule("", a) for a in apres]
+            action = CREATION
+        else:
+            avant = [texte_note(ancienne[0], ancienne[1]), _texte_origine(ancienne[2], ancienne[3])]
+            cellules = fixes + [Cellule(av, ap) for av, ap in zip(avant, apres, strict=True)]
+            action = MODIFICATION if avant != apres else INCHANGEE
+        lignes.append(LigneApercu(numero, action, tuple(cellules)))
+    return lignes

@@ -221,3 +221,51 @@ def test_les_commandes_sortent_en_erreur_avec_les_lignes(tmp_path, capsys):
     fichier.write_bytes(csv_bytes(ENTETE_CANDIDATS, ligne_candidat("A001")))
     call_command("importer_candidats", "--session", "2026", str(fichier))
     assert "1 créé, 0 modifié, 0 inchangé" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------- aperçu
+
+
+def test_l_apercu_des_notes_dit_ce_qui_est_cree_modifie_et_inchange_case_par_case(candidat_a001):
+    notes("A001;U31;12", "A001;U32;11", "A001;U33;13")
+    bilan = importer_notes(
+        contenu=csv_bytes("numero_candidat;unite;note", "A001;U31;12", "A001;U32;14,5", "A001;U33;ABJ", "A001;U2;9"),
+        nom_fichier="n.csv",
+        annee=2026,
+        apercu=True,
+    )
+    assert (bilan.crees, bilan.modifies, bilan.inchanges) == (1, 2, 1)
+    assert bilan.colonnes == ["N° candidat", "Candidat", "Unité", "Groupe", "Note", "Origine"]
+    par_ligne = {ligne.ligne: ligne for ligne in bilan.lignes}
+    assert set(par_ligne) == {3, 4, 5}  # la ligne 2 (U31 inchangée) est seulement comptée
+    u32, u33, u2 = par_ligne[3], par_ligne[4], par_ligne[5]
+    assert (u32.action, u33.action, u2.action) == ("modification", "modification", "creation")
+    assert u32.changees == [4] and (u32.cellules[4].avant, u32.cellules[4].apres) == ("11,00", "14,50")
+    assert u33.changees == [4] and (u33.cellules[4].avant, u33.cellules[4].apres) == ("13,00", "ABJ")
+    assert [c.apres for c in u2.cellules] == [
+        "A001",
+        f"{candidat_a001.nom} {candidat_a001.prenom}",
+        "U2",
+        "1",
+        "9,00",
+        "passée à cette session",
+    ]
+    assert all(c.avant == "" for c in u2.cellules)
+    # L'aperçu n'a rien écrit : U32 vaut toujours 11.
+    assert str(Note.objects.get(candidat=candidat_a001, unite="U32").valeur) == "11.000"
+
+
+def test_l_apercu_des_candidats_montre_chaque_ligne_et_la_nouvelle_division():
+    bilan = importer_candidats(
+        contenu=csv_bytes(ENTETE_CANDIDATS + ";division", ligne_candidat("A001") + ";TAGO3"),
+        nom_fichier="c.csv",
+        annee=2026,
+        apercu=True,
+    )
+    (ligne,) = bilan.lignes
+    assert ligne.ligne == 2 and ligne.action == "creation"
+    cases = dict(zip(bilan.colonnes, ligne.cellules, strict=True))
+    assert cases["N° candidat"].apres == "A001"
+    assert (cases["Division"].apres, cases["Division"].remarque) == ("TAGO3", "nouvelle division")
+    assert (cases["UAI"].apres, cases["UAI"].remarque) == (UAI_1, "nouvel établissement")
+    assert not Candidat.objects.exists() and not Session.objects.exists()
