@@ -50,6 +50,12 @@ COLONNES_CANDIDATS_FACULTATIVES = [
 COLONNES_NOTES = ["numero_candidat", "unite", "note"]
 COLONNES_NOTES_FACULTATIVES = ["groupe", "session_origine", "specialite_origine"]
 
+# Valeurs permises, partagées par la validation et les modèles de fichiers à télécharger (listes déroulantes).
+FACULTATIVES_SANS_LANGUE = ("MOBILITE", "EPS")
+DUREES_CYCLE = ("2", "3")
+GROUPES = ("1", "2")
+SPECIALITES_ORIGINE = ("AGORA", "GA")
+
 MOTIF_NUMERO = re.compile(r"^[A-Za-z0-9]{1,20}$")
 # Forme globale pour scolaires et apprentis (D337-78) ; le choix de la forme progressive est ouvert aux autres.
 STATUTS_FORME_GLOBALE = {
@@ -189,6 +195,19 @@ def _langue(code: str) -> bool:
     return len(code) == 2 and code.isascii() and code.islower() and pycountry.languages.get(alpha_2=code) is not None
 
 
+def langues() -> list[str]:
+    """Les codes ISO 639-1 que `_langue` accepte, en ordre alphabétique."""
+    return sorted(code for langue in pycountry.languages if _langue(code := getattr(langue, "alpha_2", "")))
+
+
+def unites_du_reglement(reglement) -> dict[str, Epreuve]:
+    """Les unités AGOrA d'un règlement (code → épreuve), dans l'ordre du règlement."""
+    return {
+        e.unite.code: e
+        for e in Epreuve.objects.filter(reglement=reglement, unite__isnull=False).select_related("unite")
+    }
+
+
 # ---------------------------------------------------------------------------------------------------
 # Candidats
 # ---------------------------------------------------------------------------------------------------
@@ -245,7 +264,7 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
     if len(facultatives) > 2:
         erreurs.append("facultatives : deux unités facultatives au plus")
     for f in facultatives:
-        if f in ("MOBILITE", "EPS"):
+        if f in FACULTATIVES_SANS_LANGUE:
             continue
         if f.startswith("LV:"):
             code = f[3:].lower()
@@ -264,9 +283,9 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
     propre["facultative1"] = facultatives[0] if facultatives else ""
     propre["facultative2"] = facultatives[1] if len(facultatives) > 1 else ""
     duree = v.get("duree_cycle", "") or "3"
-    if duree not in ("2", "3"):
+    if duree not in DUREES_CYCLE:
         erreurs.append(f"duree_cycle « {duree} » : 2 ou 3 (années)")
-    propre["duree_cycle"] = int(duree) if duree in ("2", "3") else 3
+    propre["duree_cycle"] = int(duree) if duree in DUREES_CYCLE else 3
     positionnement = v.get("positionnement_semaines", "")
     propre["positionnement_semaines"] = None
     if positionnement:
@@ -467,10 +486,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         c.numero: c
         for c in perimetre.candidats_ecrivables(auteur).filter(session=session).select_related("session__reglement")
     }
-    epreuves = {
-        e.unite.code: e
-        for e in Epreuve.objects.filter(reglement=reglement, unite__isnull=False).select_related("unite")
-    }
+    epreuves = unites_du_reglement(reglement)
     lu = resultats.reglement_de(reglement)
     contextes: dict[int, dict] = {}
     non_valides = services.non_valides_de(c.pk for c in candidats.values())
@@ -494,7 +510,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         elif nom_jury := verrouilles.get((session.pk, candidat.etablissement_id)):
             messages.append(f"{numero} : {services.message_jury_verrouille(nom_jury)}")
         groupe_texte = v.get("groupe", "") or "1"
-        groupe = int(groupe_texte) if groupe_texte in ("1", "2") else None
+        groupe = int(groupe_texte) if groupe_texte in GROUPES else None
         if groupe is None:
             messages.append(f"groupe « {groupe_texte} » : 1 (premier groupe) ou 2 (épreuve de contrôle)")
         specialite, session_texte = v.get("specialite_origine", "").upper(), v.get("session_origine", "")
@@ -503,7 +519,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         if specialite or session_texte:
             if not (specialite and session_texte):
                 messages.append("note conservée : session_origine et specialite_origine vont ensemble")
-            elif specialite not in ("AGORA", "GA"):
+            elif specialite not in SPECIALITES_ORIGINE:
                 messages.append(f"specialite_origine « {specialite} » : AGORA ou GA")
             elif not re.fullmatch(r"\d{4}", session_texte):
                 messages.append(f"session_origine « {session_texte} » : année sur 4 chiffres attendue")

@@ -15,7 +15,17 @@ from django.views.decorators.http import require_POST
 
 from agora.format import pluriel
 from agora.securite import neutraliser_formule
-from examens import apercus, exports, imports, journal_lisible, perimetre, selectors, services, tableaux
+from examens import (
+    apercus,
+    exports,
+    imports,
+    journal_lisible,
+    modeles_import,
+    perimetre,
+    selectors,
+    services,
+    tableaux,
+)
 from examens.echeances import services as echeances
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
 from examens.jurys.services import candidats_du_jury
@@ -689,6 +699,31 @@ def importer(request, annee):
                 }
             )
     return render(request, "examens/importer.html", contexte)
+
+
+@permission_required("examens.importer", raise_exception=True)
+def importer_modele(request, annee, sorte, extension):
+    """Le modèle vide d'un import : XLSX à listes déroulantes ou CSV UTF-8 « ; »."""
+    if extension not in ("xlsx", "csv"):
+        raise Http404("Format de modèle inconnu : xlsx ou csv.")
+    if sorte == "candidats":
+        modele = modeles_import.modele_candidats()
+    elif sorte == "notes":
+        session = Session.objects.filter(annee=annee).select_related("reglement").first()
+        reglement = session.reglement if session else services.reglement_pour(annee)
+        if reglement is None:
+            raise Http404(f"Aucun règlement d'examen ne couvre la session {annee}.")
+        modele = modeles_import.modele_notes(reglement)
+    else:
+        raise Http404("Modèle d'import inconnu : candidats ou notes.")
+    if extension == "xlsx":
+        contenu = modeles_import.en_xlsx(modele)
+        type_mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        contenu, type_mime = modeles_import.en_csv(modele), "text/csv; charset=utf-8"
+    reponse = HttpResponse(contenu, content_type=type_mime)
+    reponse["Content-Disposition"] = f'attachment; filename="modele-{sorte}-{annee}.{extension}"'
+    return reponse
 
 
 @require_POST
