@@ -209,6 +209,8 @@ def _page_candidat(request, c: Candidat, **formulaires):
                 },
             ),
             "erreur_nv": None,
+            # Session ou jury verrouillé : les formulaires du jury en lecture seule, avec la raison.
+            "verrou": services.raison_verrou(c),
             **formulaires,
         },
     )
@@ -292,7 +294,16 @@ def saisie_notes(request, annee, unite):
     # Échéance de saisie : les lignes closes pour cet utilisateur sont en lecture seule, avec la raison (le serveur
     # refuserait de toute façon) ; le groupe 2, épreuve de contrôle, vient après la délibération.
     fermees = echeances.etats_du_tableau(request.user, session, lignes, unite) if groupe == 1 else {}
+    # Session ou jury verrouillé : les lignes de ses candidats en lecture seule, avec la raison que le serveur
+    # donnerait à l'envoi (la règle de services.verifier_session_ouverte).
+    etablissements = {c.etablissement_id for c in lignes}
+    jurys = {} if session.verrouillee else services.jurys_verrouilles([session.pk], etablissements)
+    if session.verrouillee:
+        raisons_verrou = [services.message_session_verrouillee(session)]
+    else:
+        raisons_verrou = sorted({services.message_jury_verrouille(nom) for nom in jurys.values()})
     for c in lignes:
+        c.verrouille = session.verrouillee or (session.pk, c.etablissement_id) in jurys
         cat = categories.get(c.statut)
         c.modalite = mods.get((unite, cat.code)) if cat else None
         c.note_existante = c.note_unite[0] if c.note_unite else None
@@ -313,6 +324,7 @@ def saisie_notes(request, annee, unite):
             "epreuves": selectors.epreuves_notees(session.reglement),
             "divisions": selectors.divisions_visibles(request.user, session),
             "raisons_echeance": sorted({c.raison_echeance for c in lignes if c.pk in fermees}),
+            "raisons_verrou": raisons_verrou,
             **_plafond(request, session, trop, actifs),
         },
     )
