@@ -4,6 +4,7 @@ Chaque import valide toutes les lignes sous verrou de la session ; une seule lig
 écrit : `ImportRefuse` porte alors la liste des lignes fautives (numéro et raison, en français).
 """
 
+import dataclasses
 import datetime
 import re
 from dataclasses import dataclass, field
@@ -632,6 +633,16 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         )
     }
     apercu = [ligne for ligne in apercu_notes(numeros, saisies, existantes) if ligne.action != INCHANGEE]
+    colonnes = COLONNES_APERCU_NOTES
+    origine_session = _texte_origine(Note.Origine.SESSION, None)
+    if all(
+        ligne.cellules[-1].apres == origine_session and (ligne.action == CREATION or not ligne.cellules[-1].changee)
+        for ligne in apercu
+    ):
+        # Que des notes passées à cette session, avant comme après : la colonne « Origine » dirait la même chose à
+        # chaque ligne ; elle n'est montrée que si une note conservée entre en jeu.
+        colonnes = colonnes[:-1]
+        apercu = [dataclasses.replace(ligne, cellules=ligne.cellules[:-1]) for ligne in apercu]
     compte = services.ecrire_notes(saisies=saisies, auteur=auteur, source="import")
     services.journaliser(
         action="import.notes",
@@ -643,7 +654,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         crees=compte["creees"],
         modifies=compte["modifiees"],
         inchanges=compte["inchangees"],
-        colonnes=COLONNES_APERCU_NOTES,
+        colonnes=colonnes,
         lignes=apercu[:APERCU_LIGNES_MAX],
     )
 

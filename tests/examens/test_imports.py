@@ -235,21 +235,15 @@ def test_l_apercu_des_notes_dit_ce_qui_est_cree_modifie_et_inchange_case_par_cas
         apercu=True,
     )
     assert (bilan.crees, bilan.modifies, bilan.inchanges) == (1, 2, 1)
-    assert bilan.colonnes == ["N° candidat", "Candidat", "Unité", "Groupe", "Note", "Origine"]
+    # que des notes de la session : la colonne « Origine » n'apprendrait rien
+    assert bilan.colonnes == ["N° candidat", "Candidat", "Unité", "Groupe", "Note"]
     par_ligne = {ligne.ligne: ligne for ligne in bilan.lignes}
     assert set(par_ligne) == {3, 4, 5}  # la ligne 2 (U31 inchangée) est seulement comptée
     u32, u33, u2 = par_ligne[3], par_ligne[4], par_ligne[5]
     assert (u32.action, u33.action, u2.action) == ("modification", "modification", "creation")
     assert u32.changees == [4] and (u32.cellules[4].avant, u32.cellules[4].apres) == ("11,00", "14,50")
     assert u33.changees == [4] and (u33.cellules[4].avant, u33.cellules[4].apres) == ("13,00", "ABJ")
-    assert [c.apres for c in u2.cellules] == [
-        "A001",
-        f"{candidat_a001.nom} {candidat_a001.prenom}",
-        "U2",
-        "1",
-        "9,00",
-        "passée à cette session",
-    ]
+    assert [c.apres for c in u2.cellules] == ["A001", f"{candidat_a001.nom} {candidat_a001.prenom}", "U2", "1", "9,00"]
     assert all(c.avant == "" for c in u2.cellules)
     # L'aperçu n'a rien écrit : U32 vaut toujours 11.
     assert str(Note.objects.get(candidat=candidat_a001, unite="U32").valeur) == "11.000"
@@ -269,3 +263,18 @@ def test_l_apercu_des_candidats_montre_chaque_ligne_et_la_nouvelle_division():
     assert (cases["Division"].apres, cases["Division"].remarque) == ("TAGO3", "nouvelle division")
     assert (cases["UAI"].apres, cases["UAI"].remarque) == (UAI_1, "nouvel établissement")
     assert not Candidat.objects.exists() and not Session.objects.exists()
+
+
+def test_l_apercu_montre_l_origine_quand_une_note_devient_conservee(candidat_a001):
+    notes("A001;U32;11")
+    entete = "numero_candidat;unite;note;groupe;session_origine;specialite_origine"
+    bilan = importer_notes(
+        contenu=csv_bytes(entete, "A001;U2;11;;2022;GA"), nom_fichier="n.csv", annee=2026, apercu=True
+    )
+    assert bilan.colonnes[-1] == "Origine" and bilan.modifies == 1
+    (ligne,) = bilan.lignes
+    assert ligne.changees == [5]  # même note, origine changée
+    assert (ligne.cellules[5].avant, ligne.cellules[5].apres) == (
+        "passée à cette session",
+        "conservée (Gestion-Administration), session 2022",
+    )
