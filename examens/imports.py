@@ -6,6 +6,8 @@ Chaque import valide toutes les lignes sous verrou de la session ; une seule lig
 
 import dataclasses
 import datetime
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -140,14 +142,54 @@ class _Apercu(Exception):
         self.bilan = bilan
 
 
-def _dans_une_transaction(fonction, lignes: list[Ligne], annee: int, auteur, apercu: bool) -> Bilan:
-    """Tout ou rien ; en aperçu, tout est validé et calculé puis la transaction est annulée."""
+class _Perime(_Apercu):
+    pass
+
+
+class ApercuPerime(Exception):
+    """À la confirmation, l'import ne ferait plus ce que l'aperçu a montré (une note saisie, un autre import entre
+    les deux) : rien n'est écrit, `bilan` est le nouvel aperçu à montrer."""
+
+    def __init__(self, bilan: Bilan):
+        super().__init__("les données ont changé depuis l'aperçu")
+        self.bilan = bilan
+
+
+def empreinte(bilan: Bilan) -> str:
+    """L'empreinte de ce qu'un aperçu montre : comptes, créations d'établissements et de divisions, cases avant →
+    après. La confirmation n'écrit que si elle retrouve la même."""
+    donnees = [
+        bilan.crees,
+        bilan.modifies,
+        bilan.inchanges,
+        bilan.session_creee,
+        bilan.etablissements_crees,
+        bilan.divisions_creees,
+        bilan.colonnes,
+        [
+            (ligne.ligne, ligne.action, [(c.avant, c.apres, c.remarque) for c in ligne.cellules])
+            for ligne in bilan.lignes
+        ],
+    ]
+    return hashlib.sha256(json.dumps(donnees, ensure_ascii=False).encode()).hexdigest()
+
+
+def _dans_une_transaction(
+    fonction, lignes: list[Ligne], annee: int, auteur, apercu: bool, attendu: str | None = None
+) -> Bilan:
+    """Tout ou rien ; en aperçu, tout est validé et calculé puis la transaction est annulée.
+
+    `attendu` : l'empreinte de l'aperçu confirmé ; si l'import ferait autre chose, tout est annulé (ApercuPerime)."""
     try:
         with transaction.atomic():
             bilan = fonction(lignes, annee, auteur)
             if apercu:
                 raise _Apercu(bilan)
+            if attendu is not None and empreinte(bilan) != attendu:
+                raise _Perime(bilan)
             return bilan
+    except _Perime as p:
+        raise ApercuPerime(p.bilan) from None
     except _Apercu as a:
         return a.bilan
 
@@ -333,10 +375,17 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
 
 
 def importer_candidats(
-    *, contenu: bytes, nom_fichier: str, annee: int, auteur=None, apercu: bool = False, taille_max: int = TAILLE_MAX
+    *,
+    contenu: bytes,
+    nom_fichier: str,
+    annee: int,
+    auteur=None,
+    apercu: bool = False,
+    taille_max: int = TAILLE_MAX,
+    attendu: str | None = None,
 ) -> Bilan:
     lignes = _lire(contenu, nom_fichier, COLONNES_CANDIDATS, COLONNES_CANDIDATS_FACULTATIVES, taille_max)
-    return _dans_une_transaction(_importer_candidats, lignes, annee, auteur, apercu)
+    return _dans_une_transaction(_importer_candidats, lignes, annee, auteur, apercu, attendu)
 
 
 def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
@@ -473,10 +522,17 @@ def _hors_perimetre_candidats(
 
 
 def importer_notes(
-    *, contenu: bytes, nom_fichier: str, annee: int, auteur=None, apercu: bool = False, taille_max: int = TAILLE_MAX
+    *,
+    contenu: bytes,
+    nom_fichier: str,
+    annee: int,
+    auteur=None,
+    apercu: bool = False,
+    taille_max: int = TAILLE_MAX,
+    attendu: str | None = None,
 ) -> Bilan:
     lignes = _lire(contenu, nom_fichier, COLONNES_NOTES, COLONNES_NOTES_FACULTATIVES, taille_max)
-    return _dans_une_transaction(_importer_notes, lignes, annee, auteur, apercu)
+    return _dans_une_transaction(_importer_notes, lignes, annee, auteur, apercu, attendu)
 
 
 def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:

@@ -687,30 +687,69 @@ def importer(request, annee):
     if request.method == "POST" and form.is_valid():
         fichier = form.cleaned_data["fichier"]
         contenu = fichier.read()
-        fonction = imports.importer_candidats if form.cleaned_data["type"] == "candidats" else imports.importer_notes
+        type_ = form.cleaned_data["type"]
+        fonction = imports.importer_candidats if type_ == "candidats" else imports.importer_notes
         try:
             bilan = fonction(contenu=contenu, nom_fichier=fichier.name, annee=annee, auteur=request.user, apercu=True)
         except imports.ImportRefuse as refus:
             contexte["erreurs"] = refus.erreurs
         else:
-            suffixe = ".xlsx" if fichier.name.lower().endswith(".xlsx") else ".csv"
-            jeton = apercus.deposer(contenu, suffixe)
-            request.session[f"import-{jeton}"] = {
-                "type": form.cleaned_data["type"],
-                "nom": fichier.name,
-                "suffixe": suffixe,
-                "annee": annee,
-            }
-            contexte.update(
-                {
-                    "bilan": bilan,
-                    "jeton": jeton,
-                    "nom": fichier.name,
-                    "type": form.cleaned_data["type"],
-                    "format_fichier": tableaux.decrire(contenu, fichier.name),
-                }
-            )
+            contexte.update(_apercu_depose(request, annee, contenu, fichier.name, type_, bilan))
     return render(request, "examens/importer.html", contexte)
+
+
+def _apercu_depose(request, annee: int, contenu: bytes, nom: str, type_: str, bilan) -> dict:
+    """Range le fichier de l'aperçu et, dans la session du navigateur, l'empreinte de ce qu'il montre : la
+    confirmation n'écrira que si l'import fait toujours exactement cela."""
+    suffixe = ".xlsx" if nom.lower().endswith(".xlsx") else ".csv"
+    jeton = apercus.deposer(contenu, suffixe)
+    request.session[f"import-{jeton}"] = {
+        "type": type_,
+        "nom": nom,
+        "suffixe": suffixe,
+        "annee": annee,
+        "empreinte": imports.empreinte(bilan),
+    }
+    return {
+        "bilan": bilan,
+        "jeton": jeton,
+        "nom": nom,
+        "type": type_,
+        "format_fichier": tableaux.decrire(contenu, nom),
+    }
+
+
+@require_POST
+@permission_required("examens.importer", raise_exception=True)
+def importer_confirmer(request, annee, jeton):
+    infos = request.session.pop(f"import-{jeton}", None)
+    if infos is None or infos["annee"] != annee:
+        messages.error(request, "Cet import a expiré ou a déjà été confirmé : téléversez à nouveau le fichier.")
+        return redirect("examens:importer", annee=annee)
+    contenu = apercus.prendre(jeton, infos["suffixe"])
+    if contenu is None:  # double clic : l'autre requête l'a pris ; ou aperçu de plus de 24 h, purgé
+        messages.error(request, "Cet import a déjà été confirmé ou a expiré : rien n'a été importé une seconde fois.")
+        return redirect("examens:importer", annee=annee)
+    fonction = imports.importer_candidats if infos["type"] == "candidats" else imports.importer_notes
+    contexte = {"annee": annee, "form": ImportForm(), "session": Session.objects.filter(annee=annee).first()}
+    try:
+        bilan = fonction(
+            contenu=contenu, nom_fichier=infos["nom"], annee=annee, auteur=request.user, attendu=infos.get("empreinte")
+        )
+    except imports.ImportRefuse as refus:
+        return render(request, "examens/importer.html", {**contexte, "erreurs": refus.erreurs})
+    except imports.ApercuPerime as perime:
+        # Une note saisie ou un autre import entre l'aperçu et la confirmation : rien n'est écrit, le nouvel
+        # aperçu est montré, à confirmer à nouveau.
+        contexte.update(_apercu_depose(request, annee, contenu, infos["nom"], infos["type"], perime.bilan))
+        contexte["apercu_perime"] = True
+        return render(request, "examens/importer.html", contexte)
+    messages.success(
+        request,
+        f"Import de {infos['nom']} terminé : {pluriel(bilan.crees, 'créé')}, {pluriel(bilan.modifies, 'modifié')}, "
+        f"{pluriel(bilan.inchanges, 'inchangé')}.",
+    )
+    return redirect("examens:session", annee=annee)
 
 
 @permission_required("examens.importer", raise_exception=True)
@@ -736,29 +775,3 @@ def importer_modele(request, annee, sorte, extension):
     reponse = HttpResponse(contenu, content_type=type_mime)
     reponse["Content-Disposition"] = f'attachment; filename="modele-{sorte}-{annee}.{extension}"'
     return reponse
-
-
-@require_POST
-@permission_required("examens.importer", raise_exception=True)
-def importer_confirmer(request, annee, jeton):
-    infos = request.session.pop(f"import-{jeton}", None)
-    if infos is None or infos["annee"] != annee:
-        messages.error(request, "Cet import a expiré ou a déjà été confirmé : téléversez à nouveau le fichier.")
-        return redirect("examens:importer", annee=annee)
-    contenu = apercus.prendre(jeton, infos["suffixe"])
-    if contenu is None:  # double clic : l'autre requête l'a pris ; ou aperçu de plus de 24 h, purgé
-        messages.error(request, "Cet import a déjà été confirmé ou a expiré : rien n'a été importé une seconde fois.")
-        return redirect("examens:importer", annee=annee)
-    fonction = imports.importer_candidats if infos["type"] == "candidats" else imports.importer_notes
-    try:
-        bilan = fonction(contenu=contenu, nom_fichier=infos["nom"], annee=annee, auteur=request.user)
-    except imports.ImportRefuse as refus:
-        return render(
-            request, "examens/importer.html", {"annee": annee, "form": ImportForm(), "erreurs": refus.erreurs}
-        )
-    messages.success(
-        request,
-        f"Import de {infos['nom']} terminé : {pluriel(bilan.crees, 'créé')}, {pluriel(bilan.modifies, 'modifié')}, "
-        f"{pluriel(bilan.inchanges, 'inchangé')}.",
-    )
-    return redirect("examens:session", annee=annee)

@@ -278,3 +278,21 @@ def test_l_apercu_montre_l_origine_quand_une_note_devient_conservee(candidat_a00
         "passée à cette session",
         "conservée (Gestion-Administration), session 2022",
     )
+
+
+def test_une_confirmation_qui_ne_ferait_plus_ce_que_l_apercu_montrait_n_ecrit_rien(candidat_a001):
+    from examens.imports import ApercuPerime, empreinte
+
+    notes("A001;U2;9")
+    fichier = csv_bytes("numero_candidat;unite;note", "A001;U2;10", "A001;U31;12")
+    apercu = importer_notes(contenu=fichier, nom_fichier="n.csv", annee=2026, apercu=True)
+    # entre l'aperçu et la confirmation, quelqu'un saisit U2 : l'aperçu montrait 9,00 → 10,00
+    notes("A001;U2;11")
+    with pytest.raises(ApercuPerime) as perime:
+        importer_notes(contenu=fichier, nom_fichier="n.csv", annee=2026, attendu=empreinte(apercu))
+    assert perime.value.bilan.lignes[0].cellules[4].avant == "11,00"
+    assert str(Note.objects.get(candidat=candidat_a001, unite="U2").valeur) == "11.000"
+    assert not Note.objects.filter(candidat=candidat_a001, unite="U31").exists()
+    # la même empreinte retrouvée, l'import s'écrit
+    bilan = importer_notes(contenu=fichier, nom_fichier="n.csv", annee=2026, attendu=empreinte(perime.value.bilan))
+    assert (bilan.crees, bilan.modifies) == (1, 1)
