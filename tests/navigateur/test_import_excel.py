@@ -48,8 +48,9 @@ def test_l_apercu_d_un_import_de_notes_montre_avant_apres_et_n_ecrit_rien(page: 
     page.get_by_label("Fichier CSV").set_input_files(str(fichier))
     page.get_by_role("button", name="Vérifier le fichier").click()
     modifiee = page.get_by_test_id("apercu-ligne-2")
+    # à l'écran « 9,00 → 10,00 » (l'ancienne barrée) ; « modifiée » et « devient » sont pour les lecteurs d'écran
     expect(modifiee).to_contain_text("modification")
-    expect(modifiee.get_by_test_id("cellule-changee")).to_have_text("✎ modifiée : 9,00 → 10,00")
+    expect(modifiee.get_by_test_id("cellule-changee")).to_have_text("✎ modifiée : 9,00 → devient 10,00")
     expect(page.get_by_test_id("apercu-ligne-3")).to_contain_text("création")
     assert Note.objects.get(candidat=candidat, unite="U2").valeur == Decimal("9")  # rien d'écrit avant confirmation
     assert not Note.objects.filter(candidat=candidat, unite="U31").exists()
