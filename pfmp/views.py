@@ -754,6 +754,7 @@ def tuteur(request, jeton):
     form = forms.TuteurForm(
         request.POST or None, initial=initial, competences=competences, referentiel=referentiel, periode=periode
     )
+    verrou = _refuser_si_verrouille(request, form, c)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         saisie = tuteurs.Saisie(
@@ -795,6 +796,7 @@ def tuteur(request, jeton):
             "form": form,
             "groupes": _par_activite(competences, form.champ),
             "niveaux": Niveau.choices,
+            "verrou": verrou,
         },
     )
 

@@ -152,3 +152,23 @@ def test_un_jury_deverrouille_rouvre_les_formulaires(comptes, c):
     jurys_services.deverrouiller_jury(jury=jures.jury, auteur=jures.academie, motif="erreur de report")
     page = comptes.client(comptes.gestionnaire).get(f"/pfmp/candidats/{c.pk}/periodes/ajouter/").content.decode()
     assert "Lecture seule" not in page and "Enregistrer la période" in page
+
+
+def test_la_page_du_tuteur_d_un_dossier_verrouille_est_en_lecture_seule_et_ne_signe_rien(comptes):
+    from django.test import Client
+
+    from pfmp.models import LienTuteur
+    from tests.pfmp.test_tuteurs import envoyer, formulaire
+
+    c = fabriques.candidat(division=comptes.division_a, duree_cycle=2, nom="MARTIN", prenom="Inès")
+    p = periode(c, *TERMINALE, tuteur_nom="Bernard", tuteur_prenom="Sophie", tuteur_email="s.bernard@example.org")
+    chemin = envoyer(comptes, p)
+    verrouiller_session(c)
+    tuteur = Client()
+    page = tuteur.get(chemin).content.decode()
+    assert SESSION_PFMP in page and "ne peut plus être signée en ligne" in page
+    assert champs_actifs(page) == []
+    reponse = tuteur.post(chemin, formulaire())
+    assert SESSION_PFMP in reponse.context["form"].non_field_errors()[0]
+    assert not Attestation.objects.filter(periode=p).exists()
+    assert LienTuteur.objects.get(periode=p).utilise_le is None  # le lien reste utilisable après déverrouillage
