@@ -241,6 +241,9 @@ def candidat_creer(request, annee):
 def candidat_modifier(request, pk):
     c = _candidat_ecriture(request, pk)
     form = CandidatForm(request.POST or None, annee=c.session.annee, instance=c)
+    verrou = services.raison_verrou(c)  # session ou jury verrouillé : le formulaire en lecture seule
+    if verrou and request.method == "POST":
+        form.add_error(None, verrou)
     if request.method == "POST" and form.is_valid():
         try:
             services.enregistrer_candidat(
@@ -257,7 +260,7 @@ def candidat_modifier(request, pk):
     return render(
         request,
         "examens/candidat_form.html",
-        {"form": form, "session": c.session, "c": c, "titre": f"Modifier {c.nom} {c.prenom}"},
+        {"form": form, "session": c.session, "c": c, "titre": f"Modifier {c.nom} {c.prenom}", "verrou": verrou},
     )
 
 

@@ -172,3 +172,15 @@ def test_la_page_du_tuteur_d_un_dossier_verrouille_est_en_lecture_seule_et_ne_si
     assert SESSION_PFMP in reponse.context["form"].non_field_errors()[0]
     assert not Attestation.objects.filter(periode=p).exists()
     assert LienTuteur.objects.get(periode=p).utilise_le is None  # le lien reste utilisable après déverrouillage
+
+
+def test_la_fiche_d_un_candidat_d_un_jury_verrouille_se_montre_sans_se_modifier(comptes, c):
+    verrouiller_jury(comptes)
+    client = comptes.client(comptes.gestionnaire)
+    page = client.get(f"/examens/candidats/{c.pk}/modifier/").content.decode()
+    assert JURY_NOTES in page and champs_actifs(page) == []
+    donnees = {"numero_candidat": c.numero, "nom": "AUTRE", "prenom": c.prenom, "date_naissance": "14/03/2008"}
+    reponse = client.post(f"/examens/candidats/{c.pk}/modifier/", donnees)
+    assert JURY_NOTES in reponse.context["form"].non_field_errors()[0]
+    c.refresh_from_db()
+    assert c.nom == "DURAND"
