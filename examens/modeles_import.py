@@ -5,14 +5,18 @@ unités facultatives, durées, groupes) et du règlement de la session (les unit
 classeur rempli se réimporte tel quel (la première feuille est lue, la feuille « Listes » cachée est ignorée).
 """
 
+import gettext
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import pycountry
 
 from examens import imports
-from examens.models import Candidat, Statut
+from examens.models import Candidat, Note, Statut
 
 LIGNES_VALIDEES = 5000  # rangées couvertes par les listes déroulantes (un gros lycée tient largement)
 FEUILLE_LISTES = "Listes"
+FEUILLE_AIDE = "Aide"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,17 @@ class Modele:
     colonnes: list[str]
     listes: dict[str, Liste]
     aides: dict[str, str]  # colonnes sans liste : l'indication affichée quand la cellule est choisie
+    # La feuille « Aide » : pour une colonne, chaque valeur permise et ce qu'elle veut dire.
+    legendes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def _nom_langue(code: str) -> str:
+    langue = pycountry.languages.get(alpha_2=code)
+    try:
+        traduction = gettext.translation("iso639-3", pycountry.LOCALES_DIR, languages=["fr"])
+    except OSError:
+        return langue.name
+    return traduction.gettext(langue.name)
 
 
 def modele_candidats() -> Modele:
@@ -54,6 +69,21 @@ def modele_candidats() -> Modele:
             ),
             "duree_cycle": Liste(list(imports.DUREES_CYCLE), "Durée du cycle en années (3 si vide)."),
         },
+        legendes={
+            "statut": list(Statut.choices),
+            "forme": [
+                ("globale", "forme globale : obligatoire pour les scolaires et les apprentis (D337-78)"),
+                ("progressive", "forme progressive : possible pour les autres candidats"),
+            ],
+            "lv1 / lv2": [(code, _nom_langue(code)) for code in langues],
+            "facultatives": [
+                ("MOBILITE", "unité facultative de mobilité"),
+                ("EPS", "unité facultative d'éducation physique et sportive"),
+                ("LV:<code>", "langue vivante facultative, différente de LV1 et LV2 (ex. LV:it)"),
+                ("A|B", "deux unités facultatives au plus, séparées par | (ex. LV:it|EPS)"),
+            ],
+            "duree_cycle": [("2", "cycle de deux ans"), ("3", "cycle de trois ans (si vide)")],
+        },
         aides={
             "numero_candidat": "1 à 20 lettres ou chiffres.",
             "date_naissance": "JJ/MM/AAAA, par exemple 14/03/2008.",
@@ -64,12 +94,13 @@ def modele_candidats() -> Modele:
 
 
 def modele_notes(reglement) -> Modele:
+    unites = imports.unites_du_reglement(reglement)
     return Modele(
         nom="notes",
         colonnes=imports.COLONNES_NOTES + imports.COLONNES_NOTES_FACULTATIVES,
         listes={
             "unite": Liste(
-                list(imports.unites_du_reglement(reglement)),
+                list(unites),
                 "Unité AGOrA (pour une note conservée de Gestion-Administration : l'unité GA).",
                 stricte=False,
             ),
@@ -82,6 +113,16 @@ def modele_notes(reglement) -> Modele:
             "specialite_origine": Liste(
                 list(imports.SPECIALITES_ORIGINE), "Note conservée seulement : AGORA ou GA, avec session_origine."
             ),
+        },
+        legendes={
+            "unite": [(code, epreuve.intitule) for code, epreuve in unites.items()],
+            "note": [("12 ou 12,5", "note sur 20, deux décimales au plus")]
+            + [(code, Note.Etat(code).label) for code in imports.regles.CODES_SAISIE],
+            "groupe": [("1", "premier groupe (si vide)"), ("2", "épreuve de contrôle")],
+            "specialite_origine": [
+                ("AGORA", "note conservée d'une session AGOrA antérieure"),
+                ("GA", "note conservée de Gestion-Administration (unité GA, reportée selon l'Annexe IV)"),
+            ],
         },
         aides={
             "numero_candidat": "Numéro d'un candidat déjà importé.",
@@ -145,6 +186,17 @@ def en_xlsx(modele: Modele) -> bytes:
         )
         validation.add(plage)
         feuille.add_data_validation(validation)
+    if modele.legendes:
+        aide = classeur.create_sheet(FEUILLE_AIDE, 1)  # après la feuille à remplir, seule lue par l'import
+        aide.append(["colonne", "valeur", "signification"])
+        for cellule in aide[1]:
+            cellule.font = Font(bold=True)
+        for colonne, valeurs in modele.legendes.items():
+            for valeur, sens in valeurs:
+                aide.append([colonne, valeur, sens])
+        aide.column_dimensions["A"].width = 20
+        aide.column_dimensions["B"].width = 30
+        aide.column_dimensions["C"].width = 90
     tampon = io.BytesIO()
     classeur.save(tampon)
     return tampon.getvalue()

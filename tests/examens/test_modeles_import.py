@@ -125,3 +125,15 @@ def test_le_modele_csv_rempli_d_une_ligne_s_importe(comptes):
     modele = telecharger(client, "notes", "csv")
     importer_par_la_page(client, "notes", "notes.csv", modele + b"M002;U31;ABJ;;;\r\n")
     assert Note.objects.get(candidat=candidat, unite="U31").etat == "ABJ"
+
+
+def test_le_classeur_a_une_feuille_d_aide_qui_dit_ce_que_veut_dire_chaque_code(comptes):
+    client = comptes.client(comptes.gestionnaire)
+    candidats = load_workbook(io.BytesIO(telecharger(client, "candidats", "xlsx")))
+    assert candidats.sheetnames == ["Candidats", "Aide", "Listes"]
+    aide = {(ligne[0], ligne[1]): ligne[2] for ligne in candidats["Aide"].iter_rows(min_row=2, values_only=True)}
+    assert aide[("statut", "scolaire_public")] == "Scolaire (public)"
+    assert aide[("lv1 / lv2", "de")] == "Allemand"
+    notes = load_workbook(io.BytesIO(telecharger(client, "notes", "xlsx")))
+    aide = {(ligne[0], ligne[1]): ligne[2] for ligne in notes["Aide"].iter_rows(min_row=2, values_only=True)}
+    assert aide[("note", "ABJ")] == "absence justifiée" and "situations professionnelles" in aide[("unite", "U2")]
