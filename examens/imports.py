@@ -122,7 +122,7 @@ class Cellule:
 @dataclass(frozen=True)
 class LigneApercu:
     ligne: int  # numéro dans le fichier (l'en-tête est la ligne 1)
-    action: str  # CREATION, MODIFICATION ou INCHANGEE
+    action: str  # CREATION ou MODIFICATION (une ligne inchangée n'est que comptée)
     cellules: tuple[Cellule, ...]
 
     @property
@@ -131,7 +131,7 @@ class LigneApercu:
         return [i for i, c in enumerate(self.cellules) if c.changee]
 
 
-CREATION, MODIFICATION, INCHANGEE = "creation", "modification", "inchangee"
+CREATION, MODIFICATION = "creation", "modification"
 APERCU_LIGNES_MAX = 500  # lignes montrées dans l'aperçu ; au-delà, un compte
 
 
@@ -688,7 +688,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
             "candidat_id", "unite", "groupe", "etat", "valeur", "origine", "session_origine"
         )
     }
-    apercu = [ligne for ligne in apercu_notes(numeros, saisies, existantes) if ligne.action != INCHANGEE]
+    apercu = apercu_notes(numeros, saisies, existantes)
     colonnes = COLONNES_APERCU_NOTES
     origine_session = _texte_origine(Note.Origine.SESSION, None)
     if all(
@@ -711,7 +711,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         modifies=compte["modifiees"],
         inchanges=compte["inchangees"],
         colonnes=colonnes,
-        lignes=apercu[:APERCU_LIGNES_MAX],
+        lignes=apercu,
     )
 
 
@@ -723,8 +723,11 @@ def _texte_origine(origine: str, session_origine: int | None) -> str:
     return f"{texte}, session {session_origine}" if session_origine else texte
 
 
-def apercu_notes(numeros: list[int], saisies: list, existantes: dict[tuple, tuple]) -> list[LigneApercu]:
-    """Compare chaque saisie du fichier à la note enregistrée ; une ligne d'aperçu par saisie.
+def apercu_notes(
+    numeros: list[int], saisies: list, existantes: dict[tuple, tuple], limite: int = APERCU_LIGNES_MAX
+) -> list[LigneApercu]:
+    """Compare chaque saisie du fichier à la note enregistrée ; une ligne d'aperçu par note créée ou modifiée, au
+    plus `limite` (les inchangées sont seulement comptées, par `services.ecrire_notes`).
 
     `existantes` : (candidat_id, unité, groupe) → (état, valeur, origine, session d'origine). Une note est
     inchangée si son texte, son origine et sa session d'origine le sont : la même règle que la porte
@@ -732,6 +735,8 @@ def apercu_notes(numeros: list[int], saisies: list, existantes: dict[tuple, tupl
     """
     lignes = []
     for numero, s in zip(numeros, saisies, strict=True):
+        if len(lignes) >= limite:
+            break
         ancienne = existantes.get((s.candidat.pk, s.unite, s.groupe))
         fixes = [
             Cellule(s.candidat.numero, s.candidat.numero),
@@ -746,6 +751,8 @@ def apercu_notes(numeros: list[int], saisies: list, existantes: dict[tuple, tupl
         else:
             avant = [texte_note(ancienne[0], ancienne[1]), _texte_origine(ancienne[2], ancienne[3])]
             cellules = fixes + [Cellule(av, ap) for av, ap in zip(avant, apres, strict=True)]
-            action = MODIFICATION if avant != apres else INCHANGEE
+            if avant == apres:
+                continue
+            action = MODIFICATION
         lignes.append(LigneApercu(numero, action, tuple(cellules)))
     return lignes

@@ -296,3 +296,31 @@ def test_une_confirmation_qui_ne_ferait_plus_ce_que_l_apercu_montrait_n_ecrit_ri
     # la même empreinte retrouvée, l'import s'écrit
     bilan = importer_notes(contenu=fichier, nom_fichier="n.csv", annee=2026, attendu=empreinte(perime.value.bilan))
     assert (bilan.crees, bilan.modifies) == (1, 1)
+
+
+def test_apercu_notes_sans_base_garde_les_creees_et_modifiees_jusqu_a_la_limite():
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from examens.imports import apercu_notes
+
+    candidat = SimpleNamespace(pk=1, numero="A001", nom="LEROY", prenom="Théo")
+
+    def saisie(unite, valeur):
+        return SimpleNamespace(
+            candidat=candidat, unite=unite, groupe=1, etat="note", valeur=Decimal(valeur), origine="session",
+            session_origine=None,
+        )  # fmt: skip
+
+    saisies = [saisie("U2", "10"), saisie("U31", "12"), saisie("U32", "8"), saisie("U33", "7")]
+    existantes = {
+        (1, "U2", 1): ("note", Decimal("9"), "session", None),
+        (1, "U31", 1): ("note", Decimal("12"), "session", None),
+    }
+    lignes = apercu_notes([2, 3, 4, 5], saisies, existantes)
+    assert [(ligne.ligne, ligne.action, ligne.changees) for ligne in lignes] == [
+        (2, "modification", [4]),
+        (4, "creation", [0, 1, 2, 3, 4, 5]),
+        (5, "creation", [0, 1, 2, 3, 4, 5]),
+    ]
+    assert [ligne.ligne for ligne in apercu_notes([2, 3, 4, 5], saisies, existantes, limite=2)] == [2, 4]
