@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "referentiel",
     "examens",
     "pfmp",
+    "demo",  # en haut de la pile : démonstration et données synthétiques
 ]
 
 MIDDLEWARE = [

@@ -279,7 +279,7 @@ django.setup()
 from pathlib import Path
 from examens.imports import importer_candidats, importer_notes
 from examens.models import Session
-from examens.tableaux import TAILLE_MAX_COMMANDE
+from agora.tableaux import TAILLE_MAX_COMMANDE
 Session.objects.filter(annee={annee}).delete()
 candidats = Path("{dossier}/candidats.csv").read_bytes()
 notes = Path("{dossier}/notes.csv").read_bytes()

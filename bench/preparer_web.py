@@ -18,7 +18,7 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
 from agora.roles import ENSEIGNANT, GESTIONNAIRE, creer_roles  # noqa: E402
-from examens import grilles  # noqa: E402
+from examens.ccf import gabarits  # noqa: E402
 from examens.models import Candidat, Commission, Division, Grille, MembreCommission, Session  # noqa: E402
 
 MOT_DE_PASSE = "bench-agora-2026"
@@ -39,7 +39,7 @@ for identifiant, role in (("bench-enseignant", ENSEIGNANT), ("bench-gestionnaire
     comptes[role] = identifiant
 etablissement.gestionnaires.add(User.objects.get(username="bench-gestionnaire"))
 divisions = list(Division.objects.filter(session=session, etablissement=etablissement))
-gabarit = grilles.gabarits_actifs(session.reglement.referentiel)["E31"]
+gabarit = gabarits.gabarits_actifs(session.reglement.referentiel)["E31"]
 commission = Commission.objects.filter(session=session, etablissement=etablissement, gabarit=gabarit).first()
 if commission is None:
     commission = Commission.objects.create(session=session, etablissement=etablissement, gabarit=gabarit, nom="banc")

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 import pycountry
 from django.db import transaction
 
+from agora.tableaux import TAILLE_MAX, Erreur, FichierInvalide, ImportRefuse, Ligne, lire
 from examens import perimetre, regles, resultats, services
 from examens.echeances import services as echeances
 from examens.identifiants import erreur_uai
@@ -29,7 +30,6 @@ from examens.models import (
     Statut,
     texte_note,
 )
-from examens.tableaux import TAILLE_MAX, FichierInvalide, Ligne, lire
 
 COLONNES_CANDIDATS = [
     "numero_candidat",
@@ -68,21 +68,6 @@ STATUTS_FORME_GLOBALE = {
     Statut.APPRENTI_CFA_HABILITE,
     Statut.APPRENTI_CFA_NON_HABILITE,
 }
-
-
-@dataclass(frozen=True)
-class Erreur:
-    ligne: int
-    message: str
-
-    def __str__(self):
-        return f"ligne {self.ligne} : {self.message}" if self.ligne else self.message
-
-
-class ImportRefuse(Exception):
-    def __init__(self, erreurs: list[Erreur]):
-        super().__init__(f"{len(erreurs)} erreur(s)")
-        self.erreurs = erreurs
 
 
 @dataclass

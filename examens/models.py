@@ -452,7 +452,7 @@ class Journal(models.Model):
 
 # ---------------------------------------------------------------------------------------------------
 # Grilles d'évaluation CCF (E31, E32, E2 ; E31/E32 ponctuels) : gabarits versionnés, commissions, grilles.
-# La logique (conversion, contrôles, écritures) est dans examens/grilles.py.
+# La logique (conversion, contrôles, écritures) est dans examens/ccf/.
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -709,7 +709,8 @@ class HistoriqueGrille(models.Model):
 
 # ---------------------------------------------------------------------------------------------------
 # Documents PDF : documents émis (instantanés immuables) et exports par lots.
-# Les écritures sont dans examens/documents.py, le rendu dans examens/pdf.py, les tâches dans examens/tasks.py.
+# Les écritures sont dans examens/documents/ (emission, lots), le rendu dans agora/pdf.py,
+# les tâches dans examens/tasks.py.
 # ---------------------------------------------------------------------------------------------------
 
 

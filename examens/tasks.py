@@ -11,7 +11,9 @@ from asgiref.sync import sync_to_async
 from procrastinate import exceptions, jobs
 from procrastinate.contrib.django import app
 
-from examens import apercus, documents, pdf
+from agora import pdf
+from examens import apercus
+from examens.documents import lots
 from examens.models import ExportLot
 
 logger = logging.getLogger(__name__)
@@ -26,18 +28,18 @@ REPRISES_MAX = 3
 @app.task(queue=FILE, name="examens.rendre_tranche", retry=2)
 def rendre_tranche(lot_id: int, debut: int, cles: list[int]) -> None:
     pdf.mode_lots()  # le worker est un processus dédié : ramasse-miettes réglé pour le rendu
-    documents.traiter_tranche(lot_id=lot_id, debut=debut, cles=cles)
+    lots.traiter_tranche(lot_id=lot_id, debut=debut, cles=cles)
 
 
 @app.task(queue=FILE, name="examens.fusionner_lot", retry=1)
 def fusionner_lot(lot_id: int) -> None:
-    documents.fusionner_lot(lot_id=lot_id)
+    lots.fusionner_lot(lot_id=lot_id)
 
 
 @app.periodic(cron="17 3 * * *")
 @app.task(queue=FILE, name="examens.purger_exports")
 def purger_exports(timestamp: int) -> None:
-    documents.purger_exports()
+    lots.purger_exports()
 
 
 @app.periodic(cron="23 * * * *")
@@ -50,7 +52,7 @@ def purger_apercus(timestamp: int) -> None:
 def differer_lot(lot: ExportLot, cles: list[int]) -> None:
     """Met les tranches d'un lot dans la file (dans la transaction courante : annulées avec elle)."""
     rendre_tranche.batch_defer(
-        *({"lot_id": lot.pk, "debut": debut, "cles": tranche} for debut, tranche in documents.tranches(cles))
+        *({"lot_id": lot.pk, "debut": debut, "cles": tranche} for debut, tranche in lots.tranches(cles))
     )
 
 
@@ -87,9 +89,9 @@ async def reprendre(gestionnaire) -> list[int]:
                 arguments = job.task_kwargs if isinstance(job.task_kwargs, dict) else json.loads(job.task_kwargs)
                 motif = f"worker arrêté {job.attempts + 1} fois pendant son rendu"
                 if job.task_name == rendre_tranche.name:
-                    await sync_to_async(documents.abandonner_tranche)(**arguments, motif=motif)
+                    await sync_to_async(lots.abandonner_tranche)(**arguments, motif=motif)
                 elif job.task_name == fusionner_lot.name:
-                    await sync_to_async(documents.abandonner_fusion)(**arguments, motif=motif)
+                    await sync_to_async(lots.abandonner_fusion)(**arguments, motif=motif)
                 await gestionnaire.finish_job(job, status=jobs.Status.FAILED, delete_job=False)
                 continue
             await gestionnaire.retry_job(job)

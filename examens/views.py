@@ -13,19 +13,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from agora import tableaux
 from agora.format import pluriel
 from agora.securite import neutraliser_formule
-from examens import (
-    apercus,
-    exports,
-    imports,
-    journal_lisible,
-    modeles_import,
-    perimetre,
-    selectors,
-    services,
-    tableaux,
-)
+from examens import apercus, exports, imports, journal_lisible, modeles_import, perimetre, selectors, services
 from examens.echeances import services as echeances
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
 from examens.jurys.services import candidats_du_jury

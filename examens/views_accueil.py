@@ -5,8 +5,8 @@ from django.shortcuts import render
 
 from agora.roles import ACADEMIE, ADMINISTRATEUR, COMMISSION, ENSEIGNANT, GESTIONNAIRE, JURY, role_de
 from examens import perimetre
+from examens.ccf.views import ma_liste
 from examens.models import Commission, Division, Session
-from examens.views_grilles import ma_liste
 
 
 def accueil(request):

@@ -18,11 +18,10 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from agora.tableaux import Erreur, FichierInvalide, ImportRefuse, Ligne, lire
 from examens import perimetre
 from examens import services as examens_services
-from examens.imports import Erreur, ImportRefuse
 from examens.models import Candidat, Session
-from examens.tableaux import FichierInvalide, Ligne, lire
 from pfmp import regles_pfmp, selectors, services
 from pfmp.models import Attestation, Convention, Organisation, Periode, erreur_siret, nom_pays, valider_pays
 

@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from examens import pdf
+from agora import pdf
 from examens import services as examens_services
 from pfmp import services
 from pfmp.models import Attestation, LienTuteur, Periode, SignatureTuteur

@@ -20,9 +20,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
+from agora import pdf
 from agora.format import pluriel
 from agora.securite import adresse_client
-from examens import pdf, perimetre
+from examens import perimetre
 from examens import selectors as examens_selectors
 from examens.models import Candidat, Session
 from pfmp import forms, frise, regles_pfmp, selectors, services, tuteurs

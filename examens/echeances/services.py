@@ -1,7 +1,7 @@
 """Échéances de saisie : les fixer, rouvrir, vérifier qu'une écriture est permise, valider les propositions.
 
 Un seul contrôle, `verifier_saisie_ouverte`, appelé par la porte unique des notes (`examens.services.ecrire_notes`)
-et par les droits d'une grille (`examens.grilles.droits`) : la règle elle-même est pure (`regle.etat_saisie`).
+et par les droits d'une grille (`examens.ccf.lectures.droits`) : la règle elle-même est pure (`regle.etat_saisie`).
 La division des examens (permission `examens.gerer_echeances`) et le système (auteur None) ne sont jamais arrêtés
 par une échéance, ni les actes du jury (source « jury », notes de l'épreuve de contrôle) : la délibération vient
 après la fermeture de la saisie.

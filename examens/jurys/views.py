@@ -192,4 +192,3 @@ def contexte_jury(request, jury: Jury | None) -> dict:
         "jury_etablissements": list(jury.etablissements.all()),
         "jury_peut": {a: peut(request.user, a, jury) for a in ("verrouiller", "deverrouiller", "valider_pv")},
     }
-

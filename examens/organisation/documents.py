@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from examens import pdf
+from agora import pdf
 from examens.organisation.durees import texte_duree
 from examens.organisation.models import Passage, Situation
 

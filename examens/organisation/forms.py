@@ -4,7 +4,7 @@ import datetime
 
 from django import forms
 
-from examens import grilles
+from examens.ccf import notation
 from examens.organisation.models import Amenagement
 from examens.services import OperationRefusee
 
@@ -14,7 +14,7 @@ HEURE = forms.TimeInput(format="%H:%M", attrs={"placeholder": "hh:mm", "inputmod
 
 def _lire_date(texte: str):
     try:
-        return grilles.lire_date(texte)
+        return notation.lire_date(texte)
     except OperationRefusee:
         return None
 

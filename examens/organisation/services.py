@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from examens import grilles
+from examens.ccf import lectures
 from examens.models import Candidat, Commission, Epreuve, Etablissement, Note, Session
 from examens.organisation import durees, indisponibilites
 from examens.organisation.models import Amenagement, ConformiteDossier, Passage, Situation
@@ -106,12 +106,12 @@ def _occupations(
 
 def _a_planifier(commission: Commission, division, numero: int):
     """Candidats de la division évalués par la commission, sans passage déjà marqué pour cette situation."""
-    formes = grilles.formes_par_statut(commission)
+    formes = lectures.formes_par_statut(commission)
     marques = Passage.objects.filter(situation__commission=commission, situation__numero=numero).exclude(
         presence=P.A_MARQUER
     )
     candidats = list(
-        grilles.candidats_de_commission(commission, formes)
+        lectures.candidats_de_commission(commission, formes)
         .filter(division=division)
         .exclude(pk__in=marques.values("candidat_id"))
         .select_related("amenagement")

@@ -1,6 +1,6 @@
 """Pages de l'organisation du CCF d'une commission : planifier, ajuster, marquer la présence, documents.
 
-Lecture : qui voit la commission (views_grilles._commission, 404 sinon). Écriture : un membre de la commission
+Lecture : qui voit la commission (examens.ccf.views._commission, 404 sinon). Écriture : un membre de la commission
 ou un gestionnaire (examens.change_division) ; sinon 403.
 """
 
@@ -16,12 +16,12 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from examens import grilles
+from examens.ccf import lectures
+from examens.ccf.views import _commission, _membres
 from examens.organisation import documents, durees, productions, services
 from examens.organisation.forms import AmenagementForm, ConformiteForm, DeplacementForm, PlanificationForm
 from examens.organisation.models import Amenagement, ConformiteDossier, Passage, ProductionEcrite, Situation
 from examens.services import OperationRefusee
-from examens.views_grilles import _commission, _membres
 
 
 def _peut_organiser(request, commission) -> bool:
@@ -100,7 +100,7 @@ def _page(request, commission, form=None, explication=""):
 def _candidats(commission):
     fiches = {f.candidat_id: f for f in ConformiteDossier.objects.filter(commission=commission)}
     candidats = list(
-        grilles.candidats_de_commission(commission)
+        lectures.candidats_de_commission(commission)
         .select_related("amenagement")
         .order_by("division__nom", "nom", "prenom")
     )
@@ -249,7 +249,7 @@ def emargement(request, pk, situation):
 def amenagement(request, pk, candidat):
     commission = _commission(request, pk)
     _exiger(request, commission)
-    c = get_object_or_404(grilles.candidats_de_commission(commission), pk=candidat)
+    c = get_object_or_404(lectures.candidats_de_commission(commission), pk=candidat)
     instance = Amenagement.objects.filter(candidat=c).first() or Amenagement(candidat=c)
     form = AmenagementForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -275,7 +275,7 @@ def amenagement(request, pk, candidat):
 def conformite(request, pk, candidat):
     commission = _commission(request, pk)
     _exiger(request, commission)
-    c = get_object_or_404(grilles.candidats_de_commission(commission), pk=candidat)
+    c = get_object_or_404(lectures.candidats_de_commission(commission), pk=candidat)
     form = ConformiteForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for erreurs in form.errors.values() for e in erreurs))

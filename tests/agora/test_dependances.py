@@ -1,11 +1,10 @@
 """Les dépendances vont dans un seul sens (docs/architecture.md) ; ce test lit les imports et échoue sur tout écart.
 
-- la couche du bas (`agora`, outils partagés) n'importe aucune application métier ;
+- la couche du bas (`agora`, outils partagés) n'importe aucune application métier ni la démonstration ;
 - `referentiel` n'importe ni `examens` ni `pfmp` ; `examens` n'importe pas `pfmp` ;
-- les règles pures (`examens/regles.py`, `examens/echeances/regle.py`, `pfmp/regles_pfmp.py`) n'importent pas Django.
-
-Les écarts connus, à déplacer lors du rangement des modules (issue « One house, rooms you can find »), sont listés
-ici un par un : la liste ne peut que raccourcir, et tout nouvel écart fait échouer le test.
+- aucune application métier n'importe `demo` (la démonstration est en haut : elle écrit dans tout, rien ne la lit) ;
+- les règles pures (`examens/regles.py`, `examens/echeances/regle.py`, `pfmp/regles_pfmp.py`) n'importent pas Django,
+  ni rien du projet hors des règles pures d'examens et de la mise en forme française (`agora.format`, pur Python).
 """
 
 import ast
@@ -13,13 +12,6 @@ from pathlib import Path
 
 RACINE = Path(__file__).resolve().parents[2]
 METIER = ("referentiel", "examens", "pfmp")
-
-# Les commandes de démonstration écrivent dans toutes les applications : elles quitteront `agora` pour un paquet de
-# démonstration, en haut de la pile.
-ECARTS_CONNUS_DU_BAS = {
-    "agora/management/commands/charger_demo.py",
-    "agora/management/commands/generer_donnees.py",
-}
 
 
 def _imports(fichier: Path) -> set[str]:
@@ -43,18 +35,20 @@ def _vers(modules: set[str], paquets) -> list[str]:
 
 
 def test_la_couche_du_bas_n_importe_aucune_application_metier():
-    fautifs = {}
-    for fichier in _fichiers("agora"):
-        chemin = str(fichier.relative_to(RACINE))
-        if (cibles := _vers(_imports(fichier), METIER)) and chemin not in ECARTS_CONNUS_DU_BAS:
-            fautifs[chemin] = cibles
+    fautifs = {
+        str(f.relative_to(RACINE)): c for f in _fichiers("agora") if (c := _vers(_imports(f), METIER + ("demo",)))
+    }
     assert fautifs == {}
 
 
-def test_les_ecarts_connus_existent_encore():
-    """Un écart réglé sort de la liste : sinon elle cacherait un nouvel écart au même endroit."""
-    encore = {c for c in ECARTS_CONNUS_DU_BAS if _vers(_imports(RACINE / c), METIER)}
-    assert encore == ECARTS_CONNUS_DU_BAS
+def test_aucune_application_metier_n_importe_la_demonstration():
+    fautifs = {
+        str(f.relative_to(RACINE)): c
+        for dossier in METIER
+        for f in _fichiers(dossier)
+        if (c := _vers(_imports(f), ("demo",)))
+    }
+    assert fautifs == {}
 
 
 def test_referentiel_n_importe_ni_examens_ni_pfmp():
@@ -71,5 +65,11 @@ def test_les_regles_pures_n_importent_pas_django():
     for chemin in ("examens/regles.py", "examens/echeances/regle.py", "pfmp/regles_pfmp.py"):
         modules = _imports(RACINE / chemin)
         assert not [m for m in modules if m.split(".")[0] == "django"], chemin
-        # regles_pfmp peut lire les règles pures d'examens (sens permis), rien d'autre du projet.
-        assert _vers(modules, METIER + ("agora",)) in ([], ["examens.regles"]), chemin
+        # regles_pfmp peut lire les règles pures d'examens (sens permis) et la mise en forme pure, rien d'autre.
+        assert set(_vers(modules, METIER + ("agora",))) <= {"examens.regles", "agora.format"}, chemin
+
+
+def test_la_mise_en_forme_est_du_python_pur():
+    """`agora.format` est lu par les règles pures : il n'importe ni Django ni rien du projet."""
+    modules = _imports(RACINE / "agora" / "format.py")
+    assert not [m for m in modules if m.split(".")[0] in ("django", *METIER, "demo")]

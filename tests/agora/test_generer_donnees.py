@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from examens import grilles, services
+from examens import services
+from examens.ccf import notation
 from examens.models import Candidat, Commission, EvaluationCompetence, Grille, Journal, Note, Session
 from pfmp.models import Periode
 from tests import fabriques
@@ -32,7 +33,7 @@ def test_la_session_generee_est_complete_coherente_et_se_delibere():
 
     # Grilles : une commission par épreuve et par établissement, de composition admise, et des grilles remplies.
     for c in Commission.objects.filter(session=session).select_related("gabarit"):
-        assert grilles.composition_admise(
+        assert notation.composition_admise(
             c.membres_commission.values_list("qualite", flat=True), c.gabarit.compositions
         )
     grilles_session = Grille.objects.filter(candidat__session=session).select_related("gabarit")
@@ -61,7 +62,7 @@ def test_la_session_generee_est_complete_coherente_et_se_delibere():
     for cle, valeurs in transmises.items():
         note = notes[cle]
         if cle[1] != "U2" or len(valeurs) == 2:
-            assert note.origine == "ccf" and note.valeur == grilles.moyenne_situations(valeurs), cle
+            assert note.origine == "ccf" and note.valeur == notation.moyenne_situations(valeurs), cle
 
     # PFMP : des périodes pour les candidats qui en doivent.
     assert Periode.objects.filter(convention__candidat__session=session).exists()

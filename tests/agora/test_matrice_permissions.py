@@ -425,7 +425,7 @@ class MondeEcriture:
 
 @pytest.fixture
 def monde_ecriture(db, tmp_path, settings):
-    from examens import grilles
+    from examens.ccf import gabarits, saisie
     from examens.models import MembreCommission
     from referentiel.models import Activite, Referentiel
     from tests.pfmp.outils import TERMINALE, organisation, periode
@@ -436,18 +436,18 @@ def monde_ecriture(db, tmp_path, settings):
         "lycee1": fabriques.candidat(division=c.division_a, numero="P1000001", nom="UN"),
         "lycee2": fabriques.candidat(division=c.division_c, numero="P2000001", nom="DEUX"),
     }
-    gabarit = grilles.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))["E31"]
+    gabarit = gabarits.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))["E31"]
     ens = MembreCommission.Qualite.ENSEIGNANT
     # E31 : deux enseignants ; le second, hors des six rôles essayés, complète la commission.
     collegues = [fabriques.utilisateur(f"collegue{i}", "enseignant") for i in (1, 2)]
     commissions = {
-        "lycee1": grilles.enregistrer_commission(
+        "lycee1": saisie.enregistrer_commission(
             gabarit=gabarit,
             divisions=[c.division_a],
             membres=[(c.enseignant, ens), (collegues[0], ens)],
             auteur=c.gestionnaire,
         ),
-        "lycee2": grilles.enregistrer_commission(
+        "lycee2": saisie.enregistrer_commission(
             gabarit=gabarit,
             divisions=[c.division_c],
             membres=[(c.enseignant_autre, ens), (collegues[1], ens)],

@@ -14,7 +14,8 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from examens import documents, services, tasks
+from examens import services, tasks
+from examens.documents import emission, lots
 from examens.models import (
     DocumentEmis,
     DocumentImmuable,
@@ -113,7 +114,7 @@ def test_un_document_emis_n_est_jamais_rendu_a_nouveau(comptes):
 
 def test_un_document_emis_ne_se_modifie_ni_ne_se_supprime(comptes):
     _, (c, *_) = session_deliberee(comptes, verrouiller=True)
-    doc, cree = documents.emettre_releve(candidat=c, auteur=comptes.gestionnaire)
+    doc, cree = emission.emettre_releve(candidat=c, auteur=comptes.gestionnaire)
     assert cree
     with pytest.raises(DocumentImmuable):
         doc.delete()
@@ -162,7 +163,7 @@ def test_sans_la_permission_de_deliberer_pas_de_version_corrigee(comptes):
     from django.contrib.auth.models import Permission, User
 
     _, (c, *_) = session_deliberee(comptes, verrouiller=True)
-    documents.emettre_releve(candidat=c, auteur=comptes.gestionnaire)
+    emission.emettre_releve(candidat=c, auteur=comptes.gestionnaire)
     secretaire = User.objects.create_user("secretaire", password=fabriques.MOT_DE_PASSE)
     secretaire.user_permissions.set(
         Permission.objects.filter(
@@ -177,7 +178,7 @@ def test_sans_la_permission_de_deliberer_pas_de_version_corrigee(comptes):
 
 def test_droits_sur_les_releves(comptes):
     _, (c, *_) = session_deliberee(comptes, verrouiller=True)
-    doc, _ = documents.emettre_releve(candidat=c, auteur=comptes.gestionnaire)
+    doc, _ = emission.emettre_releve(candidat=c, auteur=comptes.gestionnaire)
     enseignant = comptes.client(comptes.enseignant)
     assert enseignant.get(reverse("examens:releve-pdf", args=[c.pk])).status_code == 403
     assert enseignant.get(reverse("examens:document-pdf", args=[doc.pk])).status_code == 403
@@ -220,7 +221,7 @@ def test_le_proces_verbal_provisoire_se_telecharge_sans_etre_conserve(comptes):
 
 
 def test_un_long_proces_verbal_passe_par_un_worker_qui_l_emet(comptes, monkeypatch):
-    monkeypatch.setattr(documents, "PV_SYNCHRONE_MAX", 2)
+    monkeypatch.setattr(lots, "PV_SYNCHRONE_MAX", 2)
     session, _ = session_deliberee(comptes)
     client = comptes.client(comptes.gestionnaire)
     r = client.get(reverse("examens:proces-verbal-pdf", args=[2026]))
@@ -276,7 +277,7 @@ def jouer_la_file(lot):
     """Ce que feraient les workers : chaque tâche du lot, telle qu'elle est dans la file."""
     jobs = ProcrastinateJob.objects.filter(task_name="examens.rendre_tranche", args__lot_id=lot.pk).order_by("id")
     for job in jobs:
-        documents.traiter_tranche(**job.args)
+        lots.traiter_tranche(**job.args)
     lot.refresh_from_db()
     return jobs
 
@@ -284,7 +285,7 @@ def jouer_la_file(lot):
 def test_un_export_de_grilles_est_decoupe_en_taches_et_rendu_jusqu_au_zip():
     m = monde()
     grilles_de_division(m, 10)
-    lot = documents.creer_export(
+    lot = lots.creer_export(
         session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, division=m.comptes.division_a
     )
     assert lot.total == 10 and lot.etat == "en_attente"
@@ -304,7 +305,7 @@ def test_un_export_de_grilles_est_decoupe_en_taches_et_rendu_jusqu_au_zip():
         and FichierExport.objects.filter(sha256=hashlib.sha256(premier).hexdigest()).exists()
     )
     # Rejouer une tâche (panne d'un worker) ne refait rien et ne compte rien deux fois.
-    documents.traiter_tranche(**jobs[0].args)
+    lots.traiter_tranche(**jobs[0].args)
     lot.refresh_from_db()
     assert lot.faits == 10 and FichierExport.objects.filter(lot=lot).count() == 10
 
@@ -312,14 +313,12 @@ def test_un_export_de_grilles_est_decoupe_en_taches_et_rendu_jusqu_au_zip():
 def test_le_pdf_unique_est_assemble_a_la_fin(django_capture_on_commit_callbacks):
     m = monde()
     grilles_de_division(m, 3)
-    lot = documents.creer_export(
-        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
-    )
+    lot = lots.creer_export(session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True)
     with django_capture_on_commit_callbacks(execute=True):
         jouer_la_file(lot)
     assert lot.etat == "assemblage"
     fusion = ProcrastinateJob.objects.get(task_name="examens.fusionner_lot")
-    documents.fusionner_lot(**fusion.args)
+    lots.fusionner_lot(**fusion.args)
     lot.refresh_from_db()
     assert lot.etat == "termine" and lot.fin is not None
     r = m.comptes.client(m.comptes.gestionnaire).get(reverse("examens:export-fusion", args=[lot.pk]))
@@ -329,21 +328,21 @@ def test_le_pdf_unique_est_assemble_a_la_fin(django_capture_on_commit_callbacks)
 def test_un_document_disparu_est_signale_sans_bloquer_le_lot():
     m = monde()
     candidats = grilles_de_division(m, 3)
-    lot = documents.creer_export(session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire)
+    lot = lots.creer_export(session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire)
     Grille.objects.filter(candidat=candidats[1]).delete()
     jouer_la_file(lot)
     assert lot.etat == "termine" and lot.faits == 3 and lot.echecs == 1
     assert "supprimé depuis la demande" in lot.erreurs[0]
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(documents.flux_zip(lot))))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(lots.flux_zip(lot))))
     assert len(archive.namelist()) == 3 and "ERREURS.txt" in archive.namelist()
 
 
 def test_les_releves_d_une_session_verrouillee_sont_emis_une_fois_puis_repris(comptes):
     session, candidats = session_deliberee(comptes, verrouiller=True)
-    premier = documents.creer_export(session=session, type_lot="releves", auteur=comptes.gestionnaire)
+    premier = lots.creer_export(session=session, type_lot="releves", auteur=comptes.gestionnaire)
     jouer_la_file(premier)
     assert premier.etat == "termine" and DocumentEmis.objects.filter(type="releve").count() == 3
-    second = documents.creer_export(session=session, type_lot="releves", auteur=comptes.gestionnaire)
+    second = lots.creer_export(session=session, type_lot="releves", auteur=comptes.gestionnaire)
     jouer_la_file(second)
     assert DocumentEmis.objects.filter(type="releve").count() == 3
     emis = set(DocumentEmis.objects.values_list("sha256", flat=True))
@@ -356,7 +355,7 @@ def test_la_page_des_exports_valide_lance_et_suit_l_avancement(comptes, django_a
     client = comptes.client(comptes.gestionnaire)
     url = reverse("examens:exports", args=[2026])
     for _ in range(3):
-        documents.creer_export(session=session, type_lot="releves", auteur=comptes.gestionnaire)
+        lots.creer_export(session=session, type_lot="releves", auteur=comptes.gestionnaire)
     client.get(url)  # premier passage : les gabarits de grille se chargent depuis leurs fichiers
     with django_assert_max_num_queries(15):
         assert client.get(url).status_code == 200
@@ -416,9 +415,7 @@ def test_un_export_passe_vraiment_par_la_file_procrastinate(transactional_db, mo
 
     m = monde()
     grilles_de_division(m, 3)
-    lot = documents.creer_export(
-        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
-    )
+    lot = lots.creer_export(session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True)
     assert ProcrastinateJob.objects.filter(status="todo", queue_name="pdf").count() == 1
     with app.replace_connector(app.connector.get_worker_connector()):
         app.run_worker(queues=["pdf"], wait=False, install_signal_handlers=False, listen_notify=False)
@@ -445,11 +442,9 @@ def test_un_vrai_worker_reprend_la_tranche_d_un_worker_tue(transactional_db, mon
     monkeypatch.setitem(connections.databases["default"], "CONN_MAX_AGE", 0)
     m = monde()
     grilles_de_division(m, 3)
-    lot = documents.creer_export(
-        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
-    )
+    lot = lots.creer_export(session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True)
     (tranche,) = travaux_du_lot(lot)
-    documents.traiter_tranche(lot_id=lot.pk, debut=0, cles=tranche.args["cles"][:1])  # puis le worker est tué
+    lots.traiter_tranche(lot_id=lot.pk, debut=0, cles=tranche.args["cles"][:1])  # puis le worker est tué
     prise_par(tranche, worker("10 minutes"))
     tasks.reprendre_taches_bloquees.defer(timestamp=0)  # ce que fait le différé périodique, chaque minute
     with app.replace_connector(app.connector.get_worker_connector()):
@@ -495,19 +490,17 @@ def statut(job) -> str:
 def test_une_tranche_rejouee_ne_compte_pas_deux_fois_un_document_en_echec(django_capture_on_commit_callbacks):
     m = monde()
     candidats = grilles_de_division(m, 10)  # deux tranches : 8 + 2
-    lot = documents.creer_export(
-        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
-    )
+    lot = lots.creer_export(session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True)
     Grille.objects.filter(candidat=candidats[1]).delete()  # le document de rang 1 échouera
     premiere, seconde = travaux_du_lot(lot)
     with django_capture_on_commit_callbacks(execute=True):
-        documents.traiter_tranche(**premiere.args)
-        documents.traiter_tranche(**premiere.args)  # rejouée (nouvelle tentative, worker relancé)
+        lots.traiter_tranche(**premiere.args)
+        lots.traiter_tranche(**premiere.args)  # rejouée (nouvelle tentative, worker relancé)
     lot.refresh_from_db()
     assert (lot.faits, lot.echecs, len(lot.erreurs), lot.etat) == (8, 1, 1, "en_cours")
     assert not ProcrastinateJob.objects.filter(task_name="examens.fusionner_lot").exists()  # pas d'assemblage
     with django_capture_on_commit_callbacks(execute=True):
-        documents.traiter_tranche(**seconde.args)
+        lots.traiter_tranche(**seconde.args)
     lot.refresh_from_db()
     assert (lot.faits, lot.echecs, lot.etat) == (10, 1, "assemblage")
     assert FichierExport.objects.filter(lot=lot).count() == 9 and EchecExport.objects.filter(lot=lot).count() == 1
@@ -520,14 +513,12 @@ def test_un_worker_mort_en_cours_de_tranche_est_repris_par_la_tache_periodique(d
 
     m = monde()
     candidats = grilles_de_division(m, 10)
-    lot = documents.creer_export(
-        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
-    )
+    lot = lots.creer_export(session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True)
     Grille.objects.filter(candidat=candidats[1]).delete()
     premiere, seconde = travaux_du_lot(lot)
     # A a rendu les rangs 0 à 2 (dont l'échec du rang 1), puis a été tué : sa tâche reste « doing », son battement
     # de cœur s'arrête.
-    documents.traiter_tranche(lot_id=lot.pk, debut=0, cles=premiere.args["cles"][:3])
+    lots.traiter_tranche(lot_id=lot.pk, debut=0, cles=premiere.args["cles"][:3])
     prise_par(premiere, worker("5 minutes"))
     # B est vivant et travaille sur la seconde : elle ne doit pas être reprise.
     prise_par(seconde, worker("2 seconds"))
@@ -539,17 +530,17 @@ def test_un_worker_mort_en_cours_de_tranche_est_repris_par_la_tache_periodique(d
     assert reprises == [premiere.id]
     assert (statut(premiere), statut(seconde)) == ("todo", "doing")
     with django_capture_on_commit_callbacks(execute=True):
-        documents.traiter_tranche(**seconde.args)  # B finit sa tranche
+        lots.traiter_tranche(**seconde.args)  # B finit sa tranche
         lot.refresh_from_db()
         assert lot.etat == "en_cours"  # il manque encore les rangs 3 à 7
-        documents.traiter_tranche(**premiere.args)  # un worker reprend la tranche de A
+        lots.traiter_tranche(**premiere.args)  # un worker reprend la tranche de A
     lot.refresh_from_db()
     assert (lot.faits, lot.echecs, len(lot.erreurs), lot.etat) == (10, 1, 1, "assemblage")
     fichiers = list(FichierExport.objects.filter(lot=lot).values_list("rang", flat=True))
     echecs = list(EchecExport.objects.filter(lot=lot).values_list("rang", flat=True))
     assert len(fichiers) == 9 and len(echecs) == 1 and sorted(fichiers + echecs) == list(range(10))
     fusion = ProcrastinateJob.objects.get(task_name="examens.fusionner_lot")
-    documents.fusionner_lot(**fusion.args)
+    lots.fusionner_lot(**fusion.args)
     lot.refresh_from_db()
     contenu = ExportLot.objects.values_list("fusion", flat=True).get(pk=lot.pk)
     assert lot.etat == "termine" and len(pypdf.PdfReader(io.BytesIO(bytes(contenu))).pages) == lot.pages == 18
@@ -569,9 +560,9 @@ def test_une_tranche_qui_tue_son_worker_a_chaque_fois_est_abandonnee_et_le_lot_f
 
     m = monde()
     grilles_de_division(m, 3)
-    lot = documents.creer_export(session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire)
+    lot = lots.creer_export(session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire)
     (tranche,) = travaux_du_lot(lot)
-    documents.traiter_tranche(lot_id=lot.pk, debut=0, cles=tranche.args["cles"][:1])
+    lots.traiter_tranche(lot_id=lot.pk, debut=0, cles=tranche.args["cles"][:1])
     prise_par(tranche, None, tentatives=tasks.REPRISES_MAX)  # worker disparu (élagué), déjà repris 3 fois
 
     assert async_to_sync(tasks.reprendre)(app.job_manager) == []
@@ -589,9 +580,7 @@ def test_un_assemblage_qui_tue_son_worker_a_chaque_fois_termine_le_lot_sans_pdf_
 
     m = monde()
     grilles_de_division(m, 2)
-    lot = documents.creer_export(
-        session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True
-    )
+    lot = lots.creer_export(session=m.e31.session, type_lot="grilles", auteur=m.comptes.gestionnaire, fusionner=True)
     with django_capture_on_commit_callbacks(execute=True):
         jouer_la_file(lot)
     assert lot.etat == "assemblage"

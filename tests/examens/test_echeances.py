@@ -7,7 +7,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from examens import grilles, services
+from examens import services
+from examens.ccf import circuit, lectures, saisie
 from examens.echeances import services as echeances
 from examens.models import (
     Echeance,
@@ -128,7 +129,7 @@ def test_une_reouverture_laisse_l_enseignant_nomme_modifier_une_grille_jusqu_a_s
     grille = grille_e31_complete(m)
     fixer(a, m.candidat.session, unite="U31")
     # Après l'échéance : la grille est figée pour les deux membres, avec la raison.
-    d = grilles.droits(
+    d = lectures.droits(
         m.comptes.enseignant,
         session=m.e31.session,
         etablissement_id=m.e31.etablissement_id,
@@ -136,19 +137,19 @@ def test_une_reouverture_laisse_l_enseignant_nomme_modifier_une_grille_jusqu_a_s
         grille=grille,
     )
     assert not d.modifier and "Saisie de U31 close depuis le" in d.raison
-    with pytest.raises(grilles.NonAutorise, match="Saisie de U31 close"):
+    with pytest.raises(saisie.NonAutorise, match="Saisie de U31 close"):
         remplir(m.e31, m.candidat, m.comptes.enseignant, ["TS"])
     r = rouvrir(
         a, m.candidat.session, [m.comptes.enseignant], etablissement=m.candidat.etablissement, candidat=m.candidat
     )
     grille = remplir(m.e31, m.candidat, m.comptes.enseignant, ["TS"])
     assert grille.evaluations.filter(niveau="TS").exists()
-    with pytest.raises(grilles.NonAutorise, match="Saisie de U31 close"):
+    with pytest.raises(saisie.NonAutorise, match="Saisie de U31 close"):
         remplir(m.e31, m.candidat, m.collegue, ["I"])  # l'autre membre n'est pas nommé
-    with pytest.raises(grilles.NonAutorise):
+    with pytest.raises(saisie.NonAutorise):
         remplir(m.e31, m.ponctuel, m.comptes.enseignant, ["S"])  # un autre candidat
     Reouverture.objects.filter(pk=r.pk).update(fin=timezone.now() - datetime.timedelta(seconds=1))
-    with pytest.raises(grilles.NonAutorise, match="Saisie de U31 close"):
+    with pytest.raises(saisie.NonAutorise, match="Saisie de U31 close"):
         remplir(m.e31, m.candidat, m.comptes.enseignant, ["I"])
     assert Journal.objects.filter(action="reouverture.creation", motif__startswith="Commission reportée").exists()
 
@@ -158,14 +159,14 @@ def test_une_grille_validee_ne_peut_plus_etre_transmise_apres_l_echeance():
     a = academie()
     grille = grille_e31_complete(m)
     for membre in (m.comptes.enseignant, m.collegue):
-        grille = grilles.confirmer_grille(grille=grille, version=grille.version, membre=membre)
+        grille = circuit.confirmer_grille(grille=grille, version=grille.version, membre=membre)
     fixer(a, m.candidat.session, nature="ccf")
-    with pytest.raises(grilles.NonAutorise):
-        grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
+    with pytest.raises(saisie.NonAutorise):
+        circuit.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
     # Réouverture « proposition seulement » : la commission peut rouvrir et remplir, la transmission reste à la
     # division des examens, qui valide ainsi la proposition.
     rouvrir(a, m.candidat.session, [m.comptes.enseignant, m.collegue], proposition=True)
-    d = grilles.droits(
+    d = lectures.droits(
         m.comptes.enseignant,
         session=m.e31.session,
         etablissement_id=m.e31.etablissement_id,
@@ -173,7 +174,7 @@ def test_une_grille_validee_ne_peut_plus_etre_transmise_apres_l_echeance():
         grille=grille,
     )
     assert d.rouvrir and not d.transmettre and "ne permet qu'une proposition" in d.echeance
-    grilles.transmettre_grille(grille=grille, version=grille.version, auteur=a)
+    circuit.transmettre_grille(grille=grille, version=grille.version, auteur=a)
     assert Note.objects.get(candidat=m.candidat, unite="U31").origine == Note.Origine.CCF
 
 

@@ -173,11 +173,11 @@ def test_une_date_au_bon_format_qui_n_existe_pas_est_dite_inexistante():
 
 def test_une_grille_ne_propose_de_note_qu_une_fois_le_bloc_couvert():
     """Annexe II c, E32 : la commission évalue « sur la base des compétences et des critères définis dans le bloc de
-    compétences 3 » — les trois dimensions du pôle 3 (activités 3.1, 3.2, 3.3) ; règle nommée `grilles.Couverture`
+    compétences 3 » — les trois dimensions du pôle 3 (activités 3.1, 3.2, 3.3) ; règle nommée `notation.Couverture`
     (par défaut : une compétence évaluée par activité et deux tiers des compétences)."""
-    from examens import grilles
+    from examens.ccf import notation
 
-    echelle = grilles.Echelle.depuis_donnees(
+    echelle = notation.Echelle.depuis_donnees(
         [
             {"code": "I", "libelle": "Insuffisant", "points": 0, "touche": "1"},
             {"code": "S", "libelle": "Satisfaisant", "points": 2, "touche": "2"},
@@ -185,14 +185,14 @@ def test_une_grille_ne_propose_de_note_qu_une_fois_le_bloc_couvert():
         ]
     )
     activites = ["3.1", "3.1", "3.1", "3.2", "3.2", "3.3"]
-    regle = grilles.Couverture()
-    seule = grilles.suggerer_note(["S", "NE", "NE", "NE", "NE", "NE"], echelle, "centieme", activites, regle)
+    regle = notation.Couverture()
+    seule = notation.suggerer_note(["S", "NE", "NE", "NE", "NE", "NE"], echelle, "centieme", activites, regle)
     assert seule.note is None and seule.a_completer == (
         "activité 3.2 : 1 compétence à évaluer",
         "activité 3.3 : 1 compétence à évaluer",
         "3 compétences de plus à évaluer (4 sur 6 au moins)",
     )
-    couverte = grilles.suggerer_note(["S", "S", "NE", "I", "NE", "S"], echelle, "centieme", activites, regle)
+    couverte = notation.suggerer_note(["S", "S", "NE", "I", "NE", "S"], echelle, "centieme", activites, regle)
     assert couverte.a_completer == () and couverte.note == Decimal("15.00")  # 20 × 6 / 8
 
 
@@ -334,10 +334,10 @@ def test_le_chef_d_oeuvre_n_existe_que_si_la_version_du_reglement_le_definit():
 def test_la_piece_des_comptes_rendus_nomme_aussi_les_maitres_d_apprentissage():
     """Annexe II c (E31, E32) : les comptes rendus d'évaluation des PFMP viennent des tuteurs, ou des maîtres
     d'apprentissage pour les apprentis ; version 2 des gabarits, la version 1 reste pour les grilles commencées."""
-    from examens import grilles
+    from examens.ccf import gabarits
     from referentiel.models import Referentiel
 
-    actifs = grilles.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))
+    actifs = gabarits.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))
     for epreuve in ("E31", "E32"):
         libelles = [p["libelle"] for p in actifs[epreuve].pieces]
         assert "Comptes rendus d'évaluation des PFMP remplis par les tuteurs ou maîtres d'apprentissage" in libelles

@@ -9,7 +9,8 @@ from django.contrib.auth.models import Group, User
 from django.db import DatabaseError, transaction
 
 from agora.roles import ENSEIGNANT
-from examens import grilles, services
+from examens import services
+from examens.ccf import circuit, gabarits, lectures, saisie
 from examens.models import (
     Candidat,
     Commission,
@@ -62,11 +63,11 @@ class Monde:
 def monde() -> Monde:
     c = fabriques.comptes()
     collegue, professionnel = enseignant("collegue"), enseignant("rh")
-    gabarits = grilles.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))
+    actifs = gabarits.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))
 
     def commission(epreuve, membres):
-        return grilles.enregistrer_commission(
-            gabarit=gabarits[epreuve], divisions=[c.division_a], membres=membres, auteur=c.gestionnaire
+        return saisie.enregistrer_commission(
+            gabarit=actifs[epreuve], divisions=[c.division_a], membres=membres, auteur=c.gestionnaire
         )
 
     return Monde(
@@ -96,7 +97,7 @@ def remplir(commission, candidat, auteur, niveaux, situation=1, **champs) -> Gri
     changements += [(champ, "", valeur) for champ, valeur in champs.items()]
     grille = None
     for champ, cle, valeur in changements:
-        enr = grilles.enregistrer_champ(
+        enr = saisie.enregistrer_champ(
             commission=commission,
             candidat=candidat,
             situation=situation,
@@ -112,7 +113,7 @@ def remplir(commission, candidat, auteur, niveaux, situation=1, **champs) -> Gri
 
 def valider(m: Monde, grille: Grille, commission=None) -> Grille:
     for membre in (commission or m.e31).membres.all():
-        grille = grilles.confirmer_grille(grille=grille, version=grille.version, membre=membre)
+        grille = circuit.confirmer_grille(grille=grille, version=grille.version, membre=membre)
     return grille
 
 
@@ -126,24 +127,24 @@ def grille_e31_complete(m: Monde, niveau="S", **champs) -> Grille:
 
 
 def test_le_gabarit_a_une_ligne_par_competence_du_bloc_de_l_epreuve():
-    gabarits = grilles.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))
+    actifs = gabarits.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))
     for epreuve, bloc, nombre in (("E31", "B1", 12), ("E32", "B3", 12), ("E2", "B2", 13)):
-        lignes = list(gabarits[epreuve].lignes.select_related("competence__bloc").order_by("ordre"))
+        lignes = list(actifs[epreuve].lignes.select_related("competence__bloc").order_by("ordre"))
         assert len(lignes) == nombre
         assert {ligne.competence.bloc.code for ligne in lignes} == {bloc}
         assert [ligne.competence.ordre for ligne in lignes] == list(range(1, nombre + 1))
-    assert gabarits["E2"].situations == 2 and gabarits["E2"].formes == ["ccf"]
+    assert actifs["E2"].situations == 2 and actifs["E2"].formes == ["ccf"]
 
 
 def test_charger_les_gabarits_est_idempotent():
-    premiers = grilles.charger_gabarits()
-    seconds = grilles.charger_gabarits()
+    premiers = gabarits.charger_gabarits()
+    seconds = gabarits.charger_gabarits()
     assert len(seconds) == 5 and not any(cree for _, cree in seconds)
     assert {g.pk for g, _ in premiers} == {g.pk for g, _ in seconds}
 
 
 def _copie(tmp_path, nom="E31-AGORA-2020-v1.json", **changements):
-    donnees = json.loads((grilles.DOSSIER / nom).read_text(encoding="utf-8"))
+    donnees = json.loads((gabarits.DOSSIER / nom).read_text(encoding="utf-8"))
     donnees.update(changements)
     chemin = tmp_path / nom.replace("v1", f"v{donnees['version']}")
     chemin.write_text(json.dumps(donnees, ensure_ascii=False), encoding="utf-8")
@@ -151,9 +152,9 @@ def _copie(tmp_path, nom="E31-AGORA-2020-v1.json", **changements):
 
 
 def test_un_fichier_modifie_sous_la_meme_version_est_refuse(tmp_path):
-    grilles.charger_gabarits()
+    gabarits.charger_gabarits()
     with pytest.raises(VersionDifferente, match="nouveau numéro de version"):
-        grilles.charger_gabarit(_copie(tmp_path, arrondi="centieme"))
+        gabarits.charger_gabarit(_copie(tmp_path, arrondi="centieme"))
 
 
 def test_une_nouvelle_echelle_se_charge_sans_code_et_ne_touche_pas_les_grilles_commencees(tmp_path):
@@ -168,11 +169,11 @@ def test_une_nouvelle_echelle_se_charge_sans_code_et_ne_touche_pas_les_grilles_c
     ]
     # La règle de couverture se configure aussi par gabarit : ici aucune exigence, pour l'arithmétique de l'échelle.
     sans_couverture = {"par_activite": 0, "part_minimale": "0"}
-    v2, cree = grilles.charger_gabarit(
+    v2, cree = gabarits.charger_gabarit(
         _copie(tmp_path, version=3, echelle=echelle, arrondi="centieme", couverture=sans_couverture)
     )
-    assert cree and grilles.gabarits_actifs(v2.referentiel)["E31"] == v2
-    nouvelle = grilles.enregistrer_commission(
+    assert cree and gabarits.gabarits_actifs(v2.referentiel)["E31"] == v2
+    nouvelle = saisie.enregistrer_commission(
         gabarit=v2,
         divisions=[m.comptes.division_a],
         membres=[(m.collegue, ENS), (m.professionnel, ENS)],
@@ -195,14 +196,14 @@ def test_la_composition_est_controlee_par_le_gabarit():
     m = monde()
     gabarit = m.e31.gabarit
     with pytest.raises(services.OperationRefusee, match="deux enseignants"):
-        grilles.enregistrer_commission(
+        saisie.enregistrer_commission(
             gabarit=gabarit,
             divisions=[m.comptes.division_a],
             membres=[(m.comptes.enseignant, ENS), (m.professionnel, PRO)],
             auteur=m.comptes.gestionnaire,
         )
     with pytest.raises(services.OperationRefusee, match="même établissement"):
-        grilles.enregistrer_commission(
+        saisie.enregistrer_commission(
             gabarit=gabarit,
             divisions=[m.comptes.division_a, m.comptes.division_c],
             membres=[(m.comptes.enseignant, ENS), (m.collegue, ENS)],
@@ -223,12 +224,12 @@ def test_un_membre_de_commission_voit_les_candidats_de_ses_divisions():
 
 def test_la_forme_de_la_grille_vient_de_la_categorie_du_candidat():
     m = monde()
-    formes = grilles.formes_par_statut(m.e31)
+    formes = lectures.formes_par_statut(m.e31)
     assert formes["scolaire_public"].forme == "ccf"
     assert formes["fpc_prive"].forme == "ponctuel" and formes["fpc_prive"].modalite.duree == "45 min"
-    assert set(grilles.candidats_de_commission(m.e31)) == {m.candidat, m.ponctuel, m.stagiaire}
+    assert set(lectures.candidats_de_commission(m.e31)) == {m.candidat, m.ponctuel, m.stagiaire}
     # E2 n'est en CCF que pour la colonne 3.
-    assert list(grilles.candidats_de_commission(m.e2)) == [m.stagiaire]
+    assert list(lectures.candidats_de_commission(m.e2)) == [m.stagiaire]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -239,7 +240,7 @@ def test_la_forme_de_la_grille_vient_de_la_categorie_du_candidat():
 def test_chaque_changement_incremente_la_version_et_laisse_une_trace():
     m = monde()
     ligne = m.e31.gabarit.lignes.get(ordre=3)
-    enr = grilles.enregistrer_champ(
+    enr = saisie.enregistrer_champ(
         commission=m.e31,
         candidat=m.candidat,
         situation=1,
@@ -255,7 +256,7 @@ def test_chaque_changement_incremente_la_version_et_laisse_une_trace():
     assert enr.grille.forme == "ccf" and enr.grille.etat == "brouillon"
     h = HistoriqueGrille.objects.get(grille=enr.grille)
     assert (h.auteur, h.action, h.objet, h.avant, h.apres) == ("prof", "niveau", "compétence 3", "", "TS")
-    meme = grilles.enregistrer_champ(
+    meme = saisie.enregistrer_champ(
         commission=m.e31,
         candidat=m.candidat,
         situation=1,
@@ -273,8 +274,8 @@ def test_une_version_perimee_est_refusee_sans_rien_ecrire():
     m = monde()
     grille = remplir(m.e31, m.candidat, m.comptes.enseignant, ["S", "S"])
     assert grille.version == 2
-    with pytest.raises(grilles.ConflitVersion, match="Prof a modifié cette grille"):
-        grilles.enregistrer_champ(
+    with pytest.raises(saisie.ConflitVersion, match="Prof a modifié cette grille"):
+        saisie.enregistrer_champ(
             commission=m.e31,
             candidat=m.candidat,
             situation=1,
@@ -306,8 +307,8 @@ def test_une_saisie_invalide_est_refusee_a_cote_du_champ(champ, valeur, cle, mes
     m = monde()
     if cle == "ligne":
         cle = str(m.e31.gabarit.lignes.first().pk)
-    with pytest.raises(grilles.SaisieInvalide, match=message) as e:
-        grilles.enregistrer_champ(
+    with pytest.raises(saisie.SaisieInvalide, match=message) as e:
+        saisie.enregistrer_champ(
             commission=m.e31,
             candidat=m.candidat,
             situation=1,
@@ -324,13 +325,13 @@ def test_la_note_proposee_accepte_la_virgule_decimale():
     m = monde()
     grille = grille_e31_complete(m, note_proposee="14,5")
     assert grille.note_proposee == Decimal("14.5") and grille.note_suggeree == Decimal("13.50")
-    assert grilles.texte_retenu(grille) == "14,50"
+    assert lectures.texte_retenu(grille) == "14,50"
 
 
 def test_seuls_les_membres_et_l_administrateur_remplissent_la_grille():
     m = monde()
     for intrus in (m.comptes.gestionnaire, m.professionnel):  # le professionnel est membre de E32, pas de E31
-        with pytest.raises(grilles.NonAutorise):
+        with pytest.raises(saisie.NonAutorise):
             remplir(m.e31, m.candidat, intrus, ["S"])
     assert remplir(m.e31, m.candidat, m.comptes.administrateur, ["S"]).version == 1
 
@@ -340,7 +341,7 @@ def test_une_session_verrouillee_fige_la_grille():
     remplir(m.e31, m.candidat, m.comptes.enseignant, ["S"])
     services.verrouiller(session=m.candidat.session, auteur=m.comptes.administrateur)
     m.e31.session.refresh_from_db()
-    with pytest.raises(grilles.NonAutorise, match="verrouillée"):
+    with pytest.raises(saisie.NonAutorise, match="verrouillée"):
         remplir(m.e31, m.candidat, m.comptes.enseignant, ["TS"])
 
 
@@ -348,7 +349,7 @@ def test_les_cases_du_ponctuel_s_excluent():
     m = monde()
     grille = remplir(m.e31, m.ponctuel, m.comptes.enseignant, [], dossier_non_produit="1")
     assert grille.forme == "ponctuel" and grille.dossier_non_produit
-    with pytest.raises(grilles.SaisieInvalide, match="s'excluent"):
+    with pytest.raises(saisie.SaisieInvalide, match="s'excluent"):
         remplir(m.e31, m.ponctuel, m.comptes.enseignant, [], justificatifs_manquants="1")
 
 
@@ -360,8 +361,8 @@ def test_les_cases_du_ponctuel_s_excluent():
 def test_une_grille_incomplete_ne_peut_pas_etre_confirmee():
     m = monde()
     grille = remplir(m.e31, m.candidat, m.comptes.enseignant, ["S"] * 10)
-    with pytest.raises(grilles.GrilleIncomplete) as e:
-        grilles.confirmer_grille(grille=grille, version=grille.version, membre=m.comptes.enseignant)
+    with pytest.raises(saisie.GrilleIncomplete) as e:
+        circuit.confirmer_grille(grille=grille, version=grille.version, membre=m.comptes.enseignant)
     assert dict(e.value.erreurs) == {
         "date_situation": "Indiquez la date de la situation d'évaluation.",
         "lignes": "2 compétences sans niveau : choisissez un niveau ou « non évalué ».",
@@ -371,22 +372,22 @@ def test_une_grille_incomplete_ne_peut_pas_etre_confirmee():
 def test_une_note_differente_de_la_suggestion_demande_une_justification():
     m = monde()
     grille = grille_e31_complete(m, note_proposee="15")
-    with pytest.raises(grilles.GrilleIncomplete, match="justifiez l'écart"):
-        grilles.confirmer_grille(grille=grille, version=grille.version, membre=m.comptes.enseignant)
+    with pytest.raises(saisie.GrilleIncomplete, match="justifiez l'écart"):
+        circuit.confirmer_grille(grille=grille, version=grille.version, membre=m.comptes.enseignant)
     grille = remplir(m.e31, m.candidat, m.comptes.enseignant, [], justification="Oral très convaincant.")
-    assert grilles.confirmer_grille(grille=grille, version=grille.version, membre=m.comptes.enseignant)
+    assert circuit.confirmer_grille(grille=grille, version=grille.version, membre=m.comptes.enseignant)
 
 
 def test_chaque_membre_confirme_avec_son_compte_et_toute_modification_annule_les_confirmations():
     m = monde()
     grille = grille_e31_complete(m)
-    grille = grilles.confirmer_grille(grille=grille, version=grille.version, membre=m.comptes.enseignant)
+    grille = circuit.confirmer_grille(grille=grille, version=grille.version, membre=m.comptes.enseignant)
     assert grille.etat == "brouillon" and grille.validations.count() == 1
-    with pytest.raises(grilles.NonAutorise, match="déjà confirmé"):
-        grilles.confirmer_grille(grille=grille, version=grille.version, membre=m.comptes.enseignant)
-    with pytest.raises(grilles.NonAutorise, match="chacun avec son compte"):
-        grilles.confirmer_grille(grille=grille, version=grille.version, membre=m.comptes.gestionnaire)
-    enr = grilles.enregistrer_champ(
+    with pytest.raises(saisie.NonAutorise, match="déjà confirmé"):
+        circuit.confirmer_grille(grille=grille, version=grille.version, membre=m.comptes.enseignant)
+    with pytest.raises(saisie.NonAutorise, match="chacun avec son compte"):
+        circuit.confirmer_grille(grille=grille, version=grille.version, membre=m.comptes.gestionnaire)
+    enr = saisie.enregistrer_champ(
         commission=m.e31,
         candidat=m.candidat,
         situation=1,
@@ -402,16 +403,16 @@ def test_chaque_membre_confirme_avec_son_compte_et_toute_modification_annule_les
         "grille.confirmation",
         "grille.validation",
     }
-    with pytest.raises(grilles.NonAutorise, match="validée"):
+    with pytest.raises(saisie.NonAutorise, match="validée"):
         remplir(m.e31, m.candidat, m.comptes.enseignant, ["TS"])
-    grille = grilles.rouvrir_grille(grille=grille, version=grille.version, auteur=m.collegue)
+    grille = circuit.rouvrir_grille(grille=grille, version=grille.version, auteur=m.collegue)
     assert grille.etat == "brouillon" and grille.validations.count() == 0
 
 
 def test_transmettre_ecrit_la_note_ccf_de_l_unite_et_fige_la_grille():
     m = monde()
     grille = valider(m, grille_e31_complete(m, niveau="TS"))
-    grille = grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
+    grille = circuit.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
     assert grille.etat == "transmise" and grille.note_commission == Decimal(20)
     note = Note.objects.get(candidat=m.candidat, unite="U31")
     assert (note.etat, note.valeur, note.origine) == ("note", Decimal(20), "ccf")
@@ -419,7 +420,7 @@ def test_transmettre_ecrit_la_note_ccf_de_l_unite_et_fige_la_grille():
     assert (h.avant, h.apres, h.source, h.auteur) == ("", "20,00", "ccf", m.comptes.enseignant)
     j = Journal.objects.get(action="grille.transmission")
     assert j.apres == {"etat": "transmise", "note": "20,00", "unite": "U31 : 20,00"}
-    with pytest.raises(grilles.NonAutorise, match="transmise au jury"):
+    with pytest.raises(saisie.NonAutorise, match="transmise au jury"):
         remplir(m.e31, m.candidat, m.comptes.enseignant, ["S"])
 
 
@@ -430,7 +431,7 @@ def test_la_note_proposee_arrive_a_la_deliberation():
     services.deliberer(session=m.candidat.session)
     assert Resultat.objects.get(candidat=m.candidat).decision == "incomplet"
     grille = valider(m, grille_e31_complete(m, niveau="TS"))
-    grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
+    circuit.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
     services.deliberer(session=m.candidat.session)
     r = Resultat.objects.get(candidat=m.candidat)
     assert (r.decision, r.points) == ("admis", Decimal("290.000"))  # 21 × 10 + 4 × 20 = 290 → 11,60
@@ -440,14 +441,14 @@ def test_ponctuel_dossier_non_produit_vaut_zero_et_justificatifs_manquants_non_v
     m = monde()
     grille = remplir(m.e31, m.ponctuel, m.comptes.enseignant, [], dossier_non_produit="1", date_situation="2026-05-20")
     grille = valider(m, grille)
-    grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
+    circuit.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
     assert Note.objects.get(candidat=m.ponctuel, unite="U31").valeur == Decimal(0)
 
     grille = remplir(
         m.e32, m.ponctuel, m.comptes.enseignant, [], justificatifs_manquants="1", date_situation="2026-05-21"
     )
     grille = valider(m, grille, m.e32)
-    grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.professionnel)
+    circuit.transmettre_grille(grille=grille, version=grille.version, auteur=m.professionnel)
     note = Note.objects.get(candidat=m.ponctuel, unite="U32")
     assert (note.etat, note.valeur, note.origine) == ("NV", None, "ccf")
 
@@ -462,10 +463,10 @@ def _e2(m: Monde, situation: int, activites: set[str], niveau="TS", date="2026-0
 def test_e2_la_note_de_l_unite_est_la_moyenne_des_deux_situations():
     m = monde()
     s1 = _e2(m, 1, {"2.1", "2.2"}, "S")
-    grilles.transmettre_grille(grille=s1, version=s1.version, auteur=m.comptes.enseignant)
+    circuit.transmettre_grille(grille=s1, version=s1.version, auteur=m.comptes.enseignant)
     assert s1.note_suggeree == Decimal("13.50") and not Note.objects.filter(candidat=m.stagiaire).exists()
     s2 = _e2(m, 2, {"2.3"}, "TS")
-    grilles.transmettre_grille(grille=s2, version=s2.version, auteur=m.comptes.enseignant)
+    circuit.transmettre_grille(grille=s2, version=s2.version, auteur=m.comptes.enseignant)
     note = Note.objects.get(candidat=m.stagiaire, unite="U2")
     assert (note.valeur, note.origine) == (Decimal("16.750"), "ccf")  # (13,5 + 20) / 2
 
@@ -473,22 +474,22 @@ def test_e2_la_note_de_l_unite_est_la_moyenne_des_deux_situations():
 def test_e2_les_deux_situations_doivent_couvrir_les_trois_sous_blocs():
     m = monde()
     s1 = _e2(m, 1, {"2.1"})
-    grilles.transmettre_grille(grille=s1, version=s1.version, auteur=m.comptes.enseignant)
+    circuit.transmettre_grille(grille=s1, version=s1.version, auteur=m.comptes.enseignant)
     s2 = _e2(m, 2, {"2.2"})
     with pytest.raises(services.OperationRefusee, match="2.3 n'est évaluée dans aucune situation"):
-        grilles.transmettre_grille(grille=s2, version=s2.version, auteur=m.comptes.enseignant)
+        circuit.transmettre_grille(grille=s2, version=s2.version, auteur=m.comptes.enseignant)
     assert Grille.objects.get(pk=s2.pk).etat == "validee"
 
 
 def test_le_jury_arrete_la_note_avec_un_motif_s_il_la_change():
     m = monde()
     grille = valider(m, grille_e31_complete(m))
-    grille = grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
-    with pytest.raises(grilles.NonAutorise):
-        grilles.arreter_grille(grille=grille, note="15", motif="x", auteur=m.comptes.enseignant)
+    grille = circuit.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
+    with pytest.raises(saisie.NonAutorise):
+        circuit.arreter_grille(grille=grille, note="15", motif="x", auteur=m.comptes.enseignant)
     with pytest.raises(services.OperationRefusee, match="motif est obligatoire"):
-        grilles.arreter_grille(grille=grille, note="15", motif=" ", auteur=m.comptes.academie)
-    grille = grilles.arreter_grille(grille=grille, note="15", motif="Harmonisation.", auteur=m.comptes.academie)
+        circuit.arreter_grille(grille=grille, note="15", motif=" ", auteur=m.comptes.academie)
+    grille = circuit.arreter_grille(grille=grille, note="15", motif="Harmonisation.", auteur=m.comptes.academie)
     assert (grille.etat, grille.note_jury, grille.note_commission) == ("arretee", Decimal(15), Decimal("13.50"))
     note = Note.objects.get(candidat=m.candidat, unite="U31")
     assert (note.valeur, note.origine) == (Decimal(15), "jury")
@@ -499,18 +500,18 @@ def test_le_jury_arrete_la_note_avec_un_motif_s_il_la_change():
 def test_le_jury_peut_arreter_la_note_proposee_sans_motif():
     m = monde()
     grille = valider(m, grille_e31_complete(m))
-    grille = grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
-    grille = grilles.arreter_grille(grille=grille, note="", motif="", auteur=m.comptes.academie)
+    grille = circuit.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
+    grille = circuit.arreter_grille(grille=grille, note="", motif="", auteur=m.comptes.academie)
     assert grille.etat == "arretee" and Note.objects.get(candidat=m.candidat, unite="U31").origine == "ccf"
 
 
 def test_une_grille_renvoyee_a_la_commission_sort_de_la_deliberation():
     m = monde()
     grille = valider(m, grille_e31_complete(m))
-    grille = grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
+    grille = circuit.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
     with pytest.raises(services.OperationRefusee, match="motif"):
-        grilles.renvoyer_grille(grille=grille, motif="", auteur=m.comptes.gestionnaire)
-    grille = grilles.renvoyer_grille(grille=grille, motif="Date erronée.", auteur=m.comptes.gestionnaire)
+        circuit.renvoyer_grille(grille=grille, motif="", auteur=m.comptes.gestionnaire)
+    grille = circuit.renvoyer_grille(grille=grille, motif="Date erronée.", auteur=m.comptes.gestionnaire)
     assert grille.etat == "brouillon" and grille.validations.count() == 0
     assert not Note.objects.filter(candidat=m.candidat, unite="U31").exists()
     assert HistoriqueNote.objects.filter(candidat=m.candidat, unite="U31").latest("id").apres == ""
@@ -530,7 +531,7 @@ def test_les_gabarits_sont_proteges_tant_que_des_commissions_les_utilisent():
 
 
 def test_la_demo_compose_les_commissions_et_des_grilles_et_se_recharge_sans_rien_refaire():
-    from examens.demo import charger_demo
+    from demo.donnees_examens import charger_demo
 
     charger_demo()
     charger_demo()

@@ -5,8 +5,9 @@ from fractions import Fraction
 
 import pytest
 
-from examens import grilles
-from examens.grilles import Echelle, ParametresInvalides, arrondir, suggerer_note
+from examens import services
+from examens.ccf import gabarits, notation
+from examens.ccf.notation import Echelle, ParametresInvalides, arrondir, suggerer_note
 
 ECHELLE = Echelle.depuis_donnees(
     [
@@ -63,7 +64,7 @@ def test_une_ligne_sans_niveau_reste_a_saisir_et_ne_compte_pas():
 def test_sans_ligne_evaluee_pas_de_note_suggeree():
     calcul = suggerer_note(["NE", "NE", ""], ECHELLE, "demi_point")
     assert calcul.note is None and calcul.exacte is None
-    assert grilles.expliquer(calcul) == "Aucune compétence évaluée : pas de note suggérée."
+    assert notation.expliquer(calcul) == "Aucune compétence évaluée : pas de note suggérée."
 
 
 def test_tout_tres_insuffisant_vaut_0_et_tout_tres_satisfaisant_20():
@@ -73,12 +74,12 @@ def test_tout_tres_insuffisant_vaut_0_et_tout_tres_satisfaisant_20():
 
 def test_l_explication_montre_le_calcul_avec_la_virgule():
     calcul = suggerer_note(["TS"] * 4 + ["S"] * 6 + ["I"] * 2, ECHELLE, "demi_point")
-    assert grilles.expliquer(calcul) == (
+    assert notation.expliquer(calcul) == (
         "12 compétences évaluées : 26 points sur 36 ; 20 × 26 / 36 ≈ 14,444 "
         "→ arrondi au demi-point le plus proche : 14,50"
     )
     exacte = suggerer_note(["TS", "S", "NE", ""], ECHELLE, "demi_point")
-    assert grilles.expliquer(exacte) == (
+    assert notation.expliquer(exacte) == (
         "2 compétences évaluées, 1 non évaluée (hors calcul), 1 à saisir : 5 points sur 6 ; "
         "20 × 5 / 6 ≈ 16,667 → arrondi au demi-point le plus proche : 16,50"
     )
@@ -152,7 +153,7 @@ def test_une_echelle_incoherente_est_refusee_avec_un_message(donnees, message):
 
 def test_un_fichier_de_gabarit_incoherent_donne_tous_ses_messages():
     with pytest.raises(ParametresInvalides) as e:
-        grilles.lire_gabarit(
+        gabarits.lire_gabarit(
             {
                 "code": "X",
                 "version": 0,
@@ -189,31 +190,31 @@ ECHELLE_DONNEES = [
 )
 def test_composition_de_la_commission_e32(qualites, admise):
     e32 = [["enseignant", "professionnel"], ["enseignant", "enseignant"]]
-    assert grilles.composition_admise(qualites, e32) is admise
+    assert notation.composition_admise(qualites, e32) is admise
 
 
 def test_la_note_de_e2_est_la_moyenne_exacte_des_deux_situations():
-    assert grilles.moyenne_situations([Decimal("10"), Decimal("10.25")]) == Decimal("10.125")
-    assert grilles.moyenne_situations([Decimal("13.5"), Decimal("12")]) == Decimal("12.750")
+    assert notation.moyenne_situations([Decimal("10"), Decimal("10.25")]) == Decimal("10.125")
+    assert notation.moyenne_situations([Decimal("13.5"), Decimal("12")]) == Decimal("12.750")
 
 
 @pytest.mark.parametrize("texte, attendu", [("12,5", Decimal("12.5")), ("12.75", Decimal("12.75")), ("  ", None)])
 def test_lire_note_accepte_la_virgule(texte, attendu):
-    assert grilles.lire_note(texte) == attendu
+    assert notation.lire_note(texte) == attendu
 
 
 @pytest.mark.parametrize("texte", ["21", "-1", "abc", "NV", "12,555"])
 def test_lire_note_refuse_ce_qui_n_est_pas_une_note(texte):
-    with pytest.raises(grilles.OperationRefusee):
-        grilles.lire_note(texte)
+    with pytest.raises(services.OperationRefusee):
+        notation.lire_note(texte)
 
 
 def test_un_calcul_exact_s_ecrit_avec_le_signe_egal():
     calcul = suggerer_note(["TS", "S", "S", "I"], ECHELLE, "demi_point")  # 8 points sur 12
-    assert grilles.expliquer(calcul).endswith(
+    assert notation.expliquer(calcul).endswith(
         "8 points sur 12 ; 20 × 8 / 12 ≈ 13,333 → arrondi au demi-point le plus proche : 13,50"
     )
     calcul = suggerer_note(["TS", "S"], ECHELLE, "centieme")  # 5 sur 6 : 16,666…
-    assert grilles.expliquer(calcul).endswith("≈ 16,667 → arrondi au centième : 16,67")
+    assert notation.expliquer(calcul).endswith("≈ 16,667 → arrondi au centième : 16,67")
     calcul = suggerer_note(["TS", "TS", "S", "I"], ECHELLE, "demi_point")  # 9 sur 12 → 15
-    assert grilles.expliquer(calcul).endswith("20 × 9 / 12 = 15 → arrondi au demi-point le plus proche : 15,00")
+    assert notation.expliquer(calcul).endswith("20 × 9 / 12 = 15 → arrondi au demi-point le plus proche : 15,00")

@@ -3,7 +3,7 @@ champ changé des deux côtés montre les deux valeurs (issue « The CCF commiss
 
 import pytest
 
-from examens import grilles
+from examens.ccf import saisie
 from examens.models import EvaluationCompetence
 from tests.examens.test_grilles import monde
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _champ(m, auteur, champ, valeur, version, origine, cle=""):
-    return grilles.enregistrer_champ(
+    return saisie.enregistrer_champ(
         commission=m.e31,
         candidat=m.candidat,
         situation=1,
@@ -42,7 +42,7 @@ def test_deux_membres_sur_des_champs_differents_sont_tous_deux_enregistres():
 def test_le_meme_champ_change_des_deux_cotes_montre_les_deux_valeurs_et_qui():
     m = monde()
     _champ(m, m.comptes.enseignant, "appreciation", "Très bon oral", 0, "")
-    with pytest.raises(grilles.ConflitChamp) as conflit:
+    with pytest.raises(saisie.ConflitChamp) as conflit:
         _champ(m, m.collegue, "appreciation", "Oral hésitant", 0, "")
     e = conflit.value
     assert (e.votre, e.enregistree, e.par) == ("Oral hésitant", "Très bon oral", "Prof")
@@ -55,7 +55,7 @@ def test_le_meme_champ_change_des_deux_cotes_montre_les_deux_valeurs_et_qui():
 def test_le_conflit_avec_son_propre_autre_onglet_le_dit():
     m = monde()
     _champ(m, m.comptes.enseignant, "note_proposee", "14", 0, "")
-    with pytest.raises(grilles.ConflitChamp) as conflit:
+    with pytest.raises(saisie.ConflitChamp) as conflit:
         _champ(m, m.comptes.enseignant, "note_proposee", "15", 0, "")
     assert conflit.value.par == "vous, dans un autre onglet"
     assert str(conflit.value).startswith("Vous, dans un autre onglet avez changé ce champ")

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from examens import grilles
+from examens.ccf import circuit, notation
 from examens.models import Commission, Grille, Journal, Note
 from tests import fabriques
 from tests.examens.test_grilles import ENS, PRO, enseignant, grille_e31_complete, monde, remplir, valider
@@ -144,7 +144,7 @@ def test_une_saisie_invalide_repond_400_avec_le_champ():
 def test_une_grille_transmise_n_est_plus_modifiable_par_la_commission():
     m = monde()
     g = valider(m, grille_e31_complete(m))
-    g = grilles.transmettre_grille(grille=g, version=g.version, auteur=m.comptes.enseignant)
+    g = circuit.transmettre_grille(grille=g, version=g.version, auteur=m.comptes.enseignant)
     client = m.comptes.client(m.comptes.enseignant)
     page = texte(client.get(url_grille(m)))
     assert 'data-modifiable="0"' in page and "transmise au jury : elle n'est plus modifiable" in page
@@ -391,8 +391,8 @@ def test_les_boutons_de_niveau_echappent_l_echelle_et_suivent_les_droits():
     from examens.templatetags.agora_grille import boutons_niveaux
 
     niveaux = [
-        (grilles.Niveau("A", 'Acquis "<b>"', Decimal(2), "1"), "ton-4"),
-        (grilles.Niveau("NE", "Non évalué", None, "0"), "ton-ne"),
+        (notation.Niveau("A", 'Acquis "<b>"', Decimal(2), "1"), "ton-4"),
+        (notation.Niveau("NE", "Non évalué", None, "0"), "ton-ne"),
     ]
     la = SimpleNamespace(ligne=SimpleNamespace(pk=7), niveau="A")
     html_ = str(boutons_niveaux(la, niveaux, True))

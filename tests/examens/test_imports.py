@@ -83,7 +83,7 @@ def test_un_csv_d_excel_en_windows_1252_et_a_virgules_s_importe():
         [ENTETE_CANDIDATS.replace(";", ","), ligne_candidat(prenom="Léa", nom="ÉTIENNE").replace(";", ",")]
     )
     contenu = texte.encode("cp1252")
-    from examens import tableaux
+    from agora import tableaux
 
     assert tableaux.decrire(contenu, "c.csv") == "CSV, encodage Windows-1252 (Excel), séparateur virgule « , »"
     importer_candidats(contenu=contenu, nom_fichier="c.csv", annee=2026)

@@ -9,7 +9,8 @@ import pypdf
 import pytest
 from django.test import Client
 
-from examens import documents, imports, perimetre, services
+from examens import imports, perimetre, services
+from examens.documents import emission
 from examens.jurys import services as jurys
 from examens.jurys.regles_acces import peut
 from examens.models import DocumentEmis, Journal, Note
@@ -149,7 +150,7 @@ def test_le_president_valide_le_pv_apres_le_verrouillage_et_le_pv_l_imprime(mond
             jurys.valider_proces_verbal(jury=paris.jury, auteur=intrus)
     # Émettre avant la validation est refusé : le PV d'un jury porte la validation de son président.
     with pytest.raises(services.OperationRefusee, match="pas encore validé"):
-        documents.emettre_pv(session=un.session, auteur=paris.president, jury=paris.jury)
+        emission.emettre_pv(session=un.session, auteur=paris.president, jury=paris.jury)
     jury = jurys.valider_proces_verbal(jury=paris.jury, auteur=paris.president)
     assert jury.pv_valide_par == paris.president and jury.pv_valide_le is not None
     entree = Journal.objects.get(action="jury.validation_pv")
@@ -159,15 +160,15 @@ def test_le_president_valide_le_pv_apres_le_verrouillage_et_le_pv_l_imprime(mond
     client.force_login(paris.president)
     page = client.get(f"/examens/sessions/2026/proces-verbal/?jury={paris.jury.pk}").content.decode()
     assert "jury Paris" in page and "validé par le président du jury" in page
-    document, cree = documents.emettre_pv(session=un.session, auteur=paris.president, jury=paris.jury)
+    document, cree = emission.emettre_pv(session=un.session, auteur=paris.president, jury=paris.jury)
     assert cree and document.objet == f"jury-{paris.jury.pk}" and document.type == DocumentEmis.Type.PROCES_VERBAL
     texte = texte_pdf(bytes(document.contenu))
     assert "Jury Paris" in texte and "J1000001" in texte and "J2000001" not in texte
     assert "validé dans l'application par le président du jury" in texte
     assert len(pypdf.PdfReader(io.BytesIO(bytes(document.contenu))).pages) >= 1
     # Le président d'un autre jury ne voit pas ce document.
-    assert documents.document_visible(paris.membre, document)
-    assert not documents.document_visible(creteil.president, document)
+    assert emission.document_visible(paris.membre, document)
+    assert not emission.document_visible(creteil.president, document)
 
 
 def test_deverrouiller_un_jury_exige_un_motif_et_annule_la_validation(monde):
@@ -236,11 +237,11 @@ def test_le_formulaire_de_jury_garde_les_valeurs_et_dit_l_erreur_a_cote_du_champ
 
 
 def test_une_grille_d_un_jury_verrouille_est_figee(monde):
-    from examens import grilles
+    from examens.ccf import lectures
 
     c, paris, _, _, _ = monde
     jurys.verrouiller_jury(jury=paris.jury, auteur=paris.president)
-    d = grilles.droits(
+    d = lectures.droits(
         c.enseignant,
         session=c.division_a.session,
         etablissement_id=c.division_a.etablissement_id,

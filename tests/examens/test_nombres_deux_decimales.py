@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from examens import documents, exports, services
+from examens import exports, services
+from examens.documents import impression
 from examens.models import Candidat, Note, texte_decimal
 from tests import fabriques
 from tests.examens.outils import UNITES
@@ -44,9 +45,9 @@ def test_le_proces_verbal_aligne_ses_points_sur_deux_decimales(comptes):
     session = _session_233_et_257_5(comptes)
     page = comptes.client(comptes.gestionnaire).get("/examens/sessions/2026/proces-verbal/").content.decode()
     assert ">233,00</td>" in page and ">257,50</td>" in page and ">9,32</td>" in page and ">10,30</td>" in page
-    perimetre = documents.perimetre_pv(comptes.administrateur, session)
+    perimetre = impression.perimetre_pv(comptes.administrateur, session)
     colonnes = {
-        ligne[1].split()[0]: (ligne[3], ligne[4]) for ligne in documents.donnees_pv(session, perimetre)["lignes"]
+        ligne[1].split()[0]: (ligne[3], ligne[4]) for ligne in impression.donnees_pv(session, perimetre)["lignes"]
     }
     assert colonnes == {"ENTIER": ("233,00", "9,32"), "DEMI": ("257,50", "10,30")}
 
@@ -54,7 +55,7 @@ def test_le_proces_verbal_aligne_ses_points_sur_deux_decimales(comptes):
 def test_le_releve_et_l_export_aussi(comptes):
     session = _session_233_et_257_5(comptes)
     entier = Candidat.objects.get(nom="ENTIER")
-    assert documents.donnees_releve(entier)["resultat"]["points"] == "233,00"
+    assert impression.donnees_releve(entier)["resultat"]["points"] == "233,00"
     entete, lignes = exports.resultats(session, Candidat.objects.filter(session=session))
     par_nom = {ligne[1]: dict(zip(entete, ligne, strict=True)) for ligne in lignes}
     assert par_nom["ENTIER"]["points"] == "233,00" and par_nom["DEMI"]["points"] == "257,50"

@@ -283,14 +283,14 @@ def test_l_import_pfmp_refuse_un_candidat_d_un_autre_lycee(comptes, deux):
 def test_un_membre_de_commission_qui_n_enseigne_pas_la_division_n_ecrit_pas_le_dossier_pfmp(comptes, deux):
     """Un enseignant membre d'une commission de la division la voit (pour évaluer), sans en être le référent :
     il ne change pas les PFMP de ses candidats."""
-    from examens import grilles
+    from examens.ccf import gabarits, saisie
     from examens.models import MembreCommission
     from referentiel.models import Referentiel
 
     a, _ = deux
     collegue = fabriques.utilisateur("collegue", "enseignant")
-    grilles.enregistrer_commission(
-        gabarit=grilles.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))["E31"],
+    saisie.enregistrer_commission(
+        gabarit=gabarits.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))["E31"],
         divisions=[comptes.division_a],
         membres=[
             (comptes.enseignant, MembreCommission.Qualite.ENSEIGNANT),
@@ -375,13 +375,13 @@ def test_un_gestionnaire_membre_d_une_commission_ailleurs_ne_renvoie_ni_n_arrete
     actes du bureau des examens et du jury, restent à ceux du lycée 1."""
     from django.urls import reverse
 
-    from examens import grilles
+    from examens.ccf import circuit
     from examens.models import Grille, MembreCommission
     from tests.examens.test_grilles import grille_e31_complete, monde, valider
 
     m = monde()
     grille = valider(m, grille_e31_complete(m, niveau="TS"))
-    grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
+    circuit.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
     MembreCommission.objects.create(
         commission=m.e31, utilisateur=m.comptes.gestionnaire_autre, qualite=MembreCommission.Qualite.ENSEIGNANT
     )

@@ -8,7 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from examens import documents, grilles, imports, resultats, services
+from examens import imports, resultats, services
+from examens.ccf import circuit, saisie
+from examens.documents import emission, impression
 from examens.models import Candidat, Note, Resultat
 from tests import fabriques
 from tests.examens.outils import UNITES, csv_bytes
@@ -108,9 +110,9 @@ def test_une_grille_transmise_puis_renvoyee_recalcule():
             )
     assert resultat(m.candidat).decision == "incomplet"
     grille = valider(m, grille_e31_complete(m, niveau="TS"))
-    grille = grilles.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
+    grille = circuit.transmettre_grille(grille=grille, version=grille.version, auteur=m.comptes.enseignant)
     assert (resultat(m.candidat).decision, resultat(m.candidat).points) == ("admis", Decimal("290.000"))
-    grilles.renvoyer_grille(grille=grille, motif="erreur de date", auteur=m.comptes.gestionnaire)
+    circuit.renvoyer_grille(grille=grille, motif="erreur de date", auteur=m.comptes.gestionnaire)
     assert resultat(m.candidat).decision == "incomplet" and a_jour(m.candidat.session)
 
 
@@ -195,7 +197,7 @@ def test_meme_refus_par_l_import_le_tableau_et_la_grille(texte, message):
     m.candidat.save(update_fields=["numero"])
     assert _par_import("A001", "U31", texte) == message
     assert _par_navigateur(m.comptes, m.candidat, "U31", texte) == message
-    with pytest.raises(grilles.SaisieInvalide) as refus:
+    with pytest.raises(saisie.SaisieInvalide) as refus:
         remplir(m.e31, m.candidat, m.comptes.enseignant, [], note_proposee=texte)
     assert str(refus.value) == message
 
@@ -265,12 +267,12 @@ def test_un_releve_dont_le_resultat_est_perime_n_est_pas_emis(comptes):
     services.verrouiller(session=c.session, auteur=comptes.administrateur)
     # Le résultat enregistré est altéré après le verrouillage (aucune porte ne le permet : SQL direct).
     Resultat.objects.filter(candidat=c).update(decision="ajourne")
-    candidat = documents.candidats_a_imprimer(Candidat.objects.filter(pk=c.pk)).get()
+    candidat = impression.candidats_a_imprimer(Candidat.objects.filter(pk=c.pk)).get()
     with pytest.raises(services.OperationRefusee, match="ne correspondent plus"):
-        documents.emettre_releve(candidat=candidat, auteur=comptes.gestionnaire)
+        emission.emettre_releve(candidat=candidat, auteur=comptes.gestionnaire)
     Resultat.objects.filter(candidat=c).update(decision="admis")
-    document, cree = documents.emettre_releve(candidat=candidat, auteur=comptes.gestionnaire)
-    assert cree and document.donnees["empreinte_resultats"] == documents.empreinte_resultats(
+    document, cree = emission.emettre_releve(candidat=candidat, auteur=comptes.gestionnaire)
+    assert cree and document.donnees["empreinte_resultats"] == impression.empreinte_resultats(
         [(c.numero, resultat(c).empreinte)]
     )
 

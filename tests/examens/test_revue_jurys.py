@@ -47,9 +47,7 @@ def _client(u):
 # 1. Propositions : la division des examens de Paris lit, valide et refuse celles de Créteil.
 def test_paris_ne_valide_pas_une_proposition_de_creteil(monde):
     c, paris, creteil, un, deux = monde
-    PropositionNote.objects.create(
-        candidat=deux, unite="U2", groupe=1, texte="3", motif="m", auteur=c.enseignant_autre
-    )
+    PropositionNote.objects.create(candidat=deux, unite="U2", groupe=1, texte="3", motif="m", auteur=c.enseignant_autre)
     cl = _client(paris.academie)
     page = cl.get(reverse("examens:propositions", args=[2026]))
     assert "DEUX" not in page.content.decode(), "la liste montre les propositions d'une autre académie"
@@ -203,13 +201,13 @@ def test_nouvelle_version_du_reglement_ne_reecrit_pas_un_jury_verrouille(monde, 
 
 # 3 bis. Jury interacadémique : le PV du jury émis par la division des examens de Paris omet les candidats de Créteil.
 def test_pv_d_un_jury_mixte_emis_par_paris_est_complet(monde):
-    from examens import documents
+    from examens.documents import emission
 
     c, paris, creteil, un, deux = monde
     EtablissementJury.objects.filter(jury=creteil.jury).delete()
     EtablissementJury.objects.create(jury=paris.jury, etablissement=deux.etablissement, session=paris.jury.session)
     jurys.verrouiller_jury(jury=paris.jury, auteur=paris.president)
     jurys.valider_proces_verbal(jury=paris.jury, auteur=paris.president)
-    doc, _ = documents.emettre_pv(session=un.session, auteur=paris.academie, jury=paris.jury)
+    doc, _ = emission.emettre_pv(session=un.session, auteur=paris.academie, jury=paris.jury)
     numeros = [ligne[0] for ligne in doc.donnees["lignes"]]
     assert numeros == ["J1000001", "J2000001"], f"PV officiel du jury {doc.objet} : {numeros}"

@@ -9,7 +9,8 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from agora.roles import ENSEIGNANT
-from examens import grilles, selectors, services
+from examens import selectors, services
+from examens.ccf import gabarits, saisie
 from examens.models import Candidat, Grille, MembreCommission
 from referentiel.models import Referentiel
 from tests import fabriques
@@ -95,11 +96,11 @@ def _u31(candidat, note):
 
 
 def test_l_harmonisation_signale_la_commission_qui_note_haut(comptes):
-    gabarit = grilles.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))["E31"]
+    gabarit = gabarits.gabarits_actifs(Referentiel.objects.get(code="AGORA-2020"))["E31"]
     collegue = User.objects.create_user("collegue", password=fabriques.MOT_DE_PASSE)
     collegue.groups.add(Group.objects.get(name=ENSEIGNANT))
     ens = MembreCommission.Qualite.ENSEIGNANT
-    commission = grilles.enregistrer_commission(
+    commission = saisie.enregistrer_commission(
         gabarit=gabarit,
         divisions=[comptes.division_a],
         membres=[(comptes.enseignant, ens), (collegue, ens)],

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from examens import grilles
+from examens.ccf import saisie
 from examens.models import Grille, ValidationGrille
 from tests import fabriques
 from tests.examens.test_grilles import monde
@@ -138,7 +138,7 @@ def test_le_second_membre_enchaine_cinq_grilles_avec_candidat_suivant(ouvrir, li
         lignes = list(m.e31.gabarit.lignes.order_by("ordre"))
         version = 0
         for ligne in lignes:
-            version = grilles.enregistrer_champ(
+            version = saisie.enregistrer_champ(
                 commission=m.e31,
                 candidat=c,
                 situation=1,
@@ -148,7 +148,7 @@ def test_le_second_membre_enchaine_cinq_grilles_avec_candidat_suivant(ouvrir, li
                 cle=str(ligne.pk),
                 auteur=m.comptes.enseignant,
             ).grille.version
-        grilles.enregistrer_champ(
+        saisie.enregistrer_champ(
             commission=m.e31,
             candidat=c,
             situation=1,

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from examens import grilles
+from examens.ccf import circuit, gabarits, notation
 from examens.models import Grille, texte_note
 from tests import fabriques
 from tests.examens.test_grilles import grille_e31_complete, monde, remplir, valider
@@ -106,7 +106,7 @@ def test_un_enseignant_d_une_autre_division_recoit_une_404(page: Page, live_serv
 def test_une_grille_transmise_ne_peut_plus_etre_modifiee(page: Page, live_server):
     m = monde()
     g = valider(m, grille_e31_complete(m))
-    grilles.transmettre_grille(grille=g, version=g.version, auteur=m.comptes.enseignant)
+    circuit.transmettre_grille(grille=g, version=g.version, auteur=m.comptes.enseignant)
     se_connecter(page, live_server, m.comptes.enseignant.username)
     page.goto(url_grille(live_server, m))
     expect(page.get_by_test_id("etat-grille")).to_have_text("transmise au jury")
@@ -163,10 +163,10 @@ def test_la_note_suggeree_correspond_a_la_conversion_du_gabarit(page: Page, live
     for i, code in enumerate(choix):
         page.locator("fieldset.competence").nth(i).locator(f"label[for$='-{code}']").click()
     attendre_enregistrement(page)
-    calcul = grilles.suggerer_note(choix + ["", ""], grilles.echelle_de(m.e31.gabarit), m.e31.gabarit.arrondi)
+    calcul = notation.suggerer_note(choix + ["", ""], gabarits.echelle_de(m.e31.gabarit), m.e31.gabarit.arrondi)
     assert calcul.note == Decimal("13.50")  # 18 points sur 9 × 3 = 27 → 20 × 18 / 27 ≈ 13,33 → 13,5
     expect(page.get_by_test_id("note-suggeree")).to_have_text(texte_note("note", calcul.note))
-    expect(page.get_by_test_id("calcul")).to_have_text(grilles.expliquer(calcul))
+    expect(page.get_by_test_id("calcul")).to_have_text(notation.expliquer(calcul))
     expect(page.get_by_test_id("a-saisir")).to_have_text("2 compétences à saisir")
     page.reload()
     expect(page.get_by_test_id("note-suggeree")).to_have_text("13,50")

@@ -20,7 +20,6 @@ from tests.pfmp.test_generation import generes  # noqa: F401 (fixture : ~150 can
 pytestmark = pytest.mark.django_db
 
 
-
 def decision(candidat) -> str:
     return Resultat.objects.get(candidat=candidat).decision
 

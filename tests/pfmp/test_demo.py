@@ -7,8 +7,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 
+from demo.donnees_pfmp import charger_demo_pfmp
 from examens.models import Blocage, Candidat
-from pfmp.demo import charger_demo_pfmp
 from pfmp.models import Convention
 
 # Écrits pour l'option « UE, EEE, AELE » de l'unité de mobilité (la démo et le générateur y placent le Royaume-Uni

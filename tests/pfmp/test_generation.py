@@ -1,4 +1,4 @@
-"""Synchronisation d'une session par lots, et PFMP synthétiques (`pfmp.generation`) pour les bancs d'essai."""
+"""Synchronisation d'une session par lots, et PFMP synthétiques (`demo.synthese_pfmp`) pour les bancs d'essai."""
 
 import io
 import os
@@ -12,11 +12,12 @@ from django.core.management.base import OutputWrapper
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from agora.management.commands.generer_donnees import POIDS_STATUTS
 from agora.roles import ENSEIGNANT
+from demo import synthese_pfmp as generation
+from demo.management.commands.generer_donnees import POIDS_STATUTS
 from examens.identifiants import uai_avec_cle
 from examens.models import Blocage, Candidat, Division, Etablissement, Journal
-from pfmp import generation, regles_pfmp, selectors, services
+from pfmp import regles_pfmp, selectors, services
 from pfmp.models import (
     Attestation,
     CertificatTravail,

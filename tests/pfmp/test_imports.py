@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
-from examens.imports import ImportRefuse
+from agora.tableaux import ImportRefuse
 from examens.models import Blocage, Journal
 from pfmp.imports import COLONNES, importer_pfmp
 from pfmp.models import Attestation, Organisation, Periode

@@ -17,6 +17,7 @@ from tests.pfmp.outils import PREMIERE, SECONDE, TERMINALE, J, etrangere, organi
 
 pytestmark = pytest.mark.django_db
 
+
 def bloque(candidat) -> bool:
     """Bloqué par la PFMP : le motif dit ce qui manque (« PFMP : 8 semaines manquantes »)."""
     return Blocage.objects.filter(candidat=candidat, source="pfmp", motif__startswith="PFMP : ").exists()

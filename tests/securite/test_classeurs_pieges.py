@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from examens.tableaux import COLONNES_MAX, FichierInvalide, lire
+from agora.tableaux import COLONNES_MAX, FichierInvalide, lire
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"

@@ -324,7 +324,7 @@ def test_une_bombe_xlsx_est_refusee_sans_se_deplier(tmp_path):
     chemin.write_bytes(bombe_xlsx(1_000_000))
     assert chemin.stat().st_size < 200_000
     code = (
-        "import sys; from pathlib import Path; from examens.tableaux import lire, FichierInvalide\n"
+        "import sys; from pathlib import Path; from agora.tableaux import lire, FichierInvalide\n"
         "try:\n"
         f"    lire(Path(sys.argv[1]).read_bytes(), 'bombe.xlsx', {COLONNES_NOTES!r})\n"
         "except FichierInvalide as e:\n"

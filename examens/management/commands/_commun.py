@@ -11,9 +11,8 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from agora.format import pluriel
+from agora.tableaux import TAILLE_MAX_COMMANDE, ImportRefuse
 from examens import perimetre
-from examens.imports import ImportRefuse
-from examens.tableaux import TAILLE_MAX_COMMANDE
 
 
 def lire_fichier(chemin: str) -> bytes:

@@ -9,8 +9,9 @@ import time
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from examens import documents as docs
-from examens import grilles, pdf
+from agora import pdf
+from examens.ccf import gabarits, lectures
+from examens.documents import impression, lots
 from examens.models import (
     Candidat,
     Commission,
@@ -52,8 +53,10 @@ class Command(BaseCommand):
         if documents < 1 or workers < 1:
             raise CommandError("--documents et --workers doivent valoir au moins 1.")
         debut = time.perf_counter()
-        cles = docs.cles_du_lot(type_lot=ExportLot.Type.GRILLES, session=objet)[:documents]
-        reelles = docs.donnees_grilles(docs.grilles_a_rendre(Grille.objects.filter(pk__in=cles)).order_by("pk"))
+        cles = lots.cles_du_lot(type_lot=ExportLot.Type.GRILLES, session=objet)[:documents]
+        reelles = impression.donnees_grilles(
+            impression.grilles_a_rendre(Grille.objects.filter(pk__in=cles)).order_by("pk")
+        )
         manque = documents - len(reelles)
         fictives = grilles_fictives(objet, manque, random.Random(2026)) if manque > 0 else []
         donnees = reelles + fictives
@@ -89,8 +92,8 @@ def grilles_fictives(session: Session, nombre: int, hasard: random.Random) -> li
     )
     if not candidats:
         raise CommandError(f"La session {session.annee} n'a ni grille ni candidat : rien à rendre.")
-    gabarits = list(grilles.gabarits_actifs(session.reglement.referentiel).values())
-    imprimes = {g.pk: docs.gabarit_imprime(g) for g in gabarits}
+    actifs = list(gabarits.gabarits_actifs(session.reglement.referentiel).values())
+    imprimes = {g.pk: impression.gabarit_imprime(g) for g in actifs}
     membres = [
         MembreCommission(utilisateur=User(first_name="Claire", last_name="Martin"), qualite="enseignant"),
         MembreCommission(utilisateur=User(first_name="Paul", last_name="Durand"), qualite="professionnel"),
@@ -98,7 +101,7 @@ def grilles_fictives(session: Session, nombre: int, hasard: random.Random) -> li
     commission = Commission(session=session)
     resultat = []
     for i in range(nombre):
-        candidat, gabarit = candidats[i % len(candidats)], gabarits[i % len(gabarits)]
+        candidat, gabarit = candidats[i % len(candidats)], actifs[i % len(actifs)]
         imprime = imprimes[gabarit.pk]
         codes = [n.code for n in imprime.echelle.niveaux if n.evalue]
         evaluations = {
@@ -112,16 +115,16 @@ def grilles_fictives(session: Session, nombre: int, hasard: random.Random) -> li
             candidat=candidat,
             gabarit=gabarit,
             epreuve=gabarit.epreuve,
-            situation=1 + (i // len(gabarits)) % gabarit.situations,
+            situation=1 + (i // len(actifs)) % gabarit.situations,
             forme=Grille.Forme.CCF,
             etat=Grille.Etat.TRANSMISE,
             date_situation=datetime.date(session.annee, 3, 1 + i % 28),
             appreciation="Candidat impliqué ; dossier complet et soigné.",
         )
-        calcul = grilles.calcul_de(grille, imprime.lignes, evaluations)
+        calcul = lectures.calcul_de(grille, imprime.lignes, evaluations)
         grille.note_suggeree = grille.note_commission = calcul.note
         resultat.append(
-            docs.donnees_grille(
+            impression.donnees_grille(
                 grille, gab=imprime, evaluations=evaluations, confirmations={}, membres=membres, forme="CCF"
             )
         )

@@ -2,9 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from examens.ccf.gabarits import charger_gabarits
 from examens.chargement import DOSSIER as DOSSIER_REGLEMENT
 from examens.chargement import charger_reglement
-from examens.grilles import charger_gabarits
 from referentiel.chargement import DOSSIER as DOSSIER_REFERENTIEL
 from referentiel.chargement import VersionDifferente, charger_referentiel
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from examens import documents, pdf
+from agora import pdf
+from examens.documents import lots
 from examens.models import Division, ExportLot, Session
 from examens.services import OperationRefusee
 
@@ -41,9 +42,9 @@ class Command(BaseCommand):
         if processus < 1:
             raise CommandError("--processus doit valoir au moins 1.")
         div = self._division(objet, division) if division else None
-        if epreuve and epreuve not in (epreuves := documents.epreuves_a_grille(objet)):
+        if epreuve and epreuve not in (epreuves := lots.epreuves_a_grille(objet)):
             raise CommandError(f"Pas de grille pour l'épreuve {epreuve!r} (épreuves : {', '.join(epreuves)}).")
-        cles = documents.cles_du_lot(type_lot=type, session=objet, division=div, epreuve=epreuve)
+        cles = lots.cles_du_lot(type_lot=type, session=objet, division=div, epreuve=epreuve)
         if not cles:
             raise CommandError("Aucun document à exporter pour ce choix.")
         sortie.mkdir(parents=True, exist_ok=True)
@@ -62,10 +63,10 @@ class Command(BaseCommand):
                 rendus = iter(rendus)
                 for t in travaux:
                     if t.emis is not None:
-                        contenu, nb = documents.produire(t, session=objet)
+                        contenu, nb = lots.produire(t, session=objet)
                     else:
                         contenu, nb = next(rendus)
-                        contenu, nb = documents.conserver(t, pdf.Rendu(contenu, nb), session=objet)
+                        contenu, nb = lots.conserver(t, pdf.Rendu(contenu, nb), session=objet)
                     chemin = sortie / t.nom
                     chemin.parent.mkdir(parents=True, exist_ok=True)
                     chemin.write_bytes(contenu)
@@ -92,7 +93,7 @@ class Command(BaseCommand):
 
     def _preparer(self, type_lot, session, cles, debut):
         try:
-            return documents.preparer(type_lot=type_lot, session=session, cles=cles, debut=debut)
+            return lots.preparer(type_lot=type_lot, session=session, cles=cles, debut=debut)
         except OperationRefusee as e:
             raise CommandError(str(e)) from None
 

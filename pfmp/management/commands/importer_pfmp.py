@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from examens.imports import ImportRefuse
+from agora.tableaux import ImportRefuse
 from examens.management.commands._commun import ajouter_option_utilisateur, mention_droits, utilisateur_nomme
 from pfmp.imports import COLONNES, importer_pfmp
 

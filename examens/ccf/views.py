@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from examens import grilles, perimetre, selectors
-from examens.forms_grilles import ArretForm, CommissionForm, RenvoiForm
+from examens import perimetre, selectors
+from examens.ccf import circuit, gabarits, lectures, notation, saisie
+from examens.ccf.forms import ArretForm, CommissionForm, RenvoiForm
 from examens.models import Commission, Division, Grille, MembreCommission, Note, Session, texte_note
 from examens.services import OperationRefusee
 from referentiel.models import Unite
@@ -32,7 +33,9 @@ def _commission(request, pk: int) -> Commission:
 
 
 def _candidat(commission: Commission, pk: int, formes=None):
-    return get_object_or_404(grilles.candidats_de_commission(commission, formes).select_related("etablissement"), pk=pk)
+    return get_object_or_404(
+        lectures.candidats_de_commission(commission, formes).select_related("etablissement"), pk=pk
+    )
 
 
 def _situation(commission: Commission, situation: int) -> int:
@@ -100,7 +103,7 @@ def commissions(request):
 
 def _gabarits():
     session = Session.objects.select_related("reglement").order_by("-annee").first()
-    return grilles.gabarits_actifs(session.reglement.referentiel) if session else {}
+    return gabarits.gabarits_actifs(session.reglement.referentiel) if session else {}
 
 
 def _formulaire_commission(request, commission: Commission | None):
@@ -122,7 +125,7 @@ def _formulaire_commission(request, commission: Commission | None):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            commission = grilles.enregistrer_commission(
+            commission = saisie.enregistrer_commission(
                 gabarit=gabarits[form.cleaned_data["epreuve"]],
                 divisions=list(form.cleaned_data["divisions"]),
                 membres=form.membres(),
@@ -155,7 +158,7 @@ def commission_modifier(request, pk):
 def grille_suivante(request, pk, candidat, situation=1):
     """« Candidat suivant › » : la prochaine grille qui attend ce membre (à commencer, en cours, à confirmer)."""
     c = _commission(request, pk)
-    suivante = grilles.grille_suivante(c, request.user, candidat, _situation(c, situation))
+    suivante = lectures.grille_suivante(c, request.user, candidat, _situation(c, situation))
     if suivante is None:
         messages.success(request, "Plus aucune grille ne vous attend dans cette commission.")
         return redirect("examens:commission", c.pk)
@@ -170,13 +173,13 @@ def ma_liste(commission: Commission, user, calcul=None) -> dict | None:
     if calcul is None:
         if not commission.membres_commission.filter(utilisateur_id=user.pk).exists():
             return None
-        calcul = grilles.liste_de_travail(commission, user)
+        calcul = lectures.liste_de_travail(commission, user)
     liste, compte = calcul
-    premiere = next((t for t in liste if t.etape in grilles.A_TRAITER), None)
+    premiere = next((t for t in liste if t.etape in lectures.A_TRAITER), None)
     return {
-        "compte": [(code, libelle, compte[code]) for code, libelle in grilles.ETAPES_TRAVAIL.items()],
+        "compte": [(code, libelle, compte[code]) for code, libelle in lectures.ETAPES_TRAVAIL.items()],
         "premiere": _url_grille(commission, premiere.candidat.pk, premiere.situation) if premiere else "",
-        "a_traiter": sum(compte[e] for e in grilles.A_TRAITER),
+        "a_traiter": sum(compte[e] for e in lectures.A_TRAITER),
     }
 
 
@@ -186,7 +189,7 @@ def commission(request, pk):
     c = _commission(request, pk)
     membres = _membres(c)
     membre = any(m.utilisateur_id == request.user.pk for m in membres)
-    lignes, compte, nb_lignes = grilles.tableau_commission(c, request.user if membre else None)
+    lignes, compte, nb_lignes = lectures.tableau_commission(c, request.user if membre else None)
     return render(
         request,
         "examens/grilles/commission.html",
@@ -198,7 +201,7 @@ def commission(request, pk):
             "nb_lignes": nb_lignes,
             "situations": range(1, c.gabarit.situations + 1),
             "peut_modifier": request.user.has_perm("examens.change_division"),
-            "ma_liste": ma_liste(c, request.user, grilles.travaux(lignes, nb_lignes)) if membre else None,
+            "ma_liste": ma_liste(c, request.user, lectures.travaux(lignes, nb_lignes)) if membre else None,
         },
     )
 
@@ -212,18 +215,18 @@ def commission(request, pk):
 def grille(request, pk, candidat, situation=1):
     c = _commission(request, pk)
     situation = _situation(c, situation)
-    formes = grilles.formes_par_statut(c)
+    formes = lectures.formes_par_statut(c)
     cand = _candidat(c, candidat, formes)
     forme = formes[cand.statut]
-    g = grilles.grille_existante(cand, c.gabarit.epreuve, situation)
+    g = lectures.grille_existante(cand, c.gabarit.epreuve, situation)
     if g is not None and g.commission_id != c.pk:
         raise Http404("Cette grille est tenue par une autre commission.")
     gabarit = g.gabarit if g else c.gabarit
     evaluations = {e.ligne_id: e for e in g.evaluations.all()} if g else {}
-    lignes, groupes = grilles.lignes_affichees(gabarit, evaluations)
+    lignes, groupes = lectures.lignes_affichees(gabarit, evaluations)
     membres = _membres(c)
     confirmes = {v.membre_id: v for v in g.validations.all()} if g else {}
-    droits = grilles.droits(
+    droits = lectures.droits(
         request.user,
         session=c.session,
         etablissement_id=c.etablissement_id,
@@ -236,8 +239,8 @@ def grille(request, pk, candidat, situation=1):
         # Grille pas encore commencée : un objet non enregistré pour l'affichage (créé au premier changement).
         g = Grille(commission=c, candidat=cand, gabarit=gabarit, epreuve=gabarit.epreuve, situation=situation)
         g.forme = forme.forme
-    calcul = grilles.calcul_de(g, lignes, evaluations)
-    echelle = grilles.echelle_de(gabarit)
+    calcul = lectures.calcul_de(g, lignes, evaluations)
+    echelle = gabarits.echelle_de(gabarit)
     autres = {
         x.situation: x
         for x in Grille.objects.filter(candidat=cand, epreuve=gabarit.epreuve).only("situation", "etat", "candidat")
@@ -267,16 +270,16 @@ def grille(request, pk, candidat, situation=1):
         "groupes": groupes,
         "nb_lignes": len(lignes),
         "calcul": calcul,
-        "explication": grilles.expliquer(calcul),
+        "explication": notation.expliquer(calcul),
         "note_suggeree": texte_note("note", calcul.note) if calcul.note is not None else "",
-        "note_retenue": grilles.texte_retenu(g),
+        "note_retenue": lectures.texte_retenu(g),
         "pieces": [(p, bool(g.pieces.get(p["code"]))) for p in gabarit.pieces],
         "membres": [(m, confirmes.get(m.utilisateur_id)) for m in membres],
         "droits": droits,
         # Les erreurs s'affichent quand le membre a voulu confirmer (?verifier=1), pas à l'ouverture d'un brouillon.
-        "problemes": dict(grilles.problemes(g, calcul)) if g.pk and request.GET.get("verifier") else {},
+        "problemes": dict(lectures.problemes(g, calcul)) if g.pk and request.GET.get("verifier") else {},
         "membre": any(m.utilisateur_id == request.user.pk for m in membres),
-        "avertissements": grilles.avertissements(g) if g.pk else [],
+        "avertissements": lectures.avertissements(g) if g.pk else [],
         "historique": historique,
         "total_historique": total_historique,
         "unite": unite,
@@ -315,7 +318,7 @@ def _justification_requise(g: Grille, calcul) -> bool:
     return g.note_proposee is not None and g.note_proposee != calcul.note and not g.justification.strip()
 
 
-def _ton(niveau: grilles.Niveau, echelle: grilles.Echelle) -> str:
+def _ton(niveau: notation.Niveau, echelle: notation.Echelle) -> str:
     """Couleur d'un niveau selon sa place dans l'échelle (quelle que soit l'échelle chargée)."""
     if not niveau.evalue:
         return "ton-ne"
@@ -324,7 +327,7 @@ def _ton(niveau: grilles.Niveau, echelle: grilles.Echelle) -> str:
 
 
 def _reponse_erreur(e: OperationRefusee) -> JsonResponse:
-    if isinstance(e, grilles.ConflitChamp):
+    if isinstance(e, saisie.ConflitChamp):
         return JsonResponse(
             {
                 "erreur": str(e),
@@ -340,9 +343,9 @@ def _reponse_erreur(e: OperationRefusee) -> JsonResponse:
             },
             status=409,
         )
-    if isinstance(e, grilles.ConflitVersion):
+    if isinstance(e, saisie.ConflitVersion):
         return JsonResponse({"erreur": str(e), "conflit": True}, status=409)
-    if isinstance(e, grilles.NonAutorise):
+    if isinstance(e, saisie.NonAutorise):
         return JsonResponse({"erreur": str(e)}, status=403)
     champ = getattr(e, "champ", "")
     return JsonResponse({"erreur": str(e), "champ": champ, "cle": getattr(e, "cle", "")}, status=400)
@@ -359,7 +362,7 @@ def grille_enregistrer(request, pk, candidat, situation=1):
     if version is None:
         return JsonResponse({"erreur": "Version de la grille manquante : rechargez la page."}, status=400)
     try:
-        enr = grilles.enregistrer_champ(
+        enr = saisie.enregistrer_champ(
             commission=c,
             candidat=cand,
             situation=situation,
@@ -378,8 +381,8 @@ def grille_enregistrer(request, pk, candidat, situation=1):
             "version": g.version,
             "enregistre_le": timezone.localtime(g.modifiee_le).strftime("%H:%M:%S"),
             "note_suggeree": texte_note("note", calcul.note) if calcul.note is not None else "",
-            "calcul": grilles.expliquer(calcul),
-            "note_retenue": grilles.texte_retenu(g),
+            "calcul": notation.expliquer(calcul),
+            "note_retenue": lectures.texte_retenu(g),
             "a_saisir": calcul.a_saisir,
             "justification_requise": _justification_requise(g, calcul),
             "confirmations_annulees": enr.confirmations_annulees,
@@ -391,7 +394,7 @@ def _grille_pour_action(request, pk, candidat, situation) -> tuple[Commission, G
     c = _commission(request, pk)
     situation = _situation(c, situation)
     cand = _candidat(c, candidat)
-    g = grilles.grille_existante(cand, c.gabarit.epreuve, situation)
+    g = lectures.grille_existante(cand, c.gabarit.epreuve, situation)
     if g is not None and g.commission_id != c.pk:
         raise Http404("Cette grille est tenue par une autre commission.")
     if g is not None:
@@ -418,9 +421,9 @@ def _action(request, pk, candidat, situation, faire, succes: str, bureau: bool =
         return redirect(_url_grille(c, candidat, situation))
     try:
         faire(g)
-    except grilles.NonAutorise as e:
+    except saisie.NonAutorise as e:
         return render(request, "examens/grilles/refus.html", {"message": str(e), "retour": request.path}, status=403)
-    except grilles.GrilleIncomplete as e:
+    except saisie.GrilleIncomplete as e:
         messages.error(request, "La grille ne peut pas encore être confirmée : " + str(e))
         return redirect(_url_grille(c, g.candidat_id, g.situation) + "?verifier=1")
     except OperationRefusee as e:
@@ -438,7 +441,7 @@ def grille_confirmer(request, pk, candidat, situation=1):
         pk,
         candidat,
         situation,
-        lambda g: grilles.confirmer_grille(grille=g, version=_version(request), membre=request.user),
+        lambda g: circuit.confirmer_grille(grille=g, version=_version(request), membre=request.user),
         "Votre confirmation est enregistrée.",
     )
 
@@ -451,7 +454,7 @@ def grille_rouvrir(request, pk, candidat, situation=1):
         pk,
         candidat,
         situation,
-        lambda g: grilles.rouvrir_grille(grille=g, version=_version(request), auteur=request.user),
+        lambda g: circuit.rouvrir_grille(grille=g, version=_version(request), auteur=request.user),
         "La grille est rouverte : les confirmations sont annulées.",
     )
 
@@ -464,7 +467,7 @@ def grille_transmettre(request, pk, candidat, situation=1):
         pk,
         candidat,
         situation,
-        lambda g: grilles.transmettre_grille(grille=g, version=_version(request), auteur=request.user),
+        lambda g: circuit.transmettre_grille(grille=g, version=_version(request), auteur=request.user),
         "La grille est transmise au jury : sa note est la note proposée de l'unité.",
     )
 
@@ -476,7 +479,7 @@ def grille_renvoyer(request, pk, candidat, situation=1):
 
     def renvoyer(g):
         _valider(form)
-        return grilles.renvoyer_grille(grille=g, motif=form.cleaned_data["motif"], auteur=request.user)
+        return circuit.renvoyer_grille(grille=g, motif=form.cleaned_data["motif"], auteur=request.user)
 
     return _action(request, pk, candidat, situation, renvoyer, "La grille est renvoyée à la commission.", bureau=True)
 
@@ -488,7 +491,7 @@ def grille_arreter(request, pk, candidat, situation=1):
 
     def arreter(g):
         _valider(form)
-        return grilles.arreter_grille(
+        return circuit.arreter_grille(
             grille=g, note=form.cleaned_data["note"], motif=form.cleaned_data["motif"], auteur=request.user
         )
 

@@ -1,6 +1,6 @@
 """Démonstration des grilles CCF : commissions E31, E32 et E2 du lycée Jean Jaurès et quelques grilles.
 
-Appelé à la fin de `examens.demo.charger_demo` ; idempotent (rien n'est refait si les commissions existent).
+Appelé à la fin de `demo.donnees_examens.charger_demo` ; idempotent (rien n'est refait si les commissions existent).
 Tout passe par les services, pour que l'historique et le journal de démonstration soient ceux de l'application.
 """
 
@@ -10,7 +10,7 @@ import random
 from django.contrib.auth.models import User
 
 from agora.roles import COMMISSION, ENSEIGNANT, creer_roles
-from examens import grilles
+from examens.ccf import circuit, gabarits, lectures, saisie
 from examens.models import Candidat, Commission, Division, Grille, MembreCommission, Session, Statut
 
 # Comptes de plus que ceux de charger_demo : le second enseignant des commissions et le professionnel RH (E32).
@@ -22,7 +22,7 @@ ENS, PRO = MembreCommission.Qualite.ENSEIGNANT, MembreCommission.Qualite.PROFESS
 
 
 def _compte(identifiant: str, prenom: str, nom: str) -> User:
-    from examens.demo import MOT_DE_PASSE  # examens.demo appelle ce module : import tardif
+    from demo.donnees_examens import MOT_DE_PASSE  # demo.donnees_examens appelle ce module : import tardif
 
     user, cree = User.objects.get_or_create(username=identifiant, defaults={"first_name": prenom, "last_name": nom})
     if cree:
@@ -47,7 +47,7 @@ def _remplir(
     changements = [("niveau", lignes[ordre], code) for ordre, code in sorted(niveaux.items())]
     changements += [(champ, "", valeur) for champ, valeur in champs.items()]
     for champ, cle, valeur in changements:
-        enr = grilles.enregistrer_champ(
+        enr = saisie.enregistrer_champ(
             commission=commission,
             candidat=candidat,
             situation=situation,
@@ -89,10 +89,10 @@ def charger_demo_grilles() -> None:
             },
         )
 
-    gabarits = grilles.gabarits_actifs(session.reglement.referentiel)
+    actifs = gabarits.gabarits_actifs(session.reglement.referentiel)
     e31, e32, e2 = (
-        grilles.enregistrer_commission(
-            gabarit=gabarits[epreuve], divisions=[division], membres=membres, nom="TAGO1", auteur=gestionnaire
+        saisie.enregistrer_commission(
+            gabarit=actifs[epreuve], divisions=[division], membres=membres, nom="TAGO1", auteur=gestionnaire
         )
         for epreuve, membres in (
             ("E31", [(enseignant, ENS), (collegue, ENS)]),
@@ -103,17 +103,17 @@ def charger_demo_grilles() -> None:
 
     hasard = random.Random(2026)
     niveaux = ["I", "S", "S", "TS", "TS", "S"]
-    candidats = list(grilles.candidats_de_commission(e31).filter(statut=Statut.SCOLAIRE_PUBLIC).order_by("numero"))
+    candidats = list(lectures.candidats_de_commission(e31).filter(statut=Statut.SCOLAIRE_PUBLIC).order_by("numero"))
     date = {"date_situation": "2026-03-12"}
     # 1 : grille transmise (sa note est dans la délibération) ; 2 : confirmée par un seul membre ; 3 : commencée.
     complet = {i: hasard.choice(niveaux) for i in range(1, 13)}
     g = _remplir(e31, candidats[0], enseignant, complet, appreciation="Bonne maîtrise de la relation client.", **date)
-    g = grilles.confirmer_grille(grille=g, version=g.version, membre=enseignant)
-    g = grilles.confirmer_grille(grille=g, version=g.version, membre=collegue)
-    grilles.transmettre_grille(grille=g, version=g.version, auteur=enseignant)
+    g = circuit.confirmer_grille(grille=g, version=g.version, membre=enseignant)
+    g = circuit.confirmer_grille(grille=g, version=g.version, membre=collegue)
+    circuit.transmettre_grille(grille=g, version=g.version, auteur=enseignant)
     complet = {i: hasard.choice(niveaux) for i in range(1, 13)}
     g = _remplir(e31, candidats[1], collegue, complet, appreciation="Travail régulier.", **date)
-    grilles.confirmer_grille(grille=g, version=g.version, membre=collegue)
+    circuit.confirmer_grille(grille=g, version=g.version, membre=collegue)
     _remplir(e31, candidats[2], enseignant, {i: hasard.choice(niveaux) for i in range(1, 6)})
     _remplir(e32, candidats[0], professionnel, {i: hasard.choice(niveaux) for i in range(1, 5)})
 
@@ -126,6 +126,6 @@ def charger_demo_grilles() -> None:
     for situation, activites, jour in ((1, {"2.1", "2.2"}, "2026-01-20"), (2, {"2.3"}, "2026-04-07")):
         choix = {o: hasard.choice(niveaux) if a in activites else "NE" for o, a in lignes.items()}
         g = _remplir(e2, stagiaire, enseignant, choix, situation=situation, date_situation=jour)
-        g = grilles.confirmer_grille(grille=g, version=g.version, membre=enseignant)
-        g = grilles.confirmer_grille(grille=g, version=g.version, membre=collegue)
-        grilles.transmettre_grille(grille=g, version=g.version, auteur=collegue)
+        g = circuit.confirmer_grille(grille=g, version=g.version, membre=enseignant)
+        g = circuit.confirmer_grille(grille=g, version=g.version, membre=collegue)
+        circuit.transmettre_grille(grille=g, version=g.version, auteur=collegue)

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from demo.synthese_grilles import analyser, barre
 from examens import resultats
-from examens.generation import analyser, barre
 from examens.identifiants import uai_avec_cle
 from examens.models import Candidat, Division, Etablissement, Grille, HistoriqueNote, Journal, Note, Session, Statut
 from examens.services import journaliser, reglement_pour
@@ -258,9 +258,9 @@ class Command(BaseCommand):
                 curseur.execute("SET CONSTRAINTS ALL DEFERRED")
 
     def generer_extensions(self, session, candidats, hasard):
-        """Grilles CCF remplies (examens.generation), puis PFMP (pfmp.generation)."""
-        from examens import generation as grilles_generees
-        from pfmp import generation as pfmp_genere
+        """Grilles CCF remplies (demo.synthese_grilles), puis PFMP (demo.synthese_pfmp)."""
+        from demo import synthese_grilles as grilles_generees
+        from demo import synthese_pfmp as pfmp_genere
 
         for module in (grilles_generees, pfmp_genere):
             module.generer_donnees(session=session, candidats=candidats, hasard=hasard, sortie=self.stdout)

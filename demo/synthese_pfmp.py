@@ -39,10 +39,10 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from examens.generation import analyser, barre, copier
+from demo.donnees_pfmp import siret
+from demo.synthese_grilles import analyser, barre, copier
 from examens.models import Candidat, Division, Etablissement, Session
 from pfmp import regles_pfmp, services
-from pfmp.demo import siret
 from pfmp.models import (
     AppreciationCompetence,
     Attestation,

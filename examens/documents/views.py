@@ -13,8 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from agora import pdf
 from agora.format import pluriel
-from examens import documents, grilles, pdf, services
+from examens import services
+from examens.ccf import lectures
+from examens.documents import emission, impression, lots
 from examens.jurys.views import jury_demande
 from examens.models import Candidat, Commission, Division, DocumentEmis, ExportLot, Grille, Resultat, Session
 from examens.services import OperationRefusee
@@ -32,7 +35,7 @@ def _session(annee: int) -> Session:
 
 
 def _candidat(request, pk: int) -> Candidat:
-    return get_object_or_404(documents.candidats_a_imprimer(Candidat.objects.visibles_par(request.user)), pk=pk)
+    return get_object_or_404(impression.candidats_a_imprimer(Candidat.objects.visibles_par(request.user)), pk=pk)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -46,14 +49,14 @@ def grille_pdf(request, pk, candidat, situation):
     commission = get_object_or_404(Commission.objects.visibles_par(request.user).select_related("gabarit"), pk=pk)
     if not 1 <= situation <= commission.gabarit.situations:
         raise Http404("Situation inconnue pour cette épreuve.")
-    cand = get_object_or_404(grilles.candidats_de_commission(commission), pk=candidat)
-    existante = grilles.grille_existante(cand, commission.gabarit.epreuve, situation)
+    cand = get_object_or_404(lectures.candidats_de_commission(commission), pk=candidat)
+    existante = lectures.grille_existante(cand, commission.gabarit.epreuve, situation)
     if existante is None or existante.commission_id != commission.pk:
         raise Http404("Grille pas encore commencée.")
-    g = documents.grilles_a_rendre(Grille.objects.filter(pk=existante.pk)).get()
-    donnees = documents.donnees_grilles([g])[0]
+    g = impression.grilles_a_rendre(Grille.objects.filter(pk=existante.pk)).get()
+    donnees = impression.donnees_grilles([g])[0]
     rendu = pdf.rendre_document("grille", donnees)
-    return _pdf(rendu.contenu, documents.nom_fichier_grille(donnees, avec_dossier=False))
+    return _pdf(rendu.contenu, impression.nom_fichier_grille(donnees, avec_dossier=False))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -65,9 +68,9 @@ def grille_pdf(request, pk, candidat, situation):
 def releve_pdf(request, pk):
     c = _candidat(request, pk)
     if not services.deliberation_verrouillee(c):
-        rendu = pdf.rendre_document("releve", documents.donnees_releve(c, arrete=False))
+        rendu = pdf.rendre_document("releve", impression.donnees_releve(c, arrete=False))
         return _pdf(rendu.contenu, f"releve-{c.numero}-provisoire.pdf")
-    emis = documents.dernier_emis(DocumentEmis.Type.RELEVE, c.session.annee, c.numero)
+    emis = emission.dernier_emis(DocumentEmis.Type.RELEVE, c.session.annee, c.numero)
     if emis is None:
         messages.info(request, "Le relevé n'est pas encore émis : émettez-le pour le télécharger.")
         return redirect("examens:releve-documents", pk=c.pk)
@@ -81,7 +84,7 @@ def releve_documents(request, pk):
     if request.method == "POST":
         erreur = _emettre_ou_corriger(
             request,
-            emettre=lambda: documents.emettre_releve(candidat=c, auteur=request.user),
+            emettre=lambda: emission.emettre_releve(candidat=c, auteur=request.user),
             type_document=DocumentEmis.Type.RELEVE,
             annee=c.session.annee,
             objet=c.numero,
@@ -107,16 +110,16 @@ def releve_documents(request, pk):
     )
 
 
-def _nombre_lignes_pv(perimetre: documents.PerimetrePV) -> int:
+def _nombre_lignes_pv(perimetre: impression.PerimetrePV) -> int:
     return Resultat.objects.filter(candidat__in=perimetre.candidats).count()
 
 
-def _pv_du_demandeur(request, session: Session) -> tuple[documents.PerimetrePV, bool, str, str]:
+def _pv_du_demandeur(request, session: Session) -> tuple[impression.PerimetrePV, bool, str, str]:
     """Le procès-verbal demandé (`?jury=`, ou le jury d'un juré), s'il est arrêté, sa portée, et la requête à
     garder dans les liens. Le PV d'un jury est toujours rendu ici : le lot par worker porte sur un périmètre
     d'établissements, et un jury dépasse rarement quelques milliers de candidats."""
     jury = jury_demande(request, session)
-    perimetre = documents.perimetre_pv(request.user, session, jury)
+    perimetre = impression.perimetre_pv(request.user, session, jury)
     if jury is not None:
         return perimetre, session.verrouillee or jury.verrouille, f"du jury {jury.nom}", f"?jury={jury.pk}"
     return perimetre, session.verrouillee, f"de la session {session.annee}", ""
@@ -127,18 +130,18 @@ def proces_verbal_pdf(request, annee):
     session = _session(annee)
     perimetre, arrete, _, requete = _pv_du_demandeur(request, session)
     if arrete:
-        emis = documents.dernier_emis(DocumentEmis.Type.PROCES_VERBAL, annee, perimetre.objet)
+        emis = emission.dernier_emis(DocumentEmis.Type.PROCES_VERBAL, annee, perimetre.objet)
         if emis is None:
             messages.info(request, "Le procès-verbal n'est pas encore émis : émettez-le pour le télécharger.")
             return redirect(reverse("examens:proces-verbal-documents", args=[annee]) + requete)
         return redirect("examens:document-pdf", pk=emis.pk)
-    if perimetre.jury is None and _nombre_lignes_pv(perimetre) > documents.PV_SYNCHRONE_MAX:
+    if perimetre.jury is None and _nombre_lignes_pv(perimetre) > lots.PV_SYNCHRONE_MAX:
         messages.info(
             request,
-            f"Plus de {documents.PV_SYNCHRONE_MAX} lignes : le procès-verbal est rendu par un worker. Lancez l'export.",
+            f"Plus de {lots.PV_SYNCHRONE_MAX} lignes : le procès-verbal est rendu par un worker. Lancez l'export.",
         )
         return redirect(reverse("examens:exports", args=[annee]) + "?type=pv")
-    rendu = pdf.rendre_document("pv", {**documents.donnees_pv(session, perimetre), "objet": perimetre.objet})
+    rendu = pdf.rendre_document("pv", {**impression.donnees_pv(session, perimetre), "objet": perimetre.objet})
     return _pdf(rendu.contenu, f"proces-verbal-{annee}-provisoire.pdf")
 
 
@@ -152,13 +155,13 @@ def proces_verbal_documents(request, annee):
             request.POST.get("action") == "emettre"
             and perimetre.jury is None
             and session.verrouillee
-            and not documents.dernier_emis(DocumentEmis.Type.PROCES_VERBAL, annee, perimetre.objet)
-            and _nombre_lignes_pv(perimetre) > documents.PV_SYNCHRONE_MAX
+            and not emission.dernier_emis(DocumentEmis.Type.PROCES_VERBAL, annee, perimetre.objet)
+            and _nombre_lignes_pv(perimetre) > lots.PV_SYNCHRONE_MAX
         ):
             return _export_pv(request, session)  # long : émis par un worker
         erreur = _emettre_ou_corriger(
             request,
-            emettre=lambda: documents.emettre_pv(session=session, auteur=request.user, jury=perimetre.jury),
+            emettre=lambda: emission.emettre_pv(session=session, auteur=request.user, jury=perimetre.jury),
             type_document=DocumentEmis.Type.PROCES_VERBAL,
             annee=annee,
             objet=perimetre.objet,
@@ -185,7 +188,7 @@ def proces_verbal_documents(request, annee):
 
 def _export_pv(request, session: Session):
     try:
-        lot = documents.creer_export(session=session, type_lot=ExportLot.Type.PROCES_VERBAL, auteur=request.user)
+        lot = lots.creer_export(session=session, type_lot=ExportLot.Type.PROCES_VERBAL, auteur=request.user)
     except OperationRefusee as e:
         messages.error(request, str(e))
         return redirect("examens:proces-verbal-documents", annee=session.annee)
@@ -211,12 +214,12 @@ def _emettre_ou_corriger(request, *, emettre, type_document: str, annee: int, ob
         return ""
     if not request.user.has_perm("examens.deliberer"):
         raise PermissionDenied("Seul le jury (permission de délibérer) émet une version corrigée.")
-    precedent = documents.dernier_emis(type_document, annee, objet)
+    precedent = emission.dernier_emis(type_document, annee, objet)
     if precedent is None:
         messages.error(request, "Aucun document émis à corriger.")
         return ""
     try:
-        document = documents.corriger(document=precedent, auteur=request.user, motif=request.POST.get("motif", ""))
+        document = emission.corriger(document=precedent, auteur=request.user, motif=request.POST.get("motif", ""))
     except OperationRefusee as e:
         return str(e)
     messages.success(request, f"Version corrigée {document.reference} émise ; elle remplace {precedent.reference}.")
@@ -235,7 +238,7 @@ def _page_documents(
     erreur_motif: str = "",
 ):
     """`arrete` : la délibération du document est verrouillée (session, ou jury du candidat ou du PV)."""
-    versions = list(documents.documents_emis(type_document, session.annee, objet).order_by("-version"))
+    versions = list(emission.documents_emis(type_document, session.annee, objet).order_by("-version"))
     return render(
         request,
         "examens/documents/emis.html",
@@ -257,7 +260,7 @@ def _page_documents(
 @permission_required("examens.exporter", raise_exception=True)
 def document_pdf(request, pk):
     document = get_object_or_404(DocumentEmis.objects.defer("contenu"), pk=pk)
-    if not documents.document_visible(request.user, document):
+    if not emission.document_visible(request.user, document):
         raise Http404
     return _pdf(bytes(document.contenu), f"{document.reference}.pdf")
 
@@ -276,7 +279,7 @@ def _divisions(request, session: Session):
 def exports(request, annee):
     session = _session(annee)
     divisions = list(_divisions(request, session))
-    epreuves = documents.epreuves_a_grille(session)
+    epreuves = lots.epreuves_a_grille(session)
     erreurs, saisie = {}, {}
     if request.method == "POST":
         saisie = {k: request.POST.get(k, "") for k in ("type", "division", "epreuve")}
@@ -292,7 +295,7 @@ def exports(request, annee):
             erreurs["epreuve"] = "Épreuve inconnue."
         if not erreurs:
             try:
-                lot = documents.creer_export(
+                lot = lots.creer_export(
                     session=session,
                     type_lot=saisie["type"],
                     auteur=request.user,
@@ -312,7 +315,7 @@ def exports(request, annee):
             "epreuve": request.GET.get("epreuve", ""),
             "fusionner": False,
         }
-    lots = documents.lots_visibles(request.user).filter(session=session)[:30]
+    visibles = lots.lots_visibles(request.user).filter(session=session)[:30]
     return render(
         request,
         "examens/documents/exports.html",
@@ -323,8 +326,8 @@ def exports(request, annee):
             "types": ExportLot.Type.choices,
             "saisie": saisie,
             "erreurs": erreurs,
-            "lots": lots,
-            "fusion_max": documents.FUSION_MAX_DOCUMENTS,
+            "lots": visibles,
+            "fusion_max": lots.FUSION_MAX_DOCUMENTS,
             "nb_grilles": Grille.objects.filter(
                 candidat__in=Candidat.objects.visibles_par(request.user).de_session(session)
             )
@@ -337,7 +340,7 @@ def exports(request, annee):
 
 
 def _lot(request, pk: int) -> ExportLot:
-    return get_object_or_404(documents.lots_visibles(request.user), pk=pk)
+    return get_object_or_404(lots.lots_visibles(request.user), pk=pk)
 
 
 @permission_required("examens.exporter", raise_exception=True)
@@ -352,7 +355,7 @@ def export_zip(request, pk):
     lot = _lot(request, pk)
     if not lot.fini or lot.faits == lot.echecs:
         raise Http404("Export pas encore terminé.")
-    reponse = StreamingHttpResponse(documents.flux_zip(lot), content_type="application/zip")
+    reponse = StreamingHttpResponse(lots.flux_zip(lot), content_type="application/zip")
     reponse["Content-Disposition"] = f'attachment; filename="export-{lot.type}-{lot.session.annee}-{lot.pk}.zip"'
     reponse["Cache-Control"] = "private, no-store"
     return reponse
@@ -375,6 +378,6 @@ def export_relancer(request, pk):
     if lot.fini:
         messages.info(request, "Cet export est déjà terminé.")
     else:
-        documents.relancer_export(lot=lot, auteur=request.user)
+        lots.relancer_export(lot=lot, auteur=request.user)
         messages.success(request, "Export relancé : les documents manquants sont remis dans la file.")
     return redirect("examens:export", pk=lot.pk)

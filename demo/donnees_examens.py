@@ -8,8 +8,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from agora.roles import ACADEMIE, ADMINISTRATEUR, ENSEIGNANT, GESTIONNAIRE, JURY, creer_roles
-from examens.demo_grilles import charger_demo_grilles
+from demo.donnees_grilles import charger_demo_grilles
 from examens.identifiants import uai_avec_cle
+from examens.imports import valider_candidat
 from examens.models import (
     Academie,
     Candidat,
@@ -22,6 +23,7 @@ from examens.models import (
     Session,
     Statut,
 )
+from examens.services import enregistrer_candidat
 
 MOT_DE_PASSE = "agora-demo-2026"
 COMPTES = {
@@ -149,33 +151,39 @@ def charger_demo() -> dict[str, tuple[str, str]]:
     divisions[0].enseignants.add(utilisateurs[ENSEIGNANT])
     divisions[2].enseignants.add(utilisateurs["enseignant (autre division)"])
 
+    # Par la porte des candidats (imports.valider_candidat puis services.enregistrer_candidat), comme un import :
+    # 60 candidats, c'est rapide, et leurs résultats et leur conformité PFMP sont tenus à jour dès la création.
     hasard = random.Random(2026)
     statuts = list(Statut.values)
-    candidats = []
+    existants = set(Candidat.objects.filter(session=session).values_list("numero", flat=True))
     for i in range(60):
         division = divisions[i % 3]
         statut = statuts[(i // 2) % len(statuts)] if i % 2 else Statut.SCOLAIRE_PUBLIC
-        candidats.append(
-            Candidat(
-                session=session,
-                numero=f"0260{i + 1:05d}",
-                nom=NOMS[i % len(NOMS)].upper(),
-                prenom=PRENOMS[(i * 7) % len(PRENOMS)],
-                date_naissance=datetime.date(2007 + i % 3, 1 + i % 12, 1 + (i * 3) % 28),
-                etablissement=division.etablissement,
-                division=division,
-                statut=statut,
-                forme=Candidat.Forme.PROGRESSIVE
-                if statut in ("fpc_prive", "experience_3_ans") and i % 4 == 1
-                else Candidat.Forme.GLOBALE,
-                lv1="en",
-                lv2=hasard.choice(["es", "de", "it"]),
-                facultative1="EPS" if i % 5 == 0 else ("LV:pt" if i % 7 == 0 else ""),
-                # les candidats à expérience professionnelle sont dispensés des unités générales (bac déjà obtenu)
-                titre_dispense="bac" if statut == Statut.EXPERIENCE_3_ANS else "",
-            )
-        )
-    Candidat.objects.bulk_create(candidats, ignore_conflicts=True)
+        lv2 = hasard.choice(["es", "de", "it"])
+        numero = f"0260{i + 1:05d}"
+        if numero in existants:
+            continue
+        ligne = {
+            "numero_candidat": numero,
+            "nom": NOMS[i % len(NOMS)].upper(),
+            "prenom": PRENOMS[(i * 7) % len(PRENOMS)],
+            "date_naissance": datetime.date(2007 + i % 3, 1 + i % 12, 1 + (i * 3) % 28).strftime("%d/%m/%Y"),
+            "uai": division.etablissement.uai,
+            "division": division.nom,
+            "statut": statut,
+            "forme": Candidat.Forme.PROGRESSIVE
+            if statut in ("fpc_prive", "experience_3_ans") and i % 4 == 1
+            else Candidat.Forme.GLOBALE,
+            "lv1": "en",
+            "lv2": lv2,
+            "facultatives": "EPS" if i % 5 == 0 else ("LV:pt" if i % 7 == 0 else ""),
+            # les candidats à expérience professionnelle sont dispensés des unités générales (bac déjà obtenu)
+            "titre_dispense": "bac" if statut == Statut.EXPERIENCE_3_ANS else "",
+        }
+        propre, erreurs = valider_candidat(ligne, session.annee)
+        if erreurs:
+            raise ValueError(f"démonstration : candidat {numero} refusé : {erreurs}")
+        enregistrer_candidat(session=session, propre=propre, auteur=utilisateurs[ADMINISTRATEUR])
     for nom, lycee, president, membres in (
         ("Paris", lycee_a, "president", ["jure"]),
         ("Créteil", lycee_b, "president2", []),

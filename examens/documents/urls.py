@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from examens import views_documents as v
+from examens.documents import views as v
 
 GRILLE = "grilles/commissions/<int:pk>/candidats/<int:candidat>/situations/<int:situation>/"
 

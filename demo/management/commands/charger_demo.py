@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.donnees_examens import charger_demo
+from demo.donnees_pfmp import charger_demo_pfmp
 from examens import resultats
-from examens.demo import charger_demo
 from examens.models import Session
-from pfmp.demo import charger_demo_pfmp
 
 
 class Command(BaseCommand):

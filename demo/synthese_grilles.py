@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from agora.roles import ENSEIGNANT, creer_roles
-from examens import grilles
+from examens.ccf import gabarits, lectures, notation
 from examens.models import (
     Candidat,
     Commission,
@@ -58,14 +58,14 @@ class Modele:
     """Ce qu'il faut d'un gabarit pour remplir ses grilles, lu une fois."""
 
     gabarit: GabaritGrille
-    echelle: grilles.Echelle
-    evalues: list[grilles.Niveau]  # du plus bas au plus haut
+    echelle: notation.Echelle
+    evalues: list[notation.Niveau]  # du plus bas au plus haut
     non_evalue: str | None
     lignes: list[tuple[int, int]]  # (ligne, rang de son activité dans le bloc)
 
     @classmethod
     def de(cls, gabarit: GabaritGrille) -> "Modele":
-        echelle = grilles.echelle_de(gabarit)
+        echelle = gabarits.echelle_de(gabarit)
         lignes = list(gabarit.lignes.order_by("ordre").values_list("pk", "competence__activite_id"))
         rangs = {a: i for i, a in enumerate(dict.fromkeys(a for _, a in lignes))}
         return cls(
@@ -82,15 +82,15 @@ def generer_donnees(*, session: Session, candidats: list[Candidat], hasard: rand
     if not candidats:
         return {"grilles": 0, "notes_ccf": 0}
     with transaction.atomic():
-        gabarits = list(grilles.gabarits_actifs(session.reglement.referentiel).values())
-        modeles = {g.pk: Modele.de(g) for g in gabarits}
+        actifs = list(gabarits.gabarits_actifs(session.reglement.referentiel).values())
+        modeles = {g.pk: Modele.de(g) for g in actifs}
         membres = _jurys(session, candidats)
-        commissions = _commissions(session, gabarits, membres)
-        formes = {g.pk: grilles.formes_par_statut(commissions[g.pk][next(iter(commissions[g.pk]))]) for g in gabarits}
+        commissions = _commissions(session, actifs, membres)
+        formes = {g.pk: lectures.formes_par_statut(commissions[g.pk][next(iter(commissions[g.pk]))]) for g in actifs}
         unites = dict(
-            Epreuve.objects.filter(
-                reglement_id=session.reglement_id, code__in=[g.epreuve for g in gabarits]
-            ).values_list("code", "unite__code")
+            Epreuve.objects.filter(reglement_id=session.reglement_id, code__in=[g.epreuve for g in actifs]).values_list(
+                "code", "unite__code"
+            )
         )
         notes = {
             (c, u): (pk, etat, valeur, origine)
@@ -100,7 +100,7 @@ def generer_donnees(*, session: Session, candidats: list[Candidat], hasard: rand
         }
         a_ecrire, notes_ccf = [], []
         for rang, candidat in enumerate(candidats):
-            for gabarit in gabarits:
+            for gabarit in actifs:
                 forme = formes[gabarit.pk].get(candidat.statut)
                 note = notes.get((candidat.pk, unites[gabarit.epreuve]))
                 if forme is None or forme.forme != Grille.Forme.CCF or note is None:
@@ -288,7 +288,7 @@ def _grille(modele: Modele, session, commission, membres, candidat, situation, e
     if etat == Grille.Etat.BROUILLON:
         remplies = hasard.randint(0, len(niveaux))
         niveaux = [(ligne, code if i < remplies else "") for i, (ligne, code) in enumerate(niveaux)]
-    calcul = grilles.suggerer_note([code for _, code in niveaux], modele.echelle, gabarit.arrondi)
+    calcul = notation.suggerer_note([code for _, code in niveaux], modele.echelle, gabarit.arrondi)
     grille = Grille(
         commission=commission,
         candidat=candidat,

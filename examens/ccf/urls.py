@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from examens import views_grilles as v
+from examens.ccf import views as v
 
 GRILLE = "grilles/commissions/<int:pk>/candidats/<int:candidat>/situations/<int:situation>/"
 

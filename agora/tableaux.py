@@ -484,3 +484,19 @@ def _lire_xlsx(
         raise FichierInvalide("La première feuille du classeur est vide.")
     _, entete = premiere  # la première rangée non vide ; les lignes gardent leur numéro dans le tableur
     return entete, lignes
+
+
+# Les erreurs d'un import, numérotées par ligne du fichier : communes aux imports d'examens et de pfmp.
+@dataclass(frozen=True)
+class Erreur:
+    ligne: int
+    message: str
+
+    def __str__(self):
+        return f"ligne {self.ligne} : {self.message}" if self.ligne else self.message
+
+
+class ImportRefuse(Exception):
+    def __init__(self, erreurs: list[Erreur]):
+        super().__init__(f"{len(erreurs)} erreur(s)")
+        self.erreurs = erreurs

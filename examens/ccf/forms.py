@@ -1,10 +1,11 @@
-"""Formulaires des grilles CCF : ils valident et normalisent, les écritures sont dans examens/grilles.py."""
+"""Formulaires des grilles CCF : ils valident et normalisent, les écritures sont dans examens/ccf/ (saisie, circuit)."""
 
 from django import forms
 from django.contrib.auth.models import User
 
 from agora.roles import ENSEIGNANT
-from examens import grilles, perimetre
+from examens import perimetre
+from examens.ccf import notation
 from examens.models import Division, GabaritGrille, MembreCommission
 
 
@@ -65,7 +66,7 @@ class CommissionForm(forms.Form):
             qualites = [MembreCommission.Qualite.ENSEIGNANT] * len(enseignants) + [
                 MembreCommission.Qualite.PROFESSIONNEL
             ] * len(professionnels)
-            if not grilles.composition_admise(qualites, gabarit.compositions):
+            if not notation.composition_admise(qualites, gabarit.compositions):
                 self.add_error("enseignants", f"{gabarit.epreuve} : la commission réunit {gabarit.composition_texte}.")
         return donnees
 

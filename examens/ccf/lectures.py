@@ -1,0 +1,390 @@
+"""Ce que lisent les pages des commissions et des grilles : qui est évalué par quelle commission, sous quelle forme,
+qui a le droit de faire quoi, la liste de travail de chaque membre.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q
+
+from examens.ccf.gabarits import echelle_de
+from examens.ccf.notation import Calcul, Couverture, moyenne_situations, suggerer_note
+from examens.models import (
+    Candidat,
+    Commission,
+    Epreuve,
+    EvaluationCompetence,
+    GabaritGrille,
+    Grille,
+    LigneGabarit,
+    MembreCommission,
+    ModaliteEpreuve,
+    Mode,
+    Session,
+    ValidationGrille,
+    texte_note,
+)
+from examens.services import (
+    jurys_verrouilles,
+)
+from referentiel.models import Indicateur
+
+# ---------------------------------------------------------------------------------------------------
+# Lectures : qui est évalué par quelle commission, sous quelle forme ; ce que voit chaque page
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormeCandidat:
+    forme: str  # Grille.Forme
+    modalite: ModaliteEpreuve
+
+
+def formes_par_statut(commission: Commission) -> dict[str, FormeCandidat]:
+    """Statut → forme de la grille, d'après le règlement : CCF ou ponctuel selon la catégorie du candidat.
+
+    Seules les formes couvertes par le gabarit comptent (E2 : CCF seulement, pour la colonne 3).
+    """
+    gabarit = commission.gabarit
+    resultat = {}
+    for m in ModaliteEpreuve.objects.filter(
+        epreuve__reglement_id=commission.session.reglement_id, epreuve__code=gabarit.epreuve
+    ).select_related("categorie"):
+        forme = Grille.Forme.CCF if m.mode == Mode.CCF else Grille.Forme.PONCTUEL
+        if forme in gabarit.formes:
+            for statut in m.categorie.statuts:
+                resultat[statut] = FormeCandidat(forme, m)
+    return resultat
+
+
+def candidats_de_commission(commission: Commission, formes: dict[str, FormeCandidat] | None = None):
+    formes = formes_par_statut(commission) if formes is None else formes
+    return Candidat.objects.filter(
+        session_id=commission.session_id, division__commissions=commission, statut__in=list(formes)
+    ).select_related("division")
+
+
+def est_membre(user, membres: Iterable[MembreCommission]) -> bool:
+    return any(m.utilisateur_id == user.pk for m in membres)
+
+
+@dataclass(frozen=True)
+class Droits:
+    modifier: bool = False
+    confirmer: bool = False
+    rouvrir: bool = False
+    transmettre: bool = False
+    renvoyer: bool = False
+    arreter: bool = False
+    raison: str = ""  # pourquoi la grille est en lecture seule
+    echeance: str = ""  # l'échéance de saisie qui ferme (ou ne rouvre qu'en proposition) la grille pour lui
+
+
+def droits(
+    user,
+    *,
+    session: Session,
+    etablissement_id: int,
+    membres: list[MembreCommission],
+    grille: Grille | None,
+    candidat: Candidat | None = None,
+    epreuve: str = "",
+) -> Droits:
+    """Ce que l'utilisateur peut faire sur la grille (la visibilité est déjà acquise : sinon 404).
+
+    `candidat` et `epreuve` : ceux de la grille pas encore commencée (grille None), pour l'échéance de saisie.
+    """
+    d = _droits_du_circuit(user, session=session, etablissement_id=etablissement_id, membres=membres, grille=grille)
+    if not (d.modifier or d.confirmer or d.rouvrir or d.transmettre or d.renvoyer):
+        return d
+    # Échéance de saisie (examens/echeances) : après la date de fermeture, la grille est figée pour qui n'a pas de
+    # réouverture ; l'arrêt par le jury reste possible. « Proposition seulement » : la commission peut encore
+    # remplir, confirmer et rouvrir la grille, mais sa transmission (qui écrit la note) revient à la division des
+    # examens, qui valide ainsi la proposition.
+    from examens.echeances import regle as regle_echeance
+    from examens.echeances import services as echeances
+
+    if (grille is None and candidat is None) or echeances.exempte(user):
+        return d
+    regle_session = echeances.regle_de(session.pk, user)
+    if not regle_session.echeances:  # une requête, et rien de plus tant que la session n'a pas d'échéance
+        return d
+    candidat = grille.candidat if grille is not None else candidat
+    unite = unite_de_epreuve(session, grille.epreuve if grille is not None else epreuve)
+    decision = echeances.decision_pour(user, candidat, unite, regle_session)
+    if decision.ouverte:
+        return d
+    texte = echeances.message(decision, unite, candidat.etablissement.nom)
+    if decision.etat == regle_echeance.PROPOSITION:
+        return replace(d, transmettre=False, echeance=texte)
+    return Droits(arreter=d.arreter, raison=texte, echeance=texte)
+
+
+def unite_de_epreuve(session: Session, epreuve: str) -> str:
+    """« E31 » → « U31 » dans le règlement de la session."""
+    return (
+        Epreuve.objects.filter(reglement_id=session.reglement_id, code=epreuve)
+        .values_list("unite__code", flat=True)
+        .first()
+        or epreuve
+    )
+
+
+def _droits_du_circuit(
+    user, *, session: Session, etablissement_id: int, membres: list[MembreCommission], grille: Grille | None
+) -> Droits:
+    membre = est_membre(user, membres)
+    admin = user.has_perm("examens.voir_tout")
+    etat = grille.etat if grille else Grille.Etat.BROUILLON
+    if session.verrouillee:
+        return Droits(raison=f"La délibération de la session {session.annee} est verrouillée : la grille est figée.")
+    if nom := jurys_verrouilles([session.pk], [etablissement_id]).get((session.pk, etablissement_id)):
+        return Droits(raison=f"La délibération du jury {nom} est verrouillée : la grille est figée.")
+    confirme = grille is not None and any(v.membre_id == user.pk for v in grille.validations.all())
+    raisons = {
+        Grille.Etat.VALIDEE: "La grille est validée par la commission : rouvrez-la pour la modifier.",
+        Grille.Etat.TRANSMISE: "La grille est transmise au jury : elle n'est plus modifiable par la commission.",
+        Grille.Etat.ARRETEE: "La note a été arrêtée par le jury : la grille est définitive.",
+    }
+    raison = raisons.get(etat, "")
+    if etat == Grille.Etat.BROUILLON and not (membre or admin):
+        raison = "Seuls les membres de la commission remplissent cette grille."
+    return Droits(
+        modifier=etat == Grille.Etat.BROUILLON and (membre or admin),
+        confirmer=etat == Grille.Etat.BROUILLON and membre and not confirme,
+        rouvrir=etat == Grille.Etat.VALIDEE and (membre or admin),
+        transmettre=etat == Grille.Etat.VALIDEE and (membre or user.has_perm("examens.change_note")),
+        renvoyer=etat == Grille.Etat.TRANSMISE and user.has_perm("examens.change_note"),
+        arreter=etat in (Grille.Etat.TRANSMISE, Grille.Etat.ARRETEE) and user.has_perm("examens.deliberer"),
+        raison=raison,
+    )
+
+
+def note_retenue(grille: Grille) -> Decimal | None:
+    """La note que propose la commission : 0 si dossier non produit, sinon la note saisie ou à défaut suggérée."""
+    if grille.justificatifs_manquants:
+        return None
+    if grille.dossier_non_produit:
+        return Decimal(0)
+    return grille.note_proposee if grille.note_proposee is not None else grille.note_suggeree
+
+
+def texte_retenu(grille: Grille) -> str:
+    """Ce qui part au jury, lisible : « 14,50 », « 0,00 (dossier non produit) », « NV »."""
+    if grille.etat == Grille.Etat.ARRETEE and grille.note_jury is not None:
+        return texte_note("note", grille.note_jury)
+    if grille.justificatifs_manquants:
+        return "NV"
+    note = grille.note_commission if grille.note_commission is not None else note_retenue(grille)
+    return texte_note("note", note) if note is not None else ""
+
+
+def calcul_de(grille: Grille, lignes: list[LigneGabarit], evaluations: dict[int, EvaluationCompetence]) -> Calcul:
+    """Le calcul d'une grille ; `lignes` avec leur compétence et son activité (select_related)."""
+    gabarit = grille.gabarit
+    niveaux = [evaluations[ligne.pk].niveau if ligne.pk in evaluations else "" for ligne in lignes]
+    activites = [ligne.competence.activite.code for ligne in lignes]
+    return suggerer_note(niveaux, echelle_de(gabarit), gabarit.arrondi, activites, Couverture.du_gabarit(gabarit))
+
+
+def problemes(grille: Grille, calcul: Calcul) -> list[tuple[str, str]]:
+    """Ce qui empêche de confirmer la grille : (champ, message), affichés à côté des champs."""
+    erreurs = []
+    if grille.date_situation is None:
+        erreurs.append(("date_situation", "Indiquez la date de la situation d'évaluation."))
+    if grille.dossier_non_produit or grille.justificatifs_manquants:
+        return erreurs  # note 0 ou NV : la grille n'a pas à être remplie
+    if calcul.a_saisir:
+        erreurs.append(
+            (
+                "lignes",
+                f"{calcul.a_saisir} compétence{'s' if calcul.a_saisir > 1 else ''} sans niveau : "
+                "choisissez un niveau ou « non évalué ».",
+            )
+        )
+    elif calcul.a_completer:
+        erreurs.append(
+            (
+                "lignes",
+                "Couverture du bloc insuffisante pour proposer une note : " + " ; ".join(calcul.a_completer) + ".",
+            )
+        )
+    elif calcul.note is None:
+        erreurs.append(("lignes", "Au moins une compétence doit être évaluée pour proposer une note."))
+    if grille.note_proposee is not None and grille.note_proposee != calcul.note and not grille.justification.strip():
+        erreurs.append(
+            (
+                "justification",
+                f"La note proposée ({texte_note('note', grille.note_proposee)}) diffère de la note suggérée "
+                f"({texte_note('note', calcul.note) if calcul.note is not None else 'aucune'}) : justifiez l'écart.",
+            )
+        )
+    return erreurs
+
+
+def avertissements(grille: Grille) -> list[str]:
+    """Ce qui mérite l'attention sans bloquer : pièces du dossier non cochées en CCF."""
+    if grille.forme != Grille.Forme.CCF:
+        return []
+    manquantes = [p["libelle"] for p in grille.gabarit.pieces if not grille.pieces.get(p["code"])]
+    return [f"Pièce du dossier non cochée : {p}." for p in manquantes]
+
+
+@dataclass
+class LigneAffichee:
+    ligne: LigneGabarit
+    evaluation: EvaluationCompetence | None
+    premiere_de_activite: bool
+    indicateurs: list[Indicateur]
+    nb_lignes_activite: int
+
+    @property
+    def niveau(self) -> str:
+        return self.evaluation.niveau if self.evaluation else ""
+
+    @property
+    def observation(self) -> str:
+        return self.evaluation.observation if self.evaluation else ""
+
+
+def lignes_affichees(
+    gabarit: GabaritGrille, evaluations: dict[int, EvaluationCompetence]
+) -> tuple[list[LigneGabarit], list[list[LigneAffichee]]]:
+    """Les lignes du gabarit groupées par activité, chacune avec les indicateurs de son activité (2 requêtes)."""
+    lignes = list(gabarit.lignes.select_related("competence__activite").order_by("ordre"))
+    activites = {ligne.competence.activite_id for ligne in lignes}
+    indicateurs = defaultdict(list)
+    for i in Indicateur.objects.filter(activite_id__in=activites).order_by("activite_id", "ordre"):
+        indicateurs[i.activite_id].append(i)
+    groupes: list[list[LigneAffichee]] = []
+    for ligne in lignes:
+        activite_id = ligne.competence.activite_id
+        nouvelle = not groupes or groupes[-1][0].ligne.competence.activite_id != activite_id
+        if nouvelle:
+            groupes.append([])
+        groupes[-1].append(LigneAffichee(ligne, evaluations.get(ligne.pk), nouvelle, indicateurs[activite_id], 0))
+    for groupe in groupes:
+        for la in groupe:
+            la.nb_lignes_activite = len(groupe)
+    return lignes, groupes
+
+
+def grille_existante(candidat: Candidat, epreuve: str, situation: int, verrou: bool = False) -> Grille | None:
+    grilles = Grille.objects.filter(candidat=candidat, epreuve=epreuve, situation=situation)
+    if verrou:  # la ligne de la grille seulement (modifiee_par est une jointure externe)
+        grilles = grilles.select_for_update(of=("self",))
+    return grilles.select_related("gabarit", "modifiee_par").prefetch_related("validations").first()
+
+
+@dataclass
+class LigneTableau:
+    candidat: Candidat
+    forme: FormeCandidat
+    grilles: list[Grille | None]  # une par situation
+    note_unite: str
+
+
+def tableau_commission(commission: Commission, user=None) -> tuple[list[LigneTableau], dict[str, int], int]:
+    """La vue de classe : tous les candidats de la commission, l'état de chaque grille, les notes proposées.
+
+    Quatre requêtes quel que soit le nombre de candidats (modalités, candidats, grilles annotées, lignes). Avec
+    `user`, chaque grille dit aussi s'il l'a confirmée (liste de travail du membre, sans requête de plus).
+    """
+    formes = formes_par_statut(commission)
+    candidats = list(candidats_de_commission(commission, formes).order_by("nom", "prenom", "numero"))
+    gabarit = commission.gabarit
+    annotations = {
+        "nb_evaluees": Count("evaluations", filter=~Q(evaluations__niveau=""), distinct=True),
+        "nb_confirmations": Count("validations", distinct=True),
+    }
+    if user is not None:
+        annotations["confirme_par_moi"] = Exists(
+            ValidationGrille.objects.filter(grille=OuterRef("pk"), membre_id=user.pk)
+        )
+    grilles = {
+        (g.candidat_id, g.situation): g
+        for g in Grille.objects.filter(candidat__in=[c.pk for c in candidats], epreuve=gabarit.epreuve).annotate(
+            **annotations
+        )
+    }
+    nb_lignes = gabarit.lignes.count()
+    lignes, compte = [], defaultdict(int)
+    for c in candidats:
+        par_situation = [grilles.get((c.pk, s)) for s in range(1, gabarit.situations + 1)]
+        for g in par_situation:
+            compte[g.etat if g else "a_commencer"] += 1
+        notes = [texte_retenu(g) for g in par_situation if g and g.etat in (Grille.Etat.TRANSMISE, Grille.Etat.ARRETEE)]
+        note_unite = ""
+        if len(notes) == gabarit.situations:
+            if gabarit.situations == 1:
+                note_unite = notes[0]
+            elif "NV" not in notes and all(notes):
+                note_unite = texte_note("note", moyenne_situations([Decimal(n.replace(",", ".")) for n in notes]))
+        lignes.append(LigneTableau(c, formes[c.statut], par_situation, note_unite))
+    return lignes, dict(compte), nb_lignes
+
+
+# Liste de travail d'un membre : où en est chaque grille pour lui, et la suivante à traiter.
+ETAPES_TRAVAIL = {
+    "a_commencer": "À commencer",
+    "en_cours": "En cours",
+    "a_confirmer": "À confirmer par moi",
+    "confirmees": "Confirmées",
+    "transmises": "Transmises",
+}
+A_TRAITER = ("a_commencer", "en_cours", "a_confirmer")
+
+
+@dataclass(frozen=True)
+class Travail:
+    candidat: Candidat
+    situation: int
+    etape: str
+
+    @property
+    def libelle(self) -> str:
+        return ETAPES_TRAVAIL[self.etape]
+
+
+def etape(grille: Grille | None, nb_lignes: int) -> str:
+    """L'étape d'une grille pour le membre qui la regarde (`confirme_par_moi` annoté par liste_de_travail)."""
+    if grille is None:
+        return "a_commencer"
+    if grille.etat in (Grille.Etat.TRANSMISE, Grille.Etat.ARRETEE):
+        return "transmises"
+    if grille.etat == Grille.Etat.VALIDEE or grille.confirme_par_moi:
+        return "confirmees"
+    cases = grille.dossier_non_produit or grille.justificatifs_manquants
+    complete = grille.date_situation is not None and (cases or grille.nb_evaluees == nb_lignes)
+    return "a_confirmer" if complete else "en_cours"
+
+
+def travaux(lignes: list[LigneTableau], nb_lignes: int) -> tuple[list[Travail], dict[str, int]]:
+    """Chaque grille (candidat × situation) du tableau de classe lu avec `user`, son étape, et les comptes."""
+    liste = [
+        Travail(ligne.candidat, s, etape(g, nb_lignes)) for ligne in lignes for s, g in enumerate(ligne.grilles, 1)
+    ]
+    compte = dict.fromkeys(ETAPES_TRAVAIL, 0)
+    for t in liste:
+        compte[t.etape] += 1
+    return liste, compte
+
+
+def liste_de_travail(commission: Commission, user) -> tuple[list[Travail], dict[str, int]]:
+    """La liste de travail de `user` dans la commission, dans l'ordre de la classe : quatre requêtes."""
+    lignes, _, nb_lignes = tableau_commission(commission, user)
+    return travaux(lignes, nb_lignes)
+
+
+def grille_suivante(commission: Commission, user, candidat_id: int, situation: int) -> Travail | None:
+    """La prochaine grille qui attend ce membre après (candidat, situation), en reprenant au début de la classe."""
+    travaux, _ = liste_de_travail(commission, user)
+    position = next((i for i, t in enumerate(travaux) if (t.candidat.pk, t.situation) == (candidat_id, situation)), -1)
+    ordre = travaux[position + 1 :] + travaux[: position + 1]
+    return next(
+        (t for t in ordre if t.etape in A_TRAITER and (t.candidat.pk, t.situation) != (candidat_id, situation)), None
+    )
