@@ -1,9 +1,52 @@
-"""Mise en forme française des messages : le bon accord plutôt que « (s) ».
+"""Mise en forme française, en un seul endroit : nombres à virgule décimale, dates JJ/MM/AAAA, accords, noms.
 
-Outil de la couche du bas (aucune application importée).
+Outil de la couche du bas, en Python pur : il n'importe ni Django ni aucune application, si bien que les règles
+pures (`examens/regles.py`, `pfmp/regles_pfmp.py`) peuvent s'en servir. Les troncatures qui sont des règles
+(moyennes tronquées au centième, trace du calcul) restent dans `examens/regles.py`, à côté de la règle qu'elles
+affichent.
 """
 
+import datetime
 import re
+from decimal import Decimal
+
+JOURS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def nombre(valeur) -> str:
+    """Un nombre exact sans zéros inutiles, virgule décimale : 249.875 → « 249,875 », 2.00 → « 2 », 13.5 →
+    « 13,5 », 100 → « 100 » ; "" pour une valeur absente. Points d'une grille, coefficients, semaines de PFMP."""
+    if valeur is None or valeur == "":
+        return ""
+    return format(Decimal(valeur).normalize(), "f").replace(".", ",")
+
+
+def texte_decimal(valeur) -> str:
+    """« 233,00 », « 257,50 », « 249,875 » : deux décimales au moins (une colonne de points, de notes ou de moyennes
+    se lit alignée), jamais tronqué (les valeurs stockées sont exactes, à trois décimales au plus)."""
+    if valeur is None or valeur == "":
+        return ""
+    valeur = Decimal(valeur)
+    exposant = valeur.normalize().as_tuple().exponent
+    decimales = max(2, -exposant) if isinstance(exposant, int) else 2
+    return f"{valeur:.{decimales}f}".replace(".", ",")
+
+
+def nombre_json(valeur) -> str:
+    """Pour une sortie lue par un programme (JSON) : point décimal, sans zéros inutiles ; "" pour une valeur absente."""
+    if valeur is None or valeur == "":
+        return ""
+    return format(Decimal(valeur).normalize(), "f")
+
+
+def date_fr(jour: datetime.date | None) -> str:
+    """« 05/06/2026 » ; "" sans date."""
+    return jour.strftime("%d/%m/%Y") if jour else ""
+
+
+def jour_fr(jour: datetime.date | None) -> str:
+    """« vendredi 05/06/2026 » (convocations, feuilles d'émargement) ; "" sans date."""
+    return f"{JOURS[jour.weekday()]} {date_fr(jour)}" if jour else ""
 
 
 def nom_utilisateur(user) -> str:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 RACINE = Path(__file__).resolve().parent.parent
 PY = str(RACINE / ".venv" / "bin" / "python")
-BASE = "postgresql://postgres@127.0.0.1:55432/agora_bench"
+PORT_PG = os.environ.get("PGPORT_AGORA", "55432")  # le PostgreSQL du projet (scripts/pg.sh lit la même variable)
+BASE = f"postgresql://postgres@127.0.0.1:{PORT_PG}/agora_bench"
 ENV = {
     **os.environ,
     "DATABASE_URL": BASE,
@@ -54,7 +55,7 @@ def preparer(candidats: int) -> None:
             "-h",
             "127.0.0.1",
             "-p",
-            "55432",
+            PORT_PG,
             "-U",
             "postgres",
             "-tAc",
@@ -65,7 +66,7 @@ def preparer(candidats: int) -> None:
     )
     if "1" not in existe.stdout:
         subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", "55432", "-U", "postgres", "-qc", "CREATE DATABASE agora_bench"],
+            ["psql", "-h", "127.0.0.1", "-p", PORT_PG, "-U", "postgres", "-qc", "CREATE DATABASE agora_bench"],
             check=True,
         )
     manage("migrate", "--noinput", "-v", "0")
@@ -81,18 +82,40 @@ def preparer(candidats: int) -> None:
 DELIBERATION = """
 import django, json, resource, time
 django.setup()
+from collections import defaultdict
+from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from examens import services
+from examens import resultats, services
 from examens.models import Session
-session = Session.objects.get(annee={session})
+session = Session.objects.select_related("reglement").get(annee={session})
+coefficients = {{u.code: u.coefficient for u in resultats.reglement_de(session.reglement).unites if not u.facultative}}
+def plancher():
+    # Le plancher (issue #23) : une lecture psycopg des notes de la session et leurs sommes pondérées en Decimal.
+    debut = time.perf_counter()
+    with connection.cursor() as curseur:
+        curseur.execute("SELECT candidat_id, unite, groupe, etat, valeur FROM examens_note WHERE candidat_id IN "
+                        "(SELECT id FROM examens_candidat WHERE session_id = %s)", [session.pk])
+        lignes = curseur.fetchall()
+    points, total = defaultdict(Decimal), defaultdict(Decimal)
+    for candidat, unite, groupe, etat, valeur in lignes:
+        k = coefficients.get(unite)
+        if k is not None and groupe == 1:
+            total[candidat] += k
+            if valeur is not None:
+                points[candidat] += valeur * k
+    return time.perf_counter() - debut
 avant = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-debut = time.perf_counter()
-with CaptureQueriesContext(connection) as requetes:
-    resultats = services.deliberer(session=session)
-duree = time.perf_counter() - debut
+planchers, durees = [], []
+for _ in range(3):  # alternés dans le même processus : le plancher voit la même machine que le moteur
+    planchers.append(plancher())
+    debut = time.perf_counter()
+    with CaptureQueriesContext(connection) as requetes:
+        resultats_ = services.deliberer(session=session)
+    durees.append(time.perf_counter() - debut)
 pointe = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"secondes": duree, "requetes": len(requetes), "candidats": len(resultats),
+print(json.dumps({{"secondes": sorted(durees)[1], "plancher_secondes": sorted(planchers)[1],
+                  "requetes": len(requetes), "candidats": len(resultats_), "changes": resultats_.changes,
                   "memoire_pointe_mo": pointe / 1024, "memoire_ajoutee_mo": (pointe - avant) / 1024}}))
 """
 
@@ -119,18 +142,30 @@ print(json.dumps({{"secondes": time.perf_counter() - debut, "candidats": len(lig
 
 
 def bench_deliberation(repetitions: int) -> dict:
-    mesures = [script(DELIBERATION.format(session=SESSION)) for _ in range(repetitions)]
+    """`deliberer` sur toute la session, à côté de son plancher mesuré dans le même processus (3 fois alternés,
+    médiane) ; la requête SQL brute (GROUP BY) reste en référence. Chaque exécution note l'étalon processeur."""
+    mesures, etalons = [], []
+    for _ in range(repetitions):
+        etalons.append(etalon_cpu())
+        mesures.append(script(DELIBERATION.format(session=SESSION)))
     brut = [script(SQL_BRUT.format(session=SESSION)) for _ in range(repetitions)]
     mediane = statistics.median(m["secondes"] for m in mesures)
+    plancher = statistics.median(m["plancher_secondes"] for m in mesures)
     mediane_sql = statistics.median(m["secondes"] for m in brut)
     return {
         "candidats": mesures[0]["candidats"],
         "secondes_mediane": round(mediane, 2),
         "secondes": [round(m["secondes"], 2) for m in mesures],
+        "plancher_secondes_mediane": round(plancher, 3),
+        "plancher_secondes": [round(m["plancher_secondes"], 3) for m in mesures],
+        "ratio_plancher": round(mediane / plancher, 2),
+        "resultats_changes": sorted({m["changes"] for m in mesures}),
         "requetes": sorted({m["requetes"] for m in mesures}),
         "memoire_pointe_mo": round(statistics.median(m["memoire_pointe_mo"] for m in mesures), 1),
         "sql_brut_secondes_mediane": round(mediane_sql, 3),
         "ratio_moteur_sql_brut": round(mediane / mediane_sql, 1),
+        "etalon_cpu_ms": etalons,
+        "charge_avant": round(os.getloadavg()[0], 2),
     }
 
 
@@ -180,6 +215,64 @@ def bench_recalcul(repetitions: int, nombre: int = 200) -> dict:
         "saisie_complete_ms_mediane": round(statistics.median(m["saisie_ms"] for m in mesures), 2),
         "plancher_ms_mediane": round(statistics.median(m["plancher_ms"] for m in mesures), 2),
     }
+
+
+TABLEAU_DE_BORD = """
+import django, json, statistics, time
+django.setup()
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from agora.roles import ADMINISTRATEUR, creer_roles
+settings.ALLOWED_HOSTS.append("testserver")
+mesures = {{}}
+with transaction.atomic():
+    admin = User.objects.create_user("bench-bord-admin")
+    admin.groups.add(creer_roles()[ADMINISTRATEUR])
+    client = Client()
+    client.force_login(admin)
+    for cle, url in (("tableau_de_bord", "/examens/sessions/{session}/"), ("accueil", "/")):
+        client.get(url)  # échauffement
+        temps, planchers = [], []
+        for _ in range(7):
+            debut = time.perf_counter()
+            with CaptureQueriesContext(connection) as requetes:
+                reponse = client.get(url)
+            temps.append(time.perf_counter() - debut)
+            assert reponse.status_code == 200, reponse.status_code
+            # Plancher : les mêmes requêtes SQL rejouées nues (sans ORM, ni gabarit, ni intergiciel).
+            debut = time.perf_counter()
+            with connection.cursor() as curseur:
+                for requete in requetes.captured_queries:
+                    if requete["sql"].lstrip().upper().startswith("SELECT"):
+                        curseur.execute(requete["sql"])
+                        curseur.fetchall()
+            planchers.append(time.perf_counter() - debut)
+        mesures[cle] = {{"ms": statistics.median(temps) * 1000, "plancher_ms": statistics.median(planchers) * 1000,
+                         "requetes": len(requetes), "octets": len(reponse.content)}}
+    transaction.set_rollback(True)
+print(json.dumps(mesures))
+"""
+
+
+def bench_tableau_de_bord(repetitions: int) -> dict:
+    """Tableau de bord de la session entière et page d'accueil, vus par un administrateur (client de test, sans
+    réseau) : médiane de 7 affichages par exécution, requêtes, et le plancher (les mêmes SELECT rejoués nus)."""
+    mesures, etalons = [], []
+    for _ in range(repetitions):
+        etalons.append(etalon_cpu())
+        mesures.append(script(TABLEAU_DE_BORD.format(session=SESSION)))
+    sortie = {"etalon_cpu_ms": etalons, "charge_avant": round(os.getloadavg()[0], 2)}
+    for page in ("tableau_de_bord", "accueil"):
+        sortie[page] = {
+            "ms_mediane": round(statistics.median(m[page]["ms"] for m in mesures), 1),
+            "ms": [round(m[page]["ms"], 1) for m in mesures],
+            "plancher_ms_mediane": round(statistics.median(m[page]["plancher_ms"] for m in mesures), 1),
+            "requetes": sorted({m[page]["requetes"] for m in mesures}),
+        }
+    return sortie
 
 
 PFMP = """
@@ -344,35 +437,281 @@ def etalon_cpu(repetitions: int = 5) -> float:
     return round(statistics.median(durees))
 
 
-def mesurer_connexions(hote: str, cible: dict, nombre: int = 5) -> float:
-    """Connexions une à une (page, puis POST du formulaire) : ms, médiane. Hors de la charge de locust."""
-    import re
+class Client:
+    """Un navigateur minimal en bibliothèque standard (ni requests ni locust dans l'environnement du banc) : une
+    connexion HTTP gardée ouverte par nœud, les cookies (tous les nœuds partagent l'hôte 127.0.0.1, donc les cookies),
+    le formulaire multipart d'un téléversement."""
 
-    import requests
+    def __init__(self, cookies: dict | None = None):
+        self.cookies = dict(cookies or {})
+        self.connexions = {}
+
+    def requete(self, methode: str, url: str, donnees: dict | None = None, fichier=None, entetes=None):
+        import http.client
+        import urllib.parse
+        import uuid
+
+        adresse = urllib.parse.urlsplit(url)
+        cle = adresse.netloc
+        entetes = dict(entetes or {})
+        corps = None
+        if fichier is not None:
+            frontiere = uuid.uuid4().hex
+            parties = [
+                f'--{frontiere}\r\nContent-Disposition: form-data; name="{nom}"\r\n\r\n{valeur}\r\n'.encode()
+                for nom, valeur in (donnees or {}).items()
+            ]
+            champ, nom_fichier, contenu, type_ = fichier
+            parties.append(
+                f'--{frontiere}\r\nContent-Disposition: form-data; name="{champ}"; filename="{nom_fichier}"\r\n'
+                f"Content-Type: {type_}\r\n\r\n".encode()
+                + contenu
+                + b"\r\n"
+            )
+            corps = b"".join(parties) + f"--{frontiere}--\r\n".encode()
+            entetes["Content-Type"] = f"multipart/form-data; boundary={frontiere}"
+        elif donnees is not None:
+            corps = urllib.parse.urlencode(donnees).encode()
+            entetes["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.cookies:
+            entetes["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        chemin = adresse.path + (f"?{adresse.query}" if adresse.query else "")
+        for essai in range(2):  # une connexion gardée ouverte que le serveur a fermée : on la rouvre une fois
+            connexion = self.connexions.get(cle) or http.client.HTTPConnection(cle, timeout=60)
+            self.connexions[cle] = connexion
+            try:
+                connexion.request(methode, chemin, body=corps, headers=entetes)
+                reponse = connexion.getresponse()
+                contenu = reponse.read()
+                break
+            except (http.client.HTTPException, OSError):
+                connexion.close()
+                self.connexions.pop(cle, None)
+                if essai:
+                    raise
+        for entete, valeur in reponse.getheaders():
+            if entete.lower() == "set-cookie":
+                nom, _, reste = valeur.partition("=")
+                self.cookies[nom.strip()] = reste.split(";", 1)[0]
+        return reponse.status, dict(reponse.getheaders()), contenu.decode("utf-8", "replace")
+
+
+def charge_tourniquet(hotes: list[str], cible: dict, utilisateurs: int, duree: int) -> dict:
+    """La charge de bench/locustfile.py sans locust : `utilisateurs` fils d'exécution (un enseignant sur deux, qui tient
+    sa grille ; l'autre gestionnaire), mêmes pages et mêmes poids, pause de 0,5 à 1,5 s, et chaque requête sur le
+    nœud suivant du tourniquet. Montée en charge sur 5 s, non comptée. Par page et par nœud : nombre, erreurs, p50,
+    p95, p99, requêtes par seconde."""
+    import random
+    import re
+    import threading
+
+    annee, division = cible["annee"], cible["division"]
+    temps: dict[tuple[str, int], list[float]] = {}
+    erreurs: dict[tuple[str, int], int] = {}
+    verrou = threading.Lock()
+    debut_mesure = time.monotonic() + 5
+    fin = debut_mesure + duree
+    taches = ["liste"] * 3 + ["grille"] * 3 + ["enregistrement"] * 6 + ["deliberation"] * 2 + ["saisie"] * 2
+
+    def utilisateur(rang: int) -> None:
+        hasard = random.Random(rang)
+        time.sleep(rang * 5 / utilisateurs)
+        enseignant = rang % 2 == 0
+        client = Client({"sessionid": cible["sessions"][rang % len(cible["sessions"])]})
+        candidat = cible["candidats"][rang % len(cible["candidats"])]
+        grille = f"/examens/grilles/commissions/{cible['commission']}/candidats/{candidat}/situations/1/"
+        tour = iter(range(rang % 2, 10**9))
+        version = None
+
+        def page(nom: str, methode: str, chemin: str, **options):
+            n = next(tour) % len(hotes)
+            debut = time.perf_counter()
+            try:
+                statut, _, texte = client.requete(methode, hotes[n] + chemin, **options)
+            except OSError:
+                statut, texte = 0, ""
+            duree_ms = (time.perf_counter() - debut) * 1000
+            if time.monotonic() >= debut_mesure:
+                with verrou:
+                    temps.setdefault((nom, n + 1), []).append(duree_ms)
+                    if statut != 200:
+                        erreurs[(nom, n + 1)] = erreurs.get((nom, n + 1), 0) + 1
+            return texte if statut == 200 else None
+
+        while time.monotonic() < fin:
+            tache = hasard.choice(taches)
+            if tache == "liste":
+                page(
+                    "liste des candidats d'une division",
+                    "GET",
+                    f"/examens/sessions/{annee}/candidats/?division={division}",
+                )
+            elif tache in ("grille", "enregistrement") and enseignant:
+                if tache == "grille" or version is None:
+                    texte = page("page de grille", "GET", grille)
+                    trouve = re.search(r'data-version="(\d+)"', texte or "")
+                    version = int(trouve.group(1)) if trouve else None
+                if tache == "enregistrement" and version is not None:
+                    texte = page(
+                        "enregistrement automatique de grille",
+                        "POST",
+                        grille + "enregistrer/",
+                        donnees={
+                            "version": version,
+                            "champ": "niveau",
+                            "cle": hasard.choice(cible["lignes"]),
+                            "valeur": hasard.choice(cible["niveaux"]),
+                        },
+                        entetes={"X-CSRFToken": client.cookies.get("csrftoken", "")},
+                    )
+                    version = json.loads(texte)["version"] if texte else None
+            elif tache == "deliberation" and not enseignant:
+                page(
+                    "délibération d'une division", "GET", f"/examens/sessions/{annee}/deliberation/?division={division}"
+                )
+            elif tache == "saisie" and not enseignant:
+                page(
+                    "tableau de saisie des notes ponctuelles",
+                    "GET",
+                    f"/examens/sessions/{annee}/notes/U51/?division={division}",
+                )
+            time.sleep(hasard.uniform(0.5, 1.5))
+
+    fils = [threading.Thread(target=utilisateur, args=(rang,)) for rang in range(utilisateurs)]
+    for f in fils:
+        f.start()
+    for f in fils:
+        f.join()
+
+    def centile(valeurs: list[float], p: float) -> float:
+        valeurs = sorted(valeurs)
+        return round(valeurs[min(len(valeurs) - 1, int(p * len(valeurs)))], 1) if valeurs else 0.0
+
+    pages: dict[str, tuple[list[float], int]] = {}
+    agreges: dict[str, tuple[list[float], int]] = {}
+    for (nom, noeud), valeurs in sorted(temps.items()):
+        suffixe = "" if len(hotes) == 1 else f" (nœud {noeud})"
+        nombre_erreurs = erreurs.get((nom, noeud), 0)
+        pages[nom + suffixe] = (valeurs, nombre_erreurs)
+        cumul, cumul_erreurs = agreges.get("Aggregated" + suffixe, ([], 0))
+        agreges["Aggregated" + suffixe] = (cumul + valeurs, cumul_erreurs + nombre_erreurs)
+    pages.update(agreges)
+    return {
+        cle: {
+            "requetes": len(valeurs),
+            "erreurs": nombre_erreurs,
+            "p50_ms": centile(valeurs, 0.50),
+            "p95_ms": centile(valeurs, 0.95),
+            "p99_ms": centile(valeurs, 0.99),
+            "requetes_par_seconde": round(len(valeurs) / duree, 1),
+        }
+        for cle, (valeurs, nombre_erreurs) in pages.items()
+    }
+
+
+def mesurer_connexions(hote: str, cible: dict, nombre: int = 5) -> float:
+    """Connexions une à une (page, puis POST du formulaire) : ms, médiane. Hors de la charge."""
+    import re
 
     durees = []
     for _ in range(nombre):
-        with requests.Session() as client:
-            debut = time.perf_counter()
-            page = client.get(f"{hote}/connexion/")
-            jeton = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-            reponse = client.post(
-                f"{hote}/connexion/",
-                {"username": cible["gestionnaire"], "password": cible["mot_de_passe"], "csrfmiddlewaretoken": jeton},
-                headers={"Referer": f"{hote}/connexion/"},
-                allow_redirects=False,
-            )
-            durees.append((time.perf_counter() - debut) * 1000)
-            if reponse.status_code != 302:
-                raise RuntimeError(f"connexion refusée ({reponse.status_code})")
+        client = Client()
+        debut = time.perf_counter()
+        _, _, page = client.requete("GET", f"{hote}/connexion/")
+        jeton = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        statut, _, _ = client.requete(
+            "POST",
+            f"{hote}/connexion/",
+            {"username": cible["gestionnaire"], "password": cible["mot_de_passe"], "csrfmiddlewaretoken": jeton},
+        )
+        durees.append((time.perf_counter() - debut) * 1000)
+        if statut != 302:
+            raise RuntimeError(f"connexion refusée ({statut})")
     return round(statistics.median(durees))
 
 
-def bench_web(duree: int, utilisateurs: int, repetitions: int) -> dict:
+def parcours_import(hotes: list[str], cible: dict) -> dict:
+    """Import de notes par l'interface, d'un nœud à l'autre : connexion et aperçu sur le nœud 1, confirmation sur le
+    nœud 2, page de la session (et son message) sur le nœud 1, puis un second clic sur « Confirmer » au nœud 1, qui
+    doit être refusé proprement. Rien n'est sur le disque d'un nœud : session, aperçu et message passent par la base
+    (ou le cookie). Renvoie chaque étape, le nœud qui l'a servie, son statut et sa durée."""
+    import re
+
+    premier, second = hotes[0], hotes[-1]
+    annee = cible["annee"]
+    etapes: dict = {}
+    client = Client()
+
+    def jeton_csrf(texte: str) -> str:
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', texte).group(1)
+
+    def etape(nom: str, hote: str, methode: str, chemin: str, **options):
+        debut = time.perf_counter()
+        statut, entetes, texte = client.requete(methode, hote + chemin, **options)
+        etapes[nom] = {
+            "noeud": hotes.index(hote) + 1,
+            "statut": statut,
+            "ms": round((time.perf_counter() - debut) * 1000),
+            "vers": entetes.get("Location", ""),
+        }
+        return texte
+
+    page = etape("page de connexion", premier, "GET", "/connexion/")
+    etape(
+        "connexion",
+        premier,
+        "POST",
+        "/connexion/",
+        donnees={
+            "username": cible["gestionnaire"],
+            "password": cible["mot_de_passe"],
+            "csrfmiddlewaretoken": jeton_csrf(page),
+        },
+    )
+    formulaire = etape("formulaire d'import", second, "GET", f"/examens/sessions/{annee}/importer/")
+    contenu = "numero_candidat;unite;note\n" + "".join(
+        f"{numero};U51;{10 + i % 7},5\n" for i, numero in enumerate(cible["numeros"][:5])
+    )
+    apercu = etape(
+        "aperçu",
+        premier,
+        "POST",
+        f"/examens/sessions/{annee}/importer/",
+        donnees={"type": "notes", "csrfmiddlewaretoken": jeton_csrf(formulaire)},
+        fichier=("fichier", "notes-banc.csv", contenu.encode(), "text/csv"),
+    )
+    trouve = re.search(r"/importer/([0-9a-f]{32})/confirmer/", apercu)
+    if trouve is None:
+        etapes["erreur"] = "pas d'aperçu : " + re.sub(r"\s+", " ", apercu)[-300:]
+        etapes["reussi"] = False
+        return etapes
+    confirmer = f"/examens/sessions/{annee}/importer/{trouve.group(1)}/confirmer/"
+    csrf = jeton_csrf(apercu)
+    etape("confirmation", second, "POST", confirmer, donnees={"csrfmiddlewaretoken": csrf})
+    session = etape("page de la session", premier, "GET", f"/examens/sessions/{annee}/")
+    etapes["page de la session"]["message"] = "Import de notes-banc.csv terminé" in session
+    etape("second clic", premier, "POST", confirmer, donnees={"csrfmiddlewaretoken": csrf})
+    etapes["reussi"] = (
+        etapes["connexion"]["statut"] == 302
+        and etapes["aperçu"]["statut"] == 200
+        and etapes["confirmation"]["statut"] == 302
+        and etapes["confirmation"]["vers"].endswith(f"/sessions/{annee}/")
+        and etapes["page de la session"]["message"]
+        and etapes["second clic"]["vers"].endswith("/importer/")
+    )
+    return etapes
+
+
+def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1) -> dict:
     """gunicorn sur 127.0.0.1 et locust sans interface, borné en durée, plusieurs fois de suite ; pour chaque page,
-    la médiane des p50/p95/p99 des exécutions (et le p95 de chacune), le total des requêtes et des erreurs."""
-    port = 8310
+    la médiane des p50/p95/p99 des exécutions (et le p95 de chacune), le total des requêtes et des erreurs.
+
+    `noeuds` = 2 : deux gunicorn sur deux ports (les workers partagés entre eux), chaque utilisateur simulé passe de
+    l'un à l'autre à chaque requête et chaque page est comptée par nœud ; avant la charge, un import de notes
+    traverse les deux nœuds (aperçu sur l'un, confirmation sur l'autre : `parcours_import`)."""
+    ports = [8310 + i for i in range(noeuds)]
     workers = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 2) + 1))
+    par_noeud = max(2, workers // noeuds)
     env = {
         **ENV,
         "DEBUG": "0",
@@ -394,28 +733,38 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int) -> dict:
         .stdout.strip()
         .splitlines()[-1]
     )
-    serveur = subprocess.Popen(
-        [
-            str(RACINE / ".venv" / "bin" / "gunicorn"),
-            "agora.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=RACINE,
-        env=env,
-    )
+    hotes = [f"http://127.0.0.1:{port}" for port in ports]
+    serveurs = [
+        subprocess.Popen(
+            [
+                str(RACINE / ".venv" / "bin" / "gunicorn"),
+                "agora.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(par_noeud),
+                "--log-level",
+                "warning",
+            ],
+            cwd=RACINE,
+            env=env,
+        )
+        for port in ports
+    ]
     executions = []
+    parcours = None
     try:
         time.sleep(3)
-        connexion = mesurer_connexions(f"http://127.0.0.1:{port}", json.loads(cible))
+        connexion = mesurer_connexions(hotes[0], json.loads(cible))
+        if noeuds > 1:
+            parcours = parcours_import(hotes, json.loads(cible))
         etalons = []
         for n in range(repetitions):
             etalons.append(etalon_cpu())
-            prefixe = RACINE / ".local" / "bench" / f"locust-{n + 1}"
+            if not shutil.which(str(RACINE / ".venv" / "bin" / "locust")):
+                executions.append(charge_tourniquet(hotes, json.loads(cible), utilisateurs, duree))
+                continue
+            prefixe = RACINE / ".local" / "bench" / f"locust-{noeuds}-{n + 1}"
             subprocess.run(
                 [
                     str(RACINE / ".venv" / "bin" / "locust"),
@@ -430,7 +779,7 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int) -> dict:
                     "-t",
                     f"{duree}s",
                     "--host",
-                    f"http://127.0.0.1:{port}",
+                    hotes[0],
                     "--csv",
                     str(prefixe),
                     "--only-summary",
@@ -438,33 +787,43 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int) -> dict:
                     "5",
                 ],
                 cwd=RACINE,
-                env={**env, "BENCH_CIBLE": cible},
+                env={**env, "BENCH_CIBLE": cible, "BENCH_HOTES": ",".join(hotes) if noeuds > 1 else ""},
                 check=False,
                 timeout=duree + 120,
             )
             executions.append(lire_locust(f"{prefixe}_stats.csv"))
     finally:
-        serveur.terminate()
-        serveur.wait(timeout=30)
+        for serveur in serveurs:
+            serveur.terminate()
+        for serveur in serveurs:
+            serveur.wait(timeout=30)
     pages = {}
     for nom in executions[0]:
         mesures = [e[nom] for e in executions if nom in e]
         pages[nom] = {
             "requetes": sum(m["requetes"] for m in mesures),
             "erreurs": sum(m["erreurs"] for m in mesures),
+            "requetes_par_seconde": round(statistics.median(m["requetes"] for m in mesures) / duree, 1),
             **{c: statistics.median(m[c] for m in mesures) for c in ("p50_ms", "p95_ms", "p99_ms")},
             "p95_par_execution_ms": [m["p95_ms"] for m in mesures],
         }
-    return {
+    resultat = {
+        "noeuds": noeuds,
         "utilisateurs": utilisateurs,
         "duree_s": duree,
         "executions": repetitions,
-        "workers_gunicorn": workers,
+        "workers_gunicorn": par_noeud * noeuds,
+        "workers_par_noeud": par_noeud,
         "taille_division": json.loads(cible)["taille_division"],
         "connexion_ms_mediane": connexion,
         "etalon_cpu_ms_par_execution": etalons,
+        "charge_avant": round(os.getloadavg()[0], 2),
+        "charge": "locust" if shutil.which(str(RACINE / ".venv" / "bin" / "locust")) else "tourniquet (fils Python)",
         "pages": pages,
     }
+    if parcours is not None:
+        resultat["parcours_import"] = parcours
+    return resultat
 
 
 def lire_locust(fichier: str) -> dict:
@@ -523,7 +882,8 @@ def main():
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--duree-web", type=int, default=60)
     parser.add_argument("--utilisateurs", type=int, default=50)
-    parser.add_argument("--seulement", nargs="*", default=["deliberation", "recalcul", "imports", "pfmp", "web", "pdf"])
+    parties = ["deliberation", "recalcul", "tableau_de_bord", "imports", "pfmp", "web", "web2", "pdf"]
+    parser.add_argument("--seulement", nargs="*", default=parties)
     args = parser.parse_args()
     debut = time.monotonic()
     preparer(args.candidats)
@@ -544,15 +904,21 @@ def main():
     if "recalcul" in args.seulement:
         resultats["recalcul"] = bench_recalcul(args.repetitions)
         print("recalcul", resultats["recalcul"], flush=True)
+    if "tableau_de_bord" in args.seulement:
+        resultats["tableau_de_bord"] = bench_tableau_de_bord(args.repetitions)
+        print("tableau de bord", resultats["tableau_de_bord"], flush=True)
     if "imports" in args.seulement:
         resultats["imports"] = bench_imports(args.repetitions, args.candidats)
         print("imports", resultats["imports"], flush=True)
     if "pfmp" in args.seulement:
         resultats["pfmp"] = bench_pfmp(args.repetitions)
         print("pfmp", resultats["pfmp"], flush=True)
-    if "web" in args.seulement and shutil.which(str(RACINE / ".venv" / "bin" / "locust")):
+    if "web" in args.seulement:
         resultats["web"] = bench_web(args.duree_web, args.utilisateurs, args.repetitions)
         print("web", json.dumps(resultats["web"], ensure_ascii=False), flush=True)
+    if "web2" in args.seulement:
+        resultats["web2"] = bench_web(args.duree_web, args.utilisateurs, args.repetitions, noeuds=2)
+        print("web2", json.dumps(resultats["web2"], ensure_ascii=False), flush=True)
     if "pdf" in args.seulement:
         resultats["pdf"] = bench_pdf(200, args.repetitions)
         print("pdf", resultats["pdf"], flush=True)
@@ -560,7 +926,7 @@ def main():
     # Une partie relancée seule (--seulement) remplace la sienne et garde les autres, chacune avec sa date.
     fichier = RACINE / "bench" / "resultats.json"
     anciens = json.loads(fichier.read_text()) if fichier.exists() else {}
-    for partie in ("deliberation", "recalcul", "imports", "pfmp", "web", "pdf"):
+    for partie in parties:
         if partie in resultats:
             resultats[partie]["date"] = resultats["date"]
         elif partie in anciens:
@@ -570,12 +936,25 @@ def main():
 
 
 def afficher(r: dict) -> None:
+    """Le tableau : chaque mesure, son plancher mesuré dans la même exécution quand il y en a un, et sa cible."""
     lignes = [("mesure", "valeur", "cible")]
     if "etalon_cpu_ms" in r.get("machine", {}):
-        lignes.append(("étalon processeur (calcul Python fixe)", f"{r['machine']['etalon_cpu_ms']} ms", ""))
+        charge = " / ".join(map(str, r["machine"].get("charge_au_debut", [])))
+        lignes.append(
+            ("étalon processeur (calcul Python fixe)", f"{r['machine']['etalon_cpu_ms']} ms (charge {charge})", "")
+        )
     if d := r.get("deliberation"):
+        plancher = d.get("plancher_secondes_mediane")
         lignes += [
             (f"délibération de {d['candidats']} candidats (médiane)", f"{d['secondes_mediane']} s", "< 10 s"),
+        ]
+        if plancher:
+            lignes += [
+                ("  plancher : lire les notes (psycopg) et sommer en Decimal", f"{plancher} s", ""),
+                ("  rapport au plancher", f"{d['ratio_plancher']} ×", "≤ 3 ×"),
+                ("  étalon processeur avant chaque exécution", " / ".join(map(str, d["etalon_cpu_ms"])) + " ms", ""),
+            ]
+        lignes += [
             ("  requêtes SQL", ", ".join(map(str, d["requetes"])), "constant"),
             ("  mémoire de pointe du processus", f"{d['memoire_pointe_mo']} Mo", "< 500 Mo"),
             ("  référence SQL brut (GROUP BY)", f"{d['sql_brut_secondes_mediane']} s", ""),
@@ -583,10 +962,24 @@ def afficher(r: dict) -> None:
         ]
     if rc := r.get("recalcul"):
         lignes += [
-            ("recalcul d'un candidat dans une écriture (médiane)", f"{rc['recalcul_ms_mediane']} ms", "< 5 ms"),
+            ("recalcul d'un candidat dans une écriture (médiane)", f"{rc['recalcul_ms_mediane']} ms", "< 2 ms"),
             ("  plancher : lire ses notes et sommer", f"{rc['plancher_ms_mediane']} ms", ""),
             ("  saisie complète d'une note (recalcul compris)", f"{rc['saisie_complete_ms_mediane']} ms", ""),
         ]
+    if tb := r.get("tableau_de_bord"):
+        for page, libelle, cible in (
+            ("tableau_de_bord", "tableau de bord de la session entière (administrateur)", "< 100 ms"),
+            ("accueil", "page d'accueil de l'administrateur", ""),
+        ):
+            m = tb[page]
+            requetes = ", ".join(map(str, m["requetes"]))
+            lignes += [
+                (libelle, f"{m['ms_mediane']} ms, {requetes} requêtes", cible),
+                ("  plancher : ses SELECT rejoués nus", f"{m['plancher_ms_mediane']} ms", ""),
+            ]
+        lignes.append(
+            ("  étalon processeur avant chaque exécution", " / ".join(map(str, tb["etalon_cpu_ms"])) + " ms", "")
+        )
     if i := r.get("imports"):
         lignes += [
             (f"import de {i['lignes_candidats']} candidats", f"{i['candidats_secondes_mediane']} s", "< 30 s"),
@@ -610,23 +1003,38 @@ def afficher(r: dict) -> None:
                 "",
             ),
         ]
-    if w := r.get("web"):
+    for partie in ("web", "web2"):
+        if not (w := r.get(partie)):
+            continue
+        noeuds = w.get("noeuds", 1)
+        prefixe = "web" if noeuds == 1 else f"web {noeuds} nœuds"
         for nom, p in w["pages"].items():
             cible = "p95 < 100 ms" if nom.startswith("enregistrement") else "p95 < 150 ms"
             cible = "" if nom == "Aggregated" else cible
+            debit = f", {p['requetes_par_seconde']} req/s" if "requetes_par_seconde" in p else ""
             lignes.append(
                 (
-                    f"web {nom}",
+                    f"{prefixe} {nom}",
                     f"p50 {p['p50_ms']:.0f} / p95 {p['p95_ms']:.0f} / p99 {p['p99_ms']:.0f} ms, "
-                    f"{p['erreurs']} erreur(s) sur {p['requetes']}",
+                    f"{p['erreurs']} erreur(s) sur {p['requetes']}{debit}",
                     cible + ", 0 erreur" if cible else "",
                 )
             )
         if "connexion_ms_mediane" in w:
-            lignes.append(("web connexion, une à la fois (PBKDF2)", f"{w['connexion_ms_mediane']} ms", ""))
+            lignes.append((f"{prefixe} connexion, une à la fois (PBKDF2)", f"{w['connexion_ms_mediane']} ms", ""))
         if "etalon_cpu_ms_par_execution" in w:
             etalons = " / ".join(map(str, w["etalon_cpu_ms_par_execution"]))
-            lignes.append(("web étalon processeur avant chaque exécution", f"{etalons} ms", ""))
+            lignes.append((f"{prefixe} étalon processeur avant chaque exécution", f"{etalons} ms", ""))
+        if parcours := w.get("parcours_import"):
+            etapes = ", ".join(
+                f"{nom} nœud {e['noeud']} ({e['statut']}, {e['ms']} ms)"
+                for nom, e in parcours.items()
+                if isinstance(e, dict)
+            )
+            lignes.append(
+                (f"{prefixe} import aperçu → confirmation", "réussi" if parcours.get("reussi") else "ÉCHEC", "réussi")
+            )
+            lignes.append(("  étapes", etapes, ""))
     if p := r.get("pdf"):
         for workers, m in p.items():
             if not isinstance(m, dict):  # la date

@@ -13,6 +13,9 @@ from locust import HttpUser, between, task
 
 CIBLE = json.loads(os.environ["BENCH_CIBLE"])
 RANG = itertools.count()
+# Deux nœuds web (ou plus) : chaque utilisateur simulé passe de l'un à l'autre à chaque requête (tourniquet), et
+# chaque page est comptée par nœud (« … (nœud 2) »). Sans BENCH_HOTES : le seul hôte de --host, noms inchangés.
+HOTES = [h for h in os.environ.get("BENCH_HOTES", "").split(",") if h]
 
 
 class Utilisateur(HttpUser):
@@ -24,6 +27,16 @@ class Utilisateur(HttpUser):
         self.client.cookies.set("sessionid", CIBLE["sessions"][self.rang % len(CIBLE["sessions"])])
         self.candidat = CIBLE["candidats"][self.rang % len(CIBLE["candidats"])]
         self.version = None
+        self.tour = itertools.cycle(range(len(HOTES))) if HOTES else None
+        if self.tour and self.rang % 2:  # la moitié des utilisateurs commence par le second nœud
+            next(self.tour)
+
+    def vers(self, chemin: str, nom: str) -> tuple[str, str]:
+        """(adresse, nom de la mesure) de la prochaine requête : le nœud suivant du tourniquet."""
+        if not HOTES:
+            return chemin, nom
+        n = next(self.tour)
+        return HOTES[n] + chemin, f"{nom} (nœud {n + 1})"
 
     def csrf(self):
         return self.client.cookies.get("csrftoken", "")
@@ -34,16 +47,18 @@ class Utilisateur(HttpUser):
 
     @task(3)
     def liste_division(self):
-        self.client.get(
+        url, nom = self.vers(
             f"/examens/sessions/{CIBLE['annee']}/candidats/?division={CIBLE['division']}",
-            name="liste des candidats d'une division",
+            "liste des candidats d'une division",
         )
+        self.client.get(url, name=nom)
 
     @task(3)
     def grille(self):
         if not self.enseignant:
             return
-        page = self.client.get(self.url_grille, name="page de grille")
+        url, nom = self.vers(self.url_grille, "page de grille")
+        page = self.client.get(url, name=nom)
         trouve = re.search(r'data-version="(\d+)"', page.text)
         self.version = int(trouve.group(1)) if trouve else None
 
@@ -55,16 +70,20 @@ class Utilisateur(HttpUser):
             self.grille()
             if self.version is None:
                 return
+        url, nom = self.vers(self.url_grille + "enregistrer/", "enregistrement automatique de grille")
         with self.client.post(
-            self.url_grille + "enregistrer/",
+            url,
             {
                 "version": self.version,
                 "champ": "niveau",
                 "cle": random.choice(CIBLE["lignes"]),
                 "valeur": random.choice(CIBLE["niveaux"]),
             },
-            headers={"X-CSRFToken": self.csrf(), "Referer": self.client.base_url + self.url_grille},
-            name="enregistrement automatique de grille",
+            headers={
+                "X-CSRFToken": self.csrf(),
+                "Referer": (url if HOTES else self.client.base_url + url).removesuffix("enregistrer/"),
+            },
+            name=nom,
             catch_response=True,
         ) as reponse:
             if reponse.status_code == 200:
@@ -78,16 +97,18 @@ class Utilisateur(HttpUser):
     def deliberation_division(self):
         if self.enseignant:
             return
-        self.client.get(
+        url, nom = self.vers(
             f"/examens/sessions/{CIBLE['annee']}/deliberation/?division={CIBLE['division']}",
-            name="délibération d'une division",
+            "délibération d'une division",
         )
+        self.client.get(url, name=nom)
 
     @task(2)
     def saisie_ponctuelle(self):
         if self.enseignant:
             return
-        self.client.get(
+        url, nom = self.vers(
             f"/examens/sessions/{CIBLE['annee']}/notes/U51/?division={CIBLE['division']}",
-            name="tableau de saisie des notes ponctuelles",
+            "tableau de saisie des notes ponctuelles",
         )
+        self.client.get(url, name=nom)

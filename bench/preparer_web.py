@@ -17,7 +17,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.models import User  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
-from agora.roles import ENSEIGNANT, GESTIONNAIRE, creer_roles  # noqa: E402
+from agora.roles import ACADEMIE, ENSEIGNANT, GESTIONNAIRE, creer_roles  # noqa: E402
 from examens.ccf import gabarits  # noqa: E402
 from examens.models import Candidat, Commission, Division, Grille, MembreCommission, Session  # noqa: E402
 
@@ -31,11 +31,16 @@ division = Division.objects.filter(session=session, etablissement__nom__startswi
 ]
 etablissement = division.etablissement
 comptes = {}
-for identifiant, role in (("bench-enseignant", ENSEIGNANT), ("bench-gestionnaire", GESTIONNAIRE)):
+# Le second compte gère l'établissement et porte aussi le rôle académie : depuis ba55ccd la page de délibération
+# (examens.deliberer) est celle de l'académie et de l'administrateur, plus celle d'un gestionnaire d'établissement.
+for identifiant, role, groupes in (
+    ("bench-enseignant", ENSEIGNANT, [ENSEIGNANT]),
+    ("bench-gestionnaire", GESTIONNAIRE, [GESTIONNAIRE, ACADEMIE]),
+):
     user, cree = User.objects.get_or_create(username=identifiant)
     user.set_password(MOT_DE_PASSE)
     user.save()
-    user.groups.set([roles[role]])
+    user.groups.set([roles[g] for g in groupes])
     comptes[role] = identifiant
 etablissement.gestionnaires.add(User.objects.get(username="bench-gestionnaire"))
 divisions = list(Division.objects.filter(session=session, etablissement=etablissement))
@@ -86,6 +91,9 @@ print(
             "division": division.pk,
             "commission": commission.pk,
             "candidats": candidats,
+            "numeros": list(
+                Candidat.objects.filter(pk__in=candidats).order_by("numero").values_list("numero", flat=True)
+            ),
             "lignes": lignes,
             "niveaux": niveaux,
             "taille_division": Candidat.objects.filter(division=division).count(),

@@ -25,6 +25,8 @@ Quelques centaines d'organisations d'accueil (SIRET valides, clés de Luhn) pour
 les établissements voisins ; elles se retrouvent d'une génération à l'autre. Les lignes s'écrivent par COPY
 (identifiants réservés d'avance dans les séquences), puis `services.synchroniser_session` pose les blocages et
 la mobilité, évalués à la date de l'examen.
+
+Longueur : un générateur par voie de l'Annexe III, côte à côte pour que les proportions se lisent ensemble.
 """
 
 import datetime

@@ -3,9 +3,10 @@
 import csv
 import io
 
+from agora.format import texte_decimal
 from agora.securite import neutraliser_formule
 from examens import selectors
-from examens.models import Note, Resultat, texte_decimal, texte_note
+from examens.models import Note, Resultat, texte_note
 from examens.resultats import reglement_de
 
 

@@ -13,8 +13,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from agora.format import texte_decimal
 from examens.comptes.services import PERIMETRES
-from examens.models import Candidat, Journal, texte_decimal
+from examens.models import Candidat, Journal
 
 # Libellé de chaque action (préfixe le plus long d'abord) : ce que la personne a fait.
 ACTIONS = {
@@ -42,6 +43,14 @@ ACTIONS = {
     "grille.transmission": "Grille transmise au jury",
     "grille.renvoi": "Grille renvoyée à la commission",
     "grille.arret": "Note arrêtée par le jury",
+    "ccf.planification": "Situations de CCF planifiées",
+    "ccf.passage.deplacement": "Passage de CCF déplacé",
+    "ccf.presence": "Présence marquée à une situation de CCF",
+    "ccf.grille.rattrapage": "Grille datée du rattrapage planifié",
+    "ccf.conformite": "Conformité du dossier vérifiée",
+    "ccf.amenagement": "Aménagements d'épreuves enregistrés",
+    "ccf.production.depot": "Production écrite d'E2 déposée",
+    "ccf.production.purge": "Production écrite d'E2 effacée",
     "echeance.creation": "Échéance de saisie fixée",
     "echeance.modification": "Échéance de saisie modifiée",
     "reouverture.creation": "Saisie rouverte à titre exceptionnel",

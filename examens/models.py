@@ -2,15 +2,17 @@
 
 Le mode d'évaluation d'un candidat n'est jamais saisi : il découle de son statut (→ catégorie,
 les trois colonnes de l'Annexe II b) et du règlement de la session.
-"""
 
-from decimal import Decimal
+Longueur : le règlement, la session, le candidat, la note et le résultat se désignent les uns les autres et se
+lisent ensemble (docs/architecture.md) ; les modèles propres à une capacité vivent dans leur sous-paquet.
+"""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
+from agora.format import texte_decimal
 from examens import identifiants, regles
 
 
@@ -322,21 +324,7 @@ class Note(models.Model):
 
 def texte_note(etat: str, valeur) -> str:
     """« 14,00 », « 10,125 », « ABJ » : deux décimales au moins, sans rien tronquer."""
-    if etat != Note.Etat.NOTE:
-        return etat
-    texte = f"{valeur:.3f}"
-    return (texte[:-1] if texte.endswith("0") else texte).replace(".", ",")
-
-
-def texte_decimal(valeur) -> str:
-    """« 233,00 », « 257,50 », « 249,875 » : deux décimales au moins (une colonne de points ou de moyennes se lit
-    alignée), jamais tronqué (les points sont exacts, à trois décimales au plus)."""
-    if valeur is None or valeur == "":
-        return ""
-    nombre = Decimal(valeur)
-    exposant = nombre.normalize().as_tuple().exponent
-    decimales = max(2, -exposant) if isinstance(exposant, int) else 2
-    return f"{nombre:.{decimales}f}".replace(".", ",")
+    return etat if etat != Note.Etat.NOTE else texte_decimal(valeur)
 
 
 class HistoriqueNote(models.Model):

@@ -17,6 +17,10 @@ Sources (étiquettes de regles-examen.md : [C] confirmé, [S] source secondaire,
 - Décret n° 2020-1277 et arrêté du 20 octobre 2020, art. 4 : points du chef-d'œuvre (projet).
 - /work/shared/docs/regles-examen.md : §1.1 à §1.12 (règles et étiquettes), §7 (15 exemples chiffrés,
   reproduits par tests/examens/test_regles.py).
+
+Longueur : toutes les règles de délivrance en un fichier, lues d'un trait avec leurs sources ; la lecture
+entière (`decider`, pour la passe d'une session) suit `calculer` règle par règle, et un test de propriétés
+vérifie qu'elles s'accordent (tests/examens/test_regles_entieres.py) : les séparer ferait dériver l'une de l'autre.
 """
 
 import functools
@@ -1073,6 +1077,206 @@ def _calculer(dossier: Dossier, regles: Regles) -> Resultat:
         unites_a_remplacer=a_remplacer if decision is Decision.REMPLACEMENT else (),
         **communs,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Délibération en entiers : la passe d'une session entière (issue #23)
+# --------------------------------------------------------------------------------------------------
+# `calculer` explique (trace) ; `decider` tranche les mêmes dossiers en nombres entiers, sans objet par note, pour
+# les 25 000 candidats d'une session : notes en millièmes, coefficients en centièmes, points en cent-millièmes.
+# Mêmes règles, dans le même ordre que `_calculer` (D337-78, D337-80, D337-81, D337-86, annexe II b et c, arrêtés
+# du 20/10/2020 et du 25/11/2021) ; chaque seuil est comparé exactement, en multipliant en croix (p / (1000 × t) ≥
+# a / b  ⟺  p × b ≥ a × 1000 × t). Tout ce que `decider` ne sait pas trancher (donnée incohérente, valeur hors de
+# l'échelle entière) rend None : l'appelant passe alors par `calculer`, qui dit pourquoi.
+# tests/examens/test_regles_entieres.py compare les deux sur des dossiers tirés au hasard.
+
+ECHELLE_NOTE = 1000  # une note (numeric(5, 3)) en millièmes
+ECHELLE_COEFFICIENT = 100  # un coefficient, des points du jury (numeric(4, 2)) en centièmes
+ECHELLE_POINTS = ECHELLE_NOTE * ECHELLE_COEFFICIENT  # des points (note × coefficient) en cent-millièmes
+_NOTE_MAX_ENTIERE = 20 * ECHELLE_NOTE
+_DIX = 10 * ECHELLE_NOTE
+
+
+def en_entier(valeur: Decimal, echelle: int) -> int | None:
+    """`valeur × echelle` si c'est un entier, None sinon (la passe en entiers cède alors la place à `calculer`)."""
+    mise_a_l_echelle = valeur * echelle
+    entier = int(mise_a_l_echelle)
+    return entier if entier == mise_a_l_echelle else None
+
+
+def _rapport(seuil: Decimal) -> tuple[int, int]:
+    fraction = Fraction(seuil)
+    return fraction.numerator, fraction.denominator
+
+
+@dataclass(frozen=True)
+class Bareme:
+    """Les règles d'une version du règlement, mises à l'échelle entière une fois pour toute la session.
+
+    `unites` : (code, coefficient en centièmes, professionnelle, groupe de contrôle, remplaçable) des unités
+    obligatoires, dans l'ordre du règlement ; seuils en rapports d'entiers (numérateur, dénominateur).
+    """
+
+    unites: tuple[tuple[str, int, bool, str | None, bool], ...]
+    codes: frozenset[str]
+    admission: tuple[int, int]
+    controle: tuple[int, int]
+    professionnel: tuple[int, int]
+    mentions: tuple[tuple[Mention, int, int], ...]  # du plus haut au plus bas, comme Regles.seuils_mentions
+    chef_oeuvre: int | None  # coefficient du chef-d'œuvre en centièmes, None si le règlement ne le compte pas
+    max_facultatives: int
+    controle_actif: bool
+    mention_apres_controle: bool
+    mention_avec_notes_conservees: bool
+
+
+def bareme(unites: Iterable[tuple[str, Decimal, bool, str | None, bool]], regles: Regles) -> Bareme | None:
+    """Le barème entier d'un règlement ; None si un coefficient n'y entre pas (la session passe par `calculer`)."""
+    entieres = []
+    for code, coefficient, professionnelle, groupe, remplacable in unites:
+        if not isinstance(coefficient, Decimal | int) or coefficient <= 0:
+            return None
+        k = en_entier(Decimal(coefficient), ECHELLE_COEFFICIENT)
+        if k is None:
+            return None
+        entieres.append((code, k, professionnelle, groupe, remplacable))
+    chef_oeuvre = None
+    if regles.chef_oeuvre_actif:
+        chef_oeuvre = en_entier(regles.coefficient_chef_oeuvre, ECHELLE_COEFFICIENT)
+        if chef_oeuvre is None:
+            return None
+    return Bareme(
+        unites=tuple(entieres),
+        codes=frozenset(u[0] for u in entieres),
+        admission=_rapport(regles.seuil_admission),
+        controle=_rapport(regles.seuil_controle),
+        professionnel=_rapport(regles.seuil_professionnel),
+        mentions=tuple((m, *_rapport(s)) for m, s in regles.seuils_mentions),
+        chef_oeuvre=chef_oeuvre,
+        max_facultatives=regles.max_facultatives,
+        controle_actif=regles.controle_actif,
+        mention_apres_controle=regles.mention_apres_controle,
+        mention_avec_notes_conservees=regles.mention_avec_notes_conservees,
+    )
+
+
+# (décision, mention, points, total des coefficients, points professionnels, coefficients professionnels,
+#  contrôle passé) : points en cent-millièmes, coefficients en centièmes ; moyenne = points / (1000 × total).
+# points et total valent None quand une note manque ; les points professionnels None si toutes ces unités sont
+# dispensées.
+Decide = tuple[Decision, Mention | None, int | None, int | None, int | None, int | None, bool]
+
+
+def decider(  # noqa: C901 — l'ordre des règles de `_calculer`, pas à pas
+    b: Bareme,
+    notes: Mapping[str, tuple[str, int | None]],
+    controles: Mapping[str, int],
+    facultatives: Iterable[tuple[str, int | None]],
+    chef_oeuvre: int | None,
+    points_jury: int,
+    bloque: bool,
+    conservees: bool,
+) -> Decide | None:
+    """La décision de `calculer` sur un dossier en entiers, sans trace ; None si le dossier est incohérent.
+
+    - `notes` : code d'unité obligatoire → (état, note en millièmes ou None) ; une unité absente est manquante ;
+    - `controles` : code → note de l'épreuve de contrôle en millièmes (unités d'un groupe de contrôle seulement) ;
+    - `facultatives` : (état, note en millièmes) des unités facultatives qui comptent (« manquante » si non saisie) ;
+    - `chef_oeuvre` : note en millièmes ou None ; `points_jury` en cent-millièmes (ECHELLE_POINTS) ;
+    - `bloque` : un blocage extérieur (PFMP) ; `conservees` : une note obligatoire conservée (D337-69).
+    """
+    facultatives = tuple(facultatives)
+    if len(facultatives) > b.max_facultatives or points_jury < 0:
+        return None
+    if chef_oeuvre is not None and not 0 <= chef_oeuvre <= _NOTE_MAX_ENTIERE:
+        return None
+    manque = bloque_absence = False
+    points = total = points_pro = total_pro = 0
+    pro_present = False
+    abj_remplacable = False
+    reexaminees = []
+    groupes: set[str] = set()
+    for code, k, professionnelle, groupe, remplacable in b.unites:
+        etat, note = notes.get(code, ("manquante", None))
+        controle = controles.get(code) if groupe else None  # hors d'un groupe de contrôle, ignorée comme au dossier
+        if etat == "note":
+            if note is None or not 0 <= note <= _NOTE_MAX_ENTIERE:
+                return None
+        elif note is not None or etat not in ("ABJ", "ABS", "NV", "DIS", "manquante"):
+            return None
+        if controle is not None:
+            if etat not in ("note", "ABJ") or not 0 <= controle <= _NOTE_MAX_ENTIERE:
+                return None
+            if groupe in groupes:
+                return None  # au plus une unité réexaminée par groupe (arrêté du 25/11/2021)
+            groupes.add(groupe)
+            reexaminees.append((k, note or 0, controle))
+        if etat == "manquante":
+            manque = True
+        elif etat != "DIS":
+            if etat == "ABS" or etat == "NV":
+                bloque_absence = True
+            elif etat == "ABJ" and remplacable:
+                abj_remplacable = True
+            produit = k * note if note else 0
+            points += produit
+            total += k
+            if professionnelle:
+                pro_present = True
+                points_pro += produit
+                total_pro += k
+    bonus = 0
+    for etat, note in facultatives:
+        if etat == "note":
+            if note is None or not 0 <= note <= _NOTE_MAX_ENTIERE:
+                return None
+            bonus += max(0, note - _DIX)
+        elif note is not None:
+            return None
+        elif etat == "manquante":
+            manque = True
+    non_delivrable = bloque or bloque_absence
+    if manque:
+        return (Decision.NON_DELIVRABLE if non_delivrable else Decision.INCOMPLET, None, None, None, None, None, False)
+    if total == 0:
+        return None  # toutes les unités dispensées : `calculer` le dit
+    points1 = points + bonus * ECHELLE_COEFFICIENT + points_jury
+    if chef_oeuvre is not None and b.chef_oeuvre is not None:
+        points1 += b.chef_oeuvre * (chef_oeuvre - _DIX)
+    pro = (points_pro, total_pro) if pro_present else (None, None)
+    if non_delivrable:
+        return (Decision.NON_DELIVRABLE, None, points1, total, *pro, False)
+
+    def atteint(p: int, t: int, seuil: tuple[int, int]) -> bool:
+        return p * seuil[1] >= seuil[0] * ECHELLE_NOTE * t
+
+    def mention(p: int) -> Mention | None:
+        for m, a, d in b.mentions:
+            if p * d >= a * ECHELLE_NOTE * total:
+                return None if conservees and not b.mention_avec_notes_conservees else m
+        return None
+
+    if atteint(points1, total, b.admission):
+        decision, choix = Decision.ADMIS, mention(points1)
+        return (decision, choix, points1, total, *pro, False)
+    if not b.controle_actif or not atteint(points1, total, b.controle):
+        decision = Decision.AJOURNE
+    elif pro_present and not atteint(points_pro, total_pro, b.professionnel):
+        decision = Decision.AJOURNE
+    else:
+        decision = Decision.CONTROLE
+    points_final, choix, controle_passe = points1, None, False
+    if decision is Decision.CONTROLE and reexaminees:
+        points_final += sum(k * (max(avant, apres) - avant) for k, avant, apres in reexaminees)
+        controle_passe = True
+        if atteint(points_final, total, b.admission):
+            decision = Decision.ADMIS
+            choix = mention(points_final) if b.mention_apres_controle else None
+        else:
+            decision = Decision.AJOURNE
+    if abj_remplacable and decision is not Decision.ADMIS:
+        decision = Decision.REMPLACEMENT
+    return (decision, choix, points_final, total, *pro, controle_passe)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -9,17 +9,22 @@ sans rien écrire (commande `verifier_resultats`).
 Chaque résultat garde l'empreinte SHA-256 des données dont il vient (règlement et sa version, options du candidat,
 notes avec état et origine, blocages) : un document émis la recopie et l'émission est refusée si elle ne
 correspond plus.
+
+Longueur : le recalcul d'un candidat, la passe d'une session (une requête, des processus fils) et leur
+vérification partagent la même lecture des données ; les séparer dupliquerait cette lecture.
 """
 
 import functools
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db import connection
 from django.utils import timezone
@@ -54,6 +59,7 @@ class Reglement:
     unites: tuple[UniteReglement, ...]
     regles: regles.Regles
     modes: dict[tuple[str, str], str]  # (statut, code d'unité) → mode du règlement (« ccf », « ponctuel_oral »…)
+    bareme: regles.Bareme | None = None  # les mêmes règles en entiers, pour la passe d'une session (regles.decider)
 
     @property
     def obligatoires(self) -> tuple[UniteReglement, ...]:
@@ -86,9 +92,10 @@ def _reglement(pk: int, empreinte: str) -> Reglement:
         )
         for statut in m.categorie.statuts
     }
-    return Reglement(
-        pk, reglement.code, reglement.empreinte, unites, regles.Regles.depuis_dict(reglement.regles), modes
-    )
+    lues = regles.Regles.depuis_dict(reglement.regles)
+    obligatoires = [(u.code, u.coefficient, u.professionnelle, u.groupe_controle, u.remplacable) for u in unites]
+    bareme = regles.bareme([o for o, u in zip(obligatoires, unites, strict=True) if not u.facultative], lues)
+    return Reglement(pk, reglement.code, reglement.empreinte, unites, lues, modes, bareme)
 
 
 def reglement_de(reglement: ReglementExamen) -> Reglement:
@@ -158,6 +165,17 @@ class NoteLue:
     session_origine: int | None
 
 
+def facultatives_comptees(facultative1: str, facultative2: str, statut: str, mobilite_eligible) -> tuple[list, list]:
+    """(codes des unités facultatives choisies qui comptent, remarques sur celles qui ne comptent pas)."""
+    codes, remarques = [], []
+    for code, choix in (("UF1", facultative1), ("UF2", facultative2)):
+        if choix == "MOBILITE" and (motif := regles.mobilite_non_recevable(statut, mobilite_eligible)):
+            remarques.append(f"{code} mobilité non recevable : {motif} ; la note ne compte pas")
+        elif choix:
+            codes.append(code)
+    return codes, remarques
+
+
 def construire_dossier(candidat, unites: Iterable[UniteReglement], notes: list[NoteLue], blocages: list[str]):
     """Traduit les lignes de la base en un dossier du moteur pur (aucune requête ici)."""
     par_cle = {(n.unite, n.groupe): n for n in notes}
@@ -187,20 +205,15 @@ def construire_dossier(candidat, unites: Iterable[UniteReglement], notes: list[N
                 else None,
             )
         )
-    facultatives, remarques = [], []
-    for code, choix in (("UF1", candidat.facultative1), ("UF2", candidat.facultative2)):
-        if choix == "MOBILITE" and (
-            motif := regles.mobilite_non_recevable(candidat.statut, candidat.mobilite_eligible)
-        ):
-            remarques.append(f"{code} mobilité non recevable : {motif} ; la note ne compte pas")
-            continue
-        if choix:
-            n = par_cle.get((code, 1))
-            facultatives.append(
-                regles.NoteFacultative(
-                    code, regles.Etat(n.etat) if n else regles.Etat.MANQUANTE, n.valeur if n else None
-                )
-            )
+    facultatives = []
+    codes, remarques = facultatives_comptees(
+        candidat.facultative1, candidat.facultative2, candidat.statut, candidat.mobilite_eligible
+    )
+    for code in codes:
+        n = par_cle.get((code, 1))
+        facultatives.append(
+            regles.NoteFacultative(code, regles.Etat(n.etat) if n else regles.Etat.MANQUANTE, n.valeur if n else None)
+        )
     return regles.Dossier(
         unites=tuple(lignes),
         facultatives=tuple(facultatives),
@@ -425,17 +438,19 @@ def comparer(calcules: list[Calcule], enregistres: dict | None = None) -> tuple[
         if avant is not None and tuple(avant) == apres:
             continue
         a_ecrire.append(c)
-        if avant is None:
-            differences.append(Difference(c.candidat.numero, "résultat", "", c.resultat.decision.libelle))
-            continue
-        for i, champ in enumerate(COMPAREES):
-            if champ in _LIBELLES_CHAMPS and avant[i] != apres[i]:
-                differences.append(
-                    Difference(
-                        c.candidat.numero, _LIBELLES_CHAMPS[champ], _texte(champ, avant[i]), _texte(champ, apres[i])
-                    )
-                )
+        differences += _ecarts(c.candidat.numero, avant, apres)
     return a_ecrire, differences
+
+
+def _ecarts(numero: str, avant: tuple | None, apres: tuple) -> list[Difference]:
+    """Ce qu'un jury doit voir entre le résultat enregistré et le calcul (colonnes COMPAREES)."""
+    if avant is None:
+        return [Difference(numero, "résultat", "", regles.Decision(apres[0]).libelle)]
+    return [
+        Difference(numero, _LIBELLES_CHAMPS[champ], _texte(champ, avant[i]), _texte(champ, apres[i]))
+        for i, champ in enumerate(COMPAREES)
+        if champ in _LIBELLES_CHAMPS and avant[i] != apres[i]
+    ]
 
 
 def _texte(champ: str, valeur) -> str:
@@ -475,30 +490,22 @@ def ecrire(calcules: list[Calcule]) -> None:
 def recalculer(candidats: Iterable[int | Candidat]) -> int:
     """Recalcule et écrit les résultats des candidats touchés par une écriture ; renvoie le nombre de changés.
 
-    À appeler dans la transaction de l'écriture, après elle : 5 requêtes quel que soit le nombre de candidats
-    (candidats, notes, blocages, résultats enregistrés, écriture).
+    À appeler dans la transaction de l'écriture, après elle : une requête lit tout (candidats, règlement, notes,
+    blocages, résultats enregistrés : `_lire_lignes`), une seconde écrit ce qui change. Chaque candidat est tranché en
+    entiers ; un résultat qui change est refait par le chemin exact, avec sa trace, pour être écrit.
     """
     ids = sorted({c if isinstance(c, int) else c.pk for c in candidats})
     if not ids:
         return 0
-    par_reglement: dict[int, list] = defaultdict(list)
-    reglements = {}
-    for c in (
-        Candidat.objects.filter(pk__in=ids)
-        .select_related("session__reglement")
-        .only(*CHAMPS_CANDIDAT, "session__reglement__empreinte", "session__reglement__code")
-    ):
-        par_reglement[c.session.reglement_id].append(c)
-        reglements[c.session.reglement_id] = c.session.reglement
-    changes = 0
-    for reglement_id, liste in par_reglement.items():
-        reglement = reglement_de(reglements[reglement_id])
-        notes, blocages = _lire(liste)
-        calcules = [calculer_un(reglement, c, notes[c.pk], blocages[c.pk], avec_trace=False) for c in liste]
-        a_ecrire, _ = comparer(calcules)
-        ecrire([calculer_un(reglement, c.candidat, notes[c.candidat.pk], blocages[c.candidat.pk]) for c in a_ecrire])
-        changes += len(a_ecrire)
-    return changes
+    a_ecrire = []
+    for ligne in _lire_lignes(ids=ids):
+        candidat, bloc, blocages = ligne[:_N], ligne[_N + 3] or "", ligne[_N + 4] or []
+        reglement = _reglement(ligne[_N], ligne[_N + 2])
+        if _enregistre(ligne) != _comparees(reglement, candidat, bloc, blocages):
+            a_ecrire.append(calculer_brut(reglement, candidat, bloc, blocages))
+    if a_ecrire:
+        ecrire(a_ecrire)
+    return len(a_ecrire)
 
 
 @dataclass
@@ -512,38 +519,258 @@ class Verification:
 
 
 def verifier(session: Session, candidats=None) -> Verification:
-    """Recalcule la session (ou `candidats`) et la compare aux résultats enregistrés : 4 requêtes.
+    """Recalcule la session (ou `candidats`) et la compare aux résultats enregistrés : 2 requêtes (3 si des résultats
+    changent : leurs candidats relus en objets, dans l'ordre des numéros).
 
-    Réparti entre un processus par cœur comme `calculer`, mais chaque processus compare lui-même ses candidats
-    aux résultats enregistrés (lus avant le fork) et ne renvoie que ceux qui changent : à l'état normal (aucun
-    écart), presque rien ne repasse d'un processus à l'autre, là où 25 000 résultats et leurs traces repassaient.
+    Une requête lit, par candidat, ses champs, ses notes (en un bloc de lignes, celles de l'empreinte), ses
+    blocages et son résultat enregistré : 25 000 lignes plutôt que 300 000 notes. Chaque candidat est tranché en
+    entiers (regles.decider), sans dossier ni trace ; un dossier que `decider` ne sait pas trancher (incohérent)
+    passe par `regles.calculer`, comme chaque résultat qui change, refait avec sa trace pour être écrit. Réparti
+    entre un processus par cœur : chacun compare lui-même ses candidats et ne renvoie que ceux qui changent.
     """
     reglement = reglement_de(session.reglement)
-    qs = candidats if candidats is not None else Candidat.objects.filter(session=session)
-    liste = list(qs.order_by("numero").only(*CHAMPS_CANDIDAT))
-    notes, blocages = _lire(liste, session if candidats is None else None)
-    enregistres = _enregistres([c.pk for c in liste], session if candidats is None else None)
-    parties = _repartir((reglement, liste, notes, blocages, enregistres), len(liste), _verifier_tranche)
-    a_ecrire, differences, par_decision = [], [], defaultdict(int)
-    for changes, ecarts, decisions in parties:
-        a_ecrire += [Calcule(liste[i], resultat, empreinte) for i, resultat, empreinte in changes]
+    if candidats is None:
+        lignes = _lire_lignes(session=session)
+    else:
+        lignes = _lire_lignes(ids=list(candidats.values_list("pk", flat=True)))
+    parties = _repartir((reglement, lignes), len(lignes), _verifier_tranche)
+    changes, differences, par_decision = [], [], defaultdict(int)
+    for partie, ecarts, decisions in parties:
+        changes += partie
         differences += ecarts
         for decision, n in decisions.items():
             par_decision[decision] += n
-    return Verification(a_ecrire, differences, len(liste), dict(par_decision))
+    # Les lignes arrivent dans l'ordre de la base ; ce qui change se relit en objets, dans l'ordre des numéros (celui
+    # des pages et du jeton de confirmation), sans trier 25 000 lignes larges.
+    objets = list(
+        Candidat.objects.filter(pk__in=[pk for pk, _, _ in changes]).order_by("numero").only(*CHAMPS_CANDIDAT)
+        if changes
+        else ()
+    )
+    rang = {c.pk: i for i, c in enumerate(objets)}
+    par_pk = {pk: (resultat, empreinte) for pk, resultat, empreinte in changes}
+    a_ecrire = [Calcule(c, *par_pk[c.pk]) for c in objets]
+    differences.sort(key=lambda d: rang[d[0]])
+    return Verification(a_ecrire, [d for _, d in differences], len(lignes), dict(par_decision))
+
+
+# Une note en ligne d'empreinte (« N U31 1 note 14.000 session None »), écrite par PostgreSQL comme `empreinte`
+# l'écrit en Python : la valeur numeric(5, 3) en texte est celle de str() sur son Decimal. Les lignes d'un candidat
+# arrivent jointes dans un ordre quelconque ; `_lignes_triees` les trie comme `empreinte` (sorted sur des chaînes).
+_LIGNE_NOTE = (
+    "'N ' || n.unite || ' ' || n.groupe || ' ' || n.etat || ' ' || COALESCE(n.valeur::text, 'None') || ' ' || "
+    "n.origine || ' ' || COALESCE(n.session_origine::text, 'None')"
+)
+_LECTURE = f"""
+SELECT {", ".join("c.id" if champ == "pk" else f"c.{champ}" for champ in CHAMPS_CANDIDAT)},
+       s.reglement_id, g.code, g.empreinte, n.bloc, b.motifs,
+       r.candidat_id, {", ".join(f"r.{champ}" for champ in COMPAREES)}
+FROM examens_candidat c
+JOIN examens_session s ON s.id = c.session_id
+JOIN examens_reglementexamen g ON g.id = s.reglement_id
+LEFT JOIN (SELECT n.candidat_id, string_agg({_LIGNE_NOTE}, E'\\n') AS bloc
+           FROM examens_note n WHERE n.candidat_id {{candidats}} GROUP BY n.candidat_id) n ON n.candidat_id = c.id
+LEFT JOIN (SELECT candidat_id, array_agg(motif) AS motifs
+           FROM examens_blocage WHERE candidat_id {{candidats}} GROUP BY candidat_id) b ON b.candidat_id = c.id
+LEFT JOIN examens_resultat r ON r.candidat_id = c.id
+WHERE c.id {{candidats}}
+"""
+_DE_LA_SESSION = _LECTURE.format(candidats="IN (SELECT id FROM examens_candidat WHERE session_id = %(session)s)")
+_PARMI = _LECTURE.format(candidats="= ANY(%(ids)s)")
+_N = len(CHAMPS_CANDIDAT)
+
+
+def _lire_lignes(*, session: Session | None = None, ids: list[int] | None = None) -> list[tuple]:
+    """Par candidat (dans l'ordre de la base) : CHAMPS_CANDIDAT, règlement (id, code, empreinte), bloc des notes (lignes
+    d'empreinte triées, None sans note), blocages (None sans blocage), puis candidat_id et COMPAREES du résultat
+    enregistré (None sans résultat)."""
+    with connection.cursor() as curseur:
+        if session is not None:
+            curseur.execute(_DE_LA_SESSION, {"session": session.pk})
+        else:
+            curseur.execute(_PARMI, {"ids": ids})
+        return curseur.fetchall()
+
+
+def _enregistre(ligne: tuple) -> tuple | None:
+    """Les COMPAREES enregistrées d'une ligne de `_lire_lignes`, None si le candidat n'a pas de résultat."""
+    if ligne[_N + 5] is None:
+        return None
+    avant = ligne[_N + 6 :]
+    if isinstance(avant[-1], str):  # remarques : jsonb lu en texte
+        avant = (*avant[:-1], [] if avant[-1] == "[]" else json.loads(avant[-1]))
+    return avant
+
+
+def bloc_notes(notes: Iterable[tuple]) -> str:
+    """Le bloc de `_lire_lignes` en Python, depuis des lignes dans l'ordre de CHAMPS_NOTE (valeur en texte)."""
+    return "\n".join(f"N {n[1]} {n[2]} {n[3]} {n[4]} {n[5]} {n[6]}" for n in notes)
+
+
+def _lignes_triees(bloc: str) -> list[str]:
+    """Les lignes d'empreinte d'un bloc de notes, dans l'ordre de `empreinte`."""
+    return sorted(bloc.split("\n")) if bloc else []
+
+
+def _notes_du_bloc(pk: int, bloc: str) -> list[tuple]:
+    """Les notes d'un bloc, en lignes dans l'ordre de CHAMPS_NOTE (valeur en texte), pour le chemin exact."""
+    notes = []
+    for ligne in _lignes_triees(bloc):
+        _, unite, groupe, etat, valeur, origine, session_origine = ligne.split(" ")
+        notes.append(
+            (
+                pk,
+                unite,
+                int(groupe),
+                etat,
+                None if valeur == "None" else valeur,
+                origine,
+                None if session_origine == "None" else int(session_origine),
+            )
+        )
+    return notes
+
+
+_MILLIEMES: dict[str, int | None] = {}  # texte d'une note → millièmes (au plus 20 001 valeurs distinctes)
+_CONSERVEES = frozenset({Note.Origine.CONSERVEE_AGORA.value, Note.Origine.CONSERVEE_GA.value})
+
+
+def _milliemes(texte: str) -> int | None:
+    try:
+        return _MILLIEMES[texte]
+    except KeyError:
+        valeur = _MILLIEMES[texte] = regles.en_entier(Decimal(texte), regles.ECHELLE_NOTE)
+        return valeur
+
+
+class _HorsEchelle(Exception):
+    pass
+
+
+def _entier(valeur: Decimal | None, echelle: int) -> int | None:
+    if valeur is None:
+        return None
+    entier = regles.en_entier(valeur, echelle)
+    if entier is None:
+        raise _HorsEchelle
+    return entier
+
+
+def empreinte_brute(reglement: Reglement, candidat: tuple, lignes: list[str], blocages: list[str]) -> str:
+    """`empreinte` sur une ligne brute : candidat dans l'ordre de CHAMPS_CANDIDAT, notes en lignes triées."""
+    parties = [
+        f"R {reglement.code} {reglement.empreinte}",
+        "C " + "|".join(map(str, candidat[3:])),
+        *lignes,
+        *sorted(f"B {b}" for b in blocages),
+    ]
+    return hashlib.sha256("\n".join(parties).encode()).hexdigest()
+
+
+def comparees_rapides(reglement: Reglement, candidat: tuple, bloc: str, blocages: list[str]) -> tuple | None:
+    """Les colonnes COMPAREES du résultat d'un candidat, par regles.decider ; None si `decider` ne tranche pas
+    (l'appelant passe alors par `calculer_brut`). Mêmes valeurs que `Calcule.ligne()` (test_regles_entieres.py)."""
+    b = reglement.bareme
+    if b is None:
+        return None
+    _, _, _, statut, _, facultative1, facultative2, chef_oeuvre, points_jury, mobilite, *_ = candidat
+    premiers, controles, conservees = {}, {}, False
+    try:
+        lignes = _lignes_triees(bloc)
+        champs = bloc.split()  # sept champs par ligne, sans espace dans aucun : sinon le chemin exact
+        if len(champs) != 7 * len(lignes):
+            return None
+        for unite, groupe, etat, valeur, origine in zip(
+            champs[1::7], champs[2::7], champs[3::7], champs[4::7], champs[5::7], strict=True
+        ):
+            if valeur == "None":
+                milliemes = None
+            elif (milliemes := _MILLIEMES.get(valeur)) is None and (milliemes := _milliemes(valeur)) is None:
+                return None
+            if groupe == "1":
+                premiers[unite] = (etat, milliemes)
+                if origine in _CONSERVEES and unite in b.codes:  # conservée sur une unité obligatoire
+                    conservees = True
+            elif groupe == "2" and etat == "note" and milliemes is not None:
+                controles[unite] = milliemes
+        codes, remarques = facultatives_comptees(facultative1, facultative2, statut, mobilite)
+        facultatives = [premiers.get(code, ("manquante", None)) for code in codes]
+        decide = regles.decider(
+            b,
+            premiers,
+            controles,
+            facultatives,
+            _entier(chef_oeuvre, regles.ECHELLE_NOTE),
+            _entier(points_jury, regles.ECHELLE_POINTS),
+            bool(blocages),
+            conservees,
+        )
+    except _HorsEchelle:
+        return None
+    if decide is None:
+        return None
+    decision, mention, points, total, points_pro, total_pro, controle_passe = decide
+    empreinte_ = empreinte_brute(reglement, candidat, lignes, blocages)
+    if points is None:
+        return (decision.value, "", None, None, "", None, Decimal(0), False, empreinte_, remarques)
+    denominateur = regles.ECHELLE_NOTE * total
+    pgcd = math.gcd(points, denominateur)
+    return (
+        decision.value,
+        mention.value if mention else "",
+        Decimal(points).scaleb(-5),
+        _centiemes(points, 10 * total),
+        f"{points // pgcd}/{denominateur // pgcd}",
+        None if points_pro is None else _centiemes(points_pro, 10 * total_pro),
+        points_jury,
+        controle_passe,
+        empreinte_,
+        remarques,
+    )
+
+
+def _centiemes(numerateur: int, denominateur: int) -> Decimal:
+    """numerateur / denominateur centièmes, tronqué vers zéro (regles.tronquer à deux décimales)."""
+    entier = numerateur // denominateur if numerateur >= 0 else -(-numerateur // denominateur)
+    return Decimal(entier).scaleb(-2)
+
+
+def _objet(candidat: tuple):
+    return SimpleNamespace(**dict(zip(CHAMPS_CANDIDAT, candidat, strict=True)))
+
+
+def calculer_brut(reglement: Reglement, candidat: tuple, bloc: str, blocages: list[str], avec_trace=True) -> Calcule:
+    """`calculer_un` sur une ligne brute (le chemin exact, avec sa trace)."""
+    notes = [
+        NoteLue(*n[:4], None if n[4] is None else Decimal(n[4]), *n[5:]) for n in _notes_du_bloc(candidat[0], bloc)
+    ]
+    return calculer_un(reglement, _objet(candidat), notes, blocages, avec_trace=avec_trace)
+
+
+def _comparees(reglement: Reglement, candidat: tuple, bloc: str, blocages: list[str]) -> tuple:
+    apres = comparees_rapides(reglement, candidat, bloc, blocages)
+    if apres is None:
+        ligne = calculer_brut(reglement, candidat, bloc, blocages, avec_trace=False).ligne()
+        apres = tuple(ligne[n] for n in _INDICES_COMPARES)
+    return apres
 
 
 def _verifier_tranche(travail, debut: int, fin: int):
-    reglement, candidats, notes, blocages, enregistres = travail
-    # Sans trace pour comparer ; la trace n'est refaite que pour les résultats qui changent (ils seront écrits).
-    calcules = [calculer_un(reglement, c, notes[c.pk], blocages[c.pk], avec_trace=False) for c in candidats[debut:fin]]
-    a_ecrire, differences = comparer(calcules, enregistres)
-    a_ecrire = [calculer_un(reglement, c.candidat, notes[c.candidat.pk], blocages[c.candidat.pk]) for c in a_ecrire]
-    rang = {c.pk: debut + i for i, c in enumerate(candidats[debut:fin])}
+    reglement, lignes = travail
+    changes, differences = [], []
     decisions: dict[str, int] = defaultdict(int)
-    for c in calcules:
-        decisions[c.resultat.decision.value] += 1
-    return [(rang[c.candidat.pk], c.resultat, c.empreinte) for c in a_ecrire], differences, dict(decisions)
+    for ligne in lignes[debut:fin]:
+        candidat, bloc, blocages = ligne[:_N], ligne[_N + 3] or "", ligne[_N + 4] or []
+        apres = _comparees(reglement, candidat, bloc, blocages)
+        decisions[apres[0]] += 1
+        avant = _enregistre(ligne)
+        if avant == apres:
+            continue
+        # Un résultat qui change : refait par le chemin exact, avec sa trace, pour être écrit.
+        calcule = calculer_brut(reglement, candidat, bloc, blocages)
+        changes.append((candidat[0], calcule.resultat, calcule.empreinte))
+        differences += [(candidat[0], d) for d in _ecarts(candidat[1], avant, apres)]
+    return changes, differences, dict(decisions)
 
 
 def differences(session: Session, candidats=None) -> tuple[list[Calcule], list[Difference]]:

@@ -30,6 +30,9 @@ restauration ne rend aucun condensat de mot de passe ni aucun droit d'administra
 inutilisables, sans is_staff ni is_superuser ni permission directe), ne déverrouille aucune session (restaurée
 verrouillée si le fichier ou le journal de cette base le disent) et n'écrit rien dans le journal authentique :
 les lignes de journal du fichier vont dans `JournalArchive`, marquées par le fichier et l'instant.
+
+Longueur : un seul format de fichier, écrit et relu au même endroit, pour que l'écriture et la relecture ne
+puissent pas diverger.
 """
 
 import base64

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import Count, Q
+from django.db.models import Count, Func, Q
 
 from examens import perimetre, regles, resultats
 from examens.models import (
@@ -156,16 +156,43 @@ def tableau_de_bord(session: Session, candidats) -> dict:
     par_statut = dict(candidats.values_list("statut").annotate(n=Count("id")).order_by())
     categories = list(CategorieCandidat.objects.filter(reglement=reglement))
     par_categorie = [(c, sum(par_statut.get(s, 0) for s in c.statuts)) for c in categories]
-    par_decision = Counter(
-        dict(Resultat.objects.filter(candidat__in=candidats).values_list("decision").annotate(n=Count("id")).order_by())
-    )
+    # Décisions et histogramme des moyennes en une lecture des résultats : (décision, tranche d'un point, nombre).
+    par_decision: Counter = Counter()
+    par_tranche: Counter = Counter()
+    par_tranche_nulle = 0  # résultats sans moyenne
+    for decision, tranche, n in (
+        Resultat.objects.filter(candidat__in=candidats)
+        .annotate(tranche=Func("moyenne", function="TRUNC"))  # vers zéro, comme Decimal // 1
+        .values_list("decision", "tranche")
+        .annotate(n=Count("*"))
+        .order_by()
+    ):
+        par_decision[decision] += n
+        if tranche is not None:
+            par_tranche[int(tranche)] += n
+        else:
+            par_tranche_nulle += n
     total = sum(par_statut.values())
     sans_resultat = total - sum(par_decision.values())
-    # notes manquantes par unité : unités obligatoires moins les notes présentes du premier groupe
-    presentes = dict(
-        Note.objects.filter(candidat__in=candidats, groupe=1).values_list("unite").annotate(n=Count("id")).order_by()
+    # Notes manquantes par unité obligatoire. Un résultat est toujours celui de ses données (examens.resultats) : un
+    # candidat dont la moyenne est calculée a toutes ses notes obligatoires. Seuls comptent donc les candidats sans
+    # résultat ou sans moyenne (note manquante, dossier incohérent) : on ne compte que leurs notes, pas les 300 000
+    # d'une session.
+    sans_moyenne = sans_resultat + par_tranche_nulle
+    a_completer = candidats.filter(Q(resultat__isnull=True) | Q(resultat__moyenne__isnull=True))
+    presentes = (
+        dict(
+            Note.objects.filter(candidat__in=a_completer, groupe=1)
+            .values_list("unite")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+        if sans_moyenne
+        else {}
     )
-    manquantes = [(e, total - presentes.get(e.unite.code, 0)) for e in epreuves_notees(reglement) if not e.facultative]
+    manquantes = [
+        (e, sans_moyenne - presentes.get(e.unite.code, 0)) for e in epreuves_notees(reglement) if not e.facultative
+    ]
     return {
         "total": total,
         "par_statut": [(code, libelle, par_statut[code]) for code, libelle in Statut.choices if code in par_statut],
@@ -173,6 +200,7 @@ def tableau_de_bord(session: Session, candidats) -> dict:
         "par_decision": [(code, libelle, par_decision.get(code, 0)) for code, libelle in DECISIONS.items()],
         "sans_resultat": sans_resultat,
         "manquantes": manquantes,
+        "histogramme": histogramme_des_tranches(par_tranche) if par_tranche else None,
     }
 
 
@@ -194,9 +222,14 @@ def a_examiner(resultats: list[Resultat]) -> list[Resultat]:
 
 def histogramme(valeurs: list[Decimal], largeur: int = 1) -> list[tuple[str, int]]:
     """Effectifs par tranche d'un point de 0 à 20 (la dernière tranche inclut 20)."""
+    return histogramme_des_tranches(Counter(int(v // largeur) for v in valeurs))
+
+
+def histogramme_des_tranches(par_tranche: Counter) -> list[tuple[str, int]]:
+    """`histogramme` depuis les effectifs par partie entière (tronquée vers zéro, comptée par la base)."""
     tranches = [0] * 20
-    for v in valeurs:
-        tranches[min(int(v // largeur), 19)] += 1
+    for tranche, n in par_tranche.items():
+        tranches[min(tranche, 19)] += n
     return [(f"{i}–{i + 1}", n) for i, n in enumerate(tranches)]
 
 

@@ -1,6 +1,9 @@
 """Écritures de l'application examens : notes (avec historique), délibération, verrouillage, journal.
 
 Chaque service est transactionnel, prend des arguments nommés et laisse une trace dans le journal d'audit.
+
+Longueur : la porte unique des écritures qui changent un résultat ; la garder en un fichier rend visible
+tout ce qui passe par elle.
 """
 
 import hashlib

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from agora.format import nombre
 from agora.roles import ENSEIGNANT
 from pfmp import regles_pfmp
 from pfmp.models import CertificatTravail, Convention, DossierPfmp, Niveau, Organisation, choix_pays, erreur_siret
@@ -250,7 +251,7 @@ class DossierForm(forms.Form):
                 self.add_error("semaines_positionnement", f"Sans objet pour la voie « {voie.libelle} ».")
             elif semaines < minimum:
                 self.add_error(
-                    "semaines_positionnement", f"Au moins {regles_pfmp._fr(minimum)} semaines pour cette voie (II.5)."
+                    "semaines_positionnement", f"Au moins {nombre(minimum)} semaines pour cette voie (II.5)."
                 )
         elif date is not None:
             self.add_error("semaines_positionnement", "La décision fixe une durée : indiquez-la.")

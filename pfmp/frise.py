@@ -6,6 +6,7 @@ Positions en attributs SVG (x, width) et couleurs en classes CSS : rien d'inline
 import datetime
 from dataclasses import dataclass
 
+from agora.format import nombre
 from pfmp import regles_pfmp
 
 LARGEUR = 1000
@@ -76,13 +77,13 @@ def construire(*, session: int, duree_cycle: int, periodes: list, aujourd_hui: d
     for p in periodes:
         a = p.attestation
         if a is not None and a.signee:
-            classe, etat = "frise-attestee", f"attestée : {regles_pfmp._fr(a.semaines)} semaines"
+            classe, etat = "frise-attestee", f"attestée : {nombre(a.semaines)} semaines"
         elif a is not None:
             classe, etat = "frise-non-signee", "attestation non signée"
         elif p.date_fin < aujourd_hui:
             classe, etat = "frise-manquante", "terminée, sans attestation"
         else:
-            classe, etat = "frise-prevue", f"prévue : {regles_pfmp._fr(p.semaines)} semaines"
+            classe, etat = "frise-prevue", f"prévue : {nombre(p.semaines)} semaines"
         debut_barre, fin_barre = x(p.date_debut), x(p.date_fin + datetime.timedelta(days=1))
         barres.append(
             Barre(
@@ -91,7 +92,7 @@ def construire(*, session: int, duree_cycle: int, periodes: list, aujourd_hui: d
                 classe + (" frise-etranger" if p.a_l_etranger else ""),
                 f"{p.convention.organisation.nom} ({p.nom_pays}), du {p.date_debut:%d/%m/%Y} "
                 f"au {p.date_fin:%d/%m/%Y} : {etat}",
-                f"{regles_pfmp._fr(a.semaines if a else p.semaines)} s." + (f" {p.pays}" if p.a_l_etranger else ""),
+                f"{nombre(a.semaines if a else p.semaines)} s." + (f" {p.pays}" if p.a_l_etranger else ""),
             )
         )
     examen = regles_pfmp.date_examen(session)

@@ -38,6 +38,8 @@ Lectures retenues là où l'Annexe III se tait (écrites aussi dans la docstring
   pas d'heures) ;
 - mobilité : une période hors de France, dans un pays de l'UE, de l'EEE ou de l'AELE, dont l'attestation est
   signée (l'unité s'évalue sur une période effectuée).
+
+Longueur : l'Annexe III en entier (exigence, conformité, mobilité, positionnement), règle pure par règle pure.
 """
 
 import calendar
@@ -48,6 +50,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from agora.format import nombre
 from examens.regles import MINIMUM_POSITIONNEMENT_FPC, MINIMUM_POSITIONNEMENT_SCOLAIRE
 
 __all__ = [
@@ -233,18 +236,18 @@ def exigence(
         if duree_cycle not in semaines_cycle:
             raise ValueError(f"durée de cycle {duree_cycle} : 2 ou 3 ans")
         semaines, source = semaines_cycle[duree_cycle], "Annexe III, II.1" if duree_cycle == 3 else "Annexe III, II.5"
-        libelle = f"{_fr(semaines)} semaines de PFMP attestées sur le cycle de {duree_cycle} ans"
+        libelle = f"{nombre(semaines)} semaines de PFMP attestées sur le cycle de {duree_cycle} ans"
     else:
         semaines, source = semaines_fpc, "Annexe III, II.3.1"
-        libelle = f"{_fr(semaines)} semaines de PFMP attestées"
+        libelle = f"{nombre(semaines)} semaines de PFMP attestées"
     anomalies: tuple[str, ...] = ()
     if positionnement is not None:
         minimum = minimum_positionnement(voie)
         semaines = max(Decimal(positionnement), minimum)
         source = "Annexe III, II.5"
         libelle = (
-            f"{_fr(semaines)} semaines de PFMP attestées, fixées par décision de positionnement "
-            f"(au moins {_fr(minimum)})"
+            f"{nombre(semaines)} semaines de PFMP attestées, fixées par décision de positionnement "
+            f"(au moins {nombre(minimum)})"
         )
         if positionnement_date is None:
             anomalies = ("décision de positionnement non datée : la durée réduite n'est pas justifiée",)
@@ -497,13 +500,13 @@ def _conclure(
     if manquantes:
         motifs.insert(
             0,
-            f"{_semaines(attestees)} attestée{'s' if attestees > 1 else ''} sur {_fr(exigence.semaines)} requises : "
+            f"{_semaines(attestees)} attestée{'s' if attestees > 1 else ''} sur {nombre(exigence.semaines)} requises : "
             f"il manque {_semaines(manquantes)}",
         )
         if attestees + prevues < exigence.semaines:
             bloquant = True
             if prevues:
-                motifs.append(f"les périodes prévues ({_fr(prevues)} semaines) ne suffisent pas")
+                motifs.append(f"les périodes prévues ({nombre(prevues)} semaines) ne suffisent pas")
     if not manquantes and not exigence.anomalies:
         niveau = Niveau.CONFORME
         motifs = []  # une attestation non signée en plus de l'exigence ne retient pas le diplôme
@@ -589,19 +592,13 @@ def _evaluer_certificats(
     )
 
 
-def _fr(nombre: Decimal) -> str:
-    """« 22 », « 10,5 » : sans zéros inutiles, virgule décimale."""
-    texte = format(Decimal(nombre).normalize(), "f") if nombre else "0"
-    return texte.replace(".", ",")
-
-
-def _semaines(nombre: Decimal) -> str:
-    return f"{_fr(nombre)} semaine{'s' if nombre > 1 else ''}"
+def _semaines(semaines: Decimal) -> str:
+    return f"{nombre(semaines)} semaine{'s' if semaines > 1 else ''}"
 
 
 def _mois(mois: Decimal) -> str:
     arrondi = mois.quantize(Decimal("0.1"))
-    return f"{_fr(arrondi)} mois"
+    return f"{nombre(arrondi)} mois"
 
 
 MOTIF_PREFIXE = "PFMP : "

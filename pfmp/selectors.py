@@ -475,10 +475,3 @@ def par_division(lignes: list[Ligne]) -> list[ResumeDivision]:
             groupes[cle] = ResumeDivision(ligne.candidat.division, [])
         groupes[cle].lignes.append(ligne)
     return list(groupes.values())
-
-
-def nombre(valeur: Decimal | None) -> str:
-    """Décimal pour les exports (point décimal, sans zéros inutiles)."""
-    if valeur is None:
-        return ""
-    return format(valeur.normalize(), "f") if valeur else "0"

@@ -3,6 +3,8 @@
 Chaque écriture qui peut changer la conformité d'un candidat la recalcule aussitôt (`recalculer`) et pousse
 l'effet vers l'examen par les seuls services d'examens : le blocage « justificatifs PFMP manquants » et
 l'éligibilité à l'unité de mobilité. Les attestations, certificats et décisions laissent une ligne au journal.
+
+Longueur : toutes les écritures PFMP qui changent la conformité, chacune suivie du même recalcul.
 """
 
 import datetime
@@ -13,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from agora.format import nombre
 from examens import services as examens_services
 from examens.models import Blocage, Candidat, Session
 from pfmp import regles_pfmp, selectors
@@ -566,7 +569,7 @@ def definir_dossier(
             raise OperationRefusee(f"Le positionnement est sans objet pour la voie « {voie_effective.libelle} ».")
         if semaines_positionnement < minimum:
             raise OperationRefusee(
-                f"Positionnement : au moins {regles_pfmp._fr(minimum)} semaines pour cette voie (Annexe III, II.5)."
+                f"Positionnement : au moins {nombre(minimum)} semaines pour cette voie (Annexe III, II.5)."
             )
     elif date_positionnement is not None:
         raise OperationRefusee("Une décision de positionnement fixe une durée : indiquez le nombre de semaines.")

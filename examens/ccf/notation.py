@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from agora.format import nombre
 from examens import regles
 from examens.models import (
     GabaritGrille,
@@ -215,12 +216,6 @@ def suggerer_note(
     exacte = Fraction(VINGT) * Fraction(obtenus) / Fraction(possibles) if evaluees and not manques else None
     note = arrondir(exacte, arrondi) if exacte is not None else None
     return Calcul(obtenus, possibles, evaluees, non_evaluees, a_saisir, exacte, note, arrondi, manques)
-
-
-def nombre(valeur: Decimal | int) -> str:
-    """« 27 », « 13,5 » : sans zéros inutiles, virgule décimale."""
-    texte = f"{Decimal(valeur).normalize():f}"
-    return texte.replace(".", ",")
 
 
 def texte_fraction(valeur: Fraction) -> str:

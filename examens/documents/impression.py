@@ -10,12 +10,11 @@ import datetime
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from agora.format import capitales_accentuees, nom_utilisateur
+from agora.format import capitales_accentuees, date_fr, nom_utilisateur, nombre, texte_decimal
 from examens import selectors
 from examens.ccf import gabarits, lectures, notation
 from examens.models import (
@@ -26,7 +25,6 @@ from examens.models import (
     MembreCommission,
     Resultat,
     Session,
-    texte_decimal,
     texte_note,
 )
 from examens.services import deliberation_verrouillee
@@ -36,20 +34,8 @@ from examens.services import deliberation_verrouillee
 # ---------------------------------------------------------------------------------------------------
 
 
-def _date(valeur: datetime.date | None) -> str:
-    return valeur.strftime("%d/%m/%Y") if valeur else ""
-
-
 def _horodatage(valeur: datetime.datetime | None) -> str:
     return timezone.localtime(valeur).strftime("%d/%m/%Y à %H:%M") if valeur else ""
-
-
-def _nombre(valeur) -> str:
-    """Un Decimal exact sans zéros inutiles, virgule décimale : 249.875 → « 249,875 », 2.00 → « 2 »."""
-    if valeur is None or valeur == "":
-        return ""
-    texte = format(Decimal(valeur).normalize(), "f")
-    return texte.replace(".", ",")
 
 
 _nom = nom_utilisateur
@@ -196,13 +182,13 @@ def donnees_grille(
             "nom": c.nom,
             "prenom": c.prenom,
             "numero": c.numero,
-            "naissance": _date(c.date_naissance),
+            "naissance": date_fr(c.date_naissance),
         },
         "etablissement": f"{c.etablissement.nom} ({c.etablissement.uai})",
         "division": c.division.nom if c.division else "",
-        "date_situation": _date(g.date_situation),
+        "date_situation": date_fr(g.date_situation),
         "echelle": [
-            {"code": n.code, "libelle": n.libelle, "points": _nombre(n.points) if n.evalue else ""}
+            {"code": n.code, "libelle": n.libelle, "points": nombre(n.points) if n.evalue else ""}
             for n in gab.echelle.niveaux
         ],
         "colonnes": len(gab.echelle.niveaux) + 2,
@@ -280,7 +266,7 @@ def donnees_releve(candidat: Candidat, arrete: bool | None = None) -> dict:
                 "epreuve": f"{e.code} {capitales_accentuees(e.intitule)}"
                 + (f" — {ligne.libelle_facultative}" if ligne.libelle_facultative else ""),
                 "unite": e.unite.code,
-                "coefficient": _nombre(e.coefficient) if e.coefficient is not None else "—",
+                "coefficient": nombre(e.coefficient) if e.coefficient is not None else "—",
                 "mode": ligne.modalite.get_mode_display() if ligne.modalite else "",
                 "note": ligne.note.affichage if ligne.note else "—",
                 "controle": ligne.controle.affichage if ligne.controle else "",
@@ -298,7 +284,7 @@ def donnees_releve(candidat: Candidat, arrete: bool | None = None) -> dict:
             "nom": candidat.nom,
             "prenom": candidat.prenom,
             "numero": candidat.numero,
-            "naissance": _date(candidat.date_naissance),
+            "naissance": date_fr(candidat.date_naissance),
             "statut": candidat.get_statut_display(),
             "categorie": categorie.code if categorie else "",
             "division": candidat.division.nom if candidat.division else "",

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from agora import pdf
+from agora.format import jour_fr
 from examens.organisation.durees import texte_duree
 from examens.organisation.models import Passage, Situation
 
@@ -22,8 +23,7 @@ def _heure(t: datetime.time | None) -> str:
 
 
 def _date(d: datetime.date | None) -> str:
-    jours = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-    return f"{jours[d.weekday()]} {d.strftime('%d/%m/%Y')}" if d else "à fixer"
+    return jour_fr(d) or "à fixer"
 
 
 def _membres(situation: Situation) -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from agora.format import date_fr
 from examens.organisation.durees import texte_duree
 
 JOUR = 1440
@@ -25,10 +26,6 @@ PAS = 5
 
 def heure(minutes: int) -> str:
     return f"{minutes // 60} h {minutes % 60:02d}"
-
-
-def date_fr(d: datetime.date) -> str:
-    return d.strftime("%d/%m/%Y")
 
 
 @dataclass(frozen=True)

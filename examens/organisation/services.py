@@ -2,7 +2,8 @@
 
 Une absence non justifiée écrit « ABS » sur l'unité de l'épreuve par la porte unique des notes
 (services.ecrire_notes), session verrouillée en écriture et ouverte, comme toute note ; le résultat du
-candidat est recalculé par cette porte. Une absence justifiée ouvre un passage de rattrapage à planifier.
+candidat est recalculé par cette porte. Une absence justifiée ouvre un passage de rattrapage à planifier ; une fois
+planifié, la grille CCF du candidat pour cette situation le suit (sa date devient celle du rattrapage).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from agora.format import date_fr, nom_utilisateur
 from examens.ccf import lectures
-from examens.models import Candidat, Commission, Epreuve, Etablissement, Note, Session
+from examens.models import Candidat, Commission, Epreuve, Etablissement, Grille, HistoriqueGrille, Note, Session
 from examens.organisation import durees, indisponibilites
 from examens.organisation.models import Amenagement, ConformiteDossier, Passage, Situation
 from examens.organisation.planificateur import (
@@ -24,11 +26,17 @@ from examens.organisation.planificateur import (
     Indisponibilite,
     Occupation,
     Resultat,
-    date_fr,
     heure,
     planifier,
 )
-from examens.services import OperationRefusee, SaisieNote, ecrire_notes, journaliser, verifier_session_ouverte
+from examens.services import (
+    OperationRefusee,
+    SaisieNote,
+    ecrire_notes,
+    journaliser,
+    jurys_verrouilles,
+    verifier_session_ouverte,
+)
 
 P = Passage.Presence
 
@@ -239,6 +247,67 @@ def conflits(passage: Passage, date: datetime.date, debut: int, salle: str) -> l
     return sorted(set(out))
 
 
+PAUSE_AFFICHEE = 5  # minutes laissées avant et après un créneau libre proposé au glisser-déposer
+LIBRE_MIN = 15  # un trou plus court n'est pas proposé
+
+
+@dataclass(frozen=True)
+class CreneauLibre:
+    """Un moment où la commission ne siège pas, entre deux de ses passages d'une journée ou après le dernier :
+    une cible où déposer un passage (la durée du passage déposé décide ; le serveur refuse ce qui heurte)."""
+
+    jour: datetime.date
+    debut: int
+    fin: int | None  # None : jusqu'à la fin de la journée
+
+    @property
+    def heure_debut(self) -> str:
+        return f"{self.debut // 60:02d}:{self.debut % 60:02d}"
+
+    @property
+    def libelle(self) -> str:
+        if self.fin is None:
+            return f"Libre à partir de {heure(self.debut)}"
+        return f"Libre de {heure(self.debut)} à {heure(self.fin)}"
+
+
+def creneaux_libres(
+    passages, journee: tuple[int, int] | None = None, dejeuner: tuple[int, int] | None = None
+) -> dict[datetime.date, list[CreneauLibre]]:
+    """Par journée, les trous de la commission autour de ses passages datés (toutes salles : elle siège à un
+    passage à la fois), une pause laissée de chaque côté. `journee` (début, fin) borne la journée : sans elle, le
+    dernier créneau reste ouvert ; `dejeuner` est retiré des trous. Un trou plus court que le plus court des
+    passages (et que LIBRE_MIN) n'accueillerait personne : il n'est pas proposé. Lecture seule."""
+    passages = list(passages)
+    minimum = max(LIBRE_MIN, min((p.duree for p in passages), default=LIBRE_MIN))
+    plages: dict[datetime.date, list[tuple[int, int]]] = {}
+    for p in passages:
+        if p.situation.date is not None and p.debut is not None:
+            plages.setdefault(p.situation.date, []).append((minutes(p.debut), minutes(p.debut) + p.duree))
+    out = {}
+    for jour, liste in plages.items():
+        liste.sort()
+        trous, fin = [], None
+        if journee and journee[0] <= liste[0][0] - PAUSE_AFFICHEE:
+            trous.append((journee[0], liste[0][0] - PAUSE_AFFICHEE))
+        for d, f in liste:
+            if fin is not None:
+                trous.append((fin + PAUSE_AFFICHEE, d - PAUSE_AFFICHEE))
+            fin = f if fin is None else max(fin, f)
+        trous.append((fin + PAUSE_AFFICHEE, journee[1] if journee else None))
+        libres = []
+        for d, f in trous:
+            morceaux = [(d, f)]
+            if dejeuner:
+                morceaux = [(d, min(f, dejeuner[0]) if f is not None else dejeuner[0]), (max(d, dejeuner[1]), f)]
+                morceaux = [(a, b) for a, b in morceaux if a < dejeuner[0] or a >= dejeuner[1]]
+            for a, b in morceaux:
+                if (b if b is not None else 24 * 60) - a >= minimum:
+                    libres.append(CreneauLibre(jour, a, b))
+        out[jour] = libres
+    return out
+
+
 @transaction.atomic
 def deplacer_passage(*, passage: Passage, date: datetime.date, debut: datetime.time, salle: str, auteur) -> Passage:
     """L'enseignant ajuste un passage : refusé s'il heurte un membre, une salle, le candidat ou sa PFMP."""
@@ -283,7 +352,83 @@ def deplacer_passage(*, passage: Passage, date: datetime.date, debut: datetime.t
         avant=avant,
         apres={"date": str(date), "debut": str(debut), "salle": salle},
     )
+    # Ce que la vue dit de la grille, en plus du déplacement ("" : rien à en dire).
+    passage.grille_suivie = suivre_rattrapage(passage=passage, auteur=auteur) if cible.rattrapage else ""
     return passage
+
+
+def suivre_rattrapage(*, passage: Passage, auteur) -> str:
+    """La grille suit le rattrapage : la grille CCF du candidat pour cette situation prend la date du passage de
+    rattrapage planifié (elle portait celle de la situation manquée, ou aucune).
+
+    Seule une grille en brouillon tenue par cette commission suit, comme une modification de sa date dans la page :
+    version incrémentée, trace dans l'historique de la grille, confirmations annulées, ligne au journal. Une grille
+    validée, transmise ou arrêtée, ou figée par une délibération verrouillée, ne change pas : la phrase renvoyée le
+    dit. Sans grille, rien à suivre : elle sera commencée au rattrapage. Verrous dans l'ordre de
+    ccf.saisie.enregistrer_champ (candidat puis grille).
+    """
+    situation = passage.situation
+    commission = situation.commission
+    date = situation.date
+    if not situation.rattrapage or date is None:
+        return ""
+    Candidat.objects.select_for_update(no_key=True).filter(pk=passage.candidat_id).first()
+    grille = (
+        Grille.objects.select_for_update(of=("self",))
+        .filter(candidat_id=passage.candidat_id, epreuve=commission.gabarit.epreuve, situation=situation.numero)
+        .first()
+    )
+    if grille is None or grille.commission_id != commission.pk or grille.date_situation == date:
+        return ""
+    nom = _nom(passage.candidat)
+    session = commission.session
+    jury = jurys_verrouilles([session.pk], [commission.etablissement_id]).get((session.pk, commission.etablissement_id))
+    fige = ""
+    if session.verrouillee:
+        fige = f"la délibération de la session {session.annee} est verrouillée"
+    elif jury:
+        fige = f"la délibération du jury {jury} est verrouillée"
+    if fige:
+        return f"La grille de {nom} est figée ({fige}) : sa date n'a pas suivi le rattrapage."
+    if grille.etat != Grille.Etat.BROUILLON:
+        return (
+            f"La grille de {nom} est {grille.get_etat_display()} : sa date "
+            f"({date_fr(grille.date_situation) if grille.date_situation else 'vide'}) n'a pas suivi le rattrapage."
+        )
+    avant = grille.date_situation
+    grille.date_situation, grille.version, grille.modifiee_par = date, grille.version + 1, auteur
+    grille.save(update_fields=["date_situation", "version", "modifiee_par", "modifiee_le"])
+    motif = f"Rattrapage de l'absence justifiée, situation {situation.numero}"
+    trace = {"grille": grille, "auteur": getattr(auteur, "username", "") or "", "auteur_nom": nom_utilisateur(auteur)}
+    HistoriqueGrille.objects.create(
+        **trace,
+        action="date_situation",
+        objet="rattrapage planifié",
+        avant=date_fr(avant) if avant else "",
+        apres=date_fr(date),
+        motif=motif,
+    )
+    confirmes = [nom_utilisateur(v.membre) for v in grille.validations.select_related("membre")]
+    if confirmes:
+        # Comme toute modification de la grille : une confirmation vaut pour le contenu confirmé.
+        grille.validations.all().delete()
+        HistoriqueGrille.objects.create(
+            **trace,
+            action="confirmations",
+            objet="confirmations annulées par la modification",
+            avant=", ".join(confirmes),
+        )
+    journaliser(
+        action="ccf.grille.rattrapage",
+        auteur=auteur,
+        session=commission.session.annee,
+        candidat=passage.candidat,
+        objet=f"grille {grille.epreuve} situation {grille.situation}"[:100],
+        avant={"date_situation": str(avant or "")},
+        apres={"date_situation": str(date), "passage": passage.pk},
+        motif=motif,
+    )
+    return f"La grille de {nom} prend la date du rattrapage ({date_fr(date)})."
 
 
 def unite_de(commission: Commission) -> str:

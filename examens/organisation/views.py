@@ -53,7 +53,41 @@ def _formulaire(commission, data=None, request=None):
     return PlanificationForm(data, commission=commission, initial=initial)
 
 
-def _page(request, commission, form=None, explication=""):
+def _horaires(request, commission) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """La journée et la pause déjeuner des derniers paramètres du planificateur (sinon ceux du formulaire), pour ne
+    proposer au glisser-déposer que des créneaux dans la journée et hors du déjeuner."""
+    form = _formulaire(commission, request=request)
+
+    def lu(champ):
+        valeur = form.initial.get(champ, form.fields[champ].initial)
+        if isinstance(valeur, str):
+            try:
+                valeur = datetime.time.fromisoformat(valeur.strip())
+            except ValueError:
+                valeur = None
+        return _minutes(valeur) if isinstance(valeur, datetime.time) else None
+
+    debut, fin, dej_debut, dej_fin = (lu(c) for c in ("debut", "fin", "dejeuner_debut", "dejeuner_fin"))
+    journee = (debut or 8 * 60, fin or 17 * 60)
+    return journee, ((dej_debut, dej_fin) if dej_debut is not None and dej_fin is not None else None)
+
+
+def _lignes(request, commission, situations, peut_organiser: bool) -> None:
+    """Chaque situation datée reçoit ses lignes dans l'ordre de la journée : ses passages et, pour qui organise,
+    les créneaux libres de la commission ce jour-là, cibles du glisser-déposer (`s.lignes`)."""
+    libres = {}
+    if peut_organiser:
+        journee, dejeuner = _horaires(request, commission)
+        libres = services.creneaux_libres((p for s in situations for p in s.passages.all()), journee, dejeuner)
+    for s in situations:
+        lignes = [((p.debut or datetime.time.max), 0, p.pk, {"passage": p}) for p in s.passages.all()]
+        for c in libres.get(s.date, []) if s.date else []:
+            cle = f"{s.pk}-{c.heure_debut}"
+            lignes.append((datetime.time(c.debut // 60, c.debut % 60), 1, 0, {"libre": c, "cle": cle}))
+        s.lignes = [ligne for *_, ligne in sorted(lignes, key=lambda x: x[:3])]
+
+
+def _page(request, commission, form=None, explication="", erreur=None):
     situations = list(
         commission.situations_ccf.prefetch_related(
             "membres",
@@ -74,17 +108,22 @@ def _page(request, commission, form=None, explication=""):
             s.pk,
         )
     )
+    peut_organiser = _peut_organiser(request, commission)
+    _lignes(request, commission, situations, peut_organiser)
+    if erreur and erreur.get("cible") not in {ligne.get("cle") for s in situations for ligne in s.lignes}:
+        erreur["cible"] = ""  # créneau inconnu : l'erreur va à côté du passage
     return render(
         request,
         "examens/organisation/organisation.html",
         {
+            "erreur": erreur or {},
             "commission": commission,
             "membres": _membres(commission),
             "form": form or _formulaire(commission, request=request),
             "explication": explication,
             "situations": situations,
             "comptes": services.comptes(commission),
-            "peut_organiser": _peut_organiser(request, commission),
+            "peut_organiser": peut_organiser,
             "divisions": commission.divisions.all(),
             "presences": [
                 (Passage.Presence.PRESENT, "Présent"),
@@ -165,11 +204,15 @@ def deplacer(request, pk, passage):
     _exiger(request, commission)
     p = _passage(commission, passage)
     form = DeplacementForm(request.POST)
+    # Glisser-déposer : `cible` nomme le créneau libre où le passage a été déposé ; l'erreur s'affiche à côté de
+    # lui. Au clavier : à côté du formulaire de la ligne. La page est alors rendue telle quelle (rien d'écrit).
+    cible = request.POST.get("cible", "")[:40]
+    erreur = {"passage": p.pk, "cible": cible, "nom": f"{p.candidat.nom} {p.candidat.prenom}"}
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for erreurs in form.errors.values() for e in erreurs))
-        return redirect("examens:organisation", commission.pk)
+        erreur["message"] = " ".join(str(e) for erreurs in form.errors.values() for e in erreurs)
+        return _page(request, commission, erreur=erreur)
     try:
-        services.deplacer_passage(
+        deplace = services.deplacer_passage(
             passage=p,
             date=form.cleaned_data["date"],
             debut=form.cleaned_data["debut"],
@@ -177,9 +220,11 @@ def deplacer(request, pk, passage):
             auteur=request.user,
         )
     except OperationRefusee as e:
-        messages.error(request, str(e))
-    else:
-        messages.success(request, f"Passage de {p.candidat.nom} {p.candidat.prenom} déplacé.")
+        erreur["message"] = str(e)
+        return _page(request, commission, erreur=erreur)
+    messages.success(request, f"Passage de {p.candidat.nom} {p.candidat.prenom} déplacé.")
+    if deplace.grille_suivie:
+        messages.info(request, deplace.grille_suivie)
     return redirect(reverse("examens:organisation", args=[commission.pk]) + f"#passage-{p.pk}")
 
 

@@ -2,8 +2,7 @@
 
 from django import template
 
-from agora.format import capitales_accentuees
-from examens.models import texte_decimal
+from agora.format import capitales_accentuees, texte_decimal
 from examens.regles import format_fr
 from examens.selectors import DECISIONS, MENTIONS
 

@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import pytest
 
+from agora.format import texte_decimal
 from examens import exports, services
 from examens.documents import impression
-from examens.models import Candidat, Note, texte_decimal
+from examens.models import Candidat, Note
 from tests import fabriques
 from tests.examens.outils import UNITES
 

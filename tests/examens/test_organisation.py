@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from examens.journal_lisible import libelle_action
 from examens.models import Journal, Note, Resultat
 from examens.organisation import durees, services
 from examens.organisation.models import Amenagement, Passage, Situation
@@ -266,3 +267,106 @@ def test_la_planification_evite_les_periodes_des_sources_inscrites(monkeypatch):
     assert r.trouve
     assert Passage.objects.get(candidat=m.candidat).situation.date == VENDREDI
     assert Situation.objects.filter(date=JEUDI).exists()
+
+
+def _rattrapage_de(m, passage):
+    services.marquer_presence(
+        passage=passage, presence="absent_justifie", motif="certificat médical", auteur=m.comptes.enseignant
+    )
+    return Passage.objects.select_related("situation").get(rattrapage_de=passage)
+
+
+def test_la_grille_suit_le_rattrapage_planifie_et_le_journalise():
+    from examens.ccf import saisie
+    from examens.models import Grille, HistoriqueGrille, ValidationGrille
+
+    m = monde()
+    planifier_e31(m)
+    passage = Passage.objects.select_related("situation").get(candidat=m.candidat)
+    # La grille a été commencée à la date de la situation manquée, et un membre l'avait déjà confirmée.
+    saisie.enregistrer_champ(
+        commission=m.e31,
+        candidat=m.candidat,
+        situation=1,
+        version=0,
+        champ="date_situation",
+        valeur="12/03/2026",
+        auteur=m.comptes.enseignant,
+    )
+    grille = Grille.objects.get(candidat=m.candidat, epreuve="E31", situation=1)
+    ValidationGrille.objects.create(grille=grille, membre=m.collegue)
+    rattrapage = _rattrapage_de(m, passage)
+    assert Grille.objects.get(pk=grille.pk).date_situation == JEUDI, "l'absence seule ne change pas la grille"
+
+    deplace = services.deplacer_passage(
+        passage=rattrapage,
+        date=datetime.date(2026, 3, 20),
+        debut=datetime.time(9, 0),
+        salle="B12",
+        auteur=m.collegue,
+    )
+    assert deplace.grille_suivie == "La grille de MARTIN Léa prend la date du rattrapage (20/03/2026)."
+    suivie = Grille.objects.get(pk=grille.pk)
+    assert suivie.date_situation == datetime.date(2026, 3, 20)
+    assert suivie.version == grille.version + 1
+    assert not suivie.validations.exists(), "une modification annule les confirmations"
+    trace = HistoriqueGrille.objects.get(grille=grille, objet="rattrapage planifié")
+    assert (trace.avant, trace.apres, trace.auteur) == ("12/03/2026", "20/03/2026", m.collegue.username)
+    assert HistoriqueGrille.objects.filter(grille=grille, action="confirmations").exists()
+    journal = Journal.objects.get(action="ccf.grille.rattrapage", candidat_numero=m.candidat.numero)
+    assert libelle_action(journal.action) == "Grille datée du rattrapage planifié"
+    assert journal.avant == {"date_situation": "2026-03-12"}
+    assert journal.apres["date_situation"] == "2026-03-20"
+
+    # Déplacé encore, le rattrapage entraîne encore la grille ; une grille validée, elle, ne bouge plus.
+    services.deplacer_passage(
+        passage=rattrapage,
+        date=datetime.date(2026, 3, 23),
+        debut=datetime.time(9, 0),
+        salle="B12",
+        auteur=m.comptes.enseignant,
+    )
+    assert Grille.objects.get(pk=grille.pk).date_situation == datetime.date(2026, 3, 23)
+    Grille.objects.filter(pk=grille.pk).update(etat=Grille.Etat.VALIDEE)
+    deplace = services.deplacer_passage(
+        passage=rattrapage,
+        date=datetime.date(2026, 3, 24),
+        debut=datetime.time(9, 0),
+        salle="B12",
+        auteur=m.comptes.enseignant,
+    )
+    assert "validée par la commission" in deplace.grille_suivie and "n'a pas suivi" in deplace.grille_suivie
+    assert Grille.objects.get(pk=grille.pk).date_situation == datetime.date(2026, 3, 23)
+    # Délibération verrouillée : la grille est figée, même en brouillon.
+    Grille.objects.filter(pk=grille.pk).update(etat=Grille.Etat.BROUILLON)
+    type(m.e31.session).objects.filter(pk=m.e31.session_id).update(verrouillee=True)
+    deplace = services.deplacer_passage(
+        passage=rattrapage,
+        date=datetime.date(2026, 3, 25),
+        debut=datetime.time(9, 0),
+        salle="B12",
+        auteur=m.comptes.enseignant,
+    )
+    assert "figée (la délibération de la session 2026 est verrouillée)" in deplace.grille_suivie
+    assert Grille.objects.get(pk=grille.pk).date_situation == datetime.date(2026, 3, 23)
+
+
+def test_un_passage_ordinaire_deplace_ou_un_rattrapage_sans_grille_ne_touche_a_aucune_grille():
+    from examens.models import Grille
+
+    m = monde()
+    planifier_e31(m)
+    autre = Passage.objects.exclude(candidat=m.candidat).first()
+    deplace = services.deplacer_passage(
+        passage=autre, date=VENDREDI, debut=datetime.time(9, 0), salle="B14", auteur=m.comptes.enseignant
+    )
+    assert deplace.grille_suivie == ""
+    rattrapage = _rattrapage_de(m, Passage.objects.get(candidat=m.candidat))
+    deplace = services.deplacer_passage(
+        passage=rattrapage,
+        date=datetime.date(2026, 3, 20),
+        debut=datetime.time(9, 0),
+        salle="B12",
+        auteur=m.comptes.enseignant,
+    )
+    assert deplace.grille_suivie == "" and not Grille.objects.filter(candidat=m.candidat).exists()

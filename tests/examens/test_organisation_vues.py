@@ -1,6 +1,8 @@
 """Pages et documents de l'organisation du CCF : formulaire, droits, PDF (texte lu), calendrier ICS."""
 
 import datetime
+import re
+import subprocess
 
 import pytest
 from django.urls import reverse
@@ -9,7 +11,6 @@ from examens.organisation import services
 from examens.organisation.models import Amenagement, Passage, Situation
 from tests.examens.test_grilles import monde
 from tests.examens.test_organisation import JEUDI, parametres
-from tests.examens.test_pdf import reduit, texte_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +18,25 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _hachage_rapide(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _pdftotext(contenu: bytes, *options: str) -> str:
+    lu = subprocess.run(
+        ["pdftotext", *options, "-enc", "UTF-8", "-", "-"], input=contenu, capture_output=True, timeout=60
+    )
+    assert lu.returncode == 0, lu.stderr.decode(errors="replace")
+    return lu.stdout.decode()
+
+
+def texte_pdf(contenu: bytes) -> str:
+    """Le texte du PDF lu par pdftotext (poppler), comme un lecteur le verrait : espaces et retours réduits."""
+    return re.sub(r"\s+", " ", _pdftotext(contenu))
+
+
+def lignes_pdf(contenu: bytes) -> list[str]:
+    """Les lignes du PDF mises en page par `pdftotext -layout` (une ligne de tableau reste une ligne), espaces
+    réduits : l'heure, le candidat et ses aménagements d'une feuille d'émargement se lisent ensemble."""
+    return [" ".join(ligne.split()) for ligne in _pdftotext(contenu, "-layout").splitlines() if ligne.strip()]
 
 
 def url(m, nom="organisation", *args):
@@ -94,15 +114,19 @@ def test_la_convocation_et_la_feuille_d_emargement_disent_l_heure_la_salle_et_le
     p = Passage.objects.select_related("situation").get(candidat=m.candidat)
     r = client.get(url(m, "organisation-convocation", p.pk))
     assert r["Content-Type"] == "application/pdf"
-    texte = reduit(texte_pdf(r.content))
+    texte = texte_pdf(r.content)
     assert "Convocation à l'épreuve E31" in texte
-    assert "MARTIN Léa" in texte
+    assert f"Candidat MARTIN Léa · n° {m.candidat.numero}" in texte
     heure = f"{p.debut.hour} h {p.debut.minute:02d}"
     assert f"Date jeudi 12/03/2026 Heure {heure} (fin prévue" in texte and "durée 1 h 20" in texte
+    assert f"Salle {p.situation.salle} " in texte
     assert "Aménagements accordés : tiers-temps, lecteur" in texte
     r = client.get(url(m, "organisation-emargement", p.situation.pk))
-    texte = reduit(texte_pdf(r.content))
-    assert "Feuille d'émargement" in texte and "MARTIN Léa" in texte and "tiers-temps, lecteur" in texte
+    lignes = lignes_pdf(r.content)
+    assert lignes[0].startswith("Feuille d'émargement E31 · jeudi 12/03/2026")
+    assert f"Date jeudi 12/03/2026 Salle {p.situation.salle}" in lignes
+    # Sur la ligne du candidat : son heure, sa durée majorée, ses aménagements, les cases de présence.
+    assert f"{heure} (1 h 20) MARTIN Léa tiers-temps, lecteur ☐ présent ☐ absent" in lignes
     r = client.get(url(m, "organisation-convocations", m.comptes.division_a.pk))
     nb = Passage.objects.filter(candidat__division=m.comptes.division_a).count()
     assert texte_pdf(r.content).count("Convocation à l") == nb
@@ -255,3 +279,84 @@ def test_le_tableau_de_bord_compte_par_etablissement_et_par_commission_dans_le_p
     assert "Lycée Jean Jaurès" in page and "E31" in page
     autre = m.comptes.client(m.comptes.gestionnaire_autre).get(reverse("examens:organisation-tableau")).content.decode()
     assert "Lycée Jean Jaurès" not in autre and "Aucun passage planifié" in autre
+
+
+def test_les_creneaux_libres_se_calculent_entre_les_passages_et_apres_le_dernier():
+    from types import SimpleNamespace as N
+
+    def p(h, m, duree, jour=JEUDI):
+        return N(situation=N(date=jour), debut=datetime.time(h, m), duree=duree)
+
+    # 8 h–9 h, 9 h 05–10 h 05 (pause de 5 min : pas de trou), 11 h–11 h 30 ; rattrapage sans date ignoré.
+    sans_date = N(situation=N(date=None), debut=None, duree=60)
+    libres = services.creneaux_libres([p(8, 0, 60), p(9, 5, 60), p(11, 0, 30), sans_date])
+    assert [c.libelle for c in libres[JEUDI]] == ["Libre de 10 h 10 à 10 h 55", "Libre à partir de 11 h 35"]
+    assert libres[JEUDI][0].heure_debut == "10:10"
+    # Bornés par la journée (8 h 30–17 h) et privés du déjeuner (12 h 30–13 h 30) : le matin avant le premier
+    # passage est trop court, l'après-midi commence après le déjeuner et finit avec la journée.
+    libres = services.creneaux_libres([p(8, 40, 60), p(10, 0, 60), p(11, 0, 20)], (8 * 60 + 30, 17 * 60), (750, 810))
+    assert [c.libelle for c in libres[JEUDI]] == ["Libre de 11 h 25 à 12 h 30", "Libre de 13 h 30 à 17 h 00"]
+    # Un trou plus court que le plus court des passages n'accueillerait personne.
+    libres = services.creneaux_libres([p(8, 0, 30), p(9, 0, 45)], (8 * 60, 10 * 60))
+    assert [c.libelle for c in libres[JEUDI]] == []
+    libres = services.creneaux_libres([p(8, 0, 20), p(9, 0, 45)], (8 * 60, 10 * 60))
+    assert [c.libelle for c in libres[JEUDI]] == ["Libre de 8 h 25 à 8 h 55"]
+
+
+def test_deposer_un_passage_sur_un_creneau_libre_passe_par_le_deplacement_et_refuse_a_cote_du_creneau():
+    m = monde()
+    planifie(m)
+    client = m.comptes.client(m.comptes.enseignant)
+    texte = client.get(url(m)).content.decode()
+    assert texte.count('data-testid="creneau-libre"') >= 1 and 'draggable="true"' in texte
+    assert "js/organisation.js" in texte
+    passages = list(Passage.objects.select_related("situation").order_by("debut"))
+    premier, dernier = passages[0], passages[-1]
+    # Déposé sur un créneau déjà pris par la commission : refusé, rien d'écrit, l'erreur à côté du créneau visé.
+    cible = f"{dernier.situation.pk}-{dernier.debut:%H:%M}"
+    r = client.post(
+        url(m, "organisation-deplacer", premier.pk),
+        {"date": "12/03/2026", "debut": f"{dernier.debut:%H:%M}", "salle": dernier.situation.salle, "cible": cible},
+    )
+    assert r.status_code == 200
+    assert Passage.objects.get(pk=premier.pk).debut == premier.debut
+    page = r.content.decode()
+    # Le créneau visé n'est pas un créneau libre affiché : l'erreur va à côté du passage.
+    assert "data-erreur-deplacement>Ce créneau est impossible : la commission" in page
+    # La page borne les créneaux par la journée et le déjeuner du formulaire (8 h–17 h, 12 h–13 h 30).
+    fin = services.creneaux_libres(passages, (8 * 60, 17 * 60), (12 * 60, 13 * 60 + 30))[JEUDI][-1]
+    cible = f"{dernier.situation.pk}-{fin.heure_debut}"
+    # Un membre est pris ailleurs à cette heure-là : refus affiché à côté du créneau libre où l'on a déposé.
+    Situation.objects.create(commission=m.e32, date=JEUDI, salle="C01").membres.add(m.comptes.enseignant)
+    autre = Situation.objects.get(commission=m.e32)
+    Passage.objects.create(situation=autre, candidat=m.candidat, debut=fin_heure(fin.debut), duree=30)
+    r = client.post(
+        url(m, "organisation-deplacer", premier.pk),
+        {"date": "12/03/2026", "debut": fin.heure_debut, "salle": dernier.situation.salle, "cible": cible},
+    )
+    page = r.content.decode()
+    assert f'id="libre-{cible}"' in page
+    bloc = page[page.index(f'id="libre-{cible}"') :]
+    assert bloc.index("data-erreur-deplacement") < bloc.index("</tr>")
+    nom = f"{premier.candidat.nom} {premier.candidat.prenom}"
+    assert f"Déplacement de {nom} refusé. Ce créneau est impossible" in bloc and "(E32) de" in bloc
+    # Libre : le passage y va, comme au clavier.
+    autre.delete()
+    r = client.post(
+        url(m, "organisation-deplacer", premier.pk),
+        {"date": "12/03/2026", "debut": fin.heure_debut, "salle": dernier.situation.salle, "cible": cible},
+    )
+    assert r.status_code == 302
+    assert f"{Passage.objects.get(pk=premier.pk).debut:%H:%M}" == fin.heure_debut
+    # Une saisie absurde : 200, le message à côté du passage, jamais 500.
+    r = client.post(url(m, "organisation-deplacer", premier.pk), {"date": "x", "debut": "25:99", "cible": "<x>"})
+    assert r.status_code == 200 and "data-erreur-deplacement>" in r.content.decode()
+    geant = {"date": "12/03/2026", "debut": "09:00", "salle": "B" * 5000, "cible": "é" * 10000}
+    r = client.post(url(m, "organisation-deplacer", premier.pk), geant)
+    assert r.status_code == 200 and "data-erreur-deplacement>" in r.content.decode()
+    r = client.post(url(m, "organisation-deplacer", premier.pk), {**geant, "salle": "B12", "cible": "\x00"})
+    assert r.status_code == 400  # le caractère nul est refusé avant la vue (agora.middleware)
+
+
+def fin_heure(minutes: int) -> datetime.time:
+    return datetime.time(minutes // 60, minutes % 60)

@@ -3,6 +3,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from agora.format import nombre_json
 from examens.models import Candidat, Session
 from pfmp import selectors, services
 
@@ -42,9 +43,9 @@ class Command(BaseCommand):
                     "numero_candidat": numero,
                     "voie": conformite.exigence.voie.value,
                     "justificatif": conformite.exigence.justificatif.value,
-                    "semaines_requises": selectors.nombre(conformite.exigence.semaines),
-                    "semaines_attestees": selectors.nombre(conformite.semaines_attestees),
-                    "semaines_manquantes": selectors.nombre(conformite.semaines_manquantes),
+                    "semaines_requises": nombre_json(conformite.exigence.semaines),
+                    "semaines_attestees": nombre_json(conformite.semaines_attestees),
+                    "semaines_manquantes": nombre_json(conformite.semaines_manquantes),
                     "signatures_manquantes": conformite.signatures_manquantes,
                     "etat": conformite.niveau.value,
                     "conforme": conformite.conforme,
