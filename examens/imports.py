@@ -2,6 +2,9 @@
 
 Chaque import valide toutes les lignes sous verrou de la session ; une seule ligne invalide et rien n'est
 écrit : `ImportRefuse` porte alors la liste des lignes fautives (numéro et raison, en français).
+
+Longueur : la validation d'une ligne, l'aperçu de ce qu'elle changera (avant → après) et les valeurs permises que
+reprennent les modèles à télécharger se lisent ensemble ; les séparer ferait diverger l'aperçu de l'import.
 """
 
 import dataclasses
