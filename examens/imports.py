@@ -2,9 +2,15 @@
 
 Chaque import valide toutes les lignes sous verrou de la session ; une seule ligne invalide et rien n'est
 écrit : `ImportRefuse` porte alors la liste des lignes fautives (numéro et raison, en français).
+
+Longueur : la validation d'une ligne, l'aperçu de ce qu'elle changera (avant → après) et les valeurs permises que
+reprennent les modèles à télécharger se lisent ensemble ; les séparer ferait diverger l'aperçu de l'import.
 """
 
+import dataclasses
 import datetime
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -25,6 +31,7 @@ from examens.models import (
     Note,
     Session,
     Statut,
+    texte_note,
 )
 
 COLONNES_CANDIDATS = [
@@ -49,6 +56,12 @@ COLONNES_CANDIDATS_FACULTATIVES = [
 COLONNES_NOTES = ["numero_candidat", "unite", "note"]
 COLONNES_NOTES_FACULTATIVES = ["groupe", "session_origine", "specialite_origine"]
 
+# Valeurs permises, partagées par la validation et les modèles de fichiers à télécharger (listes déroulantes).
+FACULTATIVES_SANS_LANGUE = ("MOBILITE", "EPS")
+DUREES_CYCLE = ("2", "3")
+GROUPES = ("1", "2")
+SPECIALITES_ORIGINE = ("AGORA", "GA")
+
 MOTIF_NUMERO = re.compile(r"^[A-Za-z0-9]{1,20}$")
 # Forme globale pour scolaires et apprentis (D337-78) ; le choix de la forme progressive est ouvert aux autres.
 STATUTS_FORME_GLOBALE = {
@@ -71,6 +84,43 @@ class Bilan:
     divisions_creees: list[str] = field(default_factory=list)  # « TAGO3 (0750001U) » : à vérifier dans l'aperçu
     session_creee: bool = False
     details: list[str] = field(default_factory=list)  # quelques lignes lisibles pour l'aperçu
+    # L'aperçu en tableau : les en-têtes, puis les lignes créées ou modifiées (les inchangées sont seulement comptées).
+    colonnes: list[str] = field(default_factory=list)
+    lignes: list["LigneApercu"] = field(default_factory=list)
+
+    @property
+    def lignes_omises(self) -> int:
+        return max(0, self.crees + self.modifies - len(self.lignes))
+
+
+@dataclass(frozen=True)
+class Cellule:
+    """Une case de l'aperçu : sa valeur avant l'import (vide pour une création) et après ; `remarque` attire
+    l'œil sur ce qui sera créé à côté (« nouvelle division »)."""
+
+    avant: str
+    apres: str
+    remarque: str = ""
+
+    @property
+    def changee(self) -> bool:
+        return self.avant != self.apres
+
+
+@dataclass(frozen=True)
+class LigneApercu:
+    ligne: int  # numéro dans le fichier (l'en-tête est la ligne 1)
+    action: str  # CREATION ou MODIFICATION (une ligne inchangée n'est que comptée)
+    cellules: tuple[Cellule, ...]
+
+    @property
+    def changees(self) -> list[int]:
+        """Rangs des cases qui changent (toutes, pour une création)."""
+        return [i for i, c in enumerate(self.cellules) if c.changee]
+
+
+CREATION, MODIFICATION = "creation", "modification"
+APERCU_LIGNES_MAX = 500  # lignes montrées dans l'aperçu ; au-delà, un compte
 
 
 class _Apercu(Exception):
@@ -80,14 +130,54 @@ class _Apercu(Exception):
         self.bilan = bilan
 
 
-def _dans_une_transaction(fonction, lignes: list[Ligne], annee: int, auteur, apercu: bool) -> Bilan:
-    """Tout ou rien ; en aperçu, tout est validé et calculé puis la transaction est annulée."""
+class _Perime(_Apercu):
+    pass
+
+
+class ApercuPerime(Exception):
+    """À la confirmation, l'import ne ferait plus ce que l'aperçu a montré (une note saisie, un autre import entre
+    les deux) : rien n'est écrit, `bilan` est le nouvel aperçu à montrer."""
+
+    def __init__(self, bilan: Bilan):
+        super().__init__("les données ont changé depuis l'aperçu")
+        self.bilan = bilan
+
+
+def empreinte(bilan: Bilan) -> str:
+    """L'empreinte de ce qu'un aperçu montre : comptes, créations d'établissements et de divisions, cases avant →
+    après. La confirmation n'écrit que si elle retrouve la même."""
+    donnees = [
+        bilan.crees,
+        bilan.modifies,
+        bilan.inchanges,
+        bilan.session_creee,
+        bilan.etablissements_crees,
+        bilan.divisions_creees,
+        bilan.colonnes,
+        [
+            (ligne.ligne, ligne.action, [(c.avant, c.apres, c.remarque) for c in ligne.cellules])
+            for ligne in bilan.lignes
+        ],
+    ]
+    return hashlib.sha256(json.dumps(donnees, ensure_ascii=False).encode()).hexdigest()
+
+
+def _dans_une_transaction(
+    fonction, lignes: list[Ligne], annee: int, auteur, apercu: bool, attendu: str | None = None
+) -> Bilan:
+    """Tout ou rien ; en aperçu, tout est validé et calculé puis la transaction est annulée.
+
+    `attendu` : l'empreinte de l'aperçu confirmé ; si l'import ferait autre chose, tout est annulé (ApercuPerime)."""
     try:
         with transaction.atomic():
             bilan = fonction(lignes, annee, auteur)
             if apercu:
                 raise _Apercu(bilan)
+            if attendu is not None and empreinte(bilan) != attendu:
+                raise _Perime(bilan)
             return bilan
+    except _Perime as p:
+        raise ApercuPerime(p.bilan) from None
     except _Apercu as a:
         return a.bilan
 
@@ -134,6 +224,19 @@ def erreur_date(colonne: str, texte: str) -> str | None:
 
 def _langue(code: str) -> bool:
     return len(code) == 2 and code.isascii() and code.islower() and pycountry.languages.get(alpha_2=code) is not None
+
+
+def langues() -> list[str]:
+    """Les codes ISO 639-1 que `_langue` accepte, en ordre alphabétique."""
+    return sorted(code for langue in pycountry.languages if _langue(code := getattr(langue, "alpha_2", "")))
+
+
+def unites_du_reglement(reglement) -> dict[str, Epreuve]:
+    """Les unités AGOrA d'un règlement (code → épreuve), dans l'ordre du règlement."""
+    return {
+        e.unite.code: e
+        for e in Epreuve.objects.filter(reglement=reglement, unite__isnull=False).select_related("unite")
+    }
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -192,7 +295,7 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
     if len(facultatives) > 2:
         erreurs.append("facultatives : deux unités facultatives au plus")
     for f in facultatives:
-        if f in ("MOBILITE", "EPS"):
+        if f in FACULTATIVES_SANS_LANGUE:
             continue
         if f.startswith("LV:"):
             code = f[3:].lower()
@@ -211,9 +314,9 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
     propre["facultative1"] = facultatives[0] if facultatives else ""
     propre["facultative2"] = facultatives[1] if len(facultatives) > 1 else ""
     duree = v.get("duree_cycle", "") or "3"
-    if duree not in ("2", "3"):
+    if duree not in DUREES_CYCLE:
         erreurs.append(f"duree_cycle « {duree} » : 2 ou 3 (années)")
-    propre["duree_cycle"] = int(duree) if duree in ("2", "3") else 3
+    propre["duree_cycle"] = int(duree) if duree in DUREES_CYCLE else 3
     positionnement = v.get("positionnement_semaines", "")
     propre["positionnement_semaines"] = None
     if positionnement:
@@ -260,10 +363,17 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
 
 
 def importer_candidats(
-    *, contenu: bytes, nom_fichier: str, annee: int, auteur=None, apercu: bool = False, taille_max: int = TAILLE_MAX
+    *,
+    contenu: bytes,
+    nom_fichier: str,
+    annee: int,
+    auteur=None,
+    apercu: bool = False,
+    taille_max: int = TAILLE_MAX,
+    attendu: str | None = None,
 ) -> Bilan:
     lignes = _lire(contenu, nom_fichier, COLONNES_CANDIDATS, COLONNES_CANDIDATS_FACULTATIVES, taille_max)
-    return _dans_une_transaction(_importer_candidats, lignes, annee, auteur, apercu)
+    return _dans_une_transaction(_importer_candidats, lignes, annee, auteur, apercu, attendu)
 
 
 def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
@@ -290,6 +400,7 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         etablissements[uai] = Etablissement.objects.create(uai=uai, nom=f"Établissement {uai}")
         bilan.etablissements_crees.append(uai)
     divisions = {(d.etablissement_id, d.nom): d for d in Division.objects.filter(session=session)}
+    nouvelles_divisions: set[str] = set()
     for p in propres:
         cle = (etablissements[p["uai"]].pk, p["division"])
         if p["division"] and cle not in divisions:
@@ -297,6 +408,14 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
                 session=session, etablissement=etablissements[p["uai"]], nom=p["division"]
             )
             bilan.divisions_creees.append(f"{p['division']} ({p['uai']})")
+            nouvelles_divisions.add(f"{p['division']}|{p['uai']}")
+    bilan.colonnes = COLONNES_APERCU_CANDIDATS
+    bilan.lignes = apercu_candidats(
+        [ligne.numero for ligne in lignes],
+        propres,
+        set(bilan.etablissements_crees),
+        nouvelles_divisions,
+    )
     nouveaux = []
     for p in propres:
         etablissement = etablissements[p.pop("uai")]
@@ -319,6 +438,48 @@ def _importer_candidats(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         },
     )
     return bilan
+
+
+COLONNES_APERCU_CANDIDATS = [
+    "N° candidat",
+    "Nom",
+    "Prénom",
+    "Naissance",
+    "UAI",
+    "Division",
+    "Statut",
+    "Forme",
+    "LV1",
+    "LV2",
+    "Facultatives",
+]
+
+
+def apercu_candidats(
+    numeros: list[int], propres: list[dict], etablissements_crees: set[str], divisions_creees: set[str]
+) -> list[LigneApercu]:
+    """Les lignes de l'aperçu d'un import de candidats : toutes des créations (un numéro déjà inscrit est refusé).
+
+    `divisions_creees` : « NOM|UAI » des divisions que l'import créera, signalées sur chaque ligne concernée.
+    """
+    lignes = []
+    for numero, p in zip(numeros[:APERCU_LIGNES_MAX], propres[:APERCU_LIGNES_MAX], strict=False):
+        nouvelle_division = p["division"] and f"{p['division']}|{p['uai']}" in divisions_creees
+        valeurs = [
+            (p["numero"], ""),
+            (p["nom"], ""),
+            (p["prenom"], ""),
+            (p["date_naissance"].strftime("%d/%m/%Y"), ""),
+            (p["uai"], "nouvel établissement" if p["uai"] in etablissements_crees else ""),
+            (p["division"], "nouvelle division" if nouvelle_division else ""),
+            (Statut(p["statut"]).label, ""),
+            (p["forme"], ""),
+            (p["lv1"], ""),
+            (p["lv2"], ""),
+            (", ".join(f for f in (p["facultative1"], p["facultative2"]) if f), ""),
+        ]
+        lignes.append(LigneApercu(numero, CREATION, tuple(Cellule("", v, r) for v, r in valeurs)))
+    return lignes
 
 
 def _hors_perimetre_candidats(
@@ -349,10 +510,17 @@ def _hors_perimetre_candidats(
 
 
 def importer_notes(
-    *, contenu: bytes, nom_fichier: str, annee: int, auteur=None, apercu: bool = False, taille_max: int = TAILLE_MAX
+    *,
+    contenu: bytes,
+    nom_fichier: str,
+    annee: int,
+    auteur=None,
+    apercu: bool = False,
+    taille_max: int = TAILLE_MAX,
+    attendu: str | None = None,
 ) -> Bilan:
     lignes = _lire(contenu, nom_fichier, COLONNES_NOTES, COLONNES_NOTES_FACULTATIVES, taille_max)
-    return _dans_une_transaction(_importer_notes, lignes, annee, auteur, apercu)
+    return _dans_une_transaction(_importer_notes, lignes, annee, auteur, apercu, attendu)
 
 
 def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
@@ -363,10 +531,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         c.numero: c
         for c in perimetre.candidats_ecrivables(auteur).filter(session=session).select_related("session__reglement")
     }
-    epreuves = {
-        e.unite.code: e
-        for e in Epreuve.objects.filter(reglement=reglement, unite__isnull=False).select_related("unite")
-    }
+    epreuves = unites_du_reglement(reglement)
     lu = resultats.reglement_de(reglement)
     contextes: dict[int, dict] = {}
     non_valides = services.non_valides_de(c.pk for c in candidats.values())
@@ -390,7 +555,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         elif nom_jury := verrouilles.get((session.pk, candidat.etablissement_id)):
             messages.append(f"{numero} : {services.message_jury_verrouille(nom_jury)}")
         groupe_texte = v.get("groupe", "") or "1"
-        groupe = int(groupe_texte) if groupe_texte in ("1", "2") else None
+        groupe = int(groupe_texte) if groupe_texte in GROUPES else None
         if groupe is None:
             messages.append(f"groupe « {groupe_texte} » : 1 (premier groupe) ou 2 (épreuve de contrôle)")
         specialite, session_texte = v.get("specialite_origine", "").upper(), v.get("session_origine", "")
@@ -399,7 +564,7 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         if specialite or session_texte:
             if not (specialite and session_texte):
                 messages.append("note conservée : session_origine et specialite_origine vont ensemble")
-            elif specialite not in ("AGORA", "GA"):
+            elif specialite not in SPECIALITES_ORIGINE:
                 messages.append(f"specialite_origine « {specialite} » : AGORA ou GA")
             elif not re.fullmatch(r"\d{4}", session_texte):
                 messages.append(f"session_origine « {session_texte} » : année sur 4 chiffres attendue")
@@ -505,6 +670,23 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         erreurs.append(Erreur(numeros[rang], message))
     if erreurs:
         raise ImportRefuse(sorted(erreurs, key=lambda e: e.ligne))
+    existantes = {
+        (c, u, g): (e, v, o, so)
+        for c, u, g, e, v, o, so in Note.objects.filter(candidat_id__in={s.candidat.pk for s in saisies}).values_list(
+            "candidat_id", "unite", "groupe", "etat", "valeur", "origine", "session_origine"
+        )
+    }
+    apercu = apercu_notes(numeros, saisies, existantes)
+    colonnes = COLONNES_APERCU_NOTES
+    origine_session = _texte_origine(Note.Origine.SESSION, None)
+    if all(
+        ligne.cellules[-1].apres == origine_session and (ligne.action == CREATION or not ligne.cellules[-1].changee)
+        for ligne in apercu
+    ):
+        # Que des notes passées à cette session, avant comme après : la colonne « Origine » dirait la même chose à
+        # chaque ligne ; elle n'est montrée que si une note conservée entre en jeu.
+        colonnes = colonnes[:-1]
+        apercu = [dataclasses.replace(ligne, cellules=ligne.cellules[:-1]) for ligne in apercu]
     compte = services.ecrire_notes(saisies=saisies, auteur=auteur, source="import")
     services.journaliser(
         action="import.notes",
@@ -512,4 +694,53 @@ def _importer_notes(lignes: list[Ligne], annee: int, auteur) -> Bilan:
         session=session,
         apres={"lignes": len(saisies), **compte, **perimetre.mention_systeme(auteur)},
     )
-    return Bilan(crees=compte["creees"], modifies=compte["modifiees"], inchanges=compte["inchangees"])
+    return Bilan(
+        crees=compte["creees"],
+        modifies=compte["modifiees"],
+        inchanges=compte["inchangees"],
+        colonnes=colonnes,
+        lignes=apercu,
+    )
+
+
+COLONNES_APERCU_NOTES = ["N° candidat", "Candidat", "Unité", "Groupe", "Note", "Origine"]
+
+
+def _texte_origine(origine: str, session_origine: int | None) -> str:
+    texte = Note.Origine(origine).label
+    return f"{texte}, session {session_origine}" if session_origine else texte
+
+
+def apercu_notes(
+    numeros: list[int], saisies: list, existantes: dict[tuple, tuple], limite: int = APERCU_LIGNES_MAX
+) -> list[LigneApercu]:
+    """Compare chaque saisie du fichier à la note enregistrée ; une ligne d'aperçu par note créée ou modifiée, au
+    plus `limite` (les inchangées sont seulement comptées, par `services.ecrire_notes`).
+
+    `existantes` : (candidat_id, unité, groupe) → (état, valeur, origine, session d'origine). Une note est
+    inchangée si son texte, son origine et sa session d'origine le sont : la même règle que la porte
+    `services.ecrire_notes`, qui compte ainsi ses notes créées, modifiées, inchangées.
+    """
+    lignes = []
+    for numero, s in zip(numeros, saisies, strict=True):
+        if len(lignes) >= limite:
+            break
+        ancienne = existantes.get((s.candidat.pk, s.unite, s.groupe))
+        fixes = [
+            Cellule(s.candidat.numero, s.candidat.numero),
+            Cellule(*[f"{s.candidat.nom} {s.candidat.prenom}"] * 2),
+            Cellule(s.unite, s.unite),
+            Cellule(str(s.groupe), str(s.groupe)),
+        ]
+        apres = [texte_note(s.etat, s.valeur), _texte_origine(s.origine, s.session_origine)]
+        if ancienne is None:
+            cellules = [Cellule("", c.apres) for c in fixes] + [Cellule("", a) for a in apres]
+            action = CREATION
+        else:
+            avant = [texte_note(ancienne[0], ancienne[1]), _texte_origine(ancienne[2], ancienne[3])]
+            cellules = fixes + [Cellule(av, ap) for av, ap in zip(avant, apres, strict=True)]
+            if avant == apres:
+                continue
+            action = MODIFICATION
+        lignes.append(LigneApercu(numero, action, tuple(cellules)))
+    return lignes

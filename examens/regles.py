@@ -243,6 +243,7 @@ def _nombre_decimal(valeur: Decimal) -> str:
 # --------------------------------------------------------------------------------------------------
 
 _CODES_SAISIE = {"ABS": Etat.ABS, "ABJ": Etat.ABJ, "DIS": Etat.DIS, "NV": Etat.NV}
+CODES_SAISIE = tuple(_CODES_SAISIE)  # les codes qu'une saisie accepte à la place d'une note (listes déroulantes)
 _MOTIF_NOTE = re.compile(r"(?P<signe>[-+]?)(?P<entier>[0-9]+)(?:[.,](?P<decimales>[0-9]+))?")
 _FORMES_ACCEPTEES = "un nombre comme 12, 12,5 ou 12.75, ou l'un des codes ABS, ABJ, DIS, NV"
 

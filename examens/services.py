@@ -103,17 +103,36 @@ class SaisieNote:
     unite_origine: str = ""
 
 
-def verifier_session_ouverte(session: Session, candidats: Iterable[Candidat] = ()) -> None:
+@dataclass(frozen=True)
+class ObjetVerrou:
+    """Ce que le verrouillage ferme, dit dans le message : pour la session, puis pour un jury."""
+
+    session: str
+    jury: str
+
+
+NOTES = ObjetVerrou("aucune note ne peut changer", "aucune note de ses candidats ne peut changer")
+PFMP = ObjetVerrou(
+    "la saisie des PFMP est fermée (périodes, conventions, attestations, voie, certificats)",
+    "la saisie des PFMP de ses candidats est fermée (périodes, conventions, attestations, voie, certificats)",
+)
+
+
+def message_session_verrouillee(session: Session, objet: ObjetVerrou = NOTES) -> str:
+    return (
+        f"La délibération de la session {session.annee} est verrouillée : {objet.session}. "
+        "La division des examens peut la déverrouiller, avec un motif."
+    )
+
+
+def verifier_session_ouverte(session: Session, candidats: Iterable[Candidat] = (), objet: ObjetVerrou = NOTES) -> None:
     """Refuse toute écriture si la session est verrouillée, ou si le jury de l'un des `candidats` l'est.
 
     Le verrouillage d'un jury ne fige que les candidats de ses établissements : les autres jurys continuent.
     """
     if session.verrouillee:
-        raise OperationRefusee(
-            f"La délibération de la session {session.annee} est verrouillée : aucune note ne peut changer. "
-            "La division des examens peut la déverrouiller, avec un motif."
-        )
-    verifier_jurys_ouverts(candidats)
+        raise OperationRefusee(message_session_verrouillee(session, objet))
+    verifier_jurys_ouverts(candidats, objet)
 
 
 def jurys_verrouilles(session_ids: Iterable[int], etablissement_ids: Iterable[int]) -> dict[tuple[int, int], str]:
@@ -128,26 +147,40 @@ def jurys_verrouilles(session_ids: Iterable[int], etablissement_ids: Iterable[in
     )
 
 
+def raison_verrou(candidat: Candidat, objet: ObjetVerrou = NOTES) -> str | None:
+    """Pourquoi rien ne peut plus changer pour ce candidat (sa session ou le jury de son établissement est
+    verrouillé), dans le message même que l'écriture refusée donnerait ; None si sa délibération est ouverte.
+
+    Les formulaires l'affichent en lecture seule avec cette raison, plutôt que de refuser à l'envoi."""
+    if candidat.session.verrouillee:
+        return message_session_verrouillee(candidat.session, objet)
+    if nom := jurys_verrouilles([candidat.session_id], [candidat.etablissement_id]).get(
+        (candidat.session_id, candidat.etablissement_id)
+    ):
+        return message_jury_verrouille(nom, objet)
+    return None
+
+
 def deliberation_verrouillee(candidat: Candidat) -> bool:
     """Le résultat de ce candidat est-il arrêté : sa session verrouillée, ou le jury de son établissement ?"""
-    return candidat.session.verrouillee or bool(jurys_verrouilles([candidat.session_id], [candidat.etablissement_id]))
+    return raison_verrou(candidat) is not None
 
 
-def message_jury_verrouille(nom: str) -> str:
+def message_jury_verrouille(nom: str, objet: ObjetVerrou = NOTES) -> str:
     return (
-        f"La délibération du jury {nom} est verrouillée : aucune note de ses candidats ne peut changer. "
+        f"La délibération du jury {nom} est verrouillée : {objet.jury}. "
         "La division des examens peut la déverrouiller, avec un motif."
     )
 
 
-def verifier_jurys_ouverts(candidats: Iterable[Candidat]) -> None:
+def verifier_jurys_ouverts(candidats: Iterable[Candidat], objet: ObjetVerrou = NOTES) -> None:
     candidats = [c for c in candidats if c is not None]
     if not candidats:
         return
     verrouilles = jurys_verrouilles((c.session_id for c in candidats), (c.etablissement_id for c in candidats))
     for c in candidats:
         if nom := verrouilles.get((c.session_id, c.etablissement_id)):
-            raise OperationRefusee(message_jury_verrouille(nom))
+            raise OperationRefusee(message_jury_verrouille(nom, objet))
 
 
 def _inscrire_notes(*, saisies: list[SaisieNote], auteur=None, source: str, motif: str = "") -> dict[str, int]:

@@ -16,6 +16,11 @@ urlpatterns = [
     path("sessions/<int:annee>/proces-verbal/", views.proces_verbal, name="proces-verbal"),
     path("sessions/<int:annee>/journal/", views.journal, name="journal"),
     path("sessions/<int:annee>/importer/", views.importer, name="importer"),
+    path(
+        "sessions/<int:annee>/importer/modele-<slug:sorte>.<slug:extension>",
+        views.importer_modele,
+        name="importer-modele",
+    ),
     path("sessions/<int:annee>/importer/<str:jeton>/confirmer/", views.importer_confirmer, name="importer-confirmer"),
     path("divisions/<int:pk>/", views.division, name="division"),
     path("candidats/<int:pk>/", views.candidat, name="candidat"),

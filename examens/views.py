@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from agora import tableaux
 from agora.format import pluriel
 from agora.securite import neutraliser_formule
-from examens import apercus, exports, imports, journal_lisible, perimetre, selectors, services
+from examens import apercus, exports, imports, journal_lisible, modeles_import, perimetre, selectors, services
 from examens.echeances import services as echeances
 from examens.forms import CandidatForm, ControleForm, ImportForm, NoteJuryForm, PointsJuryForm
 from examens.jurys.services import candidats_du_jury
@@ -194,6 +194,8 @@ def _page_candidat(request, c: Candidat, **formulaires):
                 },
             ),
             "erreur_nv": None,
+            # Session ou jury verrouillé : les formulaires du jury en lecture seule, avec la raison.
+            "verrou": services.raison_verrou(c),
             **formulaires,
         },
     )
@@ -224,6 +226,9 @@ def candidat_creer(request, annee):
 def candidat_modifier(request, pk):
     c = _candidat_ecriture(request, pk)
     form = CandidatForm(request.POST or None, annee=c.session.annee, instance=c)
+    verrou = services.raison_verrou(c)  # session ou jury verrouillé : le formulaire en lecture seule
+    if verrou and request.method == "POST":
+        form.add_error(None, verrou)
     if request.method == "POST" and form.is_valid():
         try:
             services.enregistrer_candidat(
@@ -240,7 +245,7 @@ def candidat_modifier(request, pk):
     return render(
         request,
         "examens/candidat_form.html",
-        {"form": form, "session": c.session, "c": c, "titre": f"Modifier {c.nom} {c.prenom}"},
+        {"form": form, "session": c.session, "c": c, "titre": f"Modifier {c.nom} {c.prenom}", "verrou": verrou},
     )
 
 
@@ -277,7 +282,16 @@ def saisie_notes(request, annee, unite):
     # Échéance de saisie : les lignes closes pour cet utilisateur sont en lecture seule, avec la raison (le serveur
     # refuserait de toute façon) ; le groupe 2, épreuve de contrôle, vient après la délibération.
     fermees = echeances.etats_du_tableau(request.user, session, lignes, unite) if groupe == 1 else {}
+    # Session ou jury verrouillé : les lignes de ses candidats en lecture seule, avec la raison que le serveur
+    # donnerait à l'envoi (la règle de services.verifier_session_ouverte).
+    etablissements = {c.etablissement_id for c in lignes}
+    jurys = {} if session.verrouillee else services.jurys_verrouilles([session.pk], etablissements)
+    if session.verrouillee:
+        raisons_verrou = [services.message_session_verrouillee(session)]
+    else:
+        raisons_verrou = sorted({services.message_jury_verrouille(nom) for nom in jurys.values()})
     for c in lignes:
+        c.verrouille = session.verrouillee or (session.pk, c.etablissement_id) in jurys
         cat = categories.get(c.statut)
         c.modalite = mods.get((unite, cat.code)) if cat else None
         c.note_existante = c.note_unite[0] if c.note_unite else None
@@ -298,6 +312,7 @@ def saisie_notes(request, annee, unite):
             "epreuves": selectors.epreuves_notees(session.reglement),
             "divisions": selectors.divisions_visibles(request.user, session),
             "raisons_echeance": sorted({c.raison_echeance for c in lignes if c.pk in fermees}),
+            "raisons_verrou": raisons_verrou,
             **_plafond(request, session, trop, actifs),
         },
     )
@@ -660,30 +675,36 @@ def importer(request, annee):
     if request.method == "POST" and form.is_valid():
         fichier = form.cleaned_data["fichier"]
         contenu = fichier.read()
-        fonction = imports.importer_candidats if form.cleaned_data["type"] == "candidats" else imports.importer_notes
+        type_ = form.cleaned_data["type"]
+        fonction = imports.importer_candidats if type_ == "candidats" else imports.importer_notes
         try:
             bilan = fonction(contenu=contenu, nom_fichier=fichier.name, annee=annee, auteur=request.user, apercu=True)
         except imports.ImportRefuse as refus:
             contexte["erreurs"] = refus.erreurs
         else:
-            suffixe = ".xlsx" if fichier.name.lower().endswith(".xlsx") else ".csv"
-            jeton = apercus.deposer(contenu, suffixe)
-            request.session[f"import-{jeton}"] = {
-                "type": form.cleaned_data["type"],
-                "nom": fichier.name,
-                "suffixe": suffixe,
-                "annee": annee,
-            }
-            contexte.update(
-                {
-                    "bilan": bilan,
-                    "jeton": jeton,
-                    "nom": fichier.name,
-                    "type": form.cleaned_data["type"],
-                    "format_fichier": tableaux.decrire(contenu, fichier.name),
-                }
-            )
+            contexte.update(_apercu_depose(request, annee, contenu, fichier.name, type_, bilan))
     return render(request, "examens/importer.html", contexte)
+
+
+def _apercu_depose(request, annee: int, contenu: bytes, nom: str, type_: str, bilan) -> dict:
+    """Range le fichier de l'aperçu et, dans la session du navigateur, l'empreinte de ce qu'il montre : la
+    confirmation n'écrira que si l'import fait toujours exactement cela."""
+    suffixe = ".xlsx" if nom.lower().endswith(".xlsx") else ".csv"
+    jeton = apercus.deposer(contenu, suffixe)
+    request.session[f"import-{jeton}"] = {
+        "type": type_,
+        "nom": nom,
+        "suffixe": suffixe,
+        "annee": annee,
+        "empreinte": imports.empreinte(bilan),
+    }
+    return {
+        "bilan": bilan,
+        "jeton": jeton,
+        "nom": nom,
+        "type": type_,
+        "format_fichier": tableaux.decrire(contenu, nom),
+    }
 
 
 @require_POST
@@ -698,15 +719,47 @@ def importer_confirmer(request, annee, jeton):
         messages.error(request, "Cet import a déjà été confirmé ou a expiré : rien n'a été importé une seconde fois.")
         return redirect("examens:importer", annee=annee)
     fonction = imports.importer_candidats if infos["type"] == "candidats" else imports.importer_notes
+    contexte = {"annee": annee, "form": ImportForm(), "session": Session.objects.filter(annee=annee).first()}
     try:
-        bilan = fonction(contenu=contenu, nom_fichier=infos["nom"], annee=annee, auteur=request.user)
-    except imports.ImportRefuse as refus:
-        return render(
-            request, "examens/importer.html", {"annee": annee, "form": ImportForm(), "erreurs": refus.erreurs}
+        bilan = fonction(
+            contenu=contenu, nom_fichier=infos["nom"], annee=annee, auteur=request.user, attendu=infos.get("empreinte")
         )
+    except imports.ImportRefuse as refus:
+        return render(request, "examens/importer.html", {**contexte, "erreurs": refus.erreurs})
+    except imports.ApercuPerime as perime:
+        # Une note saisie ou un autre import entre l'aperçu et la confirmation : rien n'est écrit, le nouvel
+        # aperçu est montré, à confirmer à nouveau.
+        contexte.update(_apercu_depose(request, annee, contenu, infos["nom"], infos["type"], perime.bilan))
+        contexte["apercu_perime"] = True
+        return render(request, "examens/importer.html", contexte)
     messages.success(
         request,
         f"Import de {infos['nom']} terminé : {pluriel(bilan.crees, 'créé')}, {pluriel(bilan.modifies, 'modifié')}, "
         f"{pluriel(bilan.inchanges, 'inchangé')}.",
     )
     return redirect("examens:session", annee=annee)
+
+
+@permission_required("examens.importer", raise_exception=True)
+def importer_modele(request, annee, sorte, extension):
+    """Le modèle vide d'un import : XLSX à listes déroulantes ou CSV UTF-8 « ; »."""
+    if extension not in ("xlsx", "csv"):
+        raise Http404("Format de modèle inconnu : xlsx ou csv.")
+    if sorte == "candidats":
+        modele = modeles_import.modele_candidats()
+    elif sorte == "notes":
+        session = Session.objects.filter(annee=annee).select_related("reglement").first()
+        reglement = session.reglement if session else services.reglement_pour(annee)
+        if reglement is None:
+            raise Http404(f"Aucun règlement d'examen ne couvre la session {annee}.")
+        modele = modeles_import.modele_notes(reglement)
+    else:
+        raise Http404("Modèle d'import inconnu : candidats ou notes.")
+    if extension == "xlsx":
+        contenu = modeles_import.en_xlsx(modele)
+        type_mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        contenu, type_mime = modeles_import.en_csv(modele), "text/csv; charset=utf-8"
+    reponse = HttpResponse(contenu, content_type=type_mime)
+    reponse["Content-Disposition"] = f'attachment; filename="modele-{sorte}-{annee}.{extension}"'
+    return reponse

@@ -42,7 +42,13 @@ OperationRefusee = examens_services.OperationRefusee
 def _session_ouverte(candidat: Candidat) -> None:
     """Après le verrouillage de la délibération, plus rien ne change la conformité d'un candidat."""
     session = Session.objects.select_for_update().get(pk=candidat.session_id)
-    examens_services.verifier_session_ouverte(session, [candidat])
+    examens_services.verifier_session_ouverte(session, [candidat], examens_services.PFMP)
+
+
+def raison_verrou(candidat: Candidat) -> str | None:
+    """Pourquoi le dossier PFMP de ce candidat est en lecture seule (None s'il est ouvert) : la règle et le
+    message de `_session_ouverte`, que les formulaires montrent avant l'envoi."""
+    return examens_services.raison_verrou(candidat, examens_services.PFMP)
 
 
 def recalculer(*, candidat: Candidat, aujourd_hui: datetime.date | None = None) -> regles_pfmp.Conformite:
@@ -163,7 +169,7 @@ def synchroniser_session(
     périmètre d'un gestionnaire) ; sans lui, toute la session. Un nombre fixe de requêtes, ≈ 2 s pour 25 000.
     """
     session = Session.objects.select_for_update().get(pk=session.pk)
-    examens_services.verifier_session_ouverte(session)
+    examens_services.verifier_session_ouverte(session, objet=examens_services.PFMP)
     # Les candidats d'un jury verrouillé gardent leur conformité figée : seuls les autres sont recalculés.
     perimetre = (candidats if candidats is not None else Candidat.objects).filter(session=session).ouverts()
     aujourd_hui = aujourd_hui or timezone.localdate()

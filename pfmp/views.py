@@ -63,6 +63,15 @@ def _verifier_ecriture(request, candidat: Candidat) -> None:
         raise PermissionDenied(f"Dossier PFMP de {candidat.numero} : {perimetre.HORS_PERIMETRE}.")
 
 
+def _refuser_si_verrouille(request, form, candidat: Candidat) -> str | None:
+    """La raison du verrouillage (session ou jury) du dossier de ce candidat, que le formulaire affiche en lecture
+    seule ; un envoi malgré tout est refusé avec elle, sans rien écrire."""
+    verrou = services.raison_verrou(candidat)
+    if verrou and request.method == "POST":
+        form.add_error(None, verrou)
+    return verrou
+
+
 def _candidat_ecriture(request, pk) -> Candidat:
     c = _candidat(request, pk)
     _verifier_ecriture(request, c)
@@ -244,6 +253,7 @@ def candidat(request, pk):
                 session=c.session.annee, duree_cycle=c.duree_cycle, periodes=periodes, aujourd_hui=aujourd_hui
             ),
             "date_examen": regles_pfmp.date_examen(c.session.annee),
+            "verrou": services.raison_verrou(c),
         },
     )
 
@@ -253,6 +263,7 @@ def periode_ajouter(request, pk):
     c = _candidat_ecriture(request, pk)
     initial = {"organisation": request.GET.get("organisation")} if request.GET.get("organisation", "").isdigit() else {}
     form = forms.PeriodeForm(request.POST or None, candidat=c, initial=initial)
+    verrou = _refuser_si_verrouille(request, form, c)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -277,7 +288,7 @@ def periode_ajouter(request, pk):
         else:
             messages.success(request, f"Période du {d['date_debut']:%d/%m/%Y} au {d['date_fin']:%d/%m/%Y} enregistrée.")
             return redirect("pfmp:candidat", pk=c.pk)
-    return render(request, "pfmp/periode_form.html", {"candidat": c, "form": form})
+    return render(request, "pfmp/periode_form.html", {"candidat": c, "form": form, "verrou": verrou})
 
 
 @require_POST
@@ -301,6 +312,7 @@ def convention(request, pk):
     form = forms.ConventionForm(
         request.POST or None, initial={"etat": conv.etat, "date_signature": conv.date_signature}
     )
+    verrou = _refuser_si_verrouille(request, form, conv.candidat)
     if request.method == "POST" and form.is_valid():
         try:
             services.modifier_convention(
@@ -314,7 +326,11 @@ def convention(request, pk):
         else:
             messages.success(request, "Convention mise à jour.")
             return redirect("pfmp:candidat", pk=conv.candidat_id)
-    return render(request, "pfmp/convention_form.html", {"periode": periode, "candidat": conv.candidat, "form": form})
+    return render(
+        request,
+        "pfmp/convention_form.html",
+        {"periode": periode, "candidat": conv.candidat, "form": form, "verrou": verrou},
+    )
 
 
 @permission_required("pfmp.add_attestation", raise_exception=True)
@@ -343,6 +359,7 @@ def attestation_saisir(request, pk):
             "activites": evaluation.activites.all() if evaluation else [],
         }
     form = forms.AttestationForm(request.POST or None, initial=initial, referentiel=_referentiel(c))
+    verrou = _refuser_si_verrouille(request, form, c)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -367,7 +384,7 @@ def attestation_saisir(request, pk):
     return render(
         request,
         "pfmp/attestation_form.html",
-        {"periode": periode, "candidat": c, "form": form, "actuelle": actuelle},
+        {"periode": periode, "candidat": c, "form": form, "actuelle": actuelle, "verrou": verrou},
     )
 
 
@@ -413,6 +430,7 @@ def _attestation_visible(request, pk):
 def certificat_ajouter(request, pk):
     c = _candidat_ecriture(request, pk)
     form = forms.CertificatForm(request.POST or None, referentiel=_referentiel(c))
+    verrou = _refuser_si_verrouille(request, form, c)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -434,7 +452,7 @@ def certificat_ajouter(request, pk):
             conformite = selectors.conformite(_candidat(request, pk))
             (messages.success if conformite.conforme else messages.warning)(request, _message_conformite(c, conformite))
             return redirect("pfmp:candidat", pk=c.pk)
-    return render(request, "pfmp/certificat_form.html", {"candidat": c, "form": form})
+    return render(request, "pfmp/certificat_form.html", {"candidat": c, "form": form, "verrou": verrou})
 
 
 @require_POST
@@ -458,6 +476,7 @@ def certificat_supprimer(request, pk):
 def dossier(request, pk):
     c = _candidat_ecriture(request, pk)
     form = forms.DossierForm(request.POST or None, candidat=c, initial=forms.initial_dossier(c, selectors.dossier(c)))
+    verrou = _refuser_si_verrouille(request, form, c)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -475,7 +494,7 @@ def dossier(request, pk):
             messages.success(request, "Voie et positionnement enregistrés.")
             (messages.success if conformite.conforme else messages.warning)(request, _message_conformite(c, conformite))
             return redirect("pfmp:candidat", pk=c.pk)
-    return render(request, "pfmp/dossier_form.html", {"candidat": c, "form": form})
+    return render(request, "pfmp/dossier_form.html", {"candidat": c, "form": form, "verrou": verrou})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -736,6 +755,7 @@ def tuteur(request, jeton):
     form = forms.TuteurForm(
         request.POST or None, initial=initial, competences=competences, referentiel=referentiel, periode=periode
     )
+    verrou = _refuser_si_verrouille(request, form, c)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         saisie = tuteurs.Saisie(
@@ -777,6 +797,7 @@ def tuteur(request, jeton):
             "form": form,
             "groupes": _par_activite(competences, form.champ),
             "niveaux": Niveau.choices,
+            "verrou": verrou,
         },
     )
 

@@ -137,6 +137,21 @@ def test_import_par_la_page_apercu_puis_confirmation(comptes):
     assert "expiré" in reponse.content.decode()
 
 
+def test_une_confirmation_perimee_montre_le_nouvel_apercu_sans_rien_ecrire(comptes):
+    candidat = fabriques.candidat(division=comptes.division_a, numero="P001")
+    services.saisir_note(candidat=candidat, unite="U2", texte="9", auteur=comptes.gestionnaire)
+    client = comptes.client(comptes.gestionnaire)
+    fichier = SimpleUploadedFile("n.csv", csv_bytes("numero_candidat;unite;note", "P001;U2;10"))
+    jeton = client.post("/examens/sessions/2026/importer/", {"type": "notes", "fichier": fichier}).context["jeton"]
+    services.saisir_note(candidat=candidat, unite="U2", texte="12", auteur=comptes.gestionnaire)
+    reponse = client.post(f"/examens/sessions/2026/importer/{jeton}/confirmer/")
+    page = reponse.content.decode()
+    assert "Rien n'a été importé" in page and "12,00</del>" in page and "10,00</strong>" in page
+    assert Note.objects.get(candidat=candidat, unite="U2").valeur == Decimal("12")
+    client.post(f"/examens/sessions/2026/importer/{reponse.context['jeton']}/confirmer/")
+    assert Note.objects.get(candidat=candidat, unite="U2").valeur == Decimal("10")
+
+
 def test_import_par_la_page_refuse_liste_les_lignes(comptes):
     client = comptes.client(comptes.gestionnaire)
     fichier = SimpleUploadedFile("c.csv", csv_bytes(ENTETE_CANDIDATS, ligne_candidat("N001", statut="x")))

@@ -221,3 +221,106 @@ def test_les_commandes_sortent_en_erreur_avec_les_lignes(tmp_path, capsys):
     fichier.write_bytes(csv_bytes(ENTETE_CANDIDATS, ligne_candidat("A001")))
     call_command("importer_candidats", "--session", "2026", str(fichier))
     assert "1 créé, 0 modifié, 0 inchangé" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------- aperçu
+
+
+def test_l_apercu_des_notes_dit_ce_qui_est_cree_modifie_et_inchange_case_par_case(candidat_a001):
+    notes("A001;U31;12", "A001;U32;11", "A001;U33;13")
+    bilan = importer_notes(
+        contenu=csv_bytes("numero_candidat;unite;note", "A001;U31;12", "A001;U32;14,5", "A001;U33;ABJ", "A001;U2;9"),
+        nom_fichier="n.csv",
+        annee=2026,
+        apercu=True,
+    )
+    assert (bilan.crees, bilan.modifies, bilan.inchanges) == (1, 2, 1)
+    # que des notes de la session : la colonne « Origine » n'apprendrait rien
+    assert bilan.colonnes == ["N° candidat", "Candidat", "Unité", "Groupe", "Note"]
+    par_ligne = {ligne.ligne: ligne for ligne in bilan.lignes}
+    assert set(par_ligne) == {3, 4, 5}  # la ligne 2 (U31 inchangée) est seulement comptée
+    u32, u33, u2 = par_ligne[3], par_ligne[4], par_ligne[5]
+    assert (u32.action, u33.action, u2.action) == ("modification", "modification", "creation")
+    assert u32.changees == [4] and (u32.cellules[4].avant, u32.cellules[4].apres) == ("11,00", "14,50")
+    assert u33.changees == [4] and (u33.cellules[4].avant, u33.cellules[4].apres) == ("13,00", "ABJ")
+    assert [c.apres for c in u2.cellules] == ["A001", f"{candidat_a001.nom} {candidat_a001.prenom}", "U2", "1", "9,00"]
+    assert all(c.avant == "" for c in u2.cellules)
+    # L'aperçu n'a rien écrit : U32 vaut toujours 11.
+    assert str(Note.objects.get(candidat=candidat_a001, unite="U32").valeur) == "11.000"
+
+
+def test_l_apercu_des_candidats_montre_chaque_ligne_et_la_nouvelle_division():
+    bilan = importer_candidats(
+        contenu=csv_bytes(ENTETE_CANDIDATS + ";division", ligne_candidat("A001") + ";TAGO3"),
+        nom_fichier="c.csv",
+        annee=2026,
+        apercu=True,
+    )
+    (ligne,) = bilan.lignes
+    assert ligne.ligne == 2 and ligne.action == "creation"
+    cases = dict(zip(bilan.colonnes, ligne.cellules, strict=True))
+    assert cases["N° candidat"].apres == "A001"
+    assert (cases["Division"].apres, cases["Division"].remarque) == ("TAGO3", "nouvelle division")
+    assert (cases["UAI"].apres, cases["UAI"].remarque) == (UAI_1, "nouvel établissement")
+    assert not Candidat.objects.exists() and not Session.objects.exists()
+
+
+def test_l_apercu_montre_l_origine_quand_une_note_devient_conservee(candidat_a001):
+    notes("A001;U32;11")
+    entete = "numero_candidat;unite;note;groupe;session_origine;specialite_origine"
+    bilan = importer_notes(
+        contenu=csv_bytes(entete, "A001;U2;11;;2022;GA"), nom_fichier="n.csv", annee=2026, apercu=True
+    )
+    assert bilan.colonnes[-1] == "Origine" and bilan.modifies == 1
+    (ligne,) = bilan.lignes
+    assert ligne.changees == [5]  # même note, origine changée
+    assert (ligne.cellules[5].avant, ligne.cellules[5].apres) == (
+        "passée à cette session",
+        "conservée (Gestion-Administration), session 2022",
+    )
+
+
+def test_une_confirmation_qui_ne_ferait_plus_ce_que_l_apercu_montrait_n_ecrit_rien(candidat_a001):
+    from examens.imports import ApercuPerime, empreinte
+
+    notes("A001;U2;9")
+    fichier = csv_bytes("numero_candidat;unite;note", "A001;U2;10", "A001;U31;12")
+    apercu = importer_notes(contenu=fichier, nom_fichier="n.csv", annee=2026, apercu=True)
+    # entre l'aperçu et la confirmation, quelqu'un saisit U2 : l'aperçu montrait 9,00 → 10,00
+    notes("A001;U2;11")
+    with pytest.raises(ApercuPerime) as perime:
+        importer_notes(contenu=fichier, nom_fichier="n.csv", annee=2026, attendu=empreinte(apercu))
+    assert perime.value.bilan.lignes[0].cellules[4].avant == "11,00"
+    assert str(Note.objects.get(candidat=candidat_a001, unite="U2").valeur) == "11.000"
+    assert not Note.objects.filter(candidat=candidat_a001, unite="U31").exists()
+    # la même empreinte retrouvée, l'import s'écrit
+    bilan = importer_notes(contenu=fichier, nom_fichier="n.csv", annee=2026, attendu=empreinte(perime.value.bilan))
+    assert (bilan.crees, bilan.modifies) == (1, 1)
+
+
+def test_apercu_notes_sans_base_garde_les_creees_et_modifiees_jusqu_a_la_limite():
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from examens.imports import apercu_notes
+
+    candidat = SimpleNamespace(pk=1, numero="A001", nom="LEROY", prenom="Théo")
+
+    def saisie(unite, valeur):
+        return SimpleNamespace(
+            candidat=candidat, unite=unite, groupe=1, etat="note", valeur=Decimal(valeur), origine="session",
+            session_origine=None,
+        )  # fmt: skip
+
+    saisies = [saisie("U2", "10"), saisie("U31", "12"), saisie("U32", "8"), saisie("U33", "7")]
+    existantes = {
+        (1, "U2", 1): ("note", Decimal("9"), "session", None),
+        (1, "U31", 1): ("note", Decimal("12"), "session", None),
+    }
+    lignes = apercu_notes([2, 3, 4, 5], saisies, existantes)
+    assert [(ligne.ligne, ligne.action, ligne.changees) for ligne in lignes] == [
+        (2, "modification", [4]),
+        (4, "creation", [0, 1, 2, 3, 4, 5]),
+        (5, "creation", [0, 1, 2, 3, 4, 5]),
+    ]
+    assert [ligne.ligne for ligne in apercu_notes([2, 3, 4, 5], saisies, existantes, limite=2)] == [2, 4]

@@ -56,15 +56,18 @@ def test_deux_jurys_verrouillent_independamment_et_le_president_valide_le_pv(pag
     assert reponse.value.ok
     assert Note.objects.get(candidat=deux, unite="U2").valeur == Decimal("11")
 
-    # Celui du lycée 1 est refusé, avec la raison.
+    # Celui du lycée 1 voit la saisie fermée, avec la raison ; un envoi forcé est refusé avec elle.
     page.context.clear_cookies()
     se_connecter(page, live_server, c.gestionnaire.username)
     page.goto(f"{live_server.url}/examens/sessions/2026/notes/U2/")
-    champ = page.locator("input.saisie-note").first
-    champ.fill("15")
-    with page.expect_response(lambda r: r.url.endswith(f"/candidats/{un.pk}/notes/U2/")) as reponse:
-        champ.press("Enter")
-    assert reponse.value.status == 422
+    expect(page.get_by_test_id("verrou")).to_contain_text("La délibération du jury Paris est verrouillée")
+    expect(page.locator(f"#note-{un.pk}")).to_be_disabled()
+    reponse = page.request.post(
+        f"{live_server.url}/examens/candidats/{un.pk}/notes/U2/",
+        form={"note": "15"},
+        headers={"X-CSRFToken": next(k["value"] for k in page.context.cookies() if k["name"] == "csrftoken")},
+    )
+    assert reponse.status == 422 and "jury Paris est verrouillée" in reponse.json()["erreur"]
     assert Note.objects.get(candidat=un, unite="U2").valeur == Decimal("12")
 
     # Le jury de Créteil délibère et verrouille à son tour, par son président.
