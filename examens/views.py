@@ -1,4 +1,9 @@
-"""Pages du bureau des examens : tableau de bord, candidats, saisie des notes, délibération, documents."""
+"""Pages du bureau des examens : tableau de bord, candidats, saisie des notes, délibération, documents.
+
+Longueur : des vues minces (lecture bornée au périmètre, formulaire, service, message) d'un même bureau, qui
+partagent leurs aides (`_session`, onglets, raisons de verrou) ; les pièces à part (ccf, documents, jurys,
+échéances, organisation, comptes) ont déjà leurs propres vues.
+"""
 
 import csv
 import io

@@ -2,6 +2,9 @@
 
 Chaque vue : une lecture bornée au périmètre (`Candidat.objects.visibles_par` → 404 hors périmètre), un
 formulaire, un service, un message, une redirection. Une permission manquante répond 403.
+
+Longueur : les pages d'un même dossier PFMP (périodes, conventions, attestations, certificats, voie), qui partagent
+la lecture du candidat et la raison de verrou.
 """
 
 from collections import defaultdict
