@@ -44,6 +44,16 @@ def date_fr(jour: datetime.date | None) -> str:
     return jour.strftime("%d/%m/%Y") if jour else ""
 
 
+def lire_date(texte: str) -> datetime.date | None:
+    """« 05/06/2026 » → la date ; None si le texte n'est pas une date JJ/MM/AAAA qui existe (« 31/02/2008 »)."""
+    if not re.fullmatch(r"\d{2}/\d{2}/\d{4}", texte):
+        return None
+    try:
+        return datetime.datetime.strptime(texte, "%d/%m/%Y").date()
+    except ValueError:
+        return None
+
+
 def jour_fr(jour: datetime.date | None) -> str:
     """« vendredi 05/06/2026 » (convocations, feuilles d'émargement) ; "" sans date."""
     return f"{JOURS[jour.weekday()]} {date_fr(jour)}" if jour else ""

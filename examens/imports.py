@@ -8,7 +8,6 @@ reprennent les modèles à télécharger se lisent ensemble ; les séparer ferai
 """
 
 import dataclasses
-import datetime
 import hashlib
 import json
 import re
@@ -18,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 import pycountry
 from django.db import transaction
 
+from agora.format import lire_date
 from agora.tableaux import TAILLE_MAX, Erreur, FichierInvalide, ImportRefuse, Ligne, lire
 from examens import perimetre, regles, resultats, services
 from examens.echeances import services as echeances
@@ -204,20 +204,11 @@ def _session_verrouillee(annee: int, creer: bool) -> tuple[Session, bool]:
     return Session.objects.create(annee=annee, reglement=reglement), True
 
 
-def _date(texte: str) -> datetime.date | None:
-    if not re.fullmatch(r"\d{2}/\d{2}/\d{4}", texte):
-        return None
-    try:
-        return datetime.datetime.strptime(texte, "%d/%m/%Y").date()
-    except ValueError:
-        return None
-
-
 def erreur_date(colonne: str, texte: str) -> str | None:
     """« 31/02/2008 » a le bon format mais n'existe pas : le message le dit, au lieu de redemander JJ/MM/AAAA."""
     if not re.fullmatch(r"\d{2}/\d{2}/\d{4}", texte):
         return f"{colonne} « {texte} » : date JJ/MM/AAAA attendue"
-    if _date(texte) is None:
+    if lire_date(texte) is None:
         return f"{colonne} « {texte} » : date inexistante"
     return None
 
@@ -264,7 +255,7 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
         elif valeur[0] in "=+-@\t\r":
             erreurs.append(f"{champ} « {valeur[:20]} » : ne peut pas commencer par {valeur[0]!r}")
         propre[champ] = valeur
-    naissance = _date(v.get("date_naissance", ""))
+    naissance = lire_date(v.get("date_naissance", ""))
     if naissance is None:
         erreurs.append(erreur_date("date_naissance", v.get("date_naissance", "")))
     elif not (annee - 80 <= naissance.year <= annee - 12):
@@ -354,7 +345,7 @@ def valider_candidat(v: dict[str, str], annee: int) -> tuple[dict, list[str]]:
         elif not propre["positionnement_semaines"] and not positionnement:
             erreurs.append("positionnement_date : sans objet sans positionnement_semaines")
         else:
-            propre["positionnement_date"] = _date(texte_date)
+            propre["positionnement_date"] = lire_date(texte_date)
     division = v.get("division", "")
     if len(division) > 50:
         erreurs.append("division : 50 caractères au plus")

@@ -10,7 +10,6 @@ si son attestation diffère, une nouvelle attestation remplace l'ancienne (journ
 
 import dataclasses
 import datetime
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -18,6 +17,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from agora.format import lire_date
 from agora.tableaux import Erreur, FichierInvalide, ImportRefuse, Ligne, lire
 from examens import perimetre
 from examens import services as examens_services
@@ -59,15 +59,6 @@ class _Propre:
     signee: bool
 
 
-def _date(texte: str) -> datetime.date | None:
-    if not re.fullmatch(r"\d{2}/\d{2}/\d{4}", texte):
-        return None
-    try:
-        return datetime.datetime.strptime(texte, "%d/%m/%Y").date()
-    except ValueError:
-        return None
-
-
 def _semaines(texte: str) -> Decimal | None:
     try:
         valeur = Decimal(texte.replace(",", "."))
@@ -103,7 +94,7 @@ def valider_ligne(v: dict[str, str], *, candidats: dict[str, Candidat], annee: i
         messages.append("organisation : 200 caractères au plus")
     elif organisation[0] in "=+-@\t\r":
         messages.append(f"organisation « {organisation[:20]} » : ne peut pas commencer par {organisation[0]!r}")
-    debut, fin = _date(v["date_debut"]), _date(v["date_fin"])
+    debut, fin = lire_date(v["date_debut"]), lire_date(v["date_fin"])
     if debut is None:
         messages.append(f"date_debut « {v['date_debut']} » : date JJ/MM/AAAA attendue")
     if fin is None:

@@ -73,14 +73,11 @@ class GrilleIncomplete(OperationRefusee):
         self.erreurs = erreurs
 
 
-_nom = nom_utilisateur
-
-
 def _tracer(grille: Grille, auteur, action: str, objet: str = "", avant="", apres="", motif: str = "") -> None:
     HistoriqueGrille.objects.create(
         grille=grille,
         auteur=getattr(auteur, "username", "") or "",
-        auteur_nom=_nom(auteur),
+        auteur_nom=nom_utilisateur(auteur),
         action=action,
         objet=objet,
         avant="" if avant is None else str(avant),
@@ -388,8 +385,9 @@ def enregistrer_champ(
         raise NonAutorise("Cette grille est tenue par une autre commission.")
     actuelle = grille.version if grille else 0
     if version != actuelle and (origine is None or grille is None):
+        qui = nom_utilisateur(grille.modifiee_par) if grille and grille.modifiee_par else "Un autre membre"
         raise ConflitVersion(
-            f"{_nom(grille.modifiee_par) if grille and grille.modifiee_par else 'Un autre membre'} a modifié cette "
+            f"{qui} a modifié cette "
             f"grille{' à ' + grille.modifiee_le.astimezone().strftime('%H:%M') if grille else ''} depuis que vous "
             "l'avez ouverte : votre dernière modification n'a pas été enregistrée. Rechargez la page pour voir "
             "la grille à jour, puis refaites votre modification."
@@ -456,7 +454,7 @@ def enregistrer_champ(
                 auteur,
                 "confirmations",
                 "confirmations annulées par la modification",
-                ", ".join(_nom(u) for u in confirmes),
+                ", ".join(nom_utilisateur(u) for u in confirmes),
                 "",
             )
     return Enregistrement(grille, calcul, modifie, annulees)
@@ -471,8 +469,9 @@ def _verrouiller_grille(grille: Grille, version: int | None) -> Grille:
         .get(pk=grille.pk)
     )
     if version is not None and verrouillee.version != version:
+        qui = nom_utilisateur(verrouillee.modifiee_par) if verrouillee.modifiee_par else "Quelqu’un"
         raise ConflitVersion(
-            f"{_nom(verrouillee.modifiee_par) if verrouillee.modifiee_par else 'Quelqu’un'} a modifié la grille "
+            f"{qui} a modifié la grille "
             "depuis que vous l'avez ouverte : vérifiez-la dans la page rechargée, puis recommencez."
         )
     return verrouillee

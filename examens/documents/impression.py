@@ -38,9 +38,6 @@ def _horodatage(valeur: datetime.datetime | None) -> str:
     return timezone.localtime(valeur).strftime("%d/%m/%Y à %H:%M") if valeur else ""
 
 
-_nom = nom_utilisateur
-
-
 def maintenant() -> str:
     return _horodatage(timezone.now())
 
@@ -132,7 +129,7 @@ def donnees_grille(
     calcul = lectures.calcul_de(g, gab.lignes, evaluations)
     membres = [
         {
-            "nom": _nom(m.utilisateur),
+            "nom": nom_utilisateur(m.utilisateur),
             "qualite": m.get_qualite_display(),
             "confirmation": _horodatage(confirmations.get(m.utilisateur_id)),
         }

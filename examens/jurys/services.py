@@ -31,14 +31,11 @@ def candidats_du_jury(jury: Jury):
     )
 
 
-_nom = nom_utilisateur
-
-
 def _etat(jury: Jury) -> dict:
     return {
         "nom": jury.nom,
-        "president": _nom(jury.president),
-        "membres": sorted(_nom(m) for m in jury.membres.all()),
+        "president": nom_utilisateur(jury.president),
+        "membres": sorted(nom_utilisateur(m) for m in jury.membres.all()),
         "etablissements": sorted(e.uai for e in jury.etablissements.all()),
     }
 

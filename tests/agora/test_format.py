@@ -54,3 +54,13 @@ def test_une_note_s_ecrit_comme_un_decimal_ou_son_etat():
     assert texte_note("note", Decimal("10.125")) == "10,125"
     assert texte_note("note", Decimal("12.50")) == "12,50"
     assert texte_note("ABJ", None) == "ABJ"
+
+
+def test_une_date_se_lit_en_jj_mm_aaaa_et_doit_exister():
+    import datetime
+
+    from agora.format import lire_date
+
+    assert lire_date("05/06/2026") == datetime.date(2026, 6, 5)
+    assert lire_date("31/02/2008") is None  # le bon format, une date qui n'existe pas
+    assert lire_date("2026-06-05") is None and lire_date("5/6/2026") is None and lire_date("") is None
