@@ -9,11 +9,11 @@ Le plancher : une requête HTTP minimale (la redirection de /favicon.ico, sans s
 --profil N affiche les N fonctions les plus coûteuses (cProfile, temps cumulé) de chaque page.
 """
 
-import os
 import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import random
 import statistics
