@@ -128,7 +128,9 @@ def candidats(request, annee):
         selectors.TRIS.get(tri, "numero"), "numero"
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    categories = selectors.categories_par_statut(session.reglement)
+    # Les catégories du règlement, lues une fois : le filtre de la page et la catégorie de chaque ligne.
+    liste_categories = list(session.reglement.categories.all())
+    categories = {statut: c for c in liste_categories for statut in c.statuts}
     for c in page:
         c.categorie = categories.get(c.statut)
     return render(
@@ -143,7 +145,7 @@ def candidats(request, annee):
             "divisions": selectors.divisions_visibles(request.user, session).select_related("etablissement"),
             "statuts": Candidat._meta.get_field("statut").choices,
             "decisions": selectors.DECISIONS,
-            "categories": session.reglement.categories.all(),
+            "categories": liste_categories,
             "parametres": "&".join(f"{k}={v}" for k, v in actifs.items()),
         },
     )
@@ -251,7 +253,8 @@ def candidat_modifier(request, pk):
 def saisie_notes(request, annee, unite):
     """Tableau de saisie au clavier des notes d'une unité (une ligne par candidat)."""
     session = _session(annee)
-    epreuve = next((e for e in selectors.epreuves_notees(session.reglement) if e.unite.code == unite), None)
+    epreuves = selectors.epreuves_notees(session.reglement)  # lues une fois : l'unité et le menu des unités
+    epreuve = next((e for e in epreuves if e.unite.code == unite), None)
     if epreuve is None:
         raise Http404("Unité inconnue")
     groupe = 2 if request.GET.get("groupe") == "2" else 1
@@ -295,7 +298,7 @@ def saisie_notes(request, annee, unite):
             "lignes": lignes,
             "groupe": groupe,
             "actifs": actifs,
-            "epreuves": selectors.epreuves_notees(session.reglement),
+            "epreuves": epreuves,
             "divisions": selectors.divisions_visibles(request.user, session),
             "raisons_echeance": sorted({c.raison_echeance for c in lignes if c.pk in fermees}),
             **_plafond(request, session, trop, actifs),
