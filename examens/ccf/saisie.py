@@ -378,7 +378,8 @@ def enregistrer_champ(
     if champ not in CHAMPS:
         raise SaisieInvalide(f"Champ inconnu : {champ}.", champ)
     # Le verrou sur le candidat sérialise aussi la création de sa grille (version 0 → 1).
-    Candidat.objects.select_for_update(no_key=True).filter(pk=candidat.pk).first()
+    # Sa seule clé est lue : le candidat lui-même est déjà chargé par l'appelant, dans le périmètre.
+    Candidat.objects.select_for_update(no_key=True).filter(pk=candidat.pk).values_list("pk", flat=True).first()
     gabarit = commission.gabarit
     if not 1 <= situation <= gabarit.situations:
         raise SaisieInvalide("Situation inconnue pour cette épreuve.", champ)
