@@ -133,6 +133,10 @@ def candidats(request, annee):
     categories = {statut: c for c in liste_categories for statut in c.statuts}
     for c in page:
         c.categorie = categories.get(c.statut)
+    # Les établissements du filtre sont ceux des divisions visibles (selectors.etablissements_visibles), lus avec
+    # elles ; les divisions sont triées par nom d'établissement, donc eux aussi, comme Etablissement.Meta.
+    divisions = list(selectors.divisions_visibles(request.user, session).select_related("etablissement"))
+    etablissements = list(dict.fromkeys(d.etablissement for d in divisions))
     return render(
         request,
         "examens/candidats.html",
@@ -141,8 +145,8 @@ def candidats(request, annee):
             "page": page,
             "actifs": actifs,
             "tri": tri,
-            "etablissements": selectors.etablissements_visibles(request.user, session),
-            "divisions": selectors.divisions_visibles(request.user, session).select_related("etablissement"),
+            "etablissements": etablissements,
+            "divisions": divisions,
             "statuts": Candidat._meta.get_field("statut").choices,
             "decisions": selectors.DECISIONS,
             "categories": liste_categories,
