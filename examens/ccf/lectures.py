@@ -44,11 +44,24 @@ class FormeCandidat:
     modalite: ModaliteEpreuve
 
 
+# Un règlement chargé est immuable (examens/chargement.py), un gabarit aussi (gabarits.py) : leurs formes par statut
+# se lisent une fois par processus. Une session rattachée à un autre règlement change de clé.
+_FORMES: dict[tuple, dict[str, FormeCandidat]] = {}
+
+
 def formes_par_statut(commission: Commission) -> dict[str, FormeCandidat]:
     """Statut → forme de la grille, d'après le règlement : CCF ou ponctuel selon la catégorie du candidat.
 
     Seules les formes couvertes par le gabarit comptent (E2 : CCF seulement, pour la colonne 3).
     """
+    gabarit = commission.gabarit
+    cle = (commission.session.reglement_id, gabarit.pk, gabarit.empreinte)
+    if (lues := _FORMES.get(cle)) is None:
+        lues = _FORMES[cle] = _formes_par_statut(commission)
+    return dict(lues)
+
+
+def _formes_par_statut(commission: Commission) -> dict[str, FormeCandidat]:
     gabarit = commission.gabarit
     resultat = {}
     for m in ModaliteEpreuve.objects.filter(
