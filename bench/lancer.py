@@ -826,6 +826,44 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1) 
     return resultat
 
 
+def bench_pages_cpu(utilisateurs: int = 4) -> dict:
+    """Processeur du serveur par page (issue #23, cible 3 : ≤ 10 ms médiane) : bench/profiler_pages.py rejoue les
+    cinq pages du banc de charge et l'enregistrement automatique dans un seul processus chauffé (client de test de
+    Django, sans réseau), trois fois ; par page, la médiane des médianes de temps processeur, et ses requêtes SQL."""
+    env = {**ENV, "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "SECURE_SSL_REDIRECT": "0", "COOKIES_HTTPS": "0"}
+    cible = (
+        subprocess.run(
+            [PY, "bench/preparer_web.py"],
+            cwd=RACINE,
+            env={**env, "BENCH_SESSION": str(SESSION), "BENCH_UTILISATEURS": str(utilisateurs)},
+            check=True,
+            text=True,
+            stdout=subprocess.PIPE,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    executions = []
+    for _ in range(3):
+        sortie = subprocess.run(
+            [PY, "bench/profiler_pages.py", cible], cwd=RACINE, env=env, check=True, text=True, stdout=subprocess.PIPE
+        )
+        executions.append(json.loads(sortie.stdout.strip().splitlines()[-1]))
+    pages = {}
+    for nom in executions[0]["pages"]:
+        mesures = [e["pages"][nom] for e in executions]
+        pages[nom] = {
+            "cpu_ms_mediane": round(statistics.median(m["cpu_ms_mediane"] for m in mesures), 1),
+            "cpu_ms_par_execution": [m["cpu_ms_mediane"] for m in mesures],
+            "requetes_sql": mesures[0]["requetes_sql"],
+        }
+    return {
+        "pages": pages,
+        "etalon_cpu_ms_par_execution": [e["etalon_cpu_ms"] for e in executions],
+        "charge_par_execution": [e["charge"] for e in executions],
+    }
+
+
 def lire_locust(fichier: str) -> dict:
     import csv
 
@@ -882,7 +920,7 @@ def main():
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--duree-web", type=int, default=60)
     parser.add_argument("--utilisateurs", type=int, default=50)
-    parties = ["deliberation", "recalcul", "tableau_de_bord", "imports", "pfmp", "web", "web2", "pdf"]
+    parties = ["deliberation", "recalcul", "tableau_de_bord", "imports", "pfmp", "pages_cpu", "web", "web2", "pdf"]
     parser.add_argument("--seulement", nargs="*", default=parties)
     args = parser.parse_args()
     debut = time.monotonic()
@@ -913,6 +951,9 @@ def main():
     if "pfmp" in args.seulement:
         resultats["pfmp"] = bench_pfmp(args.repetitions)
         print("pfmp", resultats["pfmp"], flush=True)
+    if "pages_cpu" in args.seulement:
+        resultats["pages_cpu"] = bench_pages_cpu()
+        print("pages_cpu", json.dumps(resultats["pages_cpu"], ensure_ascii=False), flush=True)
     if "web" in args.seulement:
         resultats["web"] = bench_web(args.duree_web, args.utilisateurs, args.repetitions)
         print("web", json.dumps(resultats["web"], ensure_ascii=False), flush=True)
@@ -1003,6 +1044,26 @@ def afficher(r: dict) -> None:
                 "",
             ),
         ]
+    if pc := r.get("pages_cpu"):
+        for nom, p in pc["pages"].items():
+            plancher = nom.startswith("plancher")
+            lignes.append(
+                (
+                    f"processeur serveur : {nom}",
+                    f"{p['cpu_ms_mediane']} ms ({' / '.join(map(str, p['cpu_ms_par_execution']))}), "
+                    f"{p['requetes_sql']} requêtes",
+                    "" if plancher else "≤ 10 ms",
+                )
+            )
+        lignes.append(
+            (
+                "  étalon processeur / charge avant chaque exécution",
+                " / ".join(map(str, pc["etalon_cpu_ms_par_execution"]))
+                + " ms, charge "
+                + " / ".join(map(str, pc["charge_par_execution"])),
+                "",
+            )
+        )
     for partie in ("web", "web2"):
         if not (w := r.get(partie)):
             continue

@@ -44,11 +44,24 @@ class FormeCandidat:
     modalite: ModaliteEpreuve
 
 
+# Un règlement chargé est immuable (examens/chargement.py), un gabarit aussi (gabarits.py) : leurs formes par statut
+# se lisent une fois par processus. Une session rattachée à un autre règlement change de clé.
+_FORMES: dict[tuple, dict[str, FormeCandidat]] = {}
+
+
 def formes_par_statut(commission: Commission) -> dict[str, FormeCandidat]:
     """Statut → forme de la grille, d'après le règlement : CCF ou ponctuel selon la catégorie du candidat.
 
     Seules les formes couvertes par le gabarit comptent (E2 : CCF seulement, pour la colonne 3).
     """
+    gabarit = commission.gabarit
+    cle = (commission.session.reglement_id, gabarit.pk, gabarit.empreinte)
+    if (lues := _FORMES.get(cle)) is None:
+        lues = _FORMES[cle] = _formes_par_statut(commission)
+    return dict(lues)
+
+
+def _formes_par_statut(commission: Commission) -> dict[str, FormeCandidat]:
     gabarit = commission.gabarit
     resultat = {}
     for m in ModaliteEpreuve.objects.filter(
@@ -251,15 +264,40 @@ class LigneAffichee:
         return self.evaluation.observation if self.evaluation else ""
 
 
+# Les lignes d'un gabarit et les indicateurs de leurs activités ne changent jamais : un gabarit modifié est une
+# nouvelle version, chargée comme donnée (gabarits.py), et le référentiel est en lecture seule (referentiel/admin.py).
+# Lus une fois par processus et par gabarit : deux requêtes de moins par page de grille, une par enregistrement
+# automatique. La clé porte l'empreinte du fichier et le référentiel, pas seulement le numéro du gabarit. Les objets
+# gardés ne sont que lus (les pages et le calcul de la note n'y écrivent rien) ; chaque appel reçoit sa propre liste.
+_LIGNES: dict[tuple, tuple[list[LigneGabarit], dict[int, list[Indicateur]]]] = {}
+
+
+def _lignes_et_indicateurs(gabarit: GabaritGrille) -> tuple[list[LigneGabarit], dict[int, list[Indicateur]]]:
+    cle = (gabarit.pk, gabarit.empreinte, gabarit.referentiel_id)
+    if (lu := _LIGNES.get(cle)) is None:
+        lignes = list(
+            LigneGabarit.objects.filter(gabarit_id=gabarit.pk).select_related("competence__activite").order_by("ordre")
+        )
+        activites = {ligne.competence.activite_id for ligne in lignes}
+        indicateurs = defaultdict(list)
+        for i in Indicateur.objects.filter(activite_id__in=activites).order_by("activite_id", "ordre"):
+            indicateurs[i.activite_id].append(i)
+        lu = _LIGNES[cle] = (lignes, dict(indicateurs))
+    return lu
+
+
+def lignes_du_gabarit(gabarit: GabaritGrille) -> list[LigneGabarit]:
+    """Les lignes du gabarit dans leur ordre, avec compétence et activité (aucune requête après la première)."""
+    return list(_lignes_et_indicateurs(gabarit)[0])
+
+
 def lignes_affichees(
     gabarit: GabaritGrille, evaluations: dict[int, EvaluationCompetence]
 ) -> tuple[list[LigneGabarit], list[list[LigneAffichee]]]:
-    """Les lignes du gabarit groupées par activité, chacune avec les indicateurs de son activité (2 requêtes)."""
-    lignes = list(gabarit.lignes.select_related("competence__activite").order_by("ordre"))
-    activites = {ligne.competence.activite_id for ligne in lignes}
-    indicateurs = defaultdict(list)
-    for i in Indicateur.objects.filter(activite_id__in=activites).order_by("activite_id", "ordre"):
-        indicateurs[i.activite_id].append(i)
+    """Les lignes du gabarit groupées par activité, chacune avec les indicateurs de son activité."""
+    lignes_lues, indicateurs_lus = _lignes_et_indicateurs(gabarit)
+    lignes = list(lignes_lues)
+    indicateurs = defaultdict(list, {a: list(liste) for a, liste in indicateurs_lus.items()})
     groupes: list[list[LigneAffichee]] = []
     for ligne in lignes:
         activite_id = ligne.competence.activite_id

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from agora.format import nom_utilisateur
 from examens.ccf.gabarits import echelle_de
-from examens.ccf.lectures import calcul_de, droits, formes_par_statut, grille_existante
+from examens.ccf.lectures import calcul_de, droits, formes_par_statut, grille_existante, lignes_du_gabarit
 from examens.ccf.notation import Calcul, Echelle, composition_admise, lire_date, lire_note
 from examens.models import (
     Candidat,
@@ -375,7 +375,8 @@ def enregistrer_champ(
     if champ not in CHAMPS:
         raise SaisieInvalide(f"Champ inconnu : {champ}.", champ)
     # Le verrou sur le candidat sérialise aussi la création de sa grille (version 0 → 1).
-    Candidat.objects.select_for_update(no_key=True).filter(pk=candidat.pk).first()
+    # Sa seule clé est lue : le candidat lui-même est déjà chargé par l'appelant, dans le périmètre.
+    Candidat.objects.select_for_update(no_key=True).filter(pk=candidat.pk).values_list("pk", flat=True).first()
     gabarit = commission.gabarit
     if not 1 <= situation <= gabarit.situations:
         raise SaisieInvalide("Situation inconnue pour cette épreuve.", champ)
@@ -421,7 +422,7 @@ def enregistrer_champ(
     grille.commission = commission
 
     # Lignes et évaluations lues une fois : elles servent au champ modifié puis au calcul de la note.
-    lignes = list(grille.gabarit.lignes.select_related("competence__activite").order_by("ordre"))
+    lignes = lignes_du_gabarit(grille.gabarit)
     evaluations = {e.ligne_id: e for e in grille.evaluations.all()}
     saisie = Saisie(grille, champ, valeur, cle, lignes, evaluations, echelle_de(grille.gabarit))
     if version != actuelle:
@@ -478,5 +479,5 @@ def _verrouiller_grille(grille: Grille, version: int | None) -> Grille:
 
 
 def _calcul_courant(grille: Grille) -> Calcul:
-    lignes = list(grille.gabarit.lignes.select_related("competence__activite").order_by("ordre"))
+    lignes = lignes_du_gabarit(grille.gabarit)
     return calcul_de(grille, lignes, {e.ligne_id: e for e in grille.evaluations.all()})

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, Window
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -307,10 +307,9 @@ def _historique(g: Grille, tout: bool) -> tuple[list, int]:
     if tout:
         historique = list(changements)
         return historique, len(historique)
-    historique = list(changements[: HISTORIQUE_AFFICHE + 1])
-    if len(historique) <= HISTORIQUE_AFFICHE:
-        return historique, len(historique)
-    return historique[:HISTORIQUE_AFFICHE], g.historique.count()
+    # Le total dans la même lecture : la fonction de fenêtre compte toutes les lignes avant la limite.
+    historique = list(changements.annotate(total=Window(Count("id")))[:HISTORIQUE_AFFICHE])
+    return historique, historique[0].total if historique else 0
 
 
 def _justification_requise(g: Grille, calcul) -> bool:
