@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from agora.format import nom_utilisateur
 from examens.ccf.gabarits import echelle_de
 from examens.ccf.lectures import droits, est_membre, note_retenue, problemes, texte_retenu
 from examens.ccf.notation import lire_note, moyenne_situations
@@ -21,7 +22,6 @@ from examens.ccf.saisie import (
     NonAutorise,
     _calcul_courant,
     _journal,
-    _nom,
     _tracer,
     _verrouiller_grille,
 )
@@ -202,7 +202,7 @@ def confirmer_grille(*, grille: Grille, version: int, membre) -> Grille:
     if erreurs := problemes(grille, calcul):
         raise GrilleIncomplete(erreurs)
     ValidationGrille.objects.create(grille=grille, membre=membre)
-    _tracer(grille, membre, "confirmation", "grille", "", f"confirmée par {_nom(membre)}")
+    _tracer(grille, membre, "confirmation", "grille", "", f"confirmée par {nom_utilisateur(membre)}")
     _journal(grille, membre, "confirmation", apres={"membre": membre.username, "note": texte_retenu(grille)})
     confirmes = set(grille.validations.values_list("membre_id", flat=True))
     if {m.utilisateur_id for m in membres} <= confirmes:
