@@ -423,17 +423,18 @@ def bench_imports(repetitions: int, nombre: int) -> dict:
     }
 
 
-def etalon_cpu(repetitions: int = 5) -> float:
+def etalon_cpu(repetitions: int = 5, horloge=time.perf_counter) -> float:
     """Vitesse du processeur à cet instant : ms (médiane) d'un calcul Python fixe. Ces machines virtuelles
     partagent leur hôte ; d'une heure à l'autre le même code y va jusqu'à 1,5 fois moins vite. Noté à côté de
-    chaque mesure, il dit si un écart vient du code ou de la machine."""
+    chaque mesure, il dit si un écart vient du code ou de la machine. `horloge=time.process_time` pour le
+    comparer à des temps processeur (bench/profiler_pages.py)."""
     durees = []
     for _ in range(repetitions):
-        debut = time.perf_counter()
+        debut = horloge()
         total = 0
         for i in range(1_000_000):
             total += i * i % 7
-        durees.append((time.perf_counter() - debut) * 1000)
+        durees.append((horloge() - debut) * 1000)
     return round(statistics.median(durees))
 
 

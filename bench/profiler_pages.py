@@ -24,10 +24,13 @@ import django
 
 django.setup()
 
+RACINE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from lancer import etalon_cpu  # noqa: E402 (même dossier bench/)
 
 
 def pages(cible: dict) -> list[tuple[str, str, str, str]]:
@@ -151,18 +154,7 @@ def famille_de(fichier: str) -> str:
         return ".".join(morceaux[:2]) if morceaux[0] == "django" else morceaux[0]
     if fichier.startswith("~") or "python3." in fichier:
         return "python"
-    return fichier.rsplit("/h23b/", 1)[-1].split("/")[0]
-
-
-def etalon_cpu(repetitions: int = 5) -> float:
-    durees = []
-    for _ in range(repetitions):
-        debut = time.process_time()
-        total = 0
-        for i in range(1_000_000):
-            total += i * i % 7
-        durees.append((time.process_time() - debut) * 1000)
-    return round(statistics.median(durees))
+    return os.path.relpath(fichier, RACINE).split(os.sep)[0]
 
 
 if __name__ == "__main__":
@@ -174,6 +166,6 @@ if __name__ == "__main__":
     import os
 
     cible = json.loads(open(args.cible).read() if os.path.exists(args.cible) else args.cible)
-    etalon = etalon_cpu()
+    etalon = etalon_cpu(horloge=time.process_time)
     r = mesurer(cible, args.repetitions, args.profil)
     print(json.dumps({"etalon_cpu_ms": etalon, "charge": round(os.getloadavg()[0], 2), "pages": r}, ensure_ascii=False))
