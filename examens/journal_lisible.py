@@ -5,6 +5,7 @@ valeurs brutes (action, objet, avant, après), c'est ici qu'elles deviennent lis
 (les noms des candidats et des auteurs), quel que soit le nombre d'entrées.
 """
 
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -96,6 +97,8 @@ CLES = {
     "scientifique": "unité scientifique",
     "francais_hg": "français ou histoire-géographie",
     "verrouillee": "verrouillée",
+    "verrouille": "verrouillé",
+    "pv_valide_le": "procès-verbal validé le",
     "etat": "état",
     "unite": "note de l'unité",
     "lignes": "lignes",
@@ -180,6 +183,13 @@ def _valeur(v, cle: str = "") -> str:
     texte = str(v)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", texte):
         return f"{texte[8:10]}/{texte[5:7]}/{texte[:4]}"
+    # un instant ISO (« 2026-12-01T19:01:23.454266+00:00 ») : à l'heure de Paris, comme la colonne « Quand »
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}[^ ]*", texte):
+        try:
+            instant = datetime.datetime.fromisoformat(texte)
+        except ValueError:
+            return texte
+        return quand(instant) if timezone.is_aware(instant) else f"{instant:%d/%m/%Y} à {instant.hour} h {instant:%M}"
     # « 2.5 » → « 2,50 » pour une note ou des points ; les entiers, codes et identifiants restent tels quels.
     if cle in NUMERIQUES and re.fullmatch(r"\d+\.\d+", texte):
         return texte_decimal(texte)

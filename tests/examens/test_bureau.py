@@ -268,3 +268,15 @@ def test_le_proces_verbal_se_pagine_et_totalise_toute_la_selection(comptes, monk
     assert "PV000" in page and "PV004" not in page and "Page 1 sur 3" in page
     assert "5 candidats" in page and "Admis : 5" in page  # les totaux portent sur toute la sélection
     assert "PV004" in client.get("/examens/sessions/2026/proces-verbal/?page=3").content.decode()
+
+
+def test_un_instant_du_journal_se_lit_a_l_heure_de_paris():
+    """Une validation de PV journalise son instant en ISO (UTC) : la page l'écrit comme sa colonne « Quand »."""
+    from examens.journal_lisible import changements
+
+    texte = changements({"verrouille": False}, {"verrouille": True, "pv_valide_le": "2026-12-01T19:01:23.454266+00:00"})
+    assert texte == "verrouillé : non → oui ; procès-verbal validé le : ∅ → 01/12/2026 à 20 h 01"
+    assert (
+        changements({}, {"pv_valide_le": "2026-06-12T12:03:00+00:00"})
+        == "procès-verbal validé le : 12/06/2026 à 14 h 03"
+    )
