@@ -703,6 +703,19 @@ def parcours_import(hotes: list[str], cible: dict) -> dict:
     return etapes
 
 
+def preparer_web(env: dict, utilisateurs: int) -> str:
+    """Comptes, commission et candidats du banc web (bench/preparer_web.py) : la cible en JSON, sa dernière ligne."""
+    sortie = subprocess.run(
+        [PY, "bench/preparer_web.py"],
+        cwd=RACINE,
+        env={**env, "BENCH_SESSION": str(SESSION), "BENCH_UTILISATEURS": str(utilisateurs)},
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE,
+    )
+    return sortie.stdout.strip().splitlines()[-1]
+
+
 def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1) -> dict:
     """gunicorn sur 127.0.0.1 et locust sans interface, borné en durée, plusieurs fois de suite ; pour chaque page,
     la médiane des p50/p95/p99 des exécutions (et le p95 de chacune), le total des requêtes et des erreurs.
@@ -722,18 +735,7 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1) 
         "COOKIES_HTTPS": "0",
     }
     manage("collectstatic", "--noinput", "-v", "0", env=env)
-    cible = (
-        subprocess.run(
-            [PY, "bench/preparer_web.py"],
-            cwd=RACINE,
-            env={**env, "BENCH_SESSION": str(SESSION), "BENCH_UTILISATEURS": str(utilisateurs)},
-            check=True,
-            text=True,
-            stdout=subprocess.PIPE,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    cible = preparer_web(env, utilisateurs)
     hotes = [f"http://127.0.0.1:{port}" for port in ports]
     serveurs = [
         subprocess.Popen(
@@ -832,18 +834,7 @@ def bench_pages_cpu(utilisateurs: int = 4) -> dict:
     cinq pages du banc de charge et l'enregistrement automatique dans un seul processus chauffé (client de test de
     Django, sans réseau), trois fois ; par page, la médiane des médianes de temps processeur, et ses requêtes SQL."""
     env = {**ENV, "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "SECURE_SSL_REDIRECT": "0", "COOKIES_HTTPS": "0"}
-    cible = (
-        subprocess.run(
-            [PY, "bench/preparer_web.py"],
-            cwd=RACINE,
-            env={**env, "BENCH_SESSION": str(SESSION), "BENCH_UTILISATEURS": str(utilisateurs)},
-            check=True,
-            text=True,
-            stdout=subprocess.PIPE,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    cible = preparer_web(env, utilisateurs)
     executions = []
     for _ in range(3):
         sortie = subprocess.run(
