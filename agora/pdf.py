@@ -167,6 +167,7 @@ def prechauffer() -> None:
 
 
 _mode_lots = False
+SEUILS_RAMASSE_MIETTES = (50_000, 20, 100)  # gc.set_threshold d'un processus de rendu (mode_lots)
 
 
 def mode_lots() -> None:
@@ -183,7 +184,7 @@ def mode_lots() -> None:
     _outils()
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(*SEUILS_RAMASSE_MIETTES)
     _mode_lots = True
 
 
@@ -196,9 +197,14 @@ def pool(processus: int):
     """
     import multiprocessing
 
+    fermer_connexions_avant_fork()
+    return multiprocessing.get_context("fork").Pool(processus, initializer=prechauffer)
+
+
+def fermer_connexions_avant_fork() -> None:
+    """Voir pool() : sauf dans une transaction, aucune connexion à la base ne passe aux processus fils."""
     from django.db import connections
 
     for connexion in connections.all(initialized_only=True):
         if not connexion.in_atomic_block:
             connexion.close()
-    return multiprocessing.get_context("fork").Pool(processus, initializer=prechauffer)

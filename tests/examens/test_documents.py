@@ -11,11 +11,13 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from agora import pdf
 from examens import services, tasks
-from examens.documents import emission, lots
+from examens.documents import emission, impression, lots
 from examens.models import (
     DocumentEmis,
     DocumentImmuable,
@@ -402,6 +404,32 @@ def test_la_commande_bench_pdf_finit_par_une_ligne_json(capsys):
     resultat = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(resultat) == {"documents", "pages", "secondes", "pages_par_seconde", "workers"}
     assert resultat["documents"] == 4 and resultat["workers"] == 1 and resultat["pages"] >= 4
+
+
+def test_bench_pdf_mesure_son_plancher_sur_le_meme_html(capsys):
+    """Le plancher de l'issue #23 : les mêmes documents rendus par WeasyPrint nu, dans la même exécution ; mêmes
+    pages, et le rapport de nos pages par seconde aux siennes."""
+    m = monde()
+    grilles_de_division(m, 2)
+    call_command("bench_pdf", "--session", "2026", "--documents", "3", "--workers", "1", "--plancher")
+    resultat = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    for cle in ("plancher", "plancher_gc"):
+        assert resultat[f"{cle}_pages_par_seconde"] > 0
+        rapport = resultat["plancher_secondes" if cle == "plancher" else "plancher_gc_secondes"] / resultat["secondes"]
+        assert abs(resultat[f"rapport_{cle}"] - rapport) < 0.01
+
+
+def test_le_plancher_rend_le_meme_pdf_que_notre_chemin():
+    """Même HTML, même feuille, mêmes polices : le texte du PDF nu est celui de notre rendu."""
+    from examens.management.commands import bench_pdf
+
+    m = monde()
+    grilles_de_division(m, 1)
+    donnees = impression.donnees_grilles(impression.grilles_a_rendre(Grille.objects.all()))
+    notre = pdf.rendre_document("grille", donnees[0])
+    nu, pages = bench_pdf.rendre_nu(render_to_string(pdf.GABARITS["grille"], {"d": donnees[0]}))
+    assert pages == notre.pages
+    assert texte_pdf(nu) == texte_pdf(notre.contenu)
 
 
 def test_un_export_passe_vraiment_par_la_file_procrastinate(transactional_db, monkeypatch):
