@@ -1107,7 +1107,9 @@ def afficher(r: dict) -> None:
             if not isinstance(m, dict):  # la date
                 continue
             if "rapport_plancher" not in m:  # mesure d'avant le plancher
-                lignes.append((f"PDF, {workers}", f"{m['pages_par_seconde']} pages/s ({m['pages']} pages)", "≥ 15 avec 2"))
+                lignes.append(
+                    (f"PDF, {workers}", f"{m['pages_par_seconde']} pages/s ({m['pages']} pages)", "≥ 15 avec 2")
+                )
                 continue
             processus = f"{m['workers']} processus"
             lignes += [
