@@ -270,6 +270,30 @@ def test_le_proces_verbal_se_pagine_et_totalise_toute_la_selection(comptes, monk
     assert "PV004" in client.get("/examens/sessions/2026/proces-verbal/?page=3").content.decode()
 
 
+def test_le_proces_verbal_d_un_gestionnaire_academique_ne_lit_que_ses_colonnes(comptes, monkeypatch):
+    """Issue #23 : une page du PV ne lit ni la trace ni l'empreinte des résultats (900 octets par ligne, triés sur
+    disque pour une session nationale) et ne recompte pas la sélection : le total vient de l'agrégat par décision."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from examens import views
+
+    monkeypatch.setattr(views, "LIGNES_PV", 2)
+    for i in range(5):
+        noter_tout(fabriques.candidat(division=comptes.division_a, numero=f"PV{i:03d}"))
+    services.deliberer(session=fabriques.session())
+    client = comptes.client(comptes.academie)
+    with CaptureQueriesContext(connection) as requetes:
+        page = client.get("/examens/sessions/2026/proces-verbal/?page=2").content.decode()
+    assert "PV002" in page and "PV003" in page and "PV004" not in page and "Page 2 sur 3" in page
+    assert "5 candidats" in page and "Admis : 5" in page
+    sur_les_resultats = [r["sql"] for r in requetes.captured_queries if 'FROM "examens_resultat"' in r["sql"]]
+    assert len(sur_les_resultats) == 2  # l'agrégat par décision, puis la page
+    assert not any(
+        '"examens_resultat"."trace"' in sql or '"examens_resultat"."empreinte"' in sql for sql in sur_les_resultats
+    )
+
+
 def test_un_instant_du_journal_se_lit_a_l_heure_de_paris():
     """Une validation de PV journalise son instant en ISO (UTC) : la page l'écrit comme sa colonne « Quand »."""
     from examens.journal_lisible import changements
