@@ -275,6 +275,111 @@ def bench_tableau_de_bord(repetitions: int) -> dict:
     return sortie
 
 
+PAGES_ACADEMIE = """
+import django, json, statistics, time
+django.setup()
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from agora.roles import ACADEMIE, ADMINISTRATEUR, creer_roles
+from examens.models import Academie, Etablissement, EtablissementJury, Jury, Session
+settings.ALLOWED_HOSTS.append("testserver")
+session = Session.objects.get(annee={session})
+mesures = {{}}
+with transaction.atomic():
+    # Une académie qui couvre toute la session générée (le cas le plus lourd d'un gestionnaire académique) et
+    # {jurys} jurys qui s'en partagent les établissements ; tout est annulé à la fin.
+    roles = creer_roles()
+    academie = Academie.objects.create(code="BENCH", nom="Banc d'essai")
+    etablissements = list(Etablissement.objects.filter(candidats__session=session).distinct().order_by("pk")
+                          .values_list("pk", flat=True))
+    Etablissement.objects.filter(pk__in=etablissements).update(academie=academie)
+    for i in range({jurys}):
+        jury = Jury.objects.create(session=session, nom=f"Banc {{i + 1:02d}}")
+        EtablissementJury.objects.bulk_create(EtablissementJury(jury=jury, etablissement_id=e, session=session)
+                                              for e in etablissements[i::{jurys}])
+    jury = Jury.objects.filter(session=session).order_by("nom").first()
+    clients = {{}}
+    for role in (ACADEMIE, ADMINISTRATEUR):
+        utilisateur = User.objects.create_user(f"bench-academie-{{role}}")
+        utilisateur.groups.add(roles[role])
+        if role == ACADEMIE:
+            academie.gestionnaires.add(utilisateur)
+        clients[role] = Client()
+        clients[role].force_login(utilisateur)
+    pv = "/examens/sessions/{session}/proces-verbal/"
+    pages = (
+        ("pv_session_academie", ACADEMIE, pv),
+        ("pv_session_page_50_academie", ACADEMIE, pv + "?page=50"),
+        ("pv_jury_academie", ACADEMIE, pv + f"?jury={{jury.pk}}"),
+        ("pv_session_administrateur", ADMINISTRATEUR, pv),
+        ("commissions_academie", ACADEMIE, "/examens/grilles/commissions/"),
+        ("commissions_administrateur", ADMINISTRATEUR, "/examens/grilles/commissions/"),
+    )
+    for cle, role, url in pages:
+        client = clients[role]
+        client.get(url)  # échauffement
+        temps, planchers = [], []
+        for _ in range(7):
+            debut = time.perf_counter()
+            with CaptureQueriesContext(connection) as requetes:
+                reponse = client.get(url)
+            temps.append(time.perf_counter() - debut)
+            assert reponse.status_code == 200, (url, reponse.status_code)
+            # Plancher : les mêmes SELECT rejoués nus (sans ORM, ni gabarit, ni intergiciel).
+            debut = time.perf_counter()
+            with connection.cursor() as curseur:
+                for requete in requetes.captured_queries:
+                    if requete["sql"].lstrip().upper().startswith("SELECT"):
+                        curseur.execute(requete["sql"])
+                        curseur.fetchall()
+            planchers.append(time.perf_counter() - debut)
+        mesures[cle] = {{"ms": statistics.median(temps) * 1000, "plancher_ms": statistics.median(planchers) * 1000,
+                         "requetes": len(requetes), "octets": len(reponse.content)}}
+    mesures["candidats_par_jury"] = round(session.candidats.count() / {jurys})
+    transaction.set_rollback(True)
+print(json.dumps(mesures))
+"""
+
+PAGES_ACADEMIE_LIBELLES = {
+    "pv_session_academie": "procès-verbal de toute la session, 1re page (gestionnaire académique)",
+    "pv_session_page_50_academie": "procès-verbal de toute la session, page 50",
+    "pv_jury_academie": "procès-verbal d'un jury, 1re page",
+    "pv_session_administrateur": "procès-verbal de toute la session, 1re page (administrateur)",
+    "commissions_academie": "liste des commissions, 1re page (gestionnaire académique)",
+    "commissions_administrateur": "liste des commissions, 1re page (administrateur)",
+}
+
+
+def bench_pages_academie(repetitions: int, jurys: int = 30) -> dict:
+    """Pages d'une session entière pour l'académie (issue #23, cible 5 : < 300 ms) : procès-verbal (toute la
+    session, une page lointaine, un jury) et liste des commissions, vus par un gestionnaire académique dont
+    l'académie couvre toute la session et par un administrateur ; client de test dans un processus chauffé,
+    médiane de 7 affichages par exécution, requêtes, octets, et le plancher (ses SELECT rejoués nus)."""
+    mesures, etalons = [], []
+    for _ in range(repetitions):
+        etalons.append(etalon_cpu())
+        mesures.append(script(PAGES_ACADEMIE.format(session=SESSION, jurys=jurys)))
+    sortie = {
+        "etalon_cpu_ms": etalons,
+        "charge_avant": round(os.getloadavg()[0], 2),
+        "jurys": jurys,
+        "candidats_par_jury": mesures[0]["candidats_par_jury"],
+        "pages": {},
+    }
+    for page in PAGES_ACADEMIE_LIBELLES:
+        sortie["pages"][page] = {
+            "ms_mediane": round(statistics.median(m[page]["ms"] for m in mesures), 1),
+            "ms": [round(m[page]["ms"], 1) for m in mesures],
+            "plancher_ms_mediane": round(statistics.median(m[page]["plancher_ms"] for m in mesures), 1),
+            "requetes": sorted({m[page]["requetes"] for m in mesures}),
+            "octets": mesures[0][page]["octets"],
+        }
+    return sortie
+
+
 PFMP = """
 import django, json, time
 django.setup()
@@ -927,6 +1032,7 @@ def main():
     parser.add_argument("--duree-web", type=int, default=60)
     parser.add_argument("--utilisateurs", type=int, default=50)
     parties = ["deliberation", "recalcul", "tableau_de_bord", "imports", "pfmp", "pages_cpu", "web", "web2", "pdf"]
+    parties.append("pages_academie")
     parser.add_argument("--seulement", nargs="*", default=parties)
     args = parser.parse_args()
     debut = time.monotonic()
@@ -951,6 +1057,9 @@ def main():
     if "tableau_de_bord" in args.seulement:
         resultats["tableau_de_bord"] = bench_tableau_de_bord(args.repetitions)
         print("tableau de bord", resultats["tableau_de_bord"], flush=True)
+    if "pages_academie" in args.seulement:
+        resultats["pages_academie"] = bench_pages_academie(args.repetitions)
+        print("pages_academie", json.dumps(resultats["pages_academie"], ensure_ascii=False), flush=True)
     if "imports" in args.seulement:
         resultats["imports"] = bench_imports(args.repetitions, args.candidats)
         print("imports", resultats["imports"], flush=True)
@@ -1026,6 +1135,24 @@ def afficher(r: dict) -> None:
             ]
         lignes.append(
             ("  étalon processeur avant chaque exécution", " / ".join(map(str, tb["etalon_cpu_ms"])) + " ms", "")
+        )
+    if pa := r.get("pages_academie"):
+        for page, libelle in PAGES_ACADEMIE_LIBELLES.items():
+            m = pa["pages"][page]
+            lignes += [
+                (
+                    libelle,
+                    f"{m['ms_mediane']} ms, {', '.join(map(str, m['requetes']))} requêtes, {m['octets'] // 1000} ko",
+                    "< 300 ms",
+                ),
+                ("  plancher : ses SELECT rejoués nus", f"{m['plancher_ms_mediane']} ms", ""),
+            ]
+        lignes.append(
+            (
+                f"  ({pa['jurys']} jurys d'environ {pa['candidats_par_jury']} candidats) étalon processeur",
+                " / ".join(map(str, pa["etalon_cpu_ms"])) + " ms",
+                "",
+            )
         )
     if i := r.get("imports"):
         lignes += [
