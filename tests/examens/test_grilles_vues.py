@@ -342,6 +342,33 @@ def test_la_liste_des_commissions_se_filtre_par_division():
     assert "Vous n'êtes membre d'aucune commission" in page
 
 
+def test_la_liste_des_commissions_ne_compte_les_grilles_que_de_sa_page(monkeypatch):
+    """Issue #23 : les grilles se comptent pour les commissions de la page seulement, pas pour les 1 248 d'une
+    session nationale avant d'en garder 50 (aucune requête sur les commissions ne joint leurs grilles)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from examens.ccf import views
+
+    monkeypatch.setattr(views, "COMMISSIONS_PAR_PAGE", 1)
+    m = monde()
+    remplir(m.e31, m.candidat, m.comptes.enseignant, "S")
+    remplir(m.e31, m.stagiaire, m.comptes.enseignant, "S")
+    remplir(m.e32, m.candidat, m.comptes.enseignant, "S")
+    Grille.objects.filter(commission=m.e31, candidat=m.candidat).update(etat=Grille.Etat.TRANSMISE)
+    client = m.comptes.client(m.comptes.gestionnaire)
+    comptes = {}
+    for numero in (1, 2, 3):  # E2, E31, E32
+        with CaptureQueriesContext(connection) as requetes:
+            page = client.get(reverse("examens:commissions") + f"?page={numero}").content.decode()
+        epreuve = re.search(r'href="/examens/grilles/commissions/\d+/">(E\d+)', page).group(1)
+        comptes[epreuve] = re.findall(r'<td class="nombre">(\d+)</td>', page)
+        assert not any(
+            'FROM "examens_commission"' in r["sql"] and "examens_grille" in r["sql"] for r in requetes.captured_queries
+        )
+    assert comptes == {"E2": ["0", "0"], "E31": ["2", "1"], "E32": ["1", "0"]}
+
+
 @pytest.mark.parametrize(
     "donnees",
     [
