@@ -20,6 +20,7 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
 from agora.roles import ACADEMIE, ENSEIGNANT, GESTIONNAIRE, creer_roles  # noqa: E402
 from examens.ccf import gabarits  # noqa: E402
+from examens.ccf.lectures import formes_par_statut  # noqa: E402
 from examens.models import Candidat, Commission, Division, Grille, MembreCommission, Session  # noqa: E402
 
 MOT_DE_PASSE = "bench-agora-2026"
@@ -56,8 +57,10 @@ MembreCommission.objects.get_or_create(
 )
 # Un candidat par enseignant simulé (pas de conflit de version entre eux), dont la grille E31 repart de zéro :
 # une grille générée déjà transmise refuserait toute modification.
+# Les candidats évalués en CCF par la commission (scolaires, apprentis de CFA habilités, formation continue publique).
+en_ccf = [statut for statut, f in formes_par_statut(commission).items() if f.forme == Grille.Forme.CCF]
 candidats = list(
-    Candidat.objects.filter(division__in=divisions, statut__in=["scolaire_public", "scolaire_prive_sous_contrat"])
+    Candidat.objects.filter(division__in=divisions, statut__in=en_ccf)
     .order_by("numero")
     .values_list("pk", flat=True)[: (utilisateurs + 1) // 2]
 )
