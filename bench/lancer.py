@@ -939,28 +939,32 @@ def bench_pv_memoire(repetitions: int, tailles: tuple[int, ...] = (2000, 8000)) 
     """Le procès-verbal de `tailles` lignes (les premiers candidats de la session, par numéro) rendu dans un
     processus neuf, comme un worker : mémoire de pointe du processus (ru_maxrss) et durée, médianes de
     `repetitions` ; par parties (agora.pdf.rendre_pv) à chaque taille, et l'ancien rendu d'un seul tenant à la
-    plus petite, pour référence. La pointe ne doit pas croître avec la taille."""
-    resultats = {"etalon_cpu_ms": etalon_cpu(), "lignes_par_partie": None}
-    mesures_a_faire = [("parties", n) for n in tailles] + [("un_seul_document", min(tailles))]
-    for mode, lignes in mesures_a_faire:
-        mesures, charges = [], []
-        for _ in range(repetitions):
-            charges.append(round(os.getloadavg()[0], 2))
-            mesures.append(script(PV_MEMOIRE.format(session=SESSION, lignes=lignes, mode=mode)))
+    plus petite, pour référence. Les mesures sont alternées (chaque répétition les fait toutes, étalon processeur
+    en tête) : la durée varie de 1,5 × d'une minute à l'autre sur ces machines. La pointe ne doit pas croître
+    avec la taille."""
+    a_mesurer = [("parties", n) for n in tailles] + [("un_seul_document", min(tailles))]
+    mesures = {cle: [] for cle in a_mesurer}
+    etalons, charges = [], []
+    for _ in range(repetitions):
+        etalons.append(etalon_cpu())
+        charges.append(round(os.getloadavg()[0], 2))
+        for mode, lignes in a_mesurer:
+            mesures[(mode, lignes)].append(script(PV_MEMOIRE.format(session=SESSION, lignes=lignes, mode=mode)))
+    resultats = {"etalon_cpu_ms": etalons, "charge_avant": charges}
+    for (mode, lignes), liste in mesures.items():
+        resultats["lignes_par_partie"] = liste[0]["lignes_par_partie"]
         resultats[f"{mode}_{lignes}"] = {
             "mode": mode,
-            "lignes": mesures[0]["lignes"],
-            "pages": mesures[0]["pages"],
-            "octets": mesures[0]["octets"],
-            "rendu_s_mediane": round(statistics.median(m["rendu_s"] for m in mesures), 1),
-            "rendu_s_par_execution": [round(m["rendu_s"], 1) for m in mesures],
-            "memoire_pointe_mo_mediane": round(statistics.median(m["memoire_pointe_mo"] for m in mesures)),
-            "memoire_pointe_mo_par_execution": [round(m["memoire_pointe_mo"]) for m in mesures],
-            "memoire_avant_rendu_mo": round(statistics.median(m["memoire_avant_rendu_mo"] for m in mesures)),
-            "lecture_s_mediane": round(statistics.median(m["lecture_s"] for m in mesures), 2),
-            "charge_avant": charges,
+            "lignes": liste[0]["lignes"],
+            "pages": liste[0]["pages"],
+            "octets": liste[0]["octets"],
+            "rendu_s_mediane": round(statistics.median(m["rendu_s"] for m in liste), 1),
+            "rendu_s_par_execution": [round(m["rendu_s"], 1) for m in liste],
+            "memoire_pointe_mo_mediane": round(statistics.median(m["memoire_pointe_mo"] for m in liste)),
+            "memoire_pointe_mo_par_execution": [round(m["memoire_pointe_mo"]) for m in liste],
+            "memoire_avant_rendu_mo": round(statistics.median(m["memoire_avant_rendu_mo"] for m in liste)),
+            "lecture_s_mediane": round(statistics.median(m["lecture_s"] for m in liste), 2),
         }
-        resultats["lignes_par_partie"] = mesures[0]["lignes_par_partie"]
     return resultats
 
 
@@ -1173,14 +1177,16 @@ def afficher(r: dict) -> None:
             lignes.append(
                 (
                     f"procès-verbal de {m['lignes']} lignes, {maniere}",
-                    f"{m['memoire_pointe_mo_mediane']} Mo de pointe, {m['rendu_s_mediane']} s ({m['pages']} pages)",
+                    f"{m['memoire_pointe_mo_mediane']} Mo de pointe, {m['rendu_s_mediane']} s "
+                    f"({' / '.join(map(str, m['rendu_s_par_execution']))}), {m['pages']} pages",
                     "pointe constante" if m["mode"] == "parties" else "",
                 )
             )
         lignes.append(
             (
-                "  lignes par partie ; étalon processeur",
-                f"{pv['lignes_par_partie']} ; {pv['etalon_cpu_ms']} ms",
+                "  lignes par partie ; étalon processeur / charge avant chaque répétition",
+                f"{pv['lignes_par_partie']} ; {' / '.join(map(str, pv['etalon_cpu_ms']))} ms, "
+                f"charge {' / '.join(map(str, pv['charge_avant']))}",
                 "",
             )
         )
