@@ -185,7 +185,7 @@ def rendre_pv(donnees: dict) -> Rendu:
 
     « Page x / y » : le total n'est connu qu'après la dernière partie. Plutôt que de tout mettre en page deux fois,
     les parties sont rendues sans ce numéro, puis chaque page reçoit le sien, mis en page par WeasyPrint avec la
-    même feuille (même police, même place) sur des pages vides superposées à l'assemblage (_numeroter).
+    même feuille (même police, même place) sur des pages vides superposées à l'assemblage (_numeros).
     """
     lignes = donnees["lignes"]
     if len(lignes) <= PV_LIGNES_PAR_PARTIE:
@@ -211,7 +211,10 @@ def rendre_pv(donnees: dict) -> Rendu:
 
 
 def _lignes_du_tableau(page) -> int:
-    """Les lignes du corps du tableau des résultats (table.donnees) posées sur cette page."""
+    """Les lignes du corps du tableau des résultats (table.donnees) posées sur cette page.
+
+    Lit la mise en page de WeasyPrint (`_page_box`, interne : version fixée dans pyproject.toml) ; une montée de
+    version qui la changerait fait échouer tests/examens/test_pv_parties.py (comparaison page pour page)."""
     from weasyprint.formatting_structure import boxes
 
     nombre = 0
