@@ -914,6 +914,68 @@ def bench_pdf(documents: int, repetitions: int) -> dict:
     return resultats
 
 
+PV_MEMOIRE = """
+import django, json, resource, time
+django.setup()
+from agora import pdf
+from examens.documents import impression
+from examens.models import Candidat, Session
+pdf.mode_lots()  # comme un worker procrastinate (examens/tasks.py)
+session = Session.objects.get(annee={session})
+ids = list(Candidat.objects.de_session(session).filter(resultat__isnull=False).order_by("numero")
+           .values_list("pk", flat=True)[:{lignes}])
+perimetre = impression.PerimetrePV("bench", "banc d'essai", Candidat.objects.filter(pk__in=ids))
+debut = time.perf_counter()
+donnees = impression.donnees_pv(session, perimetre)
+lecture = time.perf_counter() - debut
+avant = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+debut = time.perf_counter()
+if "{mode}" == "parties":
+    rendu = pdf.rendre_document("pv", donnees)  # le seul chemin de l'application (page, émission, workers)
+else:
+    rendu = pdf.rendre(pdf.GABARITS["pv"], {{"d": donnees}})  # l'ancien rendu : un seul document WeasyPrint
+rendu_s = time.perf_counter() - debut
+print(json.dumps({{"lignes_par_partie": pdf.PV_LIGNES_PAR_PARTIE,
+                  "lignes": donnees["nombre"], "pages": rendu.pages, "octets": len(rendu.contenu),
+                  "lecture_s": lecture, "rendu_s": rendu_s,
+                  "memoire_avant_rendu_mo": avant / 1024,
+                  "memoire_pointe_mo": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def bench_pv_memoire(repetitions: int, tailles: tuple[int, ...] = (2000, 8000)) -> dict:
+    """Le procès-verbal de `tailles` lignes (les premiers candidats de la session, par numéro) rendu dans un
+    processus neuf, comme un worker : mémoire de pointe du processus (ru_maxrss) et durée, médianes de
+    `repetitions` ; par parties (agora.pdf.rendre_pv) à chaque taille, et l'ancien rendu d'un seul tenant à la
+    plus petite, pour référence. Les mesures sont alternées (chaque répétition les fait toutes, étalon processeur
+    en tête) : la durée varie de 1,5 × d'une minute à l'autre sur ces machines. La pointe ne doit pas croître
+    avec la taille."""
+    a_mesurer = [("parties", n) for n in tailles] + [("un_seul_document", min(tailles))]
+    mesures = {cle: [] for cle in a_mesurer}
+    etalons, charges = [], []
+    for _ in range(repetitions):
+        etalons.append(etalon_cpu())
+        charges.append(round(os.getloadavg()[0], 2))
+        for mode, lignes in a_mesurer:
+            mesures[(mode, lignes)].append(script(PV_MEMOIRE.format(session=SESSION, lignes=lignes, mode=mode)))
+    resultats = {"etalon_cpu_ms": etalons, "charge_avant": charges}
+    for (mode, lignes), liste in mesures.items():
+        resultats["lignes_par_partie"] = liste[0]["lignes_par_partie"]
+        resultats[f"{mode}_{lignes}"] = {
+            "mode": mode,
+            "lignes": liste[0]["lignes"],
+            "pages": liste[0]["pages"],
+            "octets": liste[0]["octets"],
+            "rendu_s_mediane": round(statistics.median(m["rendu_s"] for m in liste), 1),
+            "rendu_s_par_execution": [round(m["rendu_s"], 1) for m in liste],
+            "memoire_pointe_mo_mediane": round(statistics.median(m["memoire_pointe_mo"] for m in liste)),
+            "memoire_pointe_mo_par_execution": [round(m["memoire_pointe_mo"]) for m in liste],
+            "memoire_avant_rendu_mo": round(statistics.median(m["memoire_avant_rendu_mo"] for m in liste)),
+            "lecture_s_mediane": round(statistics.median(m["lecture_s"] for m in liste), 2),
+        }
+    return resultats
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--candidats", type=int, default=25000)
@@ -931,6 +993,7 @@ def main():
         "enregistrement",
         "web2",
         "pdf",
+        "pv_memoire",
     ]
     parser.add_argument("--seulement", nargs="*", default=parties)
     args = parser.parse_args()
@@ -979,6 +1042,9 @@ def main():
     if "pdf" in args.seulement:
         resultats["pdf"] = bench_pdf(200, args.repetitions)
         print("pdf", resultats["pdf"], flush=True)
+    if "pv_memoire" in args.seulement:
+        resultats["pv_memoire"] = bench_pv_memoire(args.repetitions)
+        print("pv_memoire", json.dumps(resultats["pv_memoire"], ensure_ascii=False), flush=True)
     resultats["duree_totale_s"] = round(time.monotonic() - debut)
     # Une partie relancée seule (--seulement) remplace la sienne et garde les autres, chacune avec sa date.
     fichier = RACINE / "bench" / "resultats.json"
@@ -1122,6 +1188,27 @@ def afficher(r: dict) -> None:
             if not isinstance(m, dict):  # la date
                 continue
             lignes.append((f"PDF, {workers}", f"{m['pages_par_seconde']} pages/s ({m['pages']} pages)", "≥ 15 avec 2"))
+    if pv := r.get("pv_memoire"):
+        for m in pv.values():
+            if not isinstance(m, dict):  # l'étalon, la date, la taille des parties
+                continue
+            maniere = "par parties" if m["mode"] == "parties" else "d'un seul tenant (ancien rendu)"
+            lignes.append(
+                (
+                    f"procès-verbal de {m['lignes']} lignes, {maniere}",
+                    f"{m['memoire_pointe_mo_mediane']} Mo de pointe, {m['rendu_s_mediane']} s "
+                    f"({' / '.join(map(str, m['rendu_s_par_execution']))}), {m['pages']} pages",
+                    "pointe constante" if m["mode"] == "parties" else "",
+                )
+            )
+        lignes.append(
+            (
+                "  lignes par partie ; étalon processeur / charge avant chaque répétition",
+                f"{pv['lignes_par_partie']} ; {' / '.join(map(str, pv['etalon_cpu_ms']))} ms, "
+                f"charge {' / '.join(map(str, pv['charge_avant']))}",
+                "",
+            )
+        )
     largeur = max(len(a) for a, _, _ in lignes)
     for a, b, c in lignes:
         print(f"{a:<{largeur}}  {b:<40} {c}")
