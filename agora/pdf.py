@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import gc
 import hashlib
+import io
 import logging
 import mimetypes
 import threading
@@ -129,12 +130,18 @@ class Rendu:
         return hashlib.sha256(self.contenu).hexdigest()
 
 
-def rendre_html(html: str) -> Rendu:
+def _mise_en_page(html: str, *, sans_numero: bool = False):
+    """La mise en page WeasyPrint ; `sans_numero` : sans « Page x / y », tamponné après l'assemblage (rendre_pv)."""
     from weasyprint import HTML
 
     fetcher, polices, feuille = _outils()
+    feuilles = [feuille, _feuille_sans_numero()] if sans_numero else [feuille]
     base = racines_statiques()[0].as_uri() + "/"
-    document = HTML(string=html, base_url=base, url_fetcher=fetcher).render(stylesheets=[feuille], font_config=polices)
+    return HTML(string=html, base_url=base, url_fetcher=fetcher).render(stylesheets=feuilles, font_config=polices)
+
+
+def rendre_html(html: str) -> Rendu:
+    document = _mise_en_page(html)
     return Rendu(document.write_pdf(), len(document.pages))
 
 
@@ -144,8 +151,125 @@ def rendre(gabarit: str, contexte: dict) -> Rendu:
 
 
 def rendre_document(type_document: str, donnees: dict) -> Rendu:
-    """Rend un document décrit par ses données (grille, relevé, procès-verbal) : utilisable dans un processus fils."""
+    """Rend un document décrit par ses données (grille, relevé, procès-verbal) : utilisable dans un processus fils.
+
+    Seul point de rendu des documents de l'application : la page (procès-verbal provisoire), l'émission et les
+    workers passent tous par ici, si bien qu'un procès-verbal se rend partout de la même façon (rendre_pv).
+    """
+    if type_document == "pv":
+        return rendre_pv(donnees)
     return rendre(GABARITS[type_document], {"d": donnees})
+
+
+# ---------------------------------------------------------------------------------------------------
+# Procès-verbal long : rendu par parties, en mémoire bornée
+# ---------------------------------------------------------------------------------------------------
+
+PV_LIGNES_PAR_PARTIE = 400  # lignes mises en page à la fois : ≈ 10 pages, ≈ 150 Mo pour WeasyPrint
+NUMEROTATION_PAGES_PAR_RENDU = 200  # pages de numérotation mises en page à la fois (presque vides)
+
+
+def rendre_pv(donnees: dict) -> Rendu:
+    """Le procès-verbal ; au-delà de PV_LIGNES_PAR_PARTIE lignes, rendu par parties assemblées (pypdf).
+
+    WeasyPrint garde en mémoire la mise en page de tout le document : un procès-verbal national (25 000 lignes,
+    ≈ 600 pages) demandait plusieurs Go. On met en page PV_LIGNES_PAR_PARTIE lignes à la fois ; la mémoire de
+    pointe dépend de la taille d'une partie, plus de celle de la session.
+
+    Le document assemblé est, page pour page, celui d'un rendu d'un seul tenant : la dernière page d'une partie
+    (incomplète) n'est pas gardée, ses lignes ouvrent la partie suivante — qui commence donc, comme la page
+    suivante du document entier, par l'en-tête du tableau répété. L'en-tête du document (titre, jury, mention
+    « provisoire », référence du document émis) n'est que dans la première partie ; la validation du président et
+    le cadre des signatures ne sont qu'à la fin : le président signe la liste entière et ses totaux, qu'aucune
+    coupure ne doit faire signer par morceaux. Les totaux (pied du tableau) restent répétés sur chaque page.
+
+    « Page x / y » : le total n'est connu qu'après la dernière partie. Plutôt que de tout mettre en page deux fois,
+    les parties sont rendues sans ce numéro, puis chaque page reçoit le sien, mis en page par WeasyPrint avec la
+    même feuille (même police, même place) sur des pages vides superposées à l'assemblage (_numeros).
+    """
+    lignes = donnees["lignes"]
+    if len(lignes) <= PV_LIGNES_PAR_PARTIE:
+        return rendre(GABARITS["pv"], {"d": donnees})
+    parties: list[bytes] = []
+    debut = 0
+    while debut < len(lignes):
+        morceau = lignes[debut : debut + PV_LIGNES_PAR_PARTIE]
+        derniere = debut + len(morceau) >= len(lignes)
+        d = {**donnees, "lignes": morceau, "suite": debut > 0, "a_suivre": not derniere}
+        document = _mise_en_page(render_to_string(GABARITS["pv"], {"d": d}), sans_numero=True)
+        pages = document.pages
+        gardees = len(morceau)
+        if not derniere and len(pages) > 1:
+            reportees = _lignes_du_tableau(pages[-1])
+            if 0 < reportees < len(morceau):
+                pages, gardees = pages[:-1], len(morceau) - reportees
+        parties.append(document.copy(pages).write_pdf())
+        debut += gardees
+        del document, pages
+        gc.collect()  # la mise en page est faite de cycles : libérée avant la partie suivante (mode_lots espace le GC)
+    return _assembler(parties)
+
+
+def _lignes_du_tableau(page) -> int:
+    """Les lignes du corps du tableau des résultats (table.donnees) posées sur cette page.
+
+    Lit la mise en page de WeasyPrint (`_page_box`, interne : version fixée dans pyproject.toml) ; une montée de
+    version qui la changerait fait échouer tests/examens/test_pv_parties.py (comparaison page pour page)."""
+    from weasyprint.formatting_structure import boxes
+
+    nombre = 0
+    for boite in page._page_box.descendants():
+        if isinstance(boite, boxes.TableBox) and "donnees" in (boite.element.get("class") or "").split():
+            for groupe in boite.children:
+                if isinstance(groupe, boxes.TableRowGroupBox) and not (groupe.is_header or groupe.is_footer):
+                    nombre += len(groupe.children)
+    return nombre
+
+
+def _feuille_sans_numero():
+    if not hasattr(_local, "sans_numero"):
+        from weasyprint import CSS
+
+        _local.sans_numero = CSS(string="@page { @bottom-right { content: none } }")
+    return _local.sans_numero
+
+
+def _assembler(parties: list[bytes]) -> Rendu:
+    """Les parties bout à bout (pypdf), chaque page numérotée « Page x / y » sur le document entier."""
+    from pypdf import PdfReader, PdfWriter
+
+    ecrivain = PdfWriter()
+    for contenu in parties:
+        ecrivain.append(io.BytesIO(contenu))
+    if meta := PdfReader(io.BytesIO(parties[0])).metadata:
+        ecrivain.add_metadata({k: v for k, v in meta.items() if isinstance(v, str)})
+    total = len(ecrivain.pages)
+    for premier in range(0, total, NUMEROTATION_PAGES_PAR_RENDU):
+        tampons = PdfReader(io.BytesIO(_numeros(premier, min(premier + NUMEROTATION_PAGES_PAR_RENDU, total), total)))
+        for i, tampon in enumerate(tampons.pages):
+            page = ecrivain.pages[premier + i]
+            page.merge_page(tampon)
+            page.compress_content_streams()  # merge_page les a décompressés
+    ecrivain.compress_identical_objects()  # polices et ressources répétées d'une partie à l'autre
+    sortie = io.BytesIO()
+    ecrivain.write(sortie)
+    return Rendu(sortie.getvalue(), total)
+
+
+def _numeros(premier: int, fin: int, total: int) -> bytes:
+    """Des pages vides qui ne portent que « Page x / total » (x de premier + 1 à fin), à la place qu'il a sur les
+    documents (même feuille : marges, police, corps) : superposées aux pages rendues sans numéro."""
+    html = (
+        "<!doctype html><html><head><meta charset='utf-8'><style>"
+        "@page { @top-left { content: none } @top-right { content: none } @bottom-left { content: none }"
+        " @bottom-right { content: string(numero-page) } }"
+        ".n { string-set: numero-page content(text); height: 0; margin: 0; overflow: hidden; font-size: 0;"
+        " line-height: 0 } .n + .n { break-before: page }"
+        "</style></head><body>"
+        + "".join(f'<p class="n">Page {x} / {total}</p>' for x in range(premier + 1, fin + 1))
+        + "</body></html>"
+    )
+    return _mise_en_page(html).write_pdf()
 
 
 def rendre_attestation_pfmp(attestation, **contexte) -> Rendu:

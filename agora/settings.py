@@ -110,7 +110,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, les permissions en une requête (agora/authentification.py)
+    "agora.authentification.PermissionsEnUneRequete",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     # 0,5 au lieu de 0,7 : « cible12345 » pour l'identifiant « cible » (0,67) passait.

@@ -821,13 +821,16 @@ def preparer_web(env: dict, utilisateurs: int) -> str:
     return sortie.stdout.strip().splitlines()[-1]
 
 
-def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1) -> dict:
+def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1, classe: str = "Utilisateur") -> dict:
     """gunicorn sur 127.0.0.1 et locust sans interface, borné en durée, plusieurs fois de suite ; pour chaque page,
     la médiane des p50/p95/p99 des exécutions (et le p95 de chacune), le total des requêtes et des erreurs.
 
     `noeuds` = 2 : deux gunicorn sur deux ports (les workers partagés entre eux), chaque utilisateur simulé passe de
     l'un à l'autre à chaque requête et chaque page est comptée par nœud ; avant la charge, un import de notes
-    traverse les deux nœuds (aperçu sur l'un, confirmation sur l'autre : `parcours_import`)."""
+    traverse les deux nœuds (aperçu sur l'un, confirmation sur l'autre : `parcours_import`).
+
+    `classe` : l'utilisateur simulé de bench/locustfile.py ; `Enregistreur` (partie `enregistrement`) ne fait que
+    l'enregistrement automatique, chacun sa grille, et demande deux sessions par utilisateur."""
     ports = [8310 + i for i in range(noeuds)]
     workers = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 2) + 1))
     par_noeud = max(2, workers // noeuds)
@@ -840,7 +843,10 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1) 
         "COOKIES_HTTPS": "0",
     }
     manage("collectstatic", "--noinput", "-v", "0", env=env)
-    cible = preparer_web(env, utilisateurs)
+    cible = preparer_web(env, utilisateurs * (2 if classe == "Enregistreur" else 1))
+    if classe == "Enregistreur" and len(json.loads(cible)["candidats"]) < utilisateurs:
+        # Deux enseignants simulés sur la même grille se feraient des conflits de version (409), pas une mesure.
+        raise SystemExit("Pas assez de candidats en CCF dans la commission du banc : un par enseignant simulé.")
     hotes = [f"http://127.0.0.1:{port}" for port in ports]
     serveurs = [
         subprocess.Popen(
@@ -869,15 +875,16 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1) 
         etalons = []
         for n in range(repetitions):
             etalons.append(etalon_cpu())
-            if not shutil.which(str(RACINE / ".venv" / "bin" / "locust")):
+            if not shutil.which(str(RACINE / ".venv" / "bin" / "locust")) and classe == "Utilisateur":
                 executions.append(charge_tourniquet(hotes, json.loads(cible), utilisateurs, duree))
                 continue
-            prefixe = RACINE / ".local" / "bench" / f"locust-{noeuds}-{n + 1}"
+            prefixe = RACINE / ".local" / "bench" / f"locust-{classe}-{noeuds}-{n + 1}"
             subprocess.run(
                 [
                     str(RACINE / ".venv" / "bin" / "locust"),
                     "-f",
                     str(RACINE / "bench" / "locustfile.py"),
+                    classe,
                     "--headless",
                     "-u",
                     str(utilisateurs),
@@ -918,6 +925,7 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1) 
     resultat = {
         "noeuds": noeuds,
         "utilisateurs": utilisateurs,
+        "utilisateur_simule": classe,
         "duree_s": duree,
         "executions": repetitions,
         "workers_gunicorn": par_noeud * noeuds,
@@ -1025,13 +1033,87 @@ def bench_pdf(documents: int, repetitions: int) -> dict:
     return resultats
 
 
+PV_MEMOIRE = """
+import django, json, resource, time
+django.setup()
+from agora import pdf
+from examens.documents import impression
+from examens.models import Candidat, Session
+pdf.mode_lots()  # comme un worker procrastinate (examens/tasks.py)
+session = Session.objects.get(annee={session})
+ids = list(Candidat.objects.de_session(session).filter(resultat__isnull=False).order_by("numero")
+           .values_list("pk", flat=True)[:{lignes}])
+perimetre = impression.PerimetrePV("bench", "banc d'essai", Candidat.objects.filter(pk__in=ids))
+debut = time.perf_counter()
+donnees = impression.donnees_pv(session, perimetre)
+lecture = time.perf_counter() - debut
+avant = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+debut = time.perf_counter()
+if "{mode}" == "parties":
+    rendu = pdf.rendre_document("pv", donnees)  # le seul chemin de l'application (page, émission, workers)
+else:
+    rendu = pdf.rendre(pdf.GABARITS["pv"], {{"d": donnees}})  # l'ancien rendu : un seul document WeasyPrint
+rendu_s = time.perf_counter() - debut
+print(json.dumps({{"lignes_par_partie": pdf.PV_LIGNES_PAR_PARTIE,
+                  "lignes": donnees["nombre"], "pages": rendu.pages, "octets": len(rendu.contenu),
+                  "lecture_s": lecture, "rendu_s": rendu_s,
+                  "memoire_avant_rendu_mo": avant / 1024,
+                  "memoire_pointe_mo": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def bench_pv_memoire(repetitions: int, tailles: tuple[int, ...] = (2000, 8000)) -> dict:
+    """Le procès-verbal de `tailles` lignes (les premiers candidats de la session, par numéro) rendu dans un
+    processus neuf, comme un worker : mémoire de pointe du processus (ru_maxrss) et durée, médianes de
+    `repetitions` ; par parties (agora.pdf.rendre_pv) à chaque taille, et l'ancien rendu d'un seul tenant à la
+    plus petite, pour référence. Les mesures sont alternées (chaque répétition les fait toutes, étalon processeur
+    en tête) : la durée varie de 1,5 × d'une minute à l'autre sur ces machines. La pointe ne doit pas croître
+    avec la taille."""
+    a_mesurer = [("parties", n) for n in tailles] + [("un_seul_document", min(tailles))]
+    mesures = {cle: [] for cle in a_mesurer}
+    etalons, charges = [], []
+    for _ in range(repetitions):
+        etalons.append(etalon_cpu())
+        charges.append(round(os.getloadavg()[0], 2))
+        for mode, lignes in a_mesurer:
+            mesures[(mode, lignes)].append(script(PV_MEMOIRE.format(session=SESSION, lignes=lignes, mode=mode)))
+    resultats = {"etalon_cpu_ms": etalons, "charge_avant": charges}
+    for (mode, lignes), liste in mesures.items():
+        resultats["lignes_par_partie"] = liste[0]["lignes_par_partie"]
+        resultats[f"{mode}_{lignes}"] = {
+            "mode": mode,
+            "lignes": liste[0]["lignes"],
+            "pages": liste[0]["pages"],
+            "octets": liste[0]["octets"],
+            "rendu_s_mediane": round(statistics.median(m["rendu_s"] for m in liste), 1),
+            "rendu_s_par_execution": [round(m["rendu_s"], 1) for m in liste],
+            "memoire_pointe_mo_mediane": round(statistics.median(m["memoire_pointe_mo"] for m in liste)),
+            "memoire_pointe_mo_par_execution": [round(m["memoire_pointe_mo"]) for m in liste],
+            "memoire_avant_rendu_mo": round(statistics.median(m["memoire_avant_rendu_mo"] for m in liste)),
+            "lecture_s_mediane": round(statistics.median(m["lecture_s"] for m in liste), 2),
+        }
+    return resultats
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--candidats", type=int, default=25000)
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--duree-web", type=int, default=60)
     parser.add_argument("--utilisateurs", type=int, default=50)
-    parties = ["deliberation", "recalcul", "tableau_de_bord", "imports", "pfmp", "pages_cpu", "web", "web2", "pdf"]
+    parties = [
+        "deliberation",
+        "recalcul",
+        "tableau_de_bord",
+        "imports",
+        "pfmp",
+        "pages_cpu",
+        "web",
+        "enregistrement",
+        "web2",
+        "pdf",
+        "pv_memoire",
+    ]
     parties.append("pages_academie")
     parser.add_argument("--seulement", nargs="*", default=parties)
     args = parser.parse_args()
@@ -1072,12 +1154,20 @@ def main():
     if "web" in args.seulement:
         resultats["web"] = bench_web(args.duree_web, args.utilisateurs, args.repetitions)
         print("web", json.dumps(resultats["web"], ensure_ascii=False), flush=True)
+    if "enregistrement" in args.seulement:
+        resultats["enregistrement"] = bench_web(
+            args.duree_web, args.utilisateurs, args.repetitions, classe="Enregistreur"
+        )
+        print("enregistrement", json.dumps(resultats["enregistrement"], ensure_ascii=False), flush=True)
     if "web2" in args.seulement:
         resultats["web2"] = bench_web(args.duree_web, args.utilisateurs, args.repetitions, noeuds=2)
         print("web2", json.dumps(resultats["web2"], ensure_ascii=False), flush=True)
     if "pdf" in args.seulement:
         resultats["pdf"] = bench_pdf(200, args.repetitions)
         print("pdf", resultats["pdf"], flush=True)
+    if "pv_memoire" in args.seulement:
+        resultats["pv_memoire"] = bench_pv_memoire(args.repetitions)
+        print("pv_memoire", json.dumps(resultats["pv_memoire"], ensure_ascii=False), flush=True)
     resultats["duree_totale_s"] = round(time.monotonic() - debut)
     # Une partie relancée seule (--seulement) remplace la sienne et garde les autres, chacune avec sa date.
     fichier = RACINE / "bench" / "resultats.json"
@@ -1197,14 +1287,19 @@ def afficher(r: dict) -> None:
                 "",
             )
         )
-    for partie in ("web", "web2"):
+    for partie in ("web", "enregistrement", "web2"):
         if not (w := r.get(partie)):
             continue
         noeuds = w.get("noeuds", 1)
         prefixe = "web" if noeuds == 1 else f"web {noeuds} nœuds"
+        seul = partie == "enregistrement"
+        if seul:
+            prefixe = f"enregistrement seul, {w['utilisateurs']} enseignants"
         for nom, p in w["pages"].items():
             cible = "p95 < 100 ms" if nom.startswith("enregistrement") else "p95 < 150 ms"
             cible = "" if nom == "Aggregated" else cible
+            if seul:  # cible 3 de l'issue #23 : le débit d'un pic de saisie
+                cible = "" if nom == "Aggregated" else "≥ 150 req/s, p95 < 50 ms"
             debit = f", {p['requetes_par_seconde']} req/s" if "requetes_par_seconde" in p else ""
             lignes.append(
                 (
@@ -1258,6 +1353,27 @@ def afficher(r: dict) -> None:
                     "",
                 ),
             ]
+    if pv := r.get("pv_memoire"):
+        for m in pv.values():
+            if not isinstance(m, dict):  # l'étalon, la date, la taille des parties
+                continue
+            maniere = "par parties" if m["mode"] == "parties" else "d'un seul tenant (ancien rendu)"
+            lignes.append(
+                (
+                    f"procès-verbal de {m['lignes']} lignes, {maniere}",
+                    f"{m['memoire_pointe_mo_mediane']} Mo de pointe, {m['rendu_s_mediane']} s "
+                    f"({' / '.join(map(str, m['rendu_s_par_execution']))}), {m['pages']} pages",
+                    "pointe constante" if m["mode"] == "parties" else "",
+                )
+            )
+        lignes.append(
+            (
+                "  lignes par partie ; étalon processeur / charge avant chaque répétition",
+                f"{pv['lignes_par_partie']} ; {' / '.join(map(str, pv['etalon_cpu_ms']))} ms, "
+                f"charge {' / '.join(map(str, pv['charge_avant']))}",
+                "",
+            )
+        )
     largeur = max(len(a) for a, _, _ in lignes)
     for a, b, c in lignes:
         print(f"{a:<{largeur}}  {b:<40} {c}")

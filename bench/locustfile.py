@@ -1,7 +1,11 @@
 """Pages principales sous charge (make bench) : liste d'une division, grille, enregistrement automatique d'une
 grille, délibération d'une division, tableau de saisie des notes ponctuelles. Chaque utilisateur simulé reprend une
 session ouverte par bench/preparer_web.py (la connexion est mesurée à part), puis enchaîne les pages ; l'enseignant
-simulé tient sa propre grille (pas de conflit de version)."""
+simulé tient sa propre grille (pas de conflit de version).
+
+`Utilisateur` : le mélange des pages (partie `web`). `Enregistreur` : l'enregistrement automatique seul, chacun sa
+grille, une pause courte (`BENCH_PAUSE`, 0,25 s) : le débit que tiennent 2 cœurs pendant un pic de saisie des CCF
+(partie `enregistrement`, cible de l'issue #23 : ≥ 150 requêtes/s, p95 < 50 ms, 50 utilisateurs)."""
 
 import itertools
 import json
@@ -9,7 +13,7 @@ import os
 import random
 import re
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, constant, task
 
 CIBLE = json.loads(os.environ["BENCH_CIBLE"])
 RANG = itertools.count()
@@ -18,8 +22,8 @@ RANG = itertools.count()
 HOTES = [h for h in os.environ.get("BENCH_HOTES", "").split(",") if h]
 
 
-class Utilisateur(HttpUser):
-    wait_time = between(0.5, 1.5)
+class _Banc(HttpUser):
+    abstract = True
 
     def on_start(self):
         self.rang = next(RANG)
@@ -45,29 +49,15 @@ class Utilisateur(HttpUser):
     def url_grille(self):
         return f"/examens/grilles/commissions/{CIBLE['commission']}/candidats/{self.candidat}/situations/1/"
 
-    @task(3)
-    def liste_division(self):
-        url, nom = self.vers(
-            f"/examens/sessions/{CIBLE['annee']}/candidats/?division={CIBLE['division']}",
-            "liste des candidats d'une division",
-        )
-        self.client.get(url, name=nom)
-
-    @task(3)
-    def grille(self):
-        if not self.enseignant:
-            return
+    def ouvrir_grille(self):
         url, nom = self.vers(self.url_grille, "page de grille")
         page = self.client.get(url, name=nom)
         trouve = re.search(r'data-version="(\d+)"', page.text)
         self.version = int(trouve.group(1)) if trouve else None
 
-    @task(6)
-    def enregistrement_grille(self):
-        if not self.enseignant:
-            return
+    def enregistrer(self):
         if self.version is None:
-            self.grille()
+            self.ouvrir_grille()
             if self.version is None:
                 return
         url, nom = self.vers(self.url_grille + "enregistrer/", "enregistrement automatique de grille")
@@ -93,6 +83,30 @@ class Utilisateur(HttpUser):
                 reponse.failure(f"{reponse.status_code} {reponse.text[:120]}")
                 self.version = None
 
+
+class Utilisateur(_Banc):
+    """Le mélange des pages : un utilisateur sur deux enseignant (sa grille), l'autre gestionnaire."""
+
+    wait_time = between(0.5, 1.5)
+
+    @task(3)
+    def liste_division(self):
+        url, nom = self.vers(
+            f"/examens/sessions/{CIBLE['annee']}/candidats/?division={CIBLE['division']}",
+            "liste des candidats d'une division",
+        )
+        self.client.get(url, name=nom)
+
+    @task(3)
+    def grille(self):
+        if self.enseignant:
+            self.ouvrir_grille()
+
+    @task(6)
+    def enregistrement_grille(self):
+        if self.enseignant:
+            self.enregistrer()
+
     @task(2)
     def deliberation_division(self):
         if self.enseignant:
@@ -112,3 +126,21 @@ class Utilisateur(HttpUser):
             "tableau de saisie des notes ponctuelles",
         )
         self.client.get(url, name=nom)
+
+
+class Enregistreur(_Banc):
+    """L'enregistrement automatique seul : chaque utilisateur simulé est un enseignant qui tient sa grille (les
+    sessions paires de preparer_web.py sont celles de l'enseignant ; lancer avec deux fois plus de sessions que
+    d'utilisateurs), et enregistre un niveau après une pause courte."""
+
+    wait_time = constant(float(os.environ.get("BENCH_PAUSE", "0.25")))
+
+    def on_start(self):
+        super().on_start()
+        self.enseignant = True
+        self.client.cookies.set("sessionid", CIBLE["sessions"][(2 * self.rang) % len(CIBLE["sessions"])])
+        self.candidat = CIBLE["candidats"][self.rang % len(CIBLE["candidats"])]
+
+    @task
+    def enregistrement_grille(self):
+        self.enregistrer()

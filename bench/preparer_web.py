@@ -13,12 +13,14 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
 from agora.roles import ACADEMIE, ENSEIGNANT, GESTIONNAIRE, creer_roles  # noqa: E402
 from examens.ccf import gabarits  # noqa: E402
+from examens.ccf.lectures import formes_par_statut  # noqa: E402
 from examens.models import Candidat, Commission, Division, Grille, MembreCommission, Session  # noqa: E402
 
 MOT_DE_PASSE = "bench-agora-2026"
@@ -55,8 +57,10 @@ MembreCommission.objects.get_or_create(
 )
 # Un candidat par enseignant simulé (pas de conflit de version entre eux), dont la grille E31 repart de zéro :
 # une grille générée déjà transmise refuserait toute modification.
+# Les candidats évalués en CCF par la commission (scolaires, apprentis de CFA habilités, formation continue publique).
+en_ccf = [statut for statut, f in formes_par_statut(commission).items() if f.forme == Grille.Forme.CCF]
 candidats = list(
-    Candidat.objects.filter(division__in=divisions, statut__in=["scolaire_public", "scolaire_prive_sous_contrat"])
+    Candidat.objects.filter(division__in=divisions, statut__in=en_ccf)
     .order_by("numero")
     .values_list("pk", flat=True)[: (utilisateurs + 1) // 2]
 )
@@ -67,7 +71,7 @@ def session_ouverte(user: User) -> str:
     """Ce que ferait django.contrib.auth.login, sans le hachage du mot de passe."""
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     return store.session_key

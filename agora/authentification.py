@@ -1,0 +1,40 @@
+"""Le moteur d'authentification : celui de Django, avec les permissions lues en une requête au lieu de deux.
+
+Chaque page authentifiée demande les permissions de l'utilisateur (le décorateur `permission_required`, puis le
+rôle affiché) : `ModelBackend` les lit en deux requêtes ORM, celles du compte et celles de ses groupes (≈ 1,5 ms
+de processeur par page pour les compiler). Ici une seule requête SQL fait l'union des deux ;
+le résultat est gardé sur l'objet utilisateur pour la durée de la requête HTTP, comme le fait Django (`_perm_cache`).
+Rien n'est gardé d'une requête à l'autre : un droit retiré vaut dès la page suivante, sur tous les workers.
+"""
+
+from django.contrib.auth.backends import ModelBackend
+from django.db import connection
+
+# Les tables de django.contrib.auth, dont les noms sont fixes.
+PERMISSIONS_DU_COMPTE = """
+SELECT ct.app_label, p.codename
+FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id
+WHERE p.id IN (
+    SELECT permission_id FROM auth_user_user_permissions WHERE user_id = %(id)s
+    UNION
+    SELECT gp.permission_id FROM auth_group_permissions gp
+    JOIN auth_user_groups ug ON ug.group_id = gp.group_id WHERE ug.user_id = %(id)s
+)
+"""
+TOUTES_LES_PERMISSIONS = """
+SELECT ct.app_label, p.codename FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id
+"""
+
+
+class PermissionsEnUneRequete(ModelBackend):
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            with connection.cursor() as curseur:
+                if user_obj.is_superuser:
+                    curseur.execute(TOUTES_LES_PERMISSIONS)
+                else:
+                    curseur.execute(PERMISSIONS_DU_COMPTE, {"id": user_obj.pk})
+                user_obj._perm_cache = {f"{app}.{code}" for app, code in curseur.fetchall()}
+        return user_obj._perm_cache
