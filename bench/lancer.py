@@ -218,13 +218,13 @@ def bench_recalcul(repetitions: int, nombre: int = 200) -> dict:
 
 
 TABLEAU_DE_BORD = """
-import django, json, statistics, time
+import django, json
 django.setup()
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from bench.mesure_page import mesurer_page
 from agora.roles import ADMINISTRATEUR, creer_roles
 settings.ALLOWED_HOSTS.append("testserver")
 mesures = {{}}
@@ -234,24 +234,7 @@ with transaction.atomic():
     client = Client()
     client.force_login(admin)
     for cle, url in (("tableau_de_bord", "/examens/sessions/{session}/"), ("accueil", "/")):
-        client.get(url)  # échauffement
-        temps, planchers = [], []
-        for _ in range(7):
-            debut = time.perf_counter()
-            with CaptureQueriesContext(connection) as requetes:
-                reponse = client.get(url)
-            temps.append(time.perf_counter() - debut)
-            assert reponse.status_code == 200, reponse.status_code
-            # Plancher : les mêmes requêtes SQL rejouées nues (sans ORM, ni gabarit, ni intergiciel).
-            debut = time.perf_counter()
-            with connection.cursor() as curseur:
-                for requete in requetes.captured_queries:
-                    if requete["sql"].lstrip().upper().startswith("SELECT"):
-                        curseur.execute(requete["sql"])
-                        curseur.fetchall()
-            planchers.append(time.perf_counter() - debut)
-        mesures[cle] = {{"ms": statistics.median(temps) * 1000, "plancher_ms": statistics.median(planchers) * 1000,
-                         "requetes": len(requetes), "octets": len(reponse.content)}}
+        mesures[cle] = mesurer_page(client, url)
     transaction.set_rollback(True)
 print(json.dumps(mesures))
 """
@@ -276,13 +259,13 @@ def bench_tableau_de_bord(repetitions: int) -> dict:
 
 
 PAGES_ACADEMIE = """
-import django, json, statistics, time
+import django, json
 django.setup()
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from bench.mesure_page import mesurer_page
 from agora.roles import ACADEMIE, ADMINISTRATEUR, creer_roles
 from examens.models import Academie, Etablissement, EtablissementJury, Jury, Session
 settings.ALLOWED_HOSTS.append("testserver")
@@ -320,24 +303,7 @@ with transaction.atomic():
     )
     for cle, role, url in pages:
         client = clients[role]
-        client.get(url)  # échauffement
-        temps, planchers = [], []
-        for _ in range(7):
-            debut = time.perf_counter()
-            with CaptureQueriesContext(connection) as requetes:
-                reponse = client.get(url)
-            temps.append(time.perf_counter() - debut)
-            assert reponse.status_code == 200, (url, reponse.status_code)
-            # Plancher : les mêmes SELECT rejoués nus (sans ORM, ni gabarit, ni intergiciel).
-            debut = time.perf_counter()
-            with connection.cursor() as curseur:
-                for requete in requetes.captured_queries:
-                    if requete["sql"].lstrip().upper().startswith("SELECT"):
-                        curseur.execute(requete["sql"])
-                        curseur.fetchall()
-            planchers.append(time.perf_counter() - debut)
-        mesures[cle] = {{"ms": statistics.median(temps) * 1000, "plancher_ms": statistics.median(planchers) * 1000,
-                         "requetes": len(requetes), "octets": len(reponse.content)}}
+        mesures[cle] = mesurer_page(client, url)
     mesures["candidats_par_jury"] = round(session.candidats.count() / {jurys})
     transaction.set_rollback(True)
 print(json.dumps(mesures))
