@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, Window
+from django.db.models import Count, Prefetch, Window
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -83,22 +83,7 @@ def commissions(request):
     # Par pages de 50 : toute une session nationale compte 1 248 commissions (0,6 s et 619 Ko d'un bloc).
     liste = liste.order_by("-session__annee", "etablissement__nom", "gabarit__epreuve", "nom", "pk")
     page = Paginator(liste, COMMISSIONS_PAR_PAGE).get_page(request.GET.get("page"))
-    # Les grilles ne se comptent que pour les commissions de la page : compter celles des 1 248 commissions d'une
-    # session nationale (jointure sur 44 280 grilles) avant d'en garder 50 faisait l'essentiel du temps de la page.
-    commissions = list(page.object_list)
-    comptes = {
-        c["commission_id"]: c
-        for c in Grille.objects.filter(commission__in=commissions)
-        .values("commission_id")
-        .annotate(
-            nb_grilles=Count("pk"),
-            nb_transmises=Count("pk", filter=Q(etat__in=[Grille.Etat.TRANSMISE, Grille.Etat.ARRETEE])),
-        )
-        .order_by()
-    }
-    for c in commissions:
-        c.nb_grilles = comptes.get(c.pk, {}).get("nb_grilles", 0)
-        c.nb_transmises = comptes.get(c.pk, {}).get("nb_transmises", 0)
+    commissions = lectures.avec_comptes_de_grilles(list(page.object_list))
     return render(
         request,
         "examens/grilles/commissions.html",
