@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agora.copie import inserer_ou_remplacer
+from agora.requetes import RequeteFigee
 from examens import regles, resultats
 from examens.models import (
     Blocage,
@@ -147,6 +148,26 @@ def jurys_verrouilles(session_ids: Iterable[int], etablissement_ids: Iterable[in
     )
 
 
+def _jury_verrouille(session, etablissement):
+    from examens.models import EtablissementJury
+
+    return (
+        EtablissementJury.objects.filter(jury__verrouille=True, session_id=session, etablissement_id=etablissement)
+        .select_related("jury")
+        .order_by()
+    )
+
+
+_JURY_VERROUILLE = RequeteFigee(_jury_verrouille)
+
+
+def jury_verrouille(session_id: int, etablissement_id: int) -> str | None:
+    """Le nom du jury verrouillé qui couvre cet établissement dans cette session, ou None : jurys_verrouilles pour
+    une seule paire, compilé une fois (chaque grille ouverte ou enregistrée le demande)."""
+    trouves = _JURY_VERROUILLE(session=session_id, etablissement=etablissement_id)
+    return trouves[0].jury.nom if trouves else None
+
+
 def raison_verrou(candidat: Candidat, objet: ObjetVerrou = NOTES) -> str | None:
     """Pourquoi rien ne peut plus changer pour ce candidat (sa session ou le jury de son établissement est
     verrouillé), dans le message même que l'écriture refusée donnerait ; None si sa délibération est ouverte.
@@ -154,9 +175,7 @@ def raison_verrou(candidat: Candidat, objet: ObjetVerrou = NOTES) -> str | None:
     Les formulaires l'affichent en lecture seule avec cette raison, plutôt que de refuser à l'envoi."""
     if candidat.session.verrouillee:
         return message_session_verrouillee(candidat.session, objet)
-    if nom := jurys_verrouilles([candidat.session_id], [candidat.etablissement_id]).get(
-        (candidat.session_id, candidat.etablissement_id)
-    ):
+    if nom := jury_verrouille(candidat.session_id, candidat.etablissement_id):
         return message_jury_verrouille(nom, objet)
     return None
 
@@ -659,7 +678,7 @@ def enregistrer_candidat(*, session: Session, propre: dict, auteur, candidat: Ca
             raise perimetre.HorsPerimetre(perimetre.message_etablissement_inconnu(uai), champ="uai")
         etablissement = Etablissement.objects.create(uai=uai, nom=f"Établissement {uai}")
     perimetre.verifier_ecriture(auteur, etablissement=etablissement)
-    if nom := jurys_verrouilles([session.pk], [etablissement.pk]).get((session.pk, etablissement.pk)):
+    if nom := jury_verrouille(session.pk, etablissement.pk):
         raise OperationRefusee(message_jury_verrouille(nom))
     division = (
         Division.objects.get_or_create(session=session, etablissement=etablissement, nom=nom_division)[0]

@@ -33,6 +33,15 @@ def _hachage_rapide():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _requetes_figees_verifiees():
+    """Chaque lecture compilée une fois (agora/requetes.py) est refaite par l'ORM et comparée, dans tous les tests."""
+    from django.test.utils import override_settings
+
+    with override_settings(REQUETES_FIGEES_VERIFIEES=True):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _vidage_des_tests():
     """Les tests transactionnels vident la base par TRUNCATE, que des déclencheurs refusent (migration 0014).
 

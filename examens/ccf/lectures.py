@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, prefetch_related_objects
 
+from agora.requetes import RequeteFigee
 from examens.ccf.gabarits import echelle_de
 from examens.ccf.notation import Calcul, Couverture, moyenne_situations, suggerer_note
 from examens.models import (
@@ -29,7 +30,7 @@ from examens.models import (
     texte_note,
 )
 from examens.services import (
-    jurys_verrouilles,
+    jury_verrouille,
 )
 from referentiel.models import Indicateur
 
@@ -79,6 +80,58 @@ def candidats_de_commission(commission: Commission, formes: dict[str, FormeCandi
     return Candidat.objects.filter(
         session_id=commission.session_id, division__commissions=commission, statut__in=list(formes)
     ).select_related("division")
+
+
+# Les lectures de chaque page de grille et de chaque enregistrement automatique : compilées une fois par processus
+# (agora/requetes.py ; le périmètre reste celui d'examens.perimetre).
+_COMMISSION_VISIBLE = RequeteFigee(
+    lambda utilisateur, pk: (
+        Commission.objects.visibles_par(utilisateur)
+        .select_related("session__reglement", "etablissement", "gabarit")
+        .filter(pk=pk)
+    )
+)
+_CANDIDAT_DE_COMMISSION = RequeteFigee(
+    lambda session, commission, pk: Candidat.objects.filter(
+        session_id=session, division__commissions=commission, pk=pk
+    ).select_related("division", "etablissement")
+)
+
+
+def commission_visible(user, pk: int) -> Commission | None:
+    """La commission `pk` si `user` la voit (examens.perimetre.commissions_visibles), avec sa session, son
+    règlement, son établissement et son gabarit ; None sinon."""
+    trouvees = _COMMISSION_VISIBLE(utilisateur=user, pk=pk)
+    return trouvees[0] if trouvees else None
+
+
+def candidat_de_commission(
+    commission: Commission, pk: int, formes: dict[str, FormeCandidat] | None = None
+) -> Candidat | None:
+    """Le candidat `pk` s'il est évalué par la commission (candidats_de_commission), avec sa division et son
+    établissement ; None sinon. Le statut est vérifié ici, pas dans le SQL : la liste des statuts dépend de la
+    commission et la requête compilée doit rester la même pour toutes."""
+    formes = formes_par_statut(commission) if formes is None else formes
+    trouves = _CANDIDAT_DE_COMMISSION(session=commission.session_id, commission=commission.pk, pk=pk)
+    return trouves[0] if trouves and trouves[0].statut in formes else None
+
+
+_MEMBRES = RequeteFigee(lambda commission: MembreCommission.objects.filter(commission_id=commission))
+# Sans l'ordre par défaut (grille puis ligne), qui joindrait la grille et le candidat : un dictionnaire par ligne.
+_EVALUATIONS = RequeteFigee(lambda grille: EvaluationCompetence.objects.filter(grille_id=grille).order_by())
+
+
+def membres_de(commission: Commission) -> list[MembreCommission]:
+    """Les membres de la commission (commission.membres_commission.all(), compilé une fois)."""
+    return _MEMBRES(commission=commission.pk)
+
+
+def evaluations_de(grille: Grille) -> dict[int, EvaluationCompetence]:
+    """Ligne du gabarit → évaluation de la grille (grille.evaluations.all(), compilé une fois)."""
+    evaluations = _EVALUATIONS(grille=grille.pk)
+    for e in evaluations:
+        e.grille = grille  # comme le ferait grille.evaluations.all() : pas de relecture de la grille
+    return {e.ligne_id: e for e in evaluations}
 
 
 def est_membre(user, membres: Iterable[MembreCommission]) -> bool:
@@ -155,7 +208,7 @@ def _droits_du_circuit(
     etat = grille.etat if grille else Grille.Etat.BROUILLON
     if session.verrouillee:
         return Droits(raison=f"La délibération de la session {session.annee} est verrouillée : la grille est figée.")
-    if nom := jurys_verrouilles([session.pk], [etablissement_id]).get((session.pk, etablissement_id)):
+    if nom := jury_verrouille(session.pk, etablissement_id):
         return Droits(raison=f"La délibération du jury {nom} est verrouillée : la grille est figée.")
     confirme = grille is not None and any(v.membre_id == user.pk for v in grille.validations.all())
     raisons = {
@@ -332,11 +385,38 @@ def avec_comptes_de_grilles(commissions: list[Commission]) -> list[Commission]:
     return commissions
 
 
+def _grille(verrou: bool) -> RequeteFigee:
+    def fabrique(candidat, epreuve, situation):
+        # Une grille au plus (contrainte grille_unique) : sans tri, qui joindrait le candidat.
+        grilles = (
+            Grille.objects.filter(candidat_id=candidat, epreuve=epreuve, situation=situation)
+            .annotate(a_des_validations=Exists(ValidationGrille.objects.filter(grille=OuterRef("pk"))))
+            .select_related("gabarit", "modifiee_par")
+            .order_by()
+        )
+        # La ligne de la grille seulement (modifiee_par est une jointure externe).
+        return grilles.select_for_update(of=("self",)) if verrou else grilles
+
+    return RequeteFigee(fabrique)
+
+
+_GRILLE, _GRILLE_VERROUILLEE = _grille(False), _grille(True)
+
+
 def grille_existante(candidat: Candidat, epreuve: str, situation: int, verrou: bool = False) -> Grille | None:
-    grilles = Grille.objects.filter(candidat=candidat, epreuve=epreuve, situation=situation)
-    if verrou:  # la ligne de la grille seulement (modifiee_par est une jointure externe)
-        grilles = grilles.select_for_update(of=("self",))
-    return grilles.select_related("gabarit", "modifiee_par").prefetch_related("validations").first()
+    """La grille du candidat pour cette épreuve et cette situation, avec son gabarit, son dernier auteur et ses
+    confirmations ; `verrou` : SELECT … FOR UPDATE sur la grille. Les confirmations ne sont lues que s'il y en a
+    (le plus souvent, un brouillon n'en a pas : une requête de moins à chaque enregistrement)."""
+    lecture = _GRILLE_VERROUILLEE if verrou else _GRILLE
+    trouvees = lecture(candidat=candidat.pk, epreuve=epreuve, situation=situation)
+    if not trouvees:
+        return None
+    grille = trouvees[0]
+    if grille.a_des_validations:
+        prefetch_related_objects([grille], "validations")
+    else:
+        grille._prefetched_objects_cache = {"validations": ValidationGrille.objects.none()}
+    return grille
 
 
 @dataclass

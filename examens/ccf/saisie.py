@@ -14,7 +14,15 @@ from django.utils import timezone
 
 from agora.format import nom_utilisateur
 from examens.ccf.gabarits import echelle_de
-from examens.ccf.lectures import calcul_de, droits, formes_par_statut, grille_existante, lignes_du_gabarit
+from examens.ccf.lectures import (
+    calcul_de,
+    droits,
+    evaluations_de,
+    formes_par_statut,
+    grille_existante,
+    lignes_du_gabarit,
+    membres_de,
+)
 from examens.ccf.notation import Calcul, Echelle, composition_admise, lire_date, lire_note
 from examens.models import (
     Candidat,
@@ -376,15 +384,18 @@ def enregistrer_champ(
     """
     if champ not in CHAMPS:
         raise SaisieInvalide(f"Champ inconnu : {champ}.", champ)
-    # Le verrou sur le candidat sérialise aussi la création de sa grille (version 0 → 1).
-    # Sa seule clé est lue : le candidat lui-même est déjà chargé par l'appelant, dans le périmètre.
-    # Sans tri (l'ordre par défaut du modèle joindrait la session) : une ligne, par sa clé.
-    list(Candidat.objects.select_for_update(no_key=True).filter(pk=candidat.pk).order_by().values_list("pk"))
     gabarit = commission.gabarit
     if not 1 <= situation <= gabarit.situations:
         raise SaisieInvalide("Situation inconnue pour cette épreuve.", champ)
-    # Verrou aussi sur la grille : une confirmation ou une transmission en cours ne peut pas être écrasée.
+    # Verrou sur la grille : une confirmation ou une transmission en cours ne peut pas être écrasée.
     grille = grille_existante(candidat, gabarit.epreuve, situation, verrou=True)
+    if grille is None:
+        # Pas encore de grille : le verrou sur le candidat sérialise sa création (version 0 → 1), puis on relit.
+        # Sa seule clé est lue (le candidat est déjà chargé par l'appelant, dans le périmètre), sans tri (l'ordre
+        # par défaut du modèle joindrait la session). Quand la grille existe, son verrou suffit : un seul verrou,
+        # donc aucun ordre à respecter avec les écritures qui verrouillent la grille puis le candidat.
+        list(Candidat.objects.select_for_update(no_key=True).filter(pk=candidat.pk).order_by().values_list("pk"))
+        grille = grille_existante(candidat, gabarit.epreuve, situation, verrou=True)
     if grille is not None and grille.commission_id != commission.pk:
         raise NonAutorise("Cette grille est tenue par une autre commission.")
     actuelle = grille.version if grille else 0
@@ -396,7 +407,7 @@ def enregistrer_champ(
             "l'avez ouverte : votre dernière modification n'a pas été enregistrée. Rechargez la page pour voir "
             "la grille à jour, puis refaites votre modification."
         )
-    membres = list(commission.membres_commission.all())
+    membres = membres_de(commission)
     d = droits(
         auteur,
         session=commission.session,
@@ -426,7 +437,7 @@ def enregistrer_champ(
 
     # Lignes et évaluations lues une fois : elles servent au champ modifié puis au calcul de la note.
     lignes = lignes_du_gabarit(grille.gabarit)
-    evaluations = {e.ligne_id: e for e in grille.evaluations.all()}
+    evaluations = evaluations_de(grille)
     saisie = Saisie(grille, champ, valeur, cle, lignes, evaluations, echelle_de(grille.gabarit))
     if version != actuelle:
         # Fusion champ par champ : la grille a changé depuis la version du navigateur, mais si ce champ-ci vaut

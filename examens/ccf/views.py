@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Window
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -26,16 +26,17 @@ from referentiel.models import Unite
 
 
 def _commission(request, pk: int) -> Commission:
-    return get_object_or_404(
-        Commission.objects.visibles_par(request.user).select_related("session__reglement", "etablissement", "gabarit"),
-        pk=pk,
-    )
+    commission = lectures.commission_visible(request.user, pk)
+    if commission is None:
+        raise Http404("Commission introuvable.")
+    return commission
 
 
 def _candidat(commission: Commission, pk: int, formes=None):
-    return get_object_or_404(
-        lectures.candidats_de_commission(commission, formes).select_related("etablissement"), pk=pk
-    )
+    candidat = lectures.candidat_de_commission(commission, pk, formes)
+    if candidat is None:
+        raise Http404("Candidat introuvable dans cette commission.")
+    return candidat
 
 
 def _situation(commission: Commission, situation: int) -> int:

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agora.format import pluriel
+from agora.requetes import RequeteFigee
 from examens import regles, resultats
 from examens.echeances import regle
 from examens.echeances.models import Echeance, PropositionNote, Reouverture
@@ -81,8 +82,12 @@ class Regle:
         )
 
 
+# Lue à chaque grille ouverte ou enregistrée, et le plus souvent vide : compilée une fois (agora/requetes.py).
+_ECHEANCES = RequeteFigee(lambda session: Echeance.objects.filter(session_id=session))
+
+
 def regle_de(session_id: int, utilisateur) -> Regle:
-    echeances = list(Echeance.objects.filter(session_id=session_id))
+    echeances = _ECHEANCES(session=session_id)
     reouvertures = []
     if echeances and utilisateur is not None and utilisateur.pk:
         for r in Reouverture.objects.filter(session_id=session_id, beneficiaires=utilisateur, fin__gt=timezone.now()):

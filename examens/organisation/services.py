@@ -34,7 +34,7 @@ from examens.services import (
     SaisieNote,
     ecrire_notes,
     journaliser,
-    jurys_verrouilles,
+    jury_verrouille,
     verifier_session_ouverte,
 )
 
@@ -382,7 +382,7 @@ def suivre_rattrapage(*, passage: Passage, auteur) -> str:
         return ""
     nom = _nom(passage.candidat)
     session = commission.session
-    jury = jurys_verrouilles([session.pk], [commission.etablissement_id]).get((session.pk, commission.etablissement_id))
+    jury = jury_verrouille(session.pk, commission.etablissement_id)
     fige = ""
     if session.verrouillee:
         fige = f"la délibération de la session {session.annee} est verrouillée"

@@ -1,0 +1,187 @@
+"""Requêtes de l'ORM compilées une fois par processus, puis exécutées avec d'autres valeurs (issue #23).
+
+Construire et compiler un QuerySet coûte à Django 0,5 à 1,5 ms de processeur par requête (les filtres du
+périmètre, les jointures de `select_related`), bien plus que PostgreSQL pour l'exécuter (≈ 0,07 ms pour la
+commission d'une grille) : sur l'enregistrement automatique d'une grille, appelé à chaque clic, c'est le plus gros
+du temps du serveur. Django n'a pas de cache de compilation, ni aucune bibliothèque bien tenue pour lui.
+
+`RequeteFigee(fabrique)` : `fabrique(**valeurs)` construit le QuerySet avec les fonctions habituelles (le
+périmètre d'`examens.perimetre`, `select_related`, `select_for_update`) ; rien n'est écrit à la main. Au premier
+appel, la fabrique est compilée deux fois avec deux jeux de valeurs sentinelles ; la requête n'est gardée que si
+le SQL est le même et si les paramètres ne diffèrent qu'aux places des sentinelles (sinon, la requête dépend de
+ses valeurs autrement que par ses paramètres : elle est reconstruite à chaque appel, comme avant). Ensuite chaque
+appel remplace les sentinelles par les vraies valeurs et laisse Django construire les objets (`ModelIterable` :
+`select_related`, annotations) à partir de ce SQL.
+
+Valeurs acceptées : des entiers, des chaînes, et l'utilisateur. L'utilisateur est remplacé par un compte
+sentinelle qui a les mêmes permissions : le périmètre ne dépend de l'utilisateur que par ses permissions
+(`voit_tout`) et par sa clé ; une compilation est gardée par jeu de permissions.
+
+`REQUETES_FIGEES_VERIFIEES` (réglage, vrai pendant les tests) : chaque appel exécute aussi le QuerySet construit
+normalement et vérifie que les objets lus sont les mêmes, champ par champ.
+"""
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.transaction import TransactionManagementError
+
+# Dans les bornes du plus petit entier positif de Django (PositiveSmallIntegerField, 0 à 32 767) : hors bornes,
+# Django compile un filtre vide ou plein. Une constante de la requête égale à une sentinelle est décelée par la
+# double compilation (elle ne change pas avec le second jeu) : la requête n'est alors pas figée.
+_SENTINELLES_ENTIERES = (31_013, 29_017)
+_INCOMPILABLE = object()
+
+
+class RequeteFigee:
+    def __init__(self, fabrique: Callable[..., QuerySet]):
+        self._fabrique = fabrique
+        self._compilees: dict[tuple, Any] = {}
+
+    def __call__(self, **valeurs) -> list[Model]:
+        cle = _variante(valeurs)
+        compilee = self._compilees.get(cle)
+        if compilee is None:
+            compilee = self._compilees[cle] = self._compiler(valeurs)
+        if compilee is _INCOMPILABLE:
+            return list(self._fabrique(**_reelles(valeurs)))
+        objets = compilee.executer(valeurs)
+        if getattr(settings, "REQUETES_FIGEES_VERIFIEES", False):
+            self._verifier(compilee, valeurs, objets)
+        return objets
+
+    def _verifier(self, compilee, valeurs: dict, objets: list[Model]) -> None:
+        """La même lecture par l'ORM, hors du compte des requêtes (les tests qui comptent les requêtes d'une page
+        comptent celles de l'application, pas celles de cette vérification)."""
+        journal = connections[compilee.qs.db].queries_log
+        avant = len(journal)
+        attendus = list(self._fabrique(**_reelles(valeurs)))
+        for _ in range(len(journal) - avant):
+            journal.pop()
+        if _empreinte(objets) != _empreinte(attendus):
+            raise AssertionError(f"Requête figée ≠ ORM : {_empreinte(objets)} au lieu de {_empreinte(attendus)}")
+
+    def _compiler(self, valeurs: dict):
+        jeux = [_sentinelles(valeurs, rang) for rang in (0, 1)]
+        compilations = []
+        for jeu in jeux:
+            qs = self._fabrique(**jeu)
+            if qs._prefetch_related_lookups or qs._iterable_class.__name__ != "ModelIterable":
+                raise ValueError("RequeteFigee : des objets, sans prefetch_related (lu à part).")
+            compilateur = qs.query.get_compiler(using=qs.db)
+            try:
+                sql, params = compilateur.as_sql()
+            except EmptyResultSet:
+                return _INCOMPILABLE
+            if compilateur.has_extra_select:
+                return _INCOMPILABLE
+            compilations.append((qs, compilateur, sql, list(params)))
+        (qs, compilateur, sql, params), (_, _, sql_b, params_b) = compilations
+        if sql != sql_b or len(params) != len(params_b):
+            return _INCOMPILABLE
+        places = {}
+        a, b = (_valeurs_sql(j) for j in jeux)
+        for i, (pa, pb) in enumerate(zip(params, params_b, strict=True)):
+            noms_a = [n for n, v in a.items() if _egal(v, pa)]
+            if pa == pb and not noms_a:
+                continue
+            noms = [n for n in noms_a if _egal(b[n], pb)]
+            if len(noms) != 1:
+                return _INCOMPILABLE
+            places[i] = noms[0]
+        # Une valeur peut ne pas servir (l'utilisateur qui voit tout) : le SQL est alors le même sans elle.
+        return _Compilee(qs, compilateur, sql, params, places)
+
+
+class _Compilee:
+    def __init__(self, qs: QuerySet, compilateur, sql: str, params: list, places: dict[int, str]):
+        self.qs, self.compilateur, self.sql, self.params, self.places = qs, compilateur, sql, params, places
+
+    def executer(self, valeurs: dict) -> list[Model]:
+        reelles = _valeurs_sql(valeurs)
+        params = list(self.params)
+        for i, nom in self.places.items():
+            # Le type du paramètre compilé (Int2 de psycopg pour un petit entier…), avec la vraie valeur.
+            params[i] = type(params[i])(reelles[nom])
+        compilateur = copy.copy(self.compilateur)
+        # La connexion du fil qui exécute (les connexions de Django sont propres à chaque fil).
+        compilateur.connection = connexion = connections[self.qs.db]
+        if self.qs.query.select_for_update and connexion.get_autocommit():
+            # Le contrôle que fait Django en compilant : un verrou hors transaction ne protégerait rien.
+            raise TransactionManagementError("select_for_update ne s'emploie que dans une transaction.")
+        compilateur.as_sql = lambda *args, **kwargs: (self.sql, params)
+        qs = self.qs._chain()
+        qs.query.get_compiler = lambda *args, **kwargs: compilateur
+        return list(qs)
+
+
+def _est_utilisateur(valeur) -> bool:
+    return isinstance(valeur, get_user_model())
+
+
+def _variante(valeurs: dict) -> tuple:
+    """La compilation dépend des types des valeurs et des permissions de l'utilisateur, rien d'autre."""
+    cle = []
+    for nom, valeur in sorted(valeurs.items()):
+        if _est_utilisateur(valeur):
+            cle.append((nom, "utilisateur", valeur.is_active, frozenset(valeur.get_all_permissions())))
+        elif isinstance(valeur, bool) or not isinstance(valeur, int | str):
+            raise TypeError(f"RequeteFigee : {nom} doit être un entier, une chaîne ou l'utilisateur.")
+        else:
+            cle.append((nom, type(valeur).__name__))
+    return tuple(cle)
+
+
+def _sentinelles(valeurs: dict, rang: int) -> dict:
+    jeu = {}
+    for i, (nom, valeur) in enumerate(sorted(valeurs.items())):
+        entier = _SENTINELLES_ENTIERES[rang] - 7 * i
+        if _est_utilisateur(valeur):
+            jeu[nom] = _compte_pareil(valeur, entier)
+        elif isinstance(valeur, int):
+            jeu[nom] = entier
+        else:
+            jeu[nom] = f"\x1fsentinelle-{rang}-{i}"
+    return jeu
+
+
+def _compte_pareil(utilisateur, pk: int):
+    """Un compte non enregistré de clé `pk`, avec les permissions de `utilisateur` (lues sans requête)."""
+    compte = get_user_model()(pk=pk, is_active=utilisateur.is_active, is_superuser=utilisateur.is_superuser)
+    compte._perm_cache = set(utilisateur.get_all_permissions())
+    return compte
+
+
+def _reelles(valeurs: dict) -> dict:
+    """Les valeurs telles que la fabrique les reçoit aussi sans compilation : l'utilisateur par un compte pareil."""
+    return {n: _compte_pareil(v, v.pk) if _est_utilisateur(v) else v for n, v in valeurs.items()}
+
+
+def _valeurs_sql(valeurs: dict) -> dict:
+    return {n: v.pk if _est_utilisateur(v) else v for n, v in valeurs.items()}
+
+
+def _egal(valeur, param) -> bool:
+    """Le paramètre compilé porte-t-il cette valeur ? psycopg enveloppe certains entiers (Int2 pour un petit
+    entier) : même valeur, même famille de type, pas un booléen."""
+    if isinstance(valeur, str):
+        return isinstance(param, str) and param == valeur
+    return isinstance(param, int) and not isinstance(param, bool) and param == valeur
+
+
+def _empreinte(objets: list[Model]) -> list:
+    """Ce qu'une lecture a rendu : chaque objet, ses champs et annotations, et les objets de son select_related."""
+    return [
+        (
+            o._meta.label,
+            {k: v for k, v in o.__dict__.items() if not k.startswith("_")},
+            {nom: _empreinte([lie])[0] for nom, lie in o._state.fields_cache.items() if lie is not None},
+        )
+        for o in objets
+    ]

@@ -1,0 +1,163 @@
+"""Requêtes compilées une fois (agora/requetes.py) : mêmes objets que l'ORM, pour chaque rôle, sans recompiler."""
+
+import threading
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from agora.requetes import RequeteFigee
+from examens.ccf import lectures
+from examens.models import Commission, MembreCommission
+from tests.examens.test_grilles import monde
+
+pytestmark = pytest.mark.django_db
+
+
+def _compteur(fabrique):
+    appels = []
+
+    def compte(**valeurs):
+        appels.append(valeurs)
+        return fabrique(**valeurs)
+
+    return compte, appels
+
+
+def _commissions_orm(user, pk):
+    return list(
+        Commission.objects.visibles_par(user).select_related("session__reglement", "etablissement", "gabarit").filter(
+            pk=pk
+        )
+    )
+
+
+def test_la_commission_lue_est_celle_de_l_orm_pour_chaque_role():
+    """Le périmètre d'examens.perimetre, pour le membre, le collègue sans division, l'enseignant d'un autre lycée,
+    le gestionnaire de chaque lycée, l'académie et l'administrateur (deux variantes : voit tout ou non)."""
+    m = monde()
+    c = m.comptes
+    autre = Commission.objects.get(pk=m.e32.pk)
+    for user in (
+        c.enseignant,
+        m.collegue,
+        m.professionnel,
+        c.enseignant_autre,
+        c.gestionnaire,
+        c.gestionnaire_autre,
+        c.academie,
+        c.administrateur,
+    ):
+        user = User.objects.get(pk=user.pk)  # permissions relues, comme au début d'une requête HTTP
+        for commission in (m.e31, autre):
+            lue = lectures.commission_visible(user, commission.pk)
+            attendue = _commissions_orm(user, commission.pk)
+            assert ([lue] if lue else []) == attendue, (user.username, commission)
+            if lue:
+                assert lue.session.reglement_id == commission.session.reglement_id
+                assert lue.gabarit.epreuve == commission.gabarit.epreuve
+    # Les visibles et les invisibles du test : il ne passe pas que par « rien ».
+    assert lectures.commission_visible(m.professionnel, m.e32.pk) is not None
+    assert lectures.commission_visible(m.professionnel, m.e31.pk) is None
+    assert lectures.commission_visible(c.enseignant_autre, m.e31.pk) is None
+    assert lectures.commission_visible(c.gestionnaire_autre, m.e31.pk) is None
+    assert lectures.commission_visible(c.administrateur, m.e31.pk) is not None
+
+
+def test_la_fabrique_n_est_compilee_qu_une_fois_par_jeu_de_permissions():
+    m = monde()
+    c = m.comptes
+    fabrique, appels = _compteur(
+        lambda utilisateur, pk: Commission.objects.visibles_par(utilisateur).select_related("gabarit").filter(pk=pk)
+    )
+    lecture = RequeteFigee(fabrique)
+    with override_settings(REQUETES_FIGEES_VERIFIEES=False):
+        for user in (c.enseignant, m.collegue, c.enseignant, m.collegue):
+            assert [x.pk for x in lecture(utilisateur=user, pk=m.e31.pk)] == [m.e31.pk]
+        assert len(appels) == 2  # deux compilations (deux jeux de sentinelles) pour les enseignants
+        assert lecture(utilisateur=c.administrateur, pk=m.e2.pk)[0].pk == m.e2.pk
+        assert len(appels) == 4  # l'administrateur voit tout : une autre requête, compilée à son tour…
+        assert lecture(utilisateur=c.administrateur, pk=m.e31.pk)[0].pk == m.e31.pk
+        assert len(appels) == 4  # … une fois, bien que l'utilisateur n'y soit pas un paramètre
+        with CaptureQueriesContext(connection) as requetes:
+            lecture(utilisateur=m.collegue, pk=m.e32.pk)
+            lecture(utilisateur=c.enseignant, pk=m.e2.pk)
+    assert len(requetes) == 2  # une requête SQL par lecture, rien d'autre (ni permissions relues, ni recompilation)
+
+
+def test_une_valeur_qui_change_la_requete_autrement_que_par_un_parametre_n_est_pas_figee():
+    """Une tranche [:n] s'écrit LIMIT n dans le SQL : les deux compilations diffèrent, la requête est reconstruite à
+    chaque appel et le résultat reste juste."""
+    m = monde()
+    lecture = RequeteFigee(lambda n: MembreCommission.objects.order_by("pk")[:n])
+    assert len(lecture(n=1)) == 1
+    assert len(lecture(n=2)) == 2
+    assert not hasattr(next(iter(lecture._compilees.values())), "sql")
+    assert m.e31.membres_commission.count() == 2
+
+
+def test_une_branche_sur_la_valeur_est_decelee_par_la_verification():
+    """La fabrique ne doit dépendre de ses valeurs que par les paramètres du SQL : une branche sur la valeur (ici
+    compilée avec des sentinelles positives) donnerait une autre requête. La vérification des tests la refuse."""
+    m = monde()
+    lecture = RequeteFigee(
+        lambda pk: MembreCommission.objects.filter(pk=pk) if pk > 20_000 else MembreCommission.objects.none()
+    )
+    with pytest.raises(AssertionError, match="Requête figée ≠ ORM"):
+        lecture(pk=m.e31.membres_commission.first().pk)
+
+
+def test_les_constantes_et_les_types_de_psycopg_sont_respectes():
+    """situation est un petit entier (Int2 pour psycopg), epreuve une chaîne : la grille lue est la bonne, et une
+    autre situation ou une autre épreuve ne rend rien."""
+    from tests.examens.test_grilles import remplir
+
+    m = monde()
+    c = m.comptes
+    grille = remplir(m.e31, m.candidat, c.enseignant, "S")
+    lue = lectures.grille_existante(m.candidat, "E31", 1)
+    assert lue.pk == grille.pk and lue.gabarit_id == grille.gabarit_id and lue.modifiee_par == c.enseignant
+    assert list(lue.validations.all()) == []
+    assert lectures.grille_existante(m.candidat, "E31", 2) is None
+    assert lectures.grille_existante(m.candidat, "E32", 1) is None
+
+
+def test_un_verrou_hors_transaction_est_refuse_comme_par_l_orm(transactional_db):
+    m = monde()
+    with transaction.atomic():
+        lectures.grille_existante(m.candidat, "E31", 1, verrou=True)  # compilée dans une transaction
+    with pytest.raises(TransactionManagementError):
+        lectures.grille_existante(m.candidat, "E31", 1, verrou=True)
+
+
+def test_la_lecture_passe_par_la_connexion_du_fil_qui_l_execute(transactional_db):
+    """Les connexions de Django sont propres à chaque fil (le serveur de test en a un par requête) : une requête
+    compilée dans un fil s'exécute sur la connexion d'un autre."""
+    m = monde()
+    lecture = RequeteFigee(lambda pk: Commission.objects.filter(pk=pk))
+    assert lecture(pk=m.e31.pk)[0].pk == m.e31.pk
+    vus = []
+
+    def ailleurs():
+        from django.db import connections
+
+        try:
+            vus.append(lecture(pk=m.e2.pk)[0].pk)
+            vus.append(connections["default"] is not connection)
+        finally:
+            connections.close_all()
+
+    fil = threading.Thread(target=ailleurs)
+    fil.start()
+    fil.join()
+    assert vus == [m.e2.pk, True]
+
+
+def test_les_valeurs_sont_des_entiers_des_chaines_ou_l_utilisateur():
+    lecture = RequeteFigee(lambda pk: Commission.objects.filter(pk=pk))
+    with pytest.raises(TypeError):
+        lecture(pk=1.5)
+    with pytest.raises(TypeError):
+        lecture(pk=True)
