@@ -28,9 +28,9 @@ def _compteur(fabrique):
 
 def _commissions_orm(user, pk):
     return list(
-        Commission.objects.visibles_par(user).select_related("session__reglement", "etablissement", "gabarit").filter(
-            pk=pk
-        )
+        Commission.objects.visibles_par(user)
+        .select_related("session__reglement", "etablissement", "gabarit")
+        .filter(pk=pk)
     )
 
 
