@@ -7,8 +7,11 @@ le résultat est gardé sur l'objet utilisateur pour la durée de la requête HT
 Rien n'est gardé d'une requête à l'autre : un droit retiré vaut dès la page suivante, sur tous les workers.
 """
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
+
+from agora.requetes import RequeteFigee
 
 # Les tables de django.contrib.auth, dont les noms sont fixes.
 PERMISSIONS_DU_COMPTE = """
@@ -26,7 +29,17 @@ SELECT ct.app_label, p.codename FROM auth_permission p JOIN django_content_type 
 """
 
 
+# Le compte de la session, relu à chaque page : sa requête est compilée une fois par processus (agora/requetes.py).
+_COMPTE = RequeteFigee(lambda pk: get_user_model()._default_manager.filter(pk=pk))
+
+
 class PermissionsEnUneRequete(ModelBackend):
+    def get_user(self, user_id):
+        if not isinstance(user_id, int) or isinstance(user_id, bool):
+            return super().get_user(user_id)
+        trouves = _COMPTE(pk=user_id)
+        return trouves[0] if trouves and self.user_can_authenticate(trouves[0]) else None
+
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()

@@ -13,15 +13,17 @@ ses valeurs autrement que par ses paramètres : elle est reconstruite à chaque 
 appel remplace les sentinelles par les vraies valeurs et laisse Django construire les objets (`ModelIterable` :
 `select_related`, annotations) à partir de ce SQL.
 
-Valeurs acceptées : des entiers, des chaînes, et l'utilisateur. L'utilisateur est remplacé par un compte
-sentinelle qui a les mêmes permissions : le périmètre ne dépend de l'utilisateur que par ses permissions
-(`voit_tout`) et par sa clé ; une compilation est gardée par jeu de permissions.
+Valeurs acceptées : des entiers, des chaînes, des instants (datetime) et l'utilisateur. L'utilisateur est
+remplacé par un compte sentinelle qui a les mêmes permissions : le périmètre ne dépend de l'utilisateur que par
+ses permissions (`voit_tout`) et par sa clé ; une compilation est gardée par jeu de permissions. La fabrique ne
+doit dépendre de ses valeurs que par les paramètres du SQL (pas de branche sur une valeur).
 
 `REQUETES_FIGEES_VERIFIEES` (réglage, vrai pendant les tests) : chaque appel exécute aussi le QuerySet construit
 normalement et vérifie que les objets lus sont les mêmes, champ par champ.
 """
 
 import copy
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -108,7 +110,8 @@ class _Compilee:
         params = list(self.params)
         for i, nom in self.places.items():
             # Le type du paramètre compilé (Int2 de psycopg pour un petit entier…), avec la vraie valeur.
-            params[i] = type(params[i])(reelles[nom])
+            valeur, compile_ = reelles[nom], params[i]
+            params[i] = valeur if type(valeur) is type(compile_) else type(compile_)(valeur)
         compilateur = copy.copy(self.compilateur)
         # La connexion du fil qui exécute (les connexions de Django sont propres à chaque fil).
         compilateur.connection = connexion = connections[self.qs.db]
@@ -131,8 +134,8 @@ def _variante(valeurs: dict) -> tuple:
     for nom, valeur in sorted(valeurs.items()):
         if _est_utilisateur(valeur):
             cle.append((nom, "utilisateur", valeur.is_active, frozenset(valeur.get_all_permissions())))
-        elif isinstance(valeur, bool) or not isinstance(valeur, int | str):
-            raise TypeError(f"RequeteFigee : {nom} doit être un entier, une chaîne ou l'utilisateur.")
+        elif isinstance(valeur, bool) or not isinstance(valeur, int | str | datetime.datetime):
+            raise TypeError(f"RequeteFigee : {nom} doit être un entier, une chaîne, un instant ou l'utilisateur.")
         else:
             cle.append((nom, type(valeur).__name__))
     return tuple(cle)
@@ -146,6 +149,8 @@ def _sentinelles(valeurs: dict, rang: int) -> dict:
             jeu[nom] = _compte_pareil(valeur, entier)
         elif isinstance(valeur, int):
             jeu[nom] = entier
+        elif isinstance(valeur, datetime.datetime):
+            jeu[nom] = datetime.datetime(2101 + rang, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(minutes=i)
         else:
             jeu[nom] = f"\x1fsentinelle-{rang}-{i}"
     return jeu
@@ -172,6 +177,8 @@ def _egal(valeur, param) -> bool:
     entier) : même valeur, même famille de type, pas un booléen."""
     if isinstance(valeur, str):
         return isinstance(param, str) and param == valeur
+    if isinstance(valeur, datetime.datetime):
+        return isinstance(param, datetime.datetime) and param == valeur
     return isinstance(param, int) and not isinstance(param, bool) and param == valeur
 
 

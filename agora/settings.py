@@ -142,6 +142,8 @@ AXES_USERNAME_CALLABLE = "agora.securite.identifiant_axes"
 
 # Session : expire après une heure d'inactivité (échéance repoussée au plus une fois par minute,
 # agora.middleware.ProlongerSession) et à la fermeture du navigateur.
+# Sessions en base (rien sur le disque d'un nœud web), relues par une requête compilée une fois (agora/sessions.py).
+SESSION_ENGINE = "agora.sessions"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_INACTIVITE_SECONDES", 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 

@@ -65,3 +65,21 @@ def test_un_droit_retire_vaut_des_la_requete_suivante(client):
     assert client.get(reverse("examens:sessions")).status_code != 403
     user.groups.clear()
     assert client.get(reverse("examens:sessions")).status_code == 403
+
+
+def test_le_compte_de_la_session_est_celui_de_model_backend():
+    """get_user lit le compte par une requête compilée une fois : même compte que ModelBackend, aucun pour un compte
+    désactivé ou supprimé."""
+    actif = User.objects.create_user("actif", password="x", first_name="Aline")
+    inactif = User.objects.create_user("inactif", password="x", is_active=False)
+    nous, django = PermissionsEnUneRequete(), ModelBackend()
+    for pk in (actif.pk, inactif.pk, actif.pk + inactif.pk + 1000):
+        attendu = django.get_user(pk)
+        lu = nous.get_user(pk)
+        assert (
+            (lu.pk, lu.username, lu.first_name) == (attendu.pk, attendu.username, attendu.first_name)
+            if attendu
+            else lu is None
+        )
+    assert nous.get_user(actif.pk).username == "actif" and nous.get_user(inactif.pk) is None
+    assert nous.get_user(str(actif.pk)).username == "actif"  # une clé en texte passe par ModelBackend
