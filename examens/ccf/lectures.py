@@ -117,13 +117,17 @@ def candidat_de_commission(
 
 
 _MEMBRES = RequeteFigee(lambda commission: MembreCommission.objects.filter(commission_id=commission))
+_MEMBRES_ET_COMPTES = RequeteFigee(
+    lambda commission: MembreCommission.objects.filter(commission_id=commission).select_related("utilisateur")
+)
 # Sans l'ordre par défaut (grille puis ligne), qui joindrait la grille et le candidat : un dictionnaire par ligne.
 _EVALUATIONS = RequeteFigee(lambda grille: EvaluationCompetence.objects.filter(grille_id=grille).order_by())
 
 
-def membres_de(commission: Commission) -> list[MembreCommission]:
-    """Les membres de la commission (commission.membres_commission.all(), compilé une fois)."""
-    return _MEMBRES(commission=commission.pk)
+def membres_de(commission: Commission, comptes: bool = False) -> list[MembreCommission]:
+    """Les membres de la commission (commission.membres_commission.all(), compilé une fois) ; `comptes` : avec
+    leur compte (nom affiché)."""
+    return (_MEMBRES_ET_COMPTES if comptes else _MEMBRES)(commission=commission.pk)
 
 
 def evaluations_de(grille: Grille) -> dict[int, EvaluationCompetence]:

@@ -17,10 +17,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from agora.requetes import RequeteFigee
 from examens import perimetre, selectors
 from examens.ccf import circuit, gabarits, lectures, notation, saisie
 from examens.ccf.forms import ArretForm, CommissionForm, RenvoiForm
-from examens.models import Commission, Division, Grille, MembreCommission, Note, Session, texte_note
+from examens.models import (
+    Commission,
+    Division,
+    Grille,
+    HistoriqueGrille,
+    MembreCommission,
+    Note,
+    Session,
+    texte_note,
+)
 from examens.services import OperationRefusee
 from referentiel.models import Unite
 
@@ -50,7 +60,7 @@ def _url_grille(commission: Commission, candidat_pk: int, situation: int) -> str
 
 
 def _membres(commission: Commission) -> list[MembreCommission]:
-    return list(commission.membres_commission.select_related("utilisateur"))
+    return lectures.membres_de(commission, comptes=True)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -219,7 +229,7 @@ def grille(request, pk, candidat, situation=1):
     if g is not None and g.commission_id != c.pk:
         raise Http404("Cette grille est tenue par une autre commission.")
     gabarit = g.gabarit if g else c.gabarit
-    evaluations = {e.ligne_id: e for e in g.evaluations.all()} if g else {}
+    evaluations = lectures.evaluations_de(g) if g else {}
     lignes, groupes = lectures.lignes_affichees(gabarit, evaluations)
     membres = _membres(c)
     confirmes = {v.membre_id: v for v in g.validations.all()} if g else {}
@@ -238,20 +248,13 @@ def grille(request, pk, candidat, situation=1):
         g.forme = forme.forme
     calcul = lectures.calcul_de(g, lignes, evaluations)
     echelle = gabarits.echelle_de(gabarit)
-    autres = {
-        x.situation: x
-        for x in Grille.objects.filter(candidat=cand, epreuve=gabarit.epreuve).only("situation", "etat", "candidat")
-    }
-    unite = (
-        Unite.objects.filter(referentiel_id=gabarit.referentiel_id, epreuve=gabarit.epreuve)
-        .values_list("code", flat=True)
-        .first()
-    )
+    autres = {x.situation: x for x in _SITUATIONS(candidat=cand.pk, epreuve=gabarit.epreuve)}
+    unites = _UNITE(referentiel=gabarit.referentiel_id, epreuve=gabarit.epreuve)
+    unite = unites[0].code if unites else None
     # Seule la note venue des grilles (CCF, ou arrêtée par le jury) se montre ici : une note importée d'ailleurs sur
     # une grille vierge laisserait croire que la commission l'a proposée.
-    note_unite = Note.objects.filter(
-        candidat=cand, unite=unite, groupe=1, origine__in=[Note.Origine.CCF, Note.Origine.JURY]
-    ).first()
+    notes = _NOTE_DES_GRILLES(candidat=cand.pk, unite=unite) if unite else []
+    note_unite = notes[0] if notes else None
     historique, total_historique = _historique(g, tout=request.GET.get("historique") == "tout")
     contexte = {
         "commission": c,
@@ -304,9 +307,35 @@ def _historique(g: Grille, tout: bool) -> tuple[list, int]:
     if tout:
         historique = list(changements)
         return historique, len(historique)
-    # Le total dans la même lecture : la fonction de fenêtre compte toutes les lignes avant la limite.
-    historique = list(changements.annotate(total=Window(Count("id")))[:HISTORIQUE_AFFICHE])
+    historique = _DERNIERS_CHANGEMENTS(grille=g.pk)
     return historique, historique[0].total if historique else 0
+
+
+# Les lectures de la page de grille, compilées une fois par processus (agora/requetes.py).
+_SITUATIONS = RequeteFigee(
+    lambda candidat, epreuve: (
+        Grille.objects.filter(candidat_id=candidat, epreuve=epreuve).only("situation", "etat", "candidat").order_by()
+    )
+)
+# Le code de l'unité de l'épreuve dans le référentiel du gabarit (la première dans l'ordre du référentiel).
+_UNITE = RequeteFigee(
+    lambda referentiel, epreuve: (
+        Unite.objects.filter(referentiel_id=referentiel, epreuve=epreuve).only("code").order_by("ordre", "pk")[:1]
+    )
+)
+_NOTE_DES_GRILLES = RequeteFigee(
+    lambda candidat, unite: Note.objects.filter(
+        candidat_id=candidat, unite=unite, groupe=1, origine__in=[Note.Origine.CCF, Note.Origine.JURY]
+    ).order_by("pk")[:1]
+)
+# Le total dans la même lecture : la fonction de fenêtre compte toutes les lignes avant la limite.
+_DERNIERS_CHANGEMENTS = RequeteFigee(
+    lambda grille: (
+        HistoriqueGrille.objects.filter(grille_id=grille)
+        .order_by("-date", "-id")
+        .annotate(total=Window(Count("id")))[:HISTORIQUE_AFFICHE]
+    )
+)
 
 
 def _justification_requise(g: Grille, calcul) -> bool:

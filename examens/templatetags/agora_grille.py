@@ -1,12 +1,14 @@
-"""Les boutons de niveau d'une ligne de grille, construits en Python.
+"""Les lignes d'une grille (activités, compétences, boutons de niveau, observations), construites en Python.
 
 C'est la boucle la plus chaude des pages : 12 compétences × 5 niveaux, une vingtaine de variables par bouton.
-Rendue par le moteur de gabarits, elle coûtait près du tiers du temps de la page de grille ; ici, un seul
-`format_html` par bouton (mesuré avec bench/lancer.py --seulement web).
+Rendue par le moteur de gabarits, elle coûtait près du tiers du temps de la page de grille (les boutons), puis,
+les boutons faits ici, encore 3 ms sur 4,5 (les sections, fieldsets et observations autour) ; ici, un
+`format_html` par élément, chaque valeur échappée par lui (mesuré avec bench/profiler_pages.py).
 """
 
 from django import template
-from django.utils.html import format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -20,24 +22,93 @@ BOUTON = (
 )
 
 
-@register.simple_tag
-def boutons_niveaux(ligne_affichee, niveaux, modifiable: bool):
-    """Un bouton radio par niveau de l'échelle, celui de la ligne coché ; `niveaux` : [(Niveau, ton)]."""
-    pk, choisi = ligne_affichee.ligne.pk, ligne_affichee.niveau
-    inactif = "" if modifiable else " disabled"
-    return format_html_join(
-        "",
-        BOUTON,
-        (
-            {
-                "pk": pk,
-                "code": n.code,
-                "touche": n.touche,
-                "libelle": n.libelle,
-                "ton": ton,
-                "coche": " checked" if choisi == n.code else "",
-                "inactif": inactif,
-            }
-            for n, ton in niveaux
-        ),
+def _niveaux_echappes(niveaux) -> list[tuple]:
+    """Chaque niveau de l'échelle échappé une fois pour toute la page (code, touche, libellé, ton), et son code brut
+    pour savoir lequel est coché : les boutons sont ensuite assemblés sans rien échapper de plus."""
+    return [(escape(n.code), escape(n.touche), escape(n.libelle), escape(ton), n.code) for n, ton in niveaux]
+
+
+def _boutons(pk: int, choisi: str, echappes: list[tuple], inactif: str) -> str:
+    """Un bouton radio par niveau, celui de la ligne coché ; `pk` est un entier, le reste est déjà échappé."""
+    return "".join(
+        BOUTON.format(
+            pk=int(pk),
+            code=code,
+            touche=touche,
+            libelle=libelle,
+            ton=ton,
+            coche=" checked" if choisi == brut else "",
+            inactif=inactif,
+        )
+        for code, touche, libelle, ton, brut in echappes
     )
+
+
+ACTIVITE = (
+    '<section class="activite" aria-labelledby="activite-{pk}">\n'
+    '  <h2 class="h6 activite-titre" id="activite-{pk}">Activité {code} · {intitule}</h2>\n'
+    '  <div class="activite-corps">\n'
+    '    <div class="competences">\n'
+    "{competences}"
+    "    </div>\n"
+    '    <details class="indicateurs" id="indicateurs-{pk}" open>\n'
+    "      <summary class=\"h6\">Indicateurs d'évaluation de l'activité {code}</summary>\n"
+    "      <ul>{indicateurs}</ul>\n"
+    "    </details>\n"
+    "  </div>\n"
+    "</section>\n"
+)
+COMPETENCE = (
+    '      <fieldset class="competence" data-ligne="{pk}" aria-describedby="indicateurs-{activite}">\n'
+    '        <legend class="competence-intitule"><span class="numero">{ordre}</span> {intitule}</legend>\n'
+    '        <div class="competence-saisie">\n'
+    '          <div class="niveaux">\n'
+    "          {boutons}\n"
+    "          </div>\n"
+    '          <label class="visually-hidden" for="observation-{pk}">Observation sur la compétence {ordre}</label>\n'
+    '          <textarea class="form-control form-control-sm observation" id="observation-{pk}" rows="1" '
+    'maxlength="2000"\n'
+    '                    placeholder="Observation (facultative)" data-champ="observation" data-cle="{pk}"{inactif}>'
+    "{observation}</textarea>\n"
+    "        </div>\n"
+    '        <div class="erreur-champ" data-erreur="niveau|{pk}"></div>\n'
+    '        <div class="erreur-champ" data-erreur="observation|{pk}"></div>\n'
+    "      </fieldset>\n"
+)
+
+
+@register.simple_tag
+def lignes_de_grille(groupes, niveaux, modifiable: bool):
+    """Une section par activité, un fieldset par compétence (boutons de niveau, observation), les indicateurs de
+    l'activité ; `groupes` : lectures.lignes_affichees."""
+    inactif = "" if modifiable else " disabled"
+    echappes = _niveaux_echappes(niveaux)
+    sections = []
+    for groupe in groupes:
+        activite = groupe[0].ligne.competence.activite
+        competences = mark_safe(  # noqa: S308 (chaque morceau vient de format_html, qui a tout échappé)
+            "".join(
+                format_html(
+                    COMPETENCE,
+                    pk=la.ligne.pk,
+                    activite=activite.pk,
+                    ordre=la.ligne.ordre,
+                    intitule=la.ligne.competence.intitule,
+                    boutons=mark_safe(_boutons(la.ligne.pk, la.niveau, echappes, inactif)),  # noqa: S308
+                    inactif=inactif,
+                    observation=la.observation,
+                )
+                for la in groupe
+            )
+        )
+        sections.append(
+            format_html(
+                ACTIVITE,
+                pk=activite.pk,
+                code=activite.code,
+                intitule=activite.intitule,
+                competences=competences,
+                indicateurs=format_html_join("", "<li>{}</li>", ((i.intitule,) for i in groupe[0].indicateurs)),
+            )
+        )
+    return mark_safe("".join(sections))  # noqa: S308 (idem)

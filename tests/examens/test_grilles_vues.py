@@ -411,22 +411,33 @@ def test_l_administration_montre_les_grilles_en_lecture_seule():
         assert 'name="_save"' not in texte(r)
 
 
-def test_les_boutons_de_niveau_echappent_l_echelle_et_suivent_les_droits():
+def test_les_lignes_de_grille_echappent_echelle_intitules_et_observations_et_suivent_les_droits():
     from decimal import Decimal
     from types import SimpleNamespace
 
-    from examens.templatetags.agora_grille import boutons_niveaux
+    from examens.templatetags.agora_grille import lignes_de_grille
 
     niveaux = [
         (notation.Niveau("A", 'Acquis "<b>"', Decimal(2), "1"), "ton-4"),
         (notation.Niveau("NE", "Non évalué", None, "0"), "ton-ne"),
     ]
-    la = SimpleNamespace(ligne=SimpleNamespace(pk=7), niveau="A")
-    html_ = str(boutons_niveaux(la, niveaux, True))
+    activite = SimpleNamespace(pk=3, code="A1", intitule="Suivi <i>clients</i>")
+    competence = SimpleNamespace(activite=activite, intitule="Traiter & <u>relancer</u>")
+    la = SimpleNamespace(
+        ligne=SimpleNamespace(pk=7, ordre=1, competence=competence),
+        niveau="A",
+        observation="</textarea><script>alert(1)</script>",
+        indicateurs=[SimpleNamespace(intitule="Délais <respectés>")],
+    )
+    html_ = str(lignes_de_grille([[la]], niveaux, True))
     assert html_.count('type="radio"') == 2 and 'id="niveau-7-A"' in html_ and 'data-cle="7"' in html_
     assert (
         'value="A" data-champ="niveau" data-cle="7" data-touche="1" data-libelle="Acquis &quot;&lt;b&gt;&quot;" '
         'autocomplete="off" checked>'
     ) in html_
     assert "&quot;&lt;b&gt;&quot;" in html_ and "<b>" not in html_ and "disabled" not in html_
-    assert html_.count(" disabled>") == 0 and str(boutons_niveaux(la, niveaux, False)).count(" disabled>") == 2
+    assert "Activité A1 · Suivi &lt;i&gt;clients&lt;/i&gt;" in html_ and "Traiter &amp; &lt;u&gt;relancer" in html_
+    assert "&lt;/textarea&gt;&lt;script&gt;" in html_ and "<script>" not in html_
+    assert "<li>Délais &lt;respectés&gt;</li>" in html_ and 'aria-describedby="indicateurs-3"' in html_
+    fige = str(lignes_de_grille([[la]], niveaux, False))
+    assert html_.count(" disabled>") == 0 and fige.count(" disabled>") == 3  # deux boutons et l'observation
