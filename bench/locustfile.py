@@ -12,8 +12,10 @@ import json
 import os
 import random
 import re
+from http.cookiejar import Cookie
+from urllib.parse import urlsplit
 
-from locust import HttpUser, between, constant, task
+from locust import FastHttpUser, HttpUser, between, constant, task
 
 CIBLE = json.loads(os.environ["BENCH_CIBLE"])
 RANG = itertools.count()
@@ -22,13 +24,13 @@ RANG = itertools.count()
 HOTES = [h for h in os.environ.get("BENCH_HOTES", "").split(",") if h]
 
 
-class _Banc(HttpUser):
-    abstract = True
+class _Banc:
+    """Le parcours commun ; le client HTTP vient de la classe d'utilisateur de locust (HttpUser ou FastHttpUser)."""
 
     def on_start(self):
         self.rang = next(RANG)
         self.enseignant = self.rang % 2 == 0  # comme dans preparer_web.py
-        self.client.cookies.set("sessionid", CIBLE["sessions"][self.rang % len(CIBLE["sessions"])])
+        self.poser_session(CIBLE["sessions"][self.rang % len(CIBLE["sessions"])])
         self.candidat = CIBLE["candidats"][self.rang % len(CIBLE["candidats"])]
         self.version = None
         self.tour = itertools.cycle(range(len(HOTES))) if HOTES else None
@@ -41,6 +43,9 @@ class _Banc(HttpUser):
             return chemin, nom
         n = next(self.tour)
         return HOTES[n] + chemin, f"{nom} (nœud {n + 1})"
+
+    def poser_session(self, cle: str):
+        self.client.cookies.set("sessionid", cle)
 
     def csrf(self):
         return self.client.cookies.get("csrftoken", "")
@@ -84,7 +89,7 @@ class _Banc(HttpUser):
                 self.version = None
 
 
-class Utilisateur(_Banc):
+class Utilisateur(_Banc, HttpUser):
     """Le mélange des pages : un utilisateur sur deux enseignant (sa grille), l'autre gestionnaire."""
 
     wait_time = between(0.5, 1.5)
@@ -128,18 +133,31 @@ class Utilisateur(_Banc):
         self.client.get(url, name=nom)
 
 
-class Enregistreur(_Banc):
+class Enregistreur(_Banc, FastHttpUser):
     """L'enregistrement automatique seul : chaque utilisateur simulé est un enseignant qui tient sa grille (les
     sessions paires de preparer_web.py sont celles de l'enseignant ; lancer avec deux fois plus de sessions que
-    d'utilisateurs), et enregistre un niveau après une pause courte."""
+    d'utilisateurs), et enregistre un niveau après une pause courte.
+
+    Client FastHttpUser (geventhttpclient) : le générateur de charge tourne sur les mêmes 2 cœurs que le serveur, et
+    le client de requests lui coûtait plusieurs fois plus de processeur par requête ; ce qui reste est au serveur."""
 
     wait_time = constant(float(os.environ.get("BENCH_PAUSE", "0.25")))
 
     def on_start(self):
         super().on_start()
         self.enseignant = True
-        self.client.cookies.set("sessionid", CIBLE["sessions"][(2 * self.rang) % len(CIBLE["sessions"])])
+        self.poser_session(CIBLE["sessions"][(2 * self.rang) % len(CIBLE["sessions"])])
         self.candidat = CIBLE["candidats"][self.rang % len(CIBLE["candidats"])]
+
+    def _cookie(self, nom: str, valeur: str) -> Cookie:
+        hote = urlsplit(self.host).hostname
+        return Cookie(0, nom, valeur, None, False, hote, False, False, "/", True, False, None, False, None, None, {})
+
+    def poser_session(self, cle: str):
+        self.client.cookiejar.set_cookie(self._cookie("sessionid", cle))
+
+    def csrf(self):
+        return next((c.value for c in self.client.cookiejar if c.name == "csrftoken"), "")
 
     @task
     def enregistrement_grille(self):
