@@ -88,8 +88,10 @@ _ECHEANCES = RequeteFigee(lambda session: Echeance.objects.filter(session_id=ses
 
 def regle_de(session_id: int, utilisateur) -> Regle:
     echeances = _ECHEANCES(session=session_id)
+    if not echeances:  # le cas courant : ni réouverture ni établissement à lire
+        return Regle([], [], {})
     reouvertures = []
-    if echeances and utilisateur is not None and utilisateur.pk:
+    if utilisateur is not None and utilisateur.pk:
         for r in Reouverture.objects.filter(session_id=session_id, beneficiaires=utilisateur, fin__gt=timezone.now()):
             reouvertures.append(r.pure([utilisateur.pk]))
     noms = dict(
