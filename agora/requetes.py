@@ -39,6 +39,8 @@ from django.db.transaction import TransactionManagementError
 # double compilation (elle ne change pas avec le second jeu) : la requête n'est alors pas figée.
 _SENTINELLES_ENTIERES = (31_013, 29_017)
 _INCOMPILABLE = object()
+# Les entiers typés de psycopg (Int2 pour un SmallIntegerField…) et leurs bornes.
+_BORNES = {"Int2": 2**15, "Int4": 2**31, "Int8": 2**63}
 
 
 class RequeteFigee:
@@ -54,6 +56,8 @@ class RequeteFigee:
         if compilee is _INCOMPILABLE:
             return list(self._fabrique(**_reelles(valeurs)))
         objets = compilee.executer(valeurs)
+        if objets is None:  # une valeur hors des bornes de sa colonne : l'ORM sait répondre « rien » sans erreur
+            return list(self._fabrique(**_reelles(valeurs)))
         if getattr(settings, "REQUETES_FIGEES_VERIFIEES", False):
             self._verifier(compilee, valeurs, objets)
         return objets
@@ -105,13 +109,20 @@ class _Compilee:
     def __init__(self, qs: QuerySet, compilateur, sql: str, params: list, places: dict[int, str]):
         self.qs, self.compilateur, self.sql, self.params, self.places = qs, compilateur, sql, params, places
 
-    def executer(self, valeurs: dict) -> list[Model]:
+    def executer(self, valeurs: dict) -> list[Model] | None:
+        """Les objets lus ; None si une valeur sort des bornes de l'entier de sa colonne (une année de 12 chiffres
+        dans une adresse : PostgreSQL refuserait le paramètre, l'ORM compile un filtre vide)."""
         reelles = _valeurs_sql(valeurs)
         params = list(self.params)
         for i, nom in self.places.items():
             # Le type du paramètre compilé (Int2 de psycopg pour un petit entier…), avec la vraie valeur.
             valeur, compile_ = reelles[nom], params[i]
-            params[i] = valeur if type(valeur) is type(compile_) else type(compile_)(valeur)
+            if type(valeur) is not type(compile_):
+                borne = _BORNES.get(type(compile_).__name__)
+                if borne is not None and not -borne <= valeur < borne:
+                    return None
+                valeur = type(compile_)(valeur)
+            params[i] = valeur
         compilateur = copy.copy(self.compilateur)
         # La connexion du fil qui exécute (les connexions de Django sont propres à chaque fil).
         compilateur.connection = connexion = connections[self.qs.db]

@@ -10,6 +10,7 @@ from fractions import Fraction
 
 from django.db.models import Count, Func, Q
 
+from agora.requetes import RequeteFigee
 from examens import perimetre, regles, resultats
 from examens.models import (
     Candidat,
@@ -236,6 +237,20 @@ def histogramme_des_tranches(par_tranche: Counter) -> list[tuple[str, int]]:
 def divisions_visibles(user, session: Session):
     """Les divisions de la session que l'utilisateur peut filtrer (règle : `examens.perimetre`)."""
     return perimetre.divisions_visibles(user, Division.objects.filter(session=session))
+
+
+# Le filtre de division des pages de session (liste, notes, délibération), à chaque page : compilé une fois
+# (agora/requetes.py), avec le périmètre d'examens.perimetre.
+_DIVISIONS_FILTRABLES = RequeteFigee(
+    lambda utilisateur, session: perimetre.divisions_visibles(
+        utilisateur, Division.objects.filter(session_id=session)
+    ).select_related("etablissement")
+)
+
+
+def divisions_filtrables(user, session: Session) -> list[Division]:
+    """divisions_visibles, lues avec leur établissement, dans l'ordre des divisions (établissement, nom)."""
+    return _DIVISIONS_FILTRABLES(utilisateur=user, session=session.pk)
 
 
 def etablissements_visibles(user, session: Session):

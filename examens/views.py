@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from agora import tableaux
 from agora.format import pluriel
+from agora.requetes import RequeteFigee
 from agora.securite import neutraliser_formule
 from examens import apercus, exports, imports, journal_lisible, modeles_import, perimetre, selectors, services
 from examens.echeances import services as echeances
@@ -32,7 +33,14 @@ from examens.models import Candidat, Division, Journal, Note, PropositionNote, R
 
 
 def _session(annee: int) -> Session:
-    return get_object_or_404(Session.objects.select_related("reglement"), annee=annee)
+    sessions = _SESSION(annee=annee)
+    if not sessions:
+        raise Http404("Session introuvable.")
+    return sessions[0]
+
+
+# La session de chaque page du bureau des examens, avec son règlement : compilée une fois (agora/requetes.py).
+_SESSION = RequeteFigee(lambda annee: Session.objects.select_related("reglement").filter(annee=annee))
 
 
 def _candidat(request, pk: int) -> Candidat:
@@ -142,7 +150,7 @@ def candidats(request, annee):
         c.categorie = categories.get(c.statut)
     # Les établissements du filtre sont ceux des divisions visibles (selectors.etablissements_visibles), lus avec
     # elles ; les divisions sont triées par nom d'établissement, donc eux aussi, comme Etablissement.Meta.
-    divisions = list(selectors.divisions_visibles(request.user, session).select_related("etablissement"))
+    divisions = selectors.divisions_filtrables(request.user, session)
     etablissements = list(dict.fromkeys(d.etablissement for d in divisions))
     return render(
         request,
@@ -324,7 +332,7 @@ def saisie_notes(request, annee, unite):
             "groupe": groupe,
             "actifs": actifs,
             "epreuves": epreuves,
-            "divisions": selectors.divisions_visibles(request.user, session),
+            "divisions": selectors.divisions_filtrables(request.user, session),
             "raisons_echeance": sorted({c.raison_echeance for c in lignes if c.pk in fermees}),
             "raisons_verrou": raisons_verrou,
             **_plafond(request, session, trop, actifs),
@@ -491,7 +499,7 @@ def deliberation(request, annee):
             "actifs": actifs,
             "mentions": selectors.MENTIONS,
             "decisions": selectors.DECISIONS,
-            "divisions": selectors.divisions_visibles(request.user, session),
+            "divisions": selectors.divisions_filtrables(request.user, session),
             **_plafond(request, session, trop, actifs),
             **contexte_jury(request, jury),
         },

@@ -161,3 +161,15 @@ def test_les_valeurs_sont_des_entiers_des_chaines_ou_l_utilisateur():
         lecture(pk=1.5)
     with pytest.raises(TypeError):
         lecture(pk=True)
+
+
+def test_une_valeur_hors_des_bornes_de_sa_colonne_ne_rend_rien_sans_erreur(client):
+    """Une année de douze chiffres dans l'adresse : l'ORM compile un filtre vide, la requête figée le laisse faire
+    (PostgreSQL refuserait le paramètre d'une colonne smallint) ; la page répond 404, pas 500."""
+    m = monde()
+    client.force_login(m.comptes.gestionnaire)
+    assert client.get("/examens/sessions/2026/candidats/").status_code == 200
+    for annee in (99_999_999_999, 40_000, 2**15):
+        assert client.get(f"/examens/sessions/{annee}/candidats/").status_code == 404
+    assert lectures.grille_existante(m.candidat, "E31", 2**15) is None
+    assert lectures.grille_existante(m.candidat, "E31", 10**20) is None
