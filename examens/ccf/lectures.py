@@ -75,11 +75,18 @@ def _formes_par_statut(commission: Commission) -> dict[str, FormeCandidat]:
     return resultat
 
 
+def _candidats_des_divisions(session_id: int, commission_id: int):
+    """Les candidats de la session dans les divisions de la commission (sans la règle des statuts)."""
+    return Candidat.objects.filter(session_id=session_id, division__commissions=commission_id)
+
+
 def candidats_de_commission(commission: Commission, formes: dict[str, FormeCandidat] | None = None):
     formes = formes_par_statut(commission) if formes is None else formes
-    return Candidat.objects.filter(
-        session_id=commission.session_id, division__commissions=commission, statut__in=list(formes)
-    ).select_related("division")
+    return (
+        _candidats_des_divisions(commission.session_id, commission.pk)
+        .filter(statut__in=list(formes))
+        .select_related("division")
+    )
 
 
 # Les lectures de chaque page de grille et de chaque enregistrement automatique : compilées une fois par processus
@@ -92,9 +99,9 @@ _COMMISSION_VISIBLE = RequeteFigee(
     )
 )
 _CANDIDAT_DE_COMMISSION = RequeteFigee(
-    lambda session, commission, pk: Candidat.objects.filter(
-        session_id=session, division__commissions=commission, pk=pk
-    ).select_related("division", "etablissement")
+    lambda session, commission, pk: (
+        _candidats_des_divisions(session, commission).filter(pk=pk).select_related("division", "etablissement")
+    )
 )
 
 
@@ -116,18 +123,17 @@ def candidat_de_commission(
     return trouves[0] if trouves and trouves[0].statut in formes else None
 
 
-_MEMBRES = RequeteFigee(lambda commission: MembreCommission.objects.filter(commission_id=commission))
-_MEMBRES_ET_COMPTES = RequeteFigee(
+# Avec leur compte (nom affiché par la page) : une jointure de plus pour l'enregistrement, une requête de moins.
+_MEMBRES = RequeteFigee(
     lambda commission: MembreCommission.objects.filter(commission_id=commission).select_related("utilisateur")
 )
 # Sans l'ordre par défaut (grille puis ligne), qui joindrait la grille et le candidat : un dictionnaire par ligne.
 _EVALUATIONS = RequeteFigee(lambda grille: EvaluationCompetence.objects.filter(grille_id=grille).order_by())
 
 
-def membres_de(commission: Commission, comptes: bool = False) -> list[MembreCommission]:
-    """Les membres de la commission (commission.membres_commission.all(), compilé une fois) ; `comptes` : avec
-    leur compte (nom affiché)."""
-    return (_MEMBRES_ET_COMPTES if comptes else _MEMBRES)(commission=commission.pk)
+def membres_de(commission: Commission) -> list[MembreCommission]:
+    """Les membres de la commission avec leur compte (commission.membres_commission, compilé une fois)."""
+    return _MEMBRES(commission=commission.pk)
 
 
 def evaluations_de(grille: Grille) -> dict[int, EvaluationCompetence]:

@@ -60,7 +60,7 @@ def _url_grille(commission: Commission, candidat_pk: int, situation: int) -> str
 
 
 def _membres(commission: Commission) -> list[MembreCommission]:
-    return lectures.membres_de(commission, comptes=True)
+    return lectures.membres_de(commission)
 
 
 # ---------------------------------------------------------------------------------------------------
