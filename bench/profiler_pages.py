@@ -61,7 +61,7 @@ def pages(cible: dict) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def mesurer(cible: dict, repetitions: int, profil: int) -> dict:
+def mesurer(cible: dict, repetitions: int, profil: int, requetes_affichees: bool = False) -> dict:
     settings.ALLOWED_HOSTS = ["*"]
     clients = {}
     for role, i in (("enseignant", 0), ("gestionnaire", 1)):
@@ -121,6 +121,10 @@ def mesurer(cible: dict, repetitions: int, profil: int) -> dict:
             "requetes_sql": len(requetes),
             "octets": len(r.content),
         }
+        if requetes_affichees:
+            print(f"===== {nom} : {len(requetes)} requêtes", file=sys.stderr)
+            for q in requetes.captured_queries:
+                print(f"  {q['time']} s  {q['sql'][:400]}", file=sys.stderr)
         if profil:
             p = cProfile.Profile(time.process_time)
             p.enable()
@@ -162,10 +166,11 @@ if __name__ == "__main__":
     parser.add_argument("cible")
     parser.add_argument("--repetitions", type=int, default=30)
     parser.add_argument("--profil", type=int, default=0)
+    parser.add_argument("--requetes", action="store_true", help="le SQL de la dernière répétition")
     args = parser.parse_args()
     import os
 
     cible = json.loads(open(args.cible).read() if os.path.exists(args.cible) else args.cible)
     etalon = etalon_cpu(horloge=time.process_time)
-    r = mesurer(cible, args.repetitions, args.profil)
+    r = mesurer(cible, args.repetitions, args.profil, args.requetes)
     print(json.dumps({"etalon_cpu_ms": etalon, "charge": round(os.getloadavg()[0], 2), "pages": r}, ensure_ascii=False))

@@ -1,0 +1,285 @@
+"""Les lignes des tableaux du bureau des examens (liste des candidats, saisie des notes), construites en Python.
+
+Ce sont les boucles chaudes de ces pages : une cinquantaine de lignes d'une dizaine de valeurs chacune. Rendues par
+le moteur de gabarits (une résolution de variable, un filtre et un échappement par valeur, un `{% url %}` par
+ligne), elles coûtaient près de la moitié du temps processeur de la page (bench/profiler_pages.py). Ici, `ligne`
+remplit un modèle de ligne en échappant chaque valeur, et l'adresse de chaque ligne vient d'un modèle résolu une
+fois. Le HTML produit est celui qu'écrivaient les gabarits, octet pour octet.
+"""
+
+import html
+
+from django import template
+from django.core.exceptions import ObjectDoesNotExist
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from examens.templatetags.agora_format import couleur_decision, decision, exact, mention, virgule
+
+register = template.Library()
+
+# Un entier qu'aucune clé ne prend : reverse() le place dans l'adresse, puis il devient le trou du modèle.
+_TROU = 2147483647
+
+
+def modele_adresse(nom: str, *args) -> str:
+    """L'adresse de `nom` avec un `{}` à la place de l'argument None (la clé de la ligne) : reverse() une fois par
+    page, puis `str.format(pk)` par ligne, pk entier (le convertisseur <int:…> n'accepte que des chiffres)."""
+    adresse = reverse(nom, args=[_TROU if a is None else a for a in args])
+    adresse = adresse.replace("{", "{{").replace("}", "}}")
+    return adresse.replace(str(_TROU), "{}", 1)
+
+
+def _echappe(valeur) -> str:
+    """L'échappement de `format_html` (django.utils.html.conditional_escape : ce qui est déjà sûr tel quel, le
+    reste par html.escape), sans ses enveloppes paresseuses, qui coûtaient autant que l'échappement lui-même."""
+    if isinstance(valeur, SafeString):
+        return valeur
+    if hasattr(valeur, "__html__"):
+        return valeur.__html__()
+    return html.escape(str(valeur))
+
+
+def ligne(modele: str, **valeurs) -> SafeString:
+    """`format_html(modele, **valeurs)`, plus vite : chaque valeur échappée, sauf celles déjà marquées sûres."""
+    return SafeString(modele.format(**{cle: _echappe(v) for cle, v in valeurs.items()}))
+
+
+def _resultat(candidat):
+    """Le résultat joint par select_related, ou None s'il n'y en a pas encore (le gabarit taisait l'exception)."""
+    try:
+        return candidat.resultat
+    except ObjectDoesNotExist:
+        return None
+
+
+# Chaque ligne entre les mêmes blancs que dans la boucle {% for %} qu'elle remplace.
+LIGNE_CANDIDAT = (
+    '\n    <tr><td><a href="{adresse}">{numero}</a></td><td>{nom}</td><td>{prenom}</td>\n'
+    "      <td>{statut}</td><td>{categorie}</td><td>{etablissement}</td><td>{division}</td>\n"
+    "      <td>{decision}</td>\n"
+    '      <td class="nombre">{moyenne}</td></tr>\n  '
+)
+
+
+@register.simple_tag
+def lignes_candidats(candidats):
+    """Une ligne par candidat de la liste : numéro (lien vers sa fiche), identité, statut, catégorie (posée par la
+    vue), établissement, division, décision et mention, moyenne tronquée à la virgule décimale."""
+    modele = modele_adresse("examens:candidat", None)
+    lignes = []
+    for c in candidats:
+        resultat = _resultat(c)
+        if resultat is None:
+            decision_html = "—"
+        else:
+            decision_html = ligne(
+                '<span class="badge text-bg-{couleur}">{decision}</span>{mention}',
+                couleur=couleur_decision(resultat.decision),
+                decision=decision(resultat.decision),
+                mention=ligne(" {m}", m=resultat.mention) if resultat.mention else "",
+            )
+        lignes.append(
+            ligne(
+                LIGNE_CANDIDAT,
+                adresse=modele.format(int(c.pk)),
+                numero=c.numero,
+                nom=c.nom,
+                prenom=c.prenom,
+                statut=c.get_statut_display(),
+                categorie=c.categorie.code if c.categorie else "",
+                etablissement=c.etablissement.nom,
+                division=(c.division.nom if c.division_id else "") or "—",
+                decision=decision_html,
+                moyenne=virgule(resultat.moyenne) if resultat else "",
+            )
+        )
+    return mark_safe("".join(lignes))  # noqa: S308 (chaque ligne vient de `ligne`, qui a tout échappé)
+
+
+LIGNE_NOTE = (
+    "\n    <tr>\n"
+    "      <td>{numero}</td><td>{nom} {prenom}</td><td>{division}</td>\n"
+    '      <td class="small">{mode}</td>\n'
+    '      <td class="cellule-note">\n'
+    '        <label class="visually-hidden" for="note-{pk}">Note de {nom} {prenom}</label>\n'
+    '        <input class="form-control form-control-sm saisie-note" id="note-{pk}" name="note" autocomplete="off" '
+    'inputmode="decimal"\n'
+    '               value="{note}" data-enregistre="{note}"\n'
+    '               data-url="{adresse}" data-groupe="{groupe}"\n'
+    '               aria-describedby="etat-{pk}" {inactif}>\n'
+    "      </td>\n"
+    '      <td><span class="etat" id="etat-{pk}" role="status" aria-live="polite">{etat}</span></td>\n'
+    "    </tr>\n  "
+)
+ETATS_NOTE = {
+    "verrouille": mark_safe('<span class="text-muted">verrouillée</span>'),
+    "close": mark_safe('<span class="text-muted">saisie close</span>'),
+    "proposition": mark_safe('<span class="text-muted">proposition seulement</span>'),
+    "enregistree": mark_safe('<span class="etat-enregistre">enregistrée</span>'),
+}
+
+
+@register.simple_tag
+def lignes_notes(lignes, unite: str, groupe: int):
+    """Une ligne par candidat du tableau de saisie d'une unité : identité, division, mode d'évaluation, la case de
+    la note (désactivée si le jury est verrouillé ou la saisie close) et son état ; les attributs `modalite`,
+    `note_existante`, `verrouille`, `close` et `proposition` sont posés par la vue."""
+    modele = modele_adresse("examens:note-enregistrer", None, unite)
+    rendues = []
+    for c in lignes:
+        note = c.note_existante
+        if c.verrouille:
+            etat = ETATS_NOTE["verrouille"]
+        elif c.close:
+            etat = ETATS_NOTE["close"]
+        elif c.proposition:
+            etat = ETATS_NOTE["proposition"]
+        else:
+            etat = ETATS_NOTE["enregistree"] if note else ""
+        rendues.append(
+            ligne(
+                LIGNE_NOTE,
+                pk=int(c.pk),
+                numero=c.numero,
+                nom=c.nom,
+                prenom=c.prenom,
+                division=(c.division.nom if c.division_id else "") or "—",
+                mode=(c.modalite.get_mode_display() if c.modalite else "") or "—",
+                note=(note.affichage if note else "") or "",
+                adresse=modele.format(int(c.pk)),
+                groupe=groupe,
+                inactif="disabled" if c.verrouille or c.close else "",
+                etat=etat,
+            )
+        )
+    return mark_safe("".join(rendues))  # noqa: S308 (chaque ligne vient de `ligne`, qui a tout échappé)
+
+
+# ------------------------------------------------------------------------------------ délibération
+# Les lignes de la salle du jury : la liste « à examiner » et les tableaux par décision, une cinquantaine de
+# candidats chacun avec ses raisons, ses écarts aux seuils et sa trace (une vingtaine de lignes).
+
+REMARQUE = '<div class="small text-warning-emphasis" data-testid="remarque">{}</div>'
+
+
+def _remarques(resultat) -> str:
+    return "".join(REMARQUE.format(_echappe(m)) for m in resultat.remarques)
+
+
+def _cellule_raison(jury) -> str:
+    """Cellule « Raison » : la décision en mots (regles.raisons), une ligne par raison."""
+    if jury is None:
+        return '\n<td data-testid="raison"></td>\n'
+    raisons = "".join(f"<li>{_echappe(raison)}</li>" for raison in jury.raisons)
+    return f'\n<td data-testid="raison"><ul class="list-unstyled small mb-0">{raisons}</ul></td>\n'
+
+
+def _cellule_ecart(resultat, modele_simulateur: str) -> str:
+    """Cellule « Écart » : distance exacte à 10 (« +0,42 / 10 »), puis le prochain seuil s'il est autre (8 ou une
+    mention) et les points du jury qui l'atteindraient ; lien vers le simulateur (« quelle note faut-il ? »)."""
+    jury = resultat.jury
+    morceaux = ['\n<td class="small" data-testid="ecart">']
+    admission = jury.ecart_admission if jury else None
+    if admission:
+        morceaux.append(
+            '<span class="text-nowrap" title="Écart exact de la moyenne au seuil d\'admission">'
+            f"{_echappe(admission.texte)}</span>"
+        )
+    morceaux.append("\n  ")
+    prochain = jury.prochain if jury else None
+    if prochain and prochain.seuil != (admission.seuil if admission else None):
+        libelle = _echappe(prochain.libelle)
+        morceaux.append(
+            f'<br><span class="text-nowrap" title="Prochain seuil : {libelle}">{_echappe(prochain.texte)} ({libelle})'
+            "</span>"
+        )
+    morceaux.append("\n  ")
+    points = jury.points_pour_prochain if jury else None
+    if points:
+        points = _echappe(exact(points))
+        morceaux.append(f'<br><span class="text-nowrap text-muted">jury&nbsp;: +{points}&nbsp;pt</span>')
+    morceaux.append("\n  ")
+    if jury:
+        libelle = "Quelle note faut-il&nbsp;?" if jury.simulable else "Simuler"
+        candidat = resultat.candidat
+        morceaux.append(
+            f'<br><a href="{modele_simulateur.format(int(resultat.candidat_id))}" data-testid="lien-simulateur">'
+            f'{libelle}<span class="visually-hidden"> pour {_echappe(candidat.nom)} {_echappe(candidat.prenom)}'
+            "</span></a>"
+        )
+    morceaux.append("</td>\n")
+    return "".join(morceaux)
+
+
+LIGNE_A_EXAMINER = (
+    '\n        <tr><td><a href="{adresse}">{nom} {prenom}</a> <span class="text-muted small">{numero}</span></td>\n'
+    '          <td>{division}</td><td class="nombre">{moyenne}</td><td class="nombre">{moyenne_pro}</td>\n'
+    '          <td><span class="badge text-bg-{couleur}">{decision}</span> {mention}{remarques}</td>\n'
+    "          {raison}{ecart}</tr>\n      "
+)
+
+
+@register.simple_tag
+def lignes_a_examiner(resultats, annee: int):
+    """Les candidats que le jury examine (selectors.a_examiner) : moyennes, décision, raisons, écarts aux seuils ;
+    `resultat.jury` est la ligne de la salle du jury (selectors.salle_du_jury) posée par la vue."""
+    modele = modele_adresse("examens:candidat", None)
+    simulateur = modele_adresse("examens:simulateur", annee, None)
+    rendues = []
+    for r in resultats:
+        c = r.candidat
+        rendues.append(
+            ligne(
+                LIGNE_A_EXAMINER,
+                adresse=modele.format(int(c.pk)),
+                nom=c.nom,
+                prenom=c.prenom,
+                numero=c.numero,
+                division=(c.division.nom if c.division_id else "") or "—",
+                moyenne=virgule(r.moyenne),
+                moyenne_pro=virgule(r.moyenne_professionnelle),
+                couleur=couleur_decision(r.decision),
+                decision=decision(r.decision),
+                mention=r.mention,
+                remarques=mark_safe(_remarques(r)),  # noqa: S308 (chaque remarque échappée par _echappe)
+                raison=mark_safe(_cellule_raison(r.jury)),  # noqa: S308 (idem)
+                ecart=mark_safe(_cellule_ecart(r, simulateur)),  # noqa: S308 (idem)
+            )
+        )
+    return mark_safe("".join(rendues))  # noqa: S308 (chaque ligne vient de `ligne`, qui a tout échappé)
+
+
+LIGNE_PAR_DECISION = (
+    '\n          <tr><td>{numero}</td><td><a href="{adresse}">{nom} {prenom}</a></td>\n'
+    '            <td class="nombre">{points}</td><td class="nombre">{moyenne}</td><td>{mention}{remarques}</td>\n'
+    "            {raison}\n"
+    '            <td><details><summary class="small">trace</summary><ol class="small mb-0">{trace}</ol></details>'
+    "</td></tr>\n        "
+)
+
+
+@register.simple_tag
+def lignes_par_decision(resultats):
+    """Les candidats d'une décision : points, moyenne, mention, raisons et la trace du calcul, repliée."""
+    modele = modele_adresse("examens:candidat", None)
+    rendues = []
+    for r in resultats:
+        c = r.candidat
+        rendues.append(
+            ligne(
+                LIGNE_PAR_DECISION,
+                numero=c.numero,
+                adresse=modele.format(int(c.pk)),
+                nom=c.nom,
+                prenom=c.prenom,
+                points=exact(r.points),
+                moyenne=virgule(r.moyenne),
+                mention=mention(r.mention),
+                remarques=mark_safe(_remarques(r)),  # noqa: S308 (chaque remarque échappée par _echappe)
+                raison=mark_safe(_cellule_raison(r.jury)),  # noqa: S308 (idem)
+                # La trace, une vingtaine de lignes de texte par candidat, une ligne de liste chacune.
+                trace=mark_safe("".join(f"<li>{_echappe(t)}</li>" for t in r.trace)),  # noqa: S308 (idem)
+            )
+        )
+    return mark_safe("".join(rendues))  # noqa: S308 (chaque ligne vient de `ligne`, qui a tout échappé)
