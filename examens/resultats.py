@@ -787,24 +787,30 @@ def recalculer_session(session: Session) -> int:
 
 
 def dossiers(
-    session: Session, candidats
-) -> tuple[Reglement, list[tuple[Candidat, regles.Dossier | None, regles.Resultat]]]:
-    """(candidat, dossier du moteur, résultat sans trace) pour chaque candidat du queryset, dans l'ordre des numéros.
+    session: Session, candidats, deja_expliques=frozenset()
+) -> tuple[Reglement, list[tuple[Candidat, regles.Dossier | None, regles.Resultat | None, str | None]]]:
+    """(candidat, dossier du moteur, résultat sans trace, empreinte des données) pour chaque candidat du queryset,
+    dans l'ordre des numéros.
 
     Pour les pages qui expliquent un résultat (salle du jury, simulateur) : le résultat enregistré ne garde pas le
     dossier (absences, blocages) dont viennent ses raisons. Trois requêtes quel que soit le nombre de candidats
     (candidats, notes, blocages), plus le règlement lu une fois par version. `candidats` peut porter ses propres
-    select_related : la page y lit l'établissement et la division.
+    select_related : la page y lit l'établissement et la division. Les candidats de `deja_expliques` (des clés),
+    dont la page a déjà l'explication, viennent sans dossier ni calcul (None, None, None) et sans lire leurs notes.
     """
     reglement = reglement_de(session.reglement)
     liste = list(candidats.order_by("numero"))
-    notes, blocages = _lire(liste)
+    a_lire = [c for c in liste if c.pk not in deja_expliques]
+    notes, blocages = _lire(a_lire) if a_lire else ({}, {})
     sortie = []
     for c in liste:
+        if c.pk in deja_expliques:
+            sortie.append((c, None, None, None))
+            continue
         try:
             dossier = construire_dossier(c, reglement.unites, notes[c.pk], blocages[c.pk])
             resultat = regles.calculer(dossier, reglement.regles, avec_trace=False)
         except ValueError as e:  # donnée incohérente : le résultat le dit, comme `calculer_un`
             dossier, resultat = None, _resultat_incoherent(e)
-        sortie.append((c, dossier, resultat))
+        sortie.append((c, dossier, resultat, empreinte(reglement, c, notes[c.pk], blocages[c.pk])))
     return reglement, sortie

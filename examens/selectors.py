@@ -2,8 +2,9 @@
 
 import functools
 import math
+import threading
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -297,9 +298,11 @@ def cle_francaise(texte: str) -> str:
 
 @dataclass
 class LigneJury:
-    """Ce que le jury lit d'un candidat : la décision en mots, l'écart aux seuils, les points qui la changent."""
+    """Ce que le jury lit d'un candidat : la décision en mots, l'écart aux seuils, les points qui la changent.
 
-    candidat: Candidat
+    Une fonction des seules données du calcul (règlement et sa version, options, notes, blocages) : gardée entre
+    les pages sous leur empreinte (`_EXPLICATIONS`), avec les points du jury une fois calculés."""
+
     resultat: regles.Resultat
     raisons: tuple[str, ...]
     dossier: regles.Dossier | None
@@ -359,24 +362,75 @@ class TauxGroupe:
         return regles.tronquer(Fraction(100 * self.par_decision[regles.Decision.ADMIS.value], self.deliberes), 1)
 
 
-def _ligne_jury(candidat, dossier, resultat, regles_session) -> LigneJury:
+def _ligne_jury(dossier, resultat, regles_session) -> LigneJury:
     raisons = regles.raisons(dossier, resultat, regles_session) if dossier else tuple(resultat.trace[:1])
-    return LigneJury(candidat, resultat, raisons, dossier, regles_session)
+    return LigneJury(resultat, raisons, dossier, regles_session)
 
 
-def salle_du_jury(candidats, session: Session) -> dict:
+class _Explications:
+    """Les lignes du jury déjà calculées, par empreinte des données dont elles viennent (resultats.empreinte),
+    dans la mémoire du processus, les plus anciennes lues oubliées au-delà de `taille`.
+
+    Le jury relit la même division pendant toute la délibération : sans elles, chaque affichage refait le calcul
+    de chaque candidat (ses raisons), puis, pour les candidats à examiner, les points du jury qui atteignent le
+    prochain seuil (plusieurs calculs chacun) ; c'était le tiers du processeur de la page. La clé est l'empreinte
+    des données (règlement et sa version compris) : une donnée changée change l'empreinte, l'ancienne ligne n'est
+    plus jamais lue. Lue sous l'empreinte du résultat enregistré, la ligne explique ce résultat-là, calculé des
+    mêmes données. Une nouvelle version du code redémarre les processus, donc vide la mémoire."""
+
+    def __init__(self, taille: int):
+        self.taille = taille
+        self._lignes: OrderedDict[str, LigneJury] = OrderedDict()
+        self._verrou = threading.Lock()
+
+    def lire(self, empreinte: str) -> LigneJury | None:
+        with self._verrou:
+            ligne = self._lignes.get(empreinte)
+            if ligne is not None:
+                self._lignes.move_to_end(empreinte)
+            return ligne
+
+    def retenir(self, empreinte: str, ligne: LigneJury) -> None:
+        with self._verrou:
+            self._lignes[empreinte] = ligne
+            while len(self._lignes) > self.taille:
+                self._lignes.popitem(last=False)
+
+    def vider(self) -> None:
+        with self._verrou:
+            self._lignes.clear()
+
+
+# Quelques divisions de jury par processus ; chaque ligne garde le dossier du candidat (quelques Ko).
+_EXPLICATIONS = _Explications(4096)
+
+
+def salle_du_jury(candidats, session: Session, empreintes: dict[int, str] | None = None) -> dict:
     """Lignes du jury par candidat (clé : pk) et décisions par établissement et par division.
 
     Quatre requêtes quel que soit le nombre de candidats (candidats avec établissement et division, notes, blocages ;
-    le règlement est lu une fois par version) : tests/examens/test_salle_jury_vues.py le vérifie.
+    le règlement est lu une fois par version) : tests/examens/test_salle_jury_vues.py le vérifie. `empreintes`
+    (pk → empreinte des résultats enregistrés) : les candidats dont la ligne est déjà connue sous cette empreinte
+    ne sont ni relus ni recalculés (deux requêtes quand toutes le sont).
     """
-    reglement, calcules = resultats.dossiers(session, candidats.select_related("etablissement", "division"))
+    connues = {}
+    for pk, empreinte in (empreintes or {}).items():
+        ligne = _EXPLICATIONS.lire(empreinte) if empreinte else None
+        if ligne is not None:
+            connues[pk] = ligne
+    reglement, calcules = resultats.dossiers(
+        session, candidats.select_related("etablissement", "division"), deja_expliques=connues.keys()
+    )
     lignes = {}
     par_etablissement: dict[int, TauxGroupe] = {}
     par_division: dict[int | None, TauxGroupe] = {}
     total = TauxGroupe("Sélection")
-    for candidat, dossier, resultat in calcules:
-        lignes[candidat.pk] = _ligne_jury(candidat, dossier, resultat, reglement.regles)
+    for candidat, dossier, resultat, empreinte in calcules:
+        ligne = connues.get(candidat.pk)
+        if ligne is None:
+            ligne = _ligne_jury(dossier, resultat, reglement.regles)
+            _EXPLICATIONS.retenir(empreinte, ligne)
+        lignes[candidat.pk] = ligne
         etablissement = candidat.etablissement
         division = candidat.division
         groupes = (
@@ -389,7 +443,7 @@ def salle_du_jury(candidats, session: Session) -> dict:
         )
         for groupe in groupes:
             groupe.total += 1
-            groupe.par_decision[resultat.decision.value] += 1
+            groupe.par_decision[ligne.resultat.decision.value] += 1
     return {
         "lignes": lignes,
         "groupes": [
@@ -402,9 +456,9 @@ def salle_du_jury(candidats, session: Session) -> dict:
 
 def simulation(candidat: Candidat, session: Session) -> dict:
     """Le simulateur d'un candidat : raisons, écarts et points du jury pour chaque seuil, paires du contrôle."""
-    reglement, [(_, dossier, resultat)] = resultats.dossiers(session, Candidat.objects.filter(pk=candidat.pk))
+    reglement, [(_, dossier, resultat, _)] = resultats.dossiers(session, Candidat.objects.filter(pk=candidat.pk))
     regles_session = reglement.regles
-    ligne = _ligne_jury(candidat, dossier, resultat, regles_session)
+    ligne = _ligne_jury(dossier, resultat, regles_session)
     seuils = []
     if dossier is not None and resultat.moyenne_groupe1 is not None:
         for ecart in regles.ecarts_aux_seuils(resultat.moyenne_groupe1, regles_session):

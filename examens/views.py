@@ -473,7 +473,7 @@ def deliberation(request, annee):
     for r in resultats:
         par_decision.setdefault(r.decision, []).append(r)
     # --- Salle du jury (issue #17, partie 4) : raisons, écarts aux seuils, décisions par établissement et division.
-    salle = None if trop else selectors.salle_du_jury(qs, session)
+    salle = None if trop else selectors.salle_du_jury(qs, session, {r.candidat_id: r.empreinte for r in resultats})
     for r in resultats:
         r.jury = salle["lignes"].get(r.candidat_id)
     # --- fin de la salle du jury

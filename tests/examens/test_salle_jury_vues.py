@@ -68,6 +68,59 @@ def test_salle_du_jury_fait_un_nombre_borne_de_requetes(comptes, django_assert_m
     assert (len(petit["lignes"]), len(grand["lignes"])) == (3, 23)
 
 
+def _empreintes(session):
+    return {c.pk: c.resultat.empreinte for c in Candidat.objects.filter(session=session).select_related("resultat")}
+
+
+def test_une_ligne_du_jury_deja_expliquee_n_est_ni_relue_ni_recalculee(comptes, django_assert_num_queries):
+    """Sous l'empreinte du résultat enregistré, la ligne gardée est celle du même calcul : mêmes raisons, même écart,
+    mêmes points du jury ; seuls les candidats sont relus (pas leurs notes ni leurs blocages)."""
+    selectors._EXPLICATIONS.vider()
+    a, b, c, d = _deliberation(comptes)
+    session = a.session
+    empreintes = _empreintes(session)
+    premiere = selectors.salle_du_jury(Candidat.objects.filter(session=session), session, empreintes)
+    with django_assert_num_queries(1):  # les candidats (établissement, division) : ni notes, ni blocages
+        seconde = selectors.salle_du_jury(Candidat.objects.filter(session=session), session, empreintes)
+    for x in (a, b, c, d):
+        assert seconde["lignes"][x.pk] is premiere["lignes"][x.pk]
+    assert seconde["lignes"][b.pk].raisons == premiere["lignes"][b.pk].raisons
+    assert [(g.libelle, g.total, g.taux) for g in seconde["groupes"][1][1]] == [
+        (g.libelle, g.total, g.taux) for g in premiere["groupes"][1][1]
+    ]
+    # Sans mémoire, le même calcul refait donne les mêmes lignes.
+    selectors._EXPLICATIONS.vider()
+    refaite = selectors.salle_du_jury(Candidat.objects.filter(session=session), session, _empreintes(session))
+    for x in (a, b, c, d):
+        assert refaite["lignes"][x.pk].raisons == premiere["lignes"][x.pk].raisons
+        assert refaite["lignes"][x.pk].points_pour_prochain == premiere["lignes"][x.pk].points_pour_prochain
+
+
+def test_une_note_changee_change_l_explication_du_jury(comptes):
+    """La note change l'empreinte : la page ne relit jamais l'ancienne ligne, elle explique le nouveau résultat."""
+    selectors._EXPLICATIONS.vider()
+    a, b, c, d = _deliberation(comptes)
+    client = comptes.client(comptes.academie)
+    adresse = reverse("examens:deliberation", args=[2026])
+    assert "U33 absente (ABS)" in client.get(adresse).content.decode()
+    assert "U33 absente (ABS)" in client.get(adresse).content.decode()  # la ligne gardée
+    noter(a, ["12", "11", "13", "14", "12", "12", "11", "9", "10", "12", "13", "15"])  # U33 : ABS → 12
+    html = client.get(adresse).content.decode()
+    assert "U33 absente (ABS)" not in html
+    a.refresh_from_db()
+    assert a.resultat.decision == "admis"
+    assert selectors._EXPLICATIONS.lire(a.resultat.empreinte).resultat.decision.value == "admis"
+
+
+def test_la_memoire_des_explications_oublie_les_plus_anciennes():
+    memoire = selectors._Explications(2)
+    for cle in ("a", "b"):
+        memoire.retenir(cle, cle)
+    memoire.lire("a")  # « a » relue : « b » est la plus ancienne
+    memoire.retenir("c", "c")
+    assert (memoire.lire("a"), memoire.lire("b"), memoire.lire("c")) == ("a", None, "c")
+
+
 def test_le_simulateur_propose_la_note_du_moteur_et_garde_le_perimetre(comptes):
     _, b, _, d = _deliberation(comptes)
     url = reverse("examens:simulateur", args=[2026, b.pk])
