@@ -5,11 +5,12 @@ périmètre, les jointures de `select_related`), bien plus que PostgreSQL pour l
 commission d'une grille) : sur l'enregistrement automatique d'une grille, appelé à chaque clic, c'est le plus gros
 du temps du serveur. Django n'a pas de cache de compilation, ni aucune bibliothèque bien tenue pour lui.
 
-`RequeteFigee(fabrique)` : `fabrique(**valeurs)` construit le QuerySet avec les fonctions habituelles (le
+`RequeteFigee(fabrique)` : `fabrique(*forme, **valeurs)` construit le QuerySet avec les fonctions habituelles (le
 périmètre d'`examens.perimetre`, `select_related`, `select_for_update`) ; rien n'est écrit à la main. Au premier
 appel, la fabrique est compilée deux fois avec deux jeux de valeurs sentinelles ; la requête n'est gardée que si
 le SQL est le même et si les paramètres ne diffèrent qu'aux places des sentinelles (sinon, la requête dépend de
-ses valeurs autrement que par ses paramètres : elle est reconstruite à chaque appel, comme avant). Ensuite chaque
+ses valeurs autrement que par ses paramètres : elle est reconstruite à chaque appel, comme avant). La `forme`
+(un tri choisi parmi quelques-uns) est une constante de la requête : une compilation par forme. Ensuite chaque
 appel remplace les sentinelles par les vraies valeurs et laisse Django construire les objets (`ModelIterable` :
 `select_related`, annotations) à partir de ce SQL.
 
@@ -48,36 +49,38 @@ class RequeteFigee:
         self._fabrique = fabrique
         self._compilees: dict[tuple, Any] = {}
 
-    def __call__(self, **valeurs) -> list[Model]:
-        cle = _variante(valeurs)
+    def __call__(self, *forme, **valeurs) -> list[Model]:
+        """`forme` : des constantes qui choisissent la forme de la requête (un tri parmi quelques-uns), passées
+        telles quelles à la fabrique, une compilation chacune ; à l'appelant d'en borner le nombre."""
+        cle = (forme, _variante(valeurs))
         compilee = self._compilees.get(cle)
         if compilee is None:
-            compilee = self._compilees[cle] = self._compiler(valeurs)
+            compilee = self._compilees[cle] = self._compiler(forme, valeurs)
         if compilee is _INCOMPILABLE:
-            return list(self._fabrique(**_reelles(valeurs)))
+            return list(self._fabrique(*forme, **_reelles(valeurs)))
         objets = compilee.executer(valeurs)
         if objets is None:  # une valeur hors des bornes de sa colonne : l'ORM sait répondre « rien » sans erreur
-            return list(self._fabrique(**_reelles(valeurs)))
+            return list(self._fabrique(*forme, **_reelles(valeurs)))
         if getattr(settings, "REQUETES_FIGEES_VERIFIEES", False):
-            self._verifier(compilee, valeurs, objets)
+            self._verifier(compilee, forme, valeurs, objets)
         return objets
 
-    def _verifier(self, compilee, valeurs: dict, objets: list[Model]) -> None:
+    def _verifier(self, compilee, forme: tuple, valeurs: dict, objets: list[Model]) -> None:
         """La même lecture par l'ORM, hors du compte des requêtes (les tests qui comptent les requêtes d'une page
         comptent celles de l'application, pas celles de cette vérification)."""
         journal = connections[compilee.qs.db].queries_log
         avant = len(journal)
-        attendus = list(self._fabrique(**_reelles(valeurs)))
+        attendus = list(self._fabrique(*forme, **_reelles(valeurs)))
         for _ in range(len(journal) - avant):
             journal.pop()
         if _empreinte(objets) != _empreinte(attendus):
             raise AssertionError(f"Requête figée ≠ ORM : {_empreinte(objets)} au lieu de {_empreinte(attendus)}")
 
-    def _compiler(self, valeurs: dict):
+    def _compiler(self, forme: tuple, valeurs: dict):
         jeux = [_sentinelles(valeurs, rang) for rang in (0, 1)]
         compilations = []
         for jeu in jeux:
-            qs = self._fabrique(**jeu)
+            qs = self._fabrique(*forme, **jeu)
             if qs._prefetch_related_lookups or qs._iterable_class.__name__ != "ModelIterable":
                 raise ValueError("RequeteFigee : des objets, sans prefetch_related (lu à part).")
             compilateur = qs.query.get_compiler(using=qs.db)
@@ -193,13 +196,16 @@ def _egal(valeur, param) -> bool:
     return isinstance(param, int) and not isinstance(param, bool) and param == valeur
 
 
-def _empreinte(objets: list[Model]) -> list:
-    """Ce qu'une lecture a rendu : chaque objet, ses champs et annotations, et les objets de son select_related."""
+def _empreinte(objets: list[Model], vus: frozenset = frozenset()) -> list:
+    """Ce qu'une lecture a rendu : chaque objet, ses champs et annotations, et les objets de son select_related.
+    Un objet lié qui renvoie à un objet déjà décrit (le résultat joint d'un candidat le connaît) : sa clé seule."""
     return [
-        (
+        (o._meta.label, o.pk)
+        if id(o) in vus
+        else (
             o._meta.label,
             {k: v for k, v in o.__dict__.items() if not k.startswith("_")},
-            {nom: _empreinte([lie])[0] for nom, lie in o._state.fields_cache.items() if lie is not None},
+            {nom: _empreinte([lie], vus | {id(o)})[0] for nom, lie in o._state.fields_cache.items() if lie is not None},
         )
         for o in objets
     ]

@@ -7,8 +7,12 @@ les boutons faits ici, encore 3 ms sur 4,5 (les sections, fieldsets et observati
 """
 
 from django import template
+from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+
+from agora.lignes import ligne
 
 register = template.Library()
 
@@ -112,3 +116,30 @@ def lignes_de_grille(groupes, niveaux, modifiable: bool):
             )
         )
     return mark_safe("".join(sections))  # noqa: S308 (idem)
+
+
+LIGNE_HISTORIQUE = (
+    '\n      <tr><td class="text-nowrap">{date}</td><td>{auteur}</td><td>{action}{objet}</td>\n'
+    "        <td>{avant}</td><td>{apres}</td><td>{motif}</td></tr>\n    "
+)
+
+
+@register.simple_tag
+def lignes_historique(historique):
+    """Les derniers changements de la grille, une ligne chacun : quand (heure locale, à la seconde), qui, quoi,
+    avant et après (∅ pour rien, coupés à 80 caractères comme par le filtre truncatechars), motif."""
+    return mark_safe(  # noqa: S308 (chaque ligne vient de agora.lignes.ligne, qui a tout échappé)
+        "".join(
+            ligne(
+                LIGNE_HISTORIQUE,
+                date=timezone.localtime(h.date).strftime("%d/%m/%Y %H:%M:%S"),
+                auteur=h.auteur_nom or h.auteur,
+                action=h.libelle_action,
+                objet=f" · {h.objet}" if h.objet else "",
+                avant=Truncator(h.avant or "∅").chars(80),
+                apres=Truncator(h.apres or "∅").chars(80),
+                motif=h.motif,
+            )
+            for h in historique
+        )
+    )

@@ -2,47 +2,19 @@
 
 Ce sont les boucles chaudes de ces pages : une cinquantaine de lignes d'une dizaine de valeurs chacune. Rendues par
 le moteur de gabarits (une résolution de variable, un filtre et un échappement par valeur, un `{% url %}` par
-ligne), elles coûtaient près de la moitié du temps processeur de la page (bench/profiler_pages.py). Ici, `ligne`
-remplit un modèle de ligne en échappant chaque valeur, et l'adresse de chaque ligne vient d'un modèle résolu une
-fois. Le HTML produit est celui qu'écrivaient les gabarits, octet pour octet.
+ligne), elles coûtaient près de la moitié du temps processeur de la page (bench/profiler_pages.py). Ici,
+`agora.lignes.ligne` remplit un modèle de ligne en échappant chaque valeur, et l'adresse de chaque ligne vient d'un
+modèle résolu une fois. Le HTML produit est celui qu'écrivaient les gabarits, octet pour octet.
 """
-
-import html
 
 from django import template
 from django.core.exceptions import ObjectDoesNotExist
-from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 
+from agora.lignes import echapper, ligne, modele_adresse
 from examens.templatetags.agora_format import couleur_decision, decision, exact, mention, virgule
 
 register = template.Library()
-
-# Un entier qu'aucune clé ne prend : reverse() le place dans l'adresse, puis il devient le trou du modèle.
-_TROU = 2147483647
-
-
-def modele_adresse(nom: str, *args) -> str:
-    """L'adresse de `nom` avec un `{}` à la place de l'argument None (la clé de la ligne) : reverse() une fois par
-    page, puis `str.format(pk)` par ligne, pk entier (le convertisseur <int:…> n'accepte que des chiffres)."""
-    adresse = reverse(nom, args=[_TROU if a is None else a for a in args])
-    adresse = adresse.replace("{", "{{").replace("}", "}}")
-    return adresse.replace(str(_TROU), "{}", 1)
-
-
-def _echappe(valeur) -> str:
-    """L'échappement de `format_html` (django.utils.html.conditional_escape : ce qui est déjà sûr tel quel, le
-    reste par html.escape), sans ses enveloppes paresseuses, qui coûtaient autant que l'échappement lui-même."""
-    if isinstance(valeur, SafeString):
-        return valeur
-    if hasattr(valeur, "__html__"):
-        return valeur.__html__()
-    return html.escape(str(valeur))
-
-
-def ligne(modele: str, **valeurs) -> SafeString:
-    """`format_html(modele, **valeurs)`, plus vite : chaque valeur échappée, sauf celles déjà marquées sûres."""
-    return SafeString(modele.format(**{cle: _echappe(v) for cle, v in valeurs.items()}))
 
 
 def _resultat(candidat):
@@ -164,14 +136,14 @@ REMARQUE = '<div class="small text-warning-emphasis" data-testid="remarque">{}</
 
 
 def _remarques(resultat) -> str:
-    return "".join(REMARQUE.format(_echappe(m)) for m in resultat.remarques)
+    return "".join(REMARQUE.format(echapper(m)) for m in resultat.remarques)
 
 
 def _cellule_raison(jury) -> str:
     """Cellule « Raison » : la décision en mots (regles.raisons), une ligne par raison."""
     if jury is None:
         return '\n<td data-testid="raison"></td>\n'
-    raisons = "".join(f"<li>{_echappe(raison)}</li>" for raison in jury.raisons)
+    raisons = "".join(f"<li>{echapper(raison)}</li>" for raison in jury.raisons)
     return f'\n<td data-testid="raison"><ul class="list-unstyled small mb-0">{raisons}</ul></td>\n'
 
 
@@ -184,20 +156,20 @@ def _cellule_ecart(resultat, modele_simulateur: str) -> str:
     if admission:
         morceaux.append(
             '<span class="text-nowrap" title="Écart exact de la moyenne au seuil d\'admission">'
-            f"{_echappe(admission.texte)}</span>"
+            f"{echapper(admission.texte)}</span>"
         )
     morceaux.append("\n  ")
     prochain = jury.prochain if jury else None
     if prochain and prochain.seuil != (admission.seuil if admission else None):
-        libelle = _echappe(prochain.libelle)
+        libelle = echapper(prochain.libelle)
         morceaux.append(
-            f'<br><span class="text-nowrap" title="Prochain seuil : {libelle}">{_echappe(prochain.texte)} ({libelle})'
+            f'<br><span class="text-nowrap" title="Prochain seuil : {libelle}">{echapper(prochain.texte)} ({libelle})'
             "</span>"
         )
     morceaux.append("\n  ")
     points = jury.points_pour_prochain if jury else None
     if points:
-        points = _echappe(exact(points))
+        points = echapper(exact(points))
         morceaux.append(f'<br><span class="text-nowrap text-muted">jury&nbsp;: +{points}&nbsp;pt</span>')
     morceaux.append("\n  ")
     if jury:
@@ -205,7 +177,7 @@ def _cellule_ecart(resultat, modele_simulateur: str) -> str:
         candidat = resultat.candidat
         morceaux.append(
             f'<br><a href="{modele_simulateur.format(int(resultat.candidat_id))}" data-testid="lien-simulateur">'
-            f'{libelle}<span class="visually-hidden"> pour {_echappe(candidat.nom)} {_echappe(candidat.prenom)}'
+            f'{libelle}<span class="visually-hidden"> pour {echapper(candidat.nom)} {echapper(candidat.prenom)}'
             "</span></a>"
         )
     morceaux.append("</td>\n")
@@ -242,7 +214,7 @@ def lignes_a_examiner(resultats, annee: int):
                 couleur=couleur_decision(r.decision),
                 decision=decision(r.decision),
                 mention=r.mention,
-                remarques=mark_safe(_remarques(r)),  # noqa: S308 (chaque remarque échappée par _echappe)
+                remarques=mark_safe(_remarques(r)),  # noqa: S308 (chaque remarque échappée par echapper)
                 raison=mark_safe(_cellule_raison(r.jury)),  # noqa: S308 (idem)
                 ecart=mark_safe(_cellule_ecart(r, simulateur)),  # noqa: S308 (idem)
             )
@@ -276,10 +248,10 @@ def lignes_par_decision(resultats):
                 points=exact(r.points),
                 moyenne=virgule(r.moyenne),
                 mention=mention(r.mention),
-                remarques=mark_safe(_remarques(r)),  # noqa: S308 (chaque remarque échappée par _echappe)
+                remarques=mark_safe(_remarques(r)),  # noqa: S308 (chaque remarque échappée par echapper)
                 raison=mark_safe(_cellule_raison(r.jury)),  # noqa: S308 (idem)
                 # La trace, une vingtaine de lignes de texte par candidat, une ligne de liste chacune.
-                trace=mark_safe("".join(f"<li>{_echappe(t)}</li>" for t in r.trace)),  # noqa: S308 (idem)
+                trace=mark_safe("".join(f"<li>{echapper(t)}</li>" for t in r.trace)),  # noqa: S308 (idem)
             )
         )
     return mark_safe("".join(rendues))  # noqa: S308 (chaque ligne vient de `ligne`, qui a tout échappé)

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 def _compteur(fabrique):
     appels = []
 
-    def compte(**valeurs):
+    def compte(*forme, **valeurs):
         appels.append(valeurs)
-        return fabrique(**valeurs)
+        return fabrique(*forme, **valeurs)
 
     return compte, appels
 
@@ -173,3 +173,30 @@ def test_une_valeur_hors_des_bornes_de_sa_colonne_ne_rend_rien_sans_erreur(clien
         assert client.get(f"/examens/sessions/{annee}/candidats/").status_code == 404
     assert lectures.grille_existante(m.candidat, "E31", 2**15) is None
     assert lectures.grille_existante(m.candidat, "E31", 10**20) is None
+
+
+def test_une_forme_par_tri_compilee_a_part_et_un_resultat_joint_qui_connait_son_candidat():
+    """La forme (un tri) est une constante de la requête : une compilation chacune, chacune dans son ordre. Le
+    résultat joint par select_related renvoie à son candidat : la vérification des tests ne tourne pas en rond."""
+    from examens.models import Candidat
+    from tests import fabriques
+
+    m = monde()
+    division = m.comptes.division_a
+    for nom in ("BRUN", "ALBERT", "CARON"):
+        fabriques.candidat(division=division, nom=nom)
+    fabrique, appels = _compteur(lambda tri, **v: Candidat.objects.filter(division_id=v["division"]).order_by(tri))
+    fabrique_jointe = RequeteFigee(
+        lambda tri, **v: Candidat.objects.filter(division_id=v["division"]).select_related("resultat").order_by(tri)
+    )
+    requete = RequeteFigee(fabrique)
+    croissant = [c.nom for c in requete("nom", division=division.pk)]
+    decroissant = [c.nom for c in requete("-nom", division=division.pk)]
+    assert croissant == sorted(croissant) and len(croissant) >= 3 and decroissant == croissant[::-1]
+    assert [c.nom for c in requete("nom", division=division.pk)] == croissant
+    # Deux compilations par forme (valeurs sentinelles) ; la seconde lecture de « nom » n'en refait pas. Les autres
+    # appels sont ceux de la vérification des tests, qui relit par l'ORM avec la vraie division.
+    assert len([a for a in appels if a["division"] != division.pk]) == 2 * 2
+    with override_settings(REQUETES_FIGEES_VERIFIEES=True):
+        lus = fabrique_jointe("nom", division=division.pk)
+    assert all(c.resultat.candidat is c for c in lus)

@@ -1,0 +1,40 @@
+"""Des lignes de tableau HTML construites en Python, pour les boucles chaudes des pages (issue #23).
+
+Le moteur de gabarits de Django coûte, par valeur affichée, une résolution de variable, un filtre et un
+échappement ; par ligne, un `{% url %}`. Pour une page d'une cinquantaine de lignes, c'était près de la moitié de
+son temps processeur. `ligne` remplit un modèle (str.format) en échappant chaque valeur comme `format_html` ;
+`modele_adresse` résout une adresse une fois par page, avec un trou pour la clé de chaque ligne.
+"""
+
+import html
+
+from django.urls import reverse
+from django.utils.safestring import SafeString
+
+# Un entier qu'aucune clé ne prend : reverse() le place dans l'adresse, puis il devient le trou du modèle.
+_TROU = 2147483647
+
+
+def modele_adresse(nom: str, *args) -> str:
+    """L'adresse de `nom` avec un `{}` à la place de l'argument None (la clé de la ligne) : reverse() une fois par
+    page, puis `str.format(pk)` par ligne, pk entier (le convertisseur <int:…> n'accepte que des chiffres)."""
+    adresse = reverse(nom, args=[_TROU if a is None else a for a in args])
+    adresse = adresse.replace("{", "{{").replace("}", "}}")
+    return adresse.replace(str(_TROU), "{}", 1)
+
+
+def echapper(valeur) -> str:
+    """L'échappement de `format_html` (django.utils.html.conditional_escape : ce qui est déjà sûr tel quel, le
+    reste par html.escape), sans ses enveloppes paresseuses, qui coûtaient autant que l'échappement lui-même."""
+    if type(valeur) is str:  # le cas courant (noms, lignes de trace) : rien à demander de plus
+        return html.escape(valeur)
+    if isinstance(valeur, SafeString):
+        return valeur
+    if hasattr(valeur, "__html__"):
+        return valeur.__html__()
+    return html.escape(str(valeur))
+
+
+def ligne(modele: str, **valeurs) -> SafeString:
+    """`format_html(modele, **valeurs)`, plus vite : chaque valeur échappée, sauf celles déjà marquées sûres."""
+    return SafeString(modele.format(**{cle: echapper(v) for cle, v in valeurs.items()}))
