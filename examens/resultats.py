@@ -795,11 +795,12 @@ def dossiers(
     Pour les pages qui expliquent un résultat (salle du jury, simulateur) : le résultat enregistré ne garde pas le
     dossier (absences, blocages) dont viennent ses raisons. Trois requêtes quel que soit le nombre de candidats
     (candidats, notes, blocages), plus le règlement lu une fois par version. `candidats` peut porter ses propres
-    select_related : la page y lit l'établissement et la division. Les candidats de `deja_expliques` (des clés),
-    dont la page a déjà l'explication, viennent sans dossier ni calcul (None, None, None) et sans lire leurs notes.
+    select_related : la page y lit l'établissement et la division ; ou une liste déjà lue dans l'ordre des numéros.
+    Les candidats de `deja_expliques` (des clés), dont la page a déjà l'explication, viennent sans dossier ni calcul
+    (None, None, None) et sans lire leurs notes.
     """
     reglement = reglement_de(session.reglement)
-    liste = list(candidats.order_by("numero"))
+    liste = candidats if isinstance(candidats, list) else list(candidats.order_by("numero"))
     a_lire = [c for c in liste if c.pk not in deja_expliques]
     notes, blocages = _lire(a_lire) if a_lire else ({}, {})
     sortie = []

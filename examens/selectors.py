@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import Count, Func, Q
+from django.db.models import Count, Func, Prefetch, Q, Window
 
 from agora.requetes import RequeteFigee
 from examens import perimetre, regles, resultats
@@ -38,25 +38,37 @@ MENTIONS = dict(MentionResultat.choices)
 SEUILS_A_EXAMINER = (Decimal(8), Decimal(10), Decimal(12), Decimal(14), Decimal(16))
 
 
+# Les données d'un règlement, lues par chaque page du bureau des examens : compilées une fois (RequeteFigee).
+_CATEGORIES = RequeteFigee(lambda reglement_id: CategorieCandidat.objects.filter(reglement_id=reglement_id))
+_EPREUVES_NOTEES = RequeteFigee(
+    lambda reglement_id: (
+        Epreuve.objects.filter(reglement_id=reglement_id, unite__isnull=False).select_related("unite").order_by("ordre")
+    )
+)
+_MODALITES = RequeteFigee(
+    lambda reglement_id: ModaliteEpreuve.objects.filter(
+        epreuve__reglement_id=reglement_id, epreuve__unite__isnull=False
+    ).select_related("epreuve__unite", "categorie")
+)
+
+
+def categories(reglement) -> list[CategorieCandidat]:
+    """Les catégories de candidats du règlement, dans l'ordre de leurs codes."""
+    return _CATEGORIES(reglement_id=reglement.pk)
+
+
 def categories_par_statut(reglement) -> dict[str, CategorieCandidat]:
-    return {statut: c for c in CategorieCandidat.objects.filter(reglement=reglement) for statut in c.statuts}
+    return {statut: c for c in categories(reglement) for statut in c.statuts}
 
 
 def epreuves_notees(reglement) -> list[Epreuve]:
     """Épreuves qui portent une unité (sous-épreuves et épreuves sans sous-épreuve), dans l'ordre du règlement."""
-    return list(
-        Epreuve.objects.filter(reglement=reglement, unite__isnull=False).select_related("unite").order_by("ordre")
-    )
+    return _EPREUVES_NOTEES(reglement_id=reglement.pk)
 
 
 def modalites(reglement) -> dict[tuple[str, str], ModaliteEpreuve]:
     """(code unité, code catégorie) → modalité : le mode d'un candidat se lit ici, il n'est jamais saisi."""
-    return {
-        (m.epreuve.unite.code, m.categorie.code): m
-        for m in ModaliteEpreuve.objects.filter(
-            epreuve__reglement=reglement, epreuve__unite__isnull=False
-        ).select_related("epreuve__unite", "categorie")
-    }
+    return {(m.epreuve.unite.code, m.categorie.code): m for m in _MODALITES(reglement_id=reglement.pk)}
 
 
 @dataclass
@@ -108,35 +120,77 @@ def fiche_candidat(candidat: Candidat) -> dict:
 PLAFOND_LIGNES = 3000
 
 
-def filtrer_candidats(qs, params) -> tuple:
-    """Filtres de la liste des candidats (paramètres GET) ; renvoie (queryset, filtres actifs)."""
-    actifs = {}
-    for cle, champ in (("etablissement", "etablissement_id"), ("division", "division_id")):
+def lire_filtres(params) -> tuple[dict, dict]:
+    """Les filtres de la liste des candidats lus des paramètres GET et vérifiés : (valeurs, filtres actifs tels que
+    saisis). Une valeur invalide est ignorée, comme si le filtre n'était pas donné."""
+    valeurs, actifs = {}, {}
+    for cle in ("etablissement", "division"):
         valeur = params.get(cle, "")
         if valeur.isdecimal():  # pas isdigit : « ² » en est un, et int() le refuse
-            qs = qs.filter(**{champ: int(valeur)})
+            valeurs[cle] = int(valeur)
             actifs[cle] = valeur
     if (statut := params.get("statut", "")) and statut in dict(Candidat._meta.get_field("statut").choices):
-        qs = qs.filter(statut=statut)
-        actifs["statut"] = statut
+        valeurs["statut"] = actifs["statut"] = statut
     if categorie := params.get("categorie", ""):
-        statuts = next((c.statuts for c in CategorieCandidat.objects.filter(code=categorie)), [])
-        qs = qs.filter(statut__in=statuts)
-        actifs["categorie"] = categorie
+        valeurs["categorie"] = actifs["categorie"] = categorie
     if (decision := params.get("decision", "")) in DECISIONS:
-        qs = qs.filter(resultat__decision=decision)
-        actifs["decision"] = decision
+        valeurs["decision"] = actifs["decision"] = decision
     elif decision == "sans":
-        qs = qs.filter(resultat__isnull=True)
+        valeurs["sans_resultat"] = 1
         actifs["decision"] = decision
     if (unite := params.get("note_manquante", "")) and len(unite) <= 5:
-        qs = qs.exclude(notes__unite=unite, notes__groupe=1)
-        actifs["note_manquante"] = unite
+        valeurs["note_manquante"] = actifs["note_manquante"] = unite
     if q := params.get("q", "").strip()[:100]:
-        qs = qs.filter(Q(nom__icontains=q) | Q(prenom__icontains=q) | Q(numero__icontains=q))
-        actifs["q"] = q
-    return qs, actifs
+        valeurs["q"] = actifs["q"] = q
+    return valeurs, actifs
 
+
+def appliquer_filtres(qs, **valeurs):
+    """Les filtres lus par `lire_filtres` sur un queryset de candidats. Chaque filtre ne dépend de sa valeur que
+    par les paramètres du SQL (les filtres de la première page de la liste sont compilés une fois : RequeteFigee)."""
+    if "etablissement" in valeurs:
+        qs = qs.filter(etablissement_id=valeurs["etablissement"])
+    if "division" in valeurs:
+        qs = qs.filter(division_id=valeurs["division"])
+    if "statut" in valeurs:
+        qs = qs.filter(statut=valeurs["statut"])
+    if "categorie" in valeurs:
+        statuts = next((c.statuts for c in CategorieCandidat.objects.filter(code=valeurs["categorie"])), [])
+        qs = qs.filter(statut__in=statuts)
+    if "decision" in valeurs:
+        qs = qs.filter(resultat__decision=valeurs["decision"])
+    if "sans_resultat" in valeurs:
+        qs = qs.filter(resultat__isnull=True)
+    if "note_manquante" in valeurs:
+        qs = qs.exclude(notes__unite=valeurs["note_manquante"], notes__groupe=1)
+    if "q" in valeurs:
+        q = valeurs["q"]
+        qs = qs.filter(Q(nom__icontains=q) | Q(prenom__icontains=q) | Q(numero__icontains=q))
+    return qs
+
+
+def filtrer_candidats(qs, params) -> tuple:
+    """Filtres de la liste des candidats (paramètres GET) ; renvoie (queryset, filtres actifs)."""
+    valeurs, actifs = lire_filtres(params)
+    return appliquer_filtres(qs, **valeurs), actifs
+
+
+# Ce que montre une ligne de la liste des candidats (examens/templatetags/agora_lignes.lignes_candidats).
+COLONNES_LISTE = (
+    "numero",
+    "nom",
+    "prenom",
+    "statut",
+    "etablissement__nom",
+    "division__nom",
+    "resultat__decision",
+    "resultat__mention",
+    "resultat__moyenne",
+)
+
+# Ce que lit une ligne du tableau de saisie des notes (agora_lignes.lignes_notes, et l'échéance de saisie de la
+# ligne : session, statut, établissement).
+COLONNES_SAISIE = ("session", "numero", "nom", "prenom", "statut", "etablissement__nom", "division__nom")
 
 TRIS = {
     "numero": "numero",
@@ -150,6 +204,137 @@ TRIS = {
     "decision": "resultat__decision",
     "-decision": "-resultat__decision",
 }
+
+
+LIGNES_PAR_PAGE = 50
+# Les filtres de la première page compilée une fois (RequeteFigee) ; la catégorie (lue dans la base), la recherche
+# (un motif LIKE), la note manquante et « pas encore délibéré » passent par l'ORM, comme les pages suivantes.
+FILTRES_FIGES = frozenset({"etablissement", "division", "statut", "decision"})
+
+
+def candidats_filtres(*, utilisateur, session_id: int, **filtres):
+    """Les candidats que l'utilisateur voit dans la session, filtrés (`lire_filtres`)."""
+    return appliquer_filtres(Candidat.objects.visibles_par(utilisateur).filter(session_id=session_id), **filtres)
+
+
+def liste_candidats(tri: str, **valeurs):
+    """Les candidats de la liste : `candidats_filtres`, le tri (une clé de TRIS, puis le numéro), les seules
+    colonnes des lignes (sans elles, chaque ligne décodait aussi la trace du résultat, en JSON)."""
+    qs = candidats_filtres(**valeurs)
+    return (
+        qs.select_related("etablissement", "division", "resultat")
+        .only(*COLONNES_LISTE)
+        .order_by(TRIS.get(tri, "numero"), "numero")
+    )
+
+
+def _premiere_page(tri: str, **valeurs):
+    # Le nombre de lignes de toute la sélection, compté par PostgreSQL avant la limite : la même requête le donne.
+    return liste_candidats(tri, **valeurs).annotate(total_selection=Window(Count("pk")))[:LIGNES_PAR_PAGE]
+
+
+_PREMIERE_PAGE = RequeteFigee(_premiere_page)
+
+
+# ------------------------------------------------------------------------------- page de délibération
+
+
+def resultats_de(candidats):
+    """Les résultats enregistrés des candidats, avec division et établissement, dans l'ordre des numéros."""
+    return (
+        Resultat.objects.filter(candidat__in=candidats)
+        .select_related("candidat__division", "candidat__etablissement")
+        .order_by("candidat__numero")
+    )
+
+
+def candidats_de_la_salle(candidats):
+    """Les candidats tels que la salle du jury les compte (établissement, division), dans l'ordre des numéros."""
+    return candidats.select_related("etablissement", "division").order_by("numero")
+
+
+_RESULTATS_FILTRES = RequeteFigee(lambda **valeurs: resultats_de(candidats_filtres(**valeurs)))
+_SALLE_FILTREE = RequeteFigee(lambda **valeurs: candidats_de_la_salle(candidats_filtres(**valeurs)))
+
+
+def deliberation_figee(utilisateur, session: Session, filtres: dict) -> tuple[list[Resultat], list[Candidat]] | None:
+    """(résultats, candidats de la salle du jury) d'une division ou d'un établissement choisi, en deux requêtes
+    compilées une fois ; None pour les autres sélections (l'ORM, avec le plafond)."""
+    if not filtres.keys() <= FILTRES_FIGES or not filtres.keys() & {"etablissement", "division"}:
+        return None
+    valeurs = {"utilisateur": utilisateur, "session_id": session.pk, **filtres}
+    return _RESULTATS_FILTRES(**valeurs), _SALLE_FILTREE(**valeurs)
+
+
+# ------------------------------------------------------------------------- tableau de saisie des notes
+
+
+def forme_a_noter(epreuve: Epreuve, groupe: int) -> tuple[int, str]:
+    """(groupe, choix facultatif dont l'unité dépend) : ce qui change la forme de la requête du tableau."""
+    if groupe == 2 or not epreuve.facultative:
+        return groupe, ""
+    return groupe, "facultative1" if epreuve.unite.code == "UF1" else "facultative2"
+
+
+def candidats_a_noter(groupe: int, facultative: str, *, utilisateur, session_id: int, unite: str, **filtres):
+    """Les candidats du tableau de saisie d'une unité : ceux que l'utilisateur peut noter (pas tous ceux qu'il
+    voit), filtrés ; au groupe 2, ceux qui ont choisi l'unité pour l'épreuve de contrôle ; pour une unité
+    facultative, ceux qui l'ont choisie."""
+    qs = perimetre.candidats_ecrivables(utilisateur, Candidat.objects.filter(session_id=session_id))
+    qs = appliquer_filtres(qs, **filtres)
+    if groupe == 2:
+        return qs.filter(Q(controle_scientifique=unite) | Q(controle_francais_hg=unite))
+    if facultative:
+        return qs.exclude(**{facultative: ""})
+    return qs
+
+
+def ordre_de_saisie(qs):
+    """Les lignes du tableau dans l'ordre de la saisie (division, nom, prénom), avec les seules colonnes lues."""
+    return (
+        qs.select_related("division", "etablissement").only(*COLONNES_SAISIE).order_by("division__nom", "nom", "prenom")
+    )
+
+
+def avec_notes(qs, unite: str, groupe: int) -> list[Candidat]:
+    """Les candidats, chacun avec sa note de l'unité au groupe donné (`note_unite`, liste vide ou d'une note)."""
+    return list(
+        qs.prefetch_related(Prefetch("notes", Note.objects.filter(unite=unite, groupe=groupe), to_attr="note_unite"))
+    )
+
+
+_LIGNES_A_NOTER = RequeteFigee(
+    lambda groupe, facultative, **valeurs: ordre_de_saisie(candidats_a_noter(groupe, facultative, **valeurs))
+)
+_NOTES_A_NOTER = RequeteFigee(
+    lambda groupe, facultative, **valeurs: Note.objects.filter(
+        candidat__in=candidats_a_noter(groupe, facultative, **valeurs), unite=valeurs["unite"], groupe=groupe
+    )
+)
+
+
+def lignes_a_noter(forme: tuple[int, str], valeurs: dict) -> list[Candidat] | None:
+    """Les lignes du tableau et leurs notes en deux requêtes compilées une fois par forme, quand une division ou un
+    établissement est choisi et que les filtres sont de ceux qui se compilent ; sinon None (l'ORM, avec le plafond)."""
+    filtres = valeurs.keys() - {"utilisateur", "session_id", "unite"}
+    if not filtres <= FILTRES_FIGES or not filtres & {"etablissement", "division"}:
+        return None
+    lignes = _LIGNES_A_NOTER(*forme, **valeurs)
+    notes = defaultdict(list)
+    for note in _NOTES_A_NOTER(*forme, **valeurs):
+        notes[note.candidat_id].append(note)
+    for c in lignes:
+        c.note_unite = notes[c.pk]
+    return lignes
+
+
+def premiere_page_candidats(utilisateur, session: Session, tri: str, filtres: dict) -> tuple[list, int] | None:
+    """(lignes, nombre de candidats de la sélection) de la première page de la liste en une requête compilée une
+    fois par tri ; None quand un filtre n'est pas de ceux-là (la vue passe alors par le Paginator de l'ORM)."""
+    if not filtres.keys() <= FILTRES_FIGES:
+        return None
+    lignes = _PREMIERE_PAGE(tri if tri in TRIS else "numero", utilisateur=utilisateur, session_id=session.pk, **filtres)
+    return lignes, (lignes[0].total_selection if lignes else 0)
 
 
 def tableau_de_bord(session: Session, candidats) -> dict:
@@ -409,7 +594,8 @@ def salle_du_jury(candidats, session: Session, empreintes: dict[int, str] | None
     """Lignes du jury par candidat (clé : pk) et décisions par établissement et par division.
 
     Quatre requêtes quel que soit le nombre de candidats (candidats avec établissement et division, notes, blocages ;
-    le règlement est lu une fois par version) : tests/examens/test_salle_jury_vues.py le vérifie. `empreintes`
+    le règlement est lu une fois par version) : tests/examens/test_salle_jury_vues.py le vérifie. `candidats` : un
+    queryset, ou la liste déjà lue par `candidats_de_la_salle`. `empreintes`
     (pk → empreinte des résultats enregistrés) : les candidats dont la ligne est déjà connue sous cette empreinte
     ne sont ni relus ni recalculés (deux requêtes quand toutes le sont).
     """
@@ -418,9 +604,8 @@ def salle_du_jury(candidats, session: Session, empreintes: dict[int, str] | None
         ligne = _EXPLICATIONS.lire(empreinte) if empreinte else None
         if ligne is not None:
             connues[pk] = ligne
-    reglement, calcules = resultats.dossiers(
-        session, candidats.select_related("etablissement", "division"), deja_expliques=connues.keys()
-    )
+    liste = candidats if isinstance(candidats, list) else list(candidats_de_la_salle(candidats))
+    reglement, calcules = resultats.dossiers(session, liste, deja_expliques=connues.keys())
     lignes = {}
     par_etablissement: dict[int, TauxGroupe] = {}
     par_division: dict[int | None, TauxGroupe] = {}

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -135,14 +135,24 @@ def session(request, annee):
 @permission_required("examens.view_candidat", raise_exception=True)
 def candidats(request, annee):
     session = _session(annee)
-    qs, actifs = selectors.filtrer_candidats(_perimetre(request, session), request.GET)
+    filtres, actifs = selectors.lire_filtres(request.GET)
     tri = request.GET.get("tri", "numero")
-    qs = qs.select_related("etablissement", "division", "resultat").order_by(
-        selectors.TRIS.get(tri, "numero"), "numero"
+    numero_page = request.GET.get("page")
+    premiere = (
+        selectors.premiere_page_candidats(request.user, session, tri, filtres)
+        if numero_page in (None, "", "1")
+        else None
     )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    if premiere is not None:  # la page la plus lue : lignes et nombre en une requête compilée une fois
+        lignes, nombre = premiere
+        paginator = Paginator(lignes, selectors.LIGNES_PAR_PAGE)
+        paginator.count = nombre
+        page = paginator.page(1)
+    else:
+        qs = selectors.liste_candidats(tri, utilisateur=request.user, session_id=session.pk, **filtres)
+        page = Paginator(qs, selectors.LIGNES_PAR_PAGE).get_page(numero_page)
     # Les catégories du règlement, lues une fois : le filtre de la page et la catégorie de chaque ligne.
-    liste_categories = list(session.reglement.categories.all())
+    liste_categories = selectors.categories(session.reglement)
     categories = {statut: c for c in liste_categories for statut in c.statuts}
     for c in page:
         c.categorie = categories.get(c.statut)
@@ -281,22 +291,16 @@ def saisie_notes(request, annee, unite):
         raise Http404("Unité inconnue")
     groupe = 2 if request.GET.get("groupe") == "2" else 1
     # Une page d'écriture : les candidats que l'utilisateur peut noter, pas tous ceux qu'il voit.
-    ecrivables = perimetre.candidats_ecrivables(request.user, Candidat.objects.de_session(session))
-    qs, actifs = selectors.filtrer_candidats(ecrivables, request.GET)
-    if groupe == 2:
-        qs = qs.filter(Q(controle_scientifique=unite) | Q(controle_francais_hg=unite))
-    elif epreuve.facultative:
-        qs = qs.exclude(**{"facultative1" if unite == "UF1" else "facultative2": ""})
-    trop = _au_plafond(qs, actifs)
-    lignes = (
-        []
-        if trop
-        else list(
-            qs.select_related("division", "etablissement")
-            .prefetch_related(Prefetch("notes", Note.objects.filter(unite=unite, groupe=groupe), to_attr="note_unite"))
-            .order_by("division__nom", "nom", "prenom")
-        )
-    )
+    filtres, actifs = selectors.lire_filtres(request.GET)
+    forme = selectors.forme_a_noter(epreuve, groupe)
+    valeurs = {"utilisateur": request.user, "session_id": session.pk, "unite": unite, **filtres}
+    lignes = selectors.lignes_a_noter(forme, valeurs)
+    if lignes is not None:  # une division ou un établissement choisi : ni plafond à compter, ni compilation
+        trop = None
+    else:
+        qs = selectors.candidats_a_noter(*forme, **valeurs)
+        trop = _au_plafond(qs, actifs)
+        lignes = [] if trop else selectors.avec_notes(selectors.ordre_de_saisie(qs), unite, groupe)
     categories = selectors.categories_par_statut(session.reglement)
     mods = selectors.modalites(session.reglement)
     # Échéance de saisie : les lignes closes pour cet utilisateur sont en lecture seule, avec la raison (le serveur
@@ -448,32 +452,36 @@ def controle_choix(request, pk):
 def _perimetre_jury(request, session: Session):
     """Les candidats visibles, restreints au jury demandé (`?jury=`, ou le seul jury d'un juré) ; et ce jury."""
     jury = jury_demande(request, session)
+    return _perimetre_du_jury(request, session, jury), jury
+
+
+def _perimetre_du_jury(request, session: Session, jury):
     qs = _perimetre(request, session)
     if jury is not None:
         qs = qs.filter(pk__in=candidats_du_jury(jury).values("pk"))
-    return qs, jury
+    return qs
 
 
 @permission_required("examens.deliberer", raise_exception=True)
 def deliberation(request, annee):
     session = _session(annee)
-    base, jury = _perimetre_jury(request, session)
-    qs, actifs = selectors.filtrer_candidats(base, request.GET)
-    trop = _au_plafond(qs, actifs)
-    resultats = (
-        []
-        if trop
-        else list(
-            Resultat.objects.filter(candidat__in=qs)
-            .select_related("candidat__division", "candidat__etablissement")
-            .order_by("candidat__numero")
-        )
-    )
+    jury = jury_demande(request, session)
+    filtres, actifs = selectors.lire_filtres(request.GET)
+    figee = selectors.deliberation_figee(request.user, session, filtres) if jury is None else None
+    if figee is not None:  # une division ou un établissement, sans jury : deux requêtes compilées une fois
+        resultats, candidats = figee
+        trop = None
+    else:
+        candidats = selectors.appliquer_filtres(_perimetre_du_jury(request, session, jury), **filtres)
+        trop = _au_plafond(candidats, actifs)
+        resultats = [] if trop else list(selectors.resultats_de(candidats))
     par_decision = {code: [] for code in selectors.DECISIONS}
     for r in resultats:
         par_decision.setdefault(r.decision, []).append(r)
     # --- Salle du jury (issue #17, partie 4) : raisons, écarts aux seuils, décisions par établissement et division.
-    salle = None if trop else selectors.salle_du_jury(qs, session, {r.candidat_id: r.empreinte for r in resultats})
+    salle = (
+        None if trop else selectors.salle_du_jury(candidats, session, {r.candidat_id: r.empreinte for r in resultats})
+    )
     for r in resultats:
         r.jury = salle["lignes"].get(r.candidat_id)
     # --- fin de la salle du jury

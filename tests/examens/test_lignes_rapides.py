@@ -1,0 +1,154 @@
+"""Les tableaux des pages chaudes construits en Python (issue #23) : chaque valeur échappée, les adresses justes, et
+les lectures compilées une fois (liste, saisie des notes, délibération) rendant les mêmes lignes que l'ORM.
+
+Le HTML de ces lignes a été comparé octet pour octet à celui des gabarits qu'elles remplacent, sur la base du banc
+(25 000 candidats) ; ces tests gardent ce qui compte : l'échappement, les adresses, les nombres, les états."""
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from agora.lignes import ligne, modele_adresse
+from examens import selectors
+from examens.models import Candidat, Note
+from examens.templatetags.agora_grille import lignes_historique
+from tests import fabriques
+from tests.examens.test_deliberation import noter
+
+pytestmark = pytest.mark.django_db
+
+PIEGE = '<script>alert("x")</script>'
+TOUT_DOUZE = ["12"] * 12
+
+
+def test_une_ligne_echappe_chaque_valeur_sauf_ce_qui_est_deja_sur():
+    from django.utils.safestring import mark_safe
+
+    assert str(ligne("<td>{a}</td><td>{b}</td><td>{c}</td>", a=PIEGE, b=mark_safe("<b>x</b>"), c=3)) == (
+        "<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td><td><b>x</b></td><td>3</td>"
+    )
+    assert str(ligne("{a}", a="l'été & <b>")) == "l&#x27;été &amp; &lt;b&gt;"  # comme django.utils.html.escape
+
+
+def test_le_modele_d_adresse_donne_l_adresse_de_reverse_pour_chaque_cle():
+    modele = modele_adresse("examens:note-enregistrer", None, "U51")
+    assert modele.format(42) == reverse("examens:note-enregistrer", args=[42, "U51"])
+    assert modele_adresse("examens:simulateur", 2026, None).format(7) == reverse("examens:simulateur", args=[2026, 7])
+
+
+def test_les_tableaux_du_bureau_echappent_les_noms(comptes):
+    piege = fabriques.candidat(division=comptes.division_a, nom=PIEGE, prenom="<i>Zoé</i>")
+    noter(piege, ["9"] * 12)
+    client = comptes.client(comptes.academie)
+    division = f"?division={comptes.division_a.pk}"
+    for adresse in (
+        reverse("examens:candidats", args=[2026]) + division,
+        reverse("examens:saisie-notes", args=[2026, "U51"]) + division,
+        reverse("examens:deliberation", args=[2026]) + division,
+    ):
+        html = client.get(adresse).content.decode()
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html, adresse
+        assert PIEGE not in html and "<i>Zoé</i>" not in html and "&lt;i&gt;Zoé&lt;/i&gt;" in html, adresse
+    html = client.get(reverse("examens:candidats", args=[2026]) + division).content.decode()
+    assert f'<a href="{reverse("examens:candidat", args=[piege.pk])}">{piege.numero}</a>' in html
+
+
+def test_la_premiere_page_compte_toute_la_selection_et_la_suivante_la_suite(comptes):
+    for i in range(53):
+        fabriques.candidat(division=comptes.division_a, nom=f"NOM{i:02d}")
+    fabriques.candidat(division=comptes.division_c, nom="AILLEURS")
+    client = comptes.client(comptes.administrateur)
+    adresse = reverse("examens:candidats", args=[2026]) + f"?division={comptes.division_a.pk}&tri=-nom"
+    premiere = client.get(adresse)
+    assert premiere.context["page"].paginator.count == 53
+    assert [c.nom for c in premiere.context["page"]][:2] == ["NOM52", "NOM51"]
+    assert len(premiere.context["page"]) == 50 and "Page 1 / 2" in premiere.content.decode()
+    seconde = client.get(adresse + "&page=2")
+    assert [c.nom for c in seconde.context["page"]] == ["NOM02", "NOM01", "NOM00"]
+    assert seconde.context["page"].paginator.count == 53
+    # Un filtre qui ne se compile pas (la recherche) : l'ORM, même compte.
+    cherche = client.get(adresse + "&q=NOM5")
+    assert cherche.context["page"].paginator.count == 3
+    # Aucune ligne : zéro, pas d'erreur.
+    vide = client.get(adresse + "&decision=admis")
+    assert vide.context["page"].paginator.count == 0 and "Aucun candidat ne correspond." in vide.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("unite", "groupe"),
+    [("U51", 1), ("UF1", 1), ("U11", 2)],
+    ids=["ponctuelle", "facultative", "controle"],
+)
+def test_les_lignes_a_noter_compilees_sont_celles_de_l_orm(comptes, unite, groupe):
+    fabriques.candidat(division=comptes.division_a, nom="SANS")
+    avec = fabriques.candidat(division=comptes.division_a, nom="AVEC", facultative1="EPS", controle_scientifique="U11")
+    noter(avec, TOUT_DOUZE)
+    Note.objects.create(candidat=avec, unite="UF1", valeur=14)
+    fabriques.candidat(division=comptes.division_c, nom="AUTRE LYCEE")
+    session = avec.session
+    epreuve = next(e for e in selectors.epreuves_notees(session.reglement) if e.unite.code == unite)
+    forme = selectors.forme_a_noter(epreuve, groupe)
+    lus = {}
+    for utilisateur in (comptes.gestionnaire, comptes.administrateur, comptes.gestionnaire_autre):
+        valeurs = {
+            "utilisateur": utilisateur,
+            "session_id": session.pk,
+            "unite": unite,
+            "division": comptes.division_a.pk,
+        }
+        compilees = selectors.lignes_a_noter(forme, valeurs)
+        orm = selectors.avec_notes(
+            selectors.ordre_de_saisie(selectors.candidats_a_noter(*forme, **valeurs)), unite, groupe
+        )
+        assert [(c.pk, [n.pk for n in c.note_unite]) for c in compilees] == [
+            (c.pk, [n.pk for n in c.note_unite]) for c in orm
+        ]
+        lus[utilisateur.username] = [c.nom for c in compilees]
+    attendus = {"U51": ["AVEC", "SANS"], "UF1": ["AVEC"], "U11": ["AVEC"]}[unite]
+    assert lus == {"gest": attendus, "admin": attendus, "gest2": []}  # gest2 : gestionnaire d'un autre lycée
+
+
+def test_la_deliberation_compilee_lit_les_memes_resultats_que_l_orm(comptes):
+    for notes in (TOUT_DOUZE, ["9"] * 12, ["ABS"] + ["12"] * 11):
+        noter(fabriques.candidat(division=comptes.division_a), notes)
+    noter(fabriques.candidat(division=comptes.division_c), TOUT_DOUZE)
+    session = fabriques.session()
+    for utilisateur in (comptes.academie, comptes.administrateur, comptes.gestionnaire, comptes.gestionnaire_autre):
+        filtres = {"division": comptes.division_a.pk}
+        resultats, candidats = selectors.deliberation_figee(utilisateur, session, filtres)
+        qs = selectors.candidats_filtres(utilisateur=utilisateur, session_id=session.pk, **filtres)
+        assert [r.pk for r in resultats] == [r.pk for r in selectors.resultats_de(qs)]
+        assert [c.pk for c in candidats] == [c.pk for c in selectors.candidats_de_la_salle(qs)]
+    assert selectors.deliberation_figee(comptes.academie, session, {"q": "x", "division": 1}) is None
+    assert selectors.deliberation_figee(comptes.academie, session, {"statut": "scolaire_public"}) is None
+
+
+def test_les_lignes_d_historique_echappent_coupent_et_disent_l_heure_locale():
+    instant = datetime.datetime(2026, 6, 1, 8, 5, 9, tzinfo=datetime.UTC)  # 10:05:09 à Paris (heure d'été)
+    h = SimpleNamespace(
+        date=instant,
+        auteur_nom="",
+        auteur="prof<1>",
+        libelle_action="Niveau",
+        objet="compétence 3",
+        avant="",
+        apres="x" * 100,
+        motif=PIEGE,
+    )
+    with timezone.override("Europe/Paris"):
+        html = str(lignes_historique([h]))
+    assert '<td class="text-nowrap">01/06/2026 10:05:09</td><td>prof&lt;1&gt;</td>' in html
+    assert "<td>Niveau · compétence 3</td>" in html and "<td>∅</td>" in html
+    assert f"<td>{'x' * 79}…</td>" in html and "&lt;script&gt;" in html and PIEGE not in html
+
+
+def test_un_gestionnaire_ne_lit_par_la_liste_compilee_que_son_etablissement(comptes):
+    fabriques.candidat(division=comptes.division_c, nom="AILLEURS")
+    client = comptes.client(comptes.gestionnaire)
+    page = client.get(reverse("examens:candidats", args=[2026]) + f"?division={comptes.division_c.pk}")
+    assert page.status_code == 200 and "AILLEURS" not in page.content.decode()
+    assert page.context["page"].paginator.count == 0
+    assert Candidat.objects.filter(nom="AILLEURS").exists()
