@@ -83,3 +83,23 @@ def test_le_compte_de_la_session_est_celui_de_model_backend():
         )
     assert nous.get_user(actif.pk).username == "actif" and nous.get_user(inactif.pk) is None
     assert nous.get_user(str(actif.pk)).username == "actif"  # une clé en texte passe par ModelBackend
+
+
+def test_le_compte_de_la_session_vient_avec_ses_permissions_en_une_requete():
+    """get_user lit le compte et ses permissions (du compte et de ses groupes) dans la même requête : les
+    permissions de ModelBackend, sans autre requête ensuite ; celles d'un autre compte n'y entrent pas."""
+    groupe = Group.objects.create(name="g-session")
+    groupe.permissions.add(_permission("examens.view_candidat"), _permission("examens.deliberer"))
+    user = User.objects.create_user("perm-session")
+    user.groups.add(groupe)
+    user.user_permissions.add(_permission("examens.exporter"))
+    User.objects.create_user("perm-voisin").user_permissions.add(_permission("examens.verrouiller"))
+    attendu = ModelBackend().get_all_permissions(_neuf(user))
+    with CaptureQueriesContext(connection) as requetes:
+        lu = PermissionsEnUneRequete().get_user(user.pk)
+        assert lu.has_perm("examens.deliberer") and lu.has_perm("examens.exporter")
+        assert not lu.has_perm("examens.verrouiller")
+        assert lu.get_all_permissions() == attendu
+    assert len(requetes) == 1 and "auth_permission" in requetes.captured_queries[0]["sql"]
+    admin = User.objects.create_superuser("perm-session-admin", password="x-Admin-2026")
+    assert PermissionsEnUneRequete().get_user(admin.pk).has_perm("examens.verrouiller")
