@@ -71,6 +71,18 @@ def modalites(reglement) -> dict[tuple[str, str], ModaliteEpreuve]:
     return {(m.epreuve.unite.code, m.categorie.code): m for m in _MODALITES(reglement_id=reglement.pk)}
 
 
+_MODALITES_UNITE = RequeteFigee(
+    lambda reglement_id, unite: ModaliteEpreuve.objects.filter(
+        epreuve__reglement_id=reglement_id, epreuve__unite__code=unite
+    ).select_related("categorie")
+)
+
+
+def modalites_de_l_unite(reglement, unite: str) -> dict[str, ModaliteEpreuve]:
+    """Code de catégorie → modalité de l'unité (le tableau de saisie d'une unité n'a besoin que de celles-là)."""
+    return {m.categorie.code: m for m in _MODALITES_UNITE(reglement_id=reglement.pk, unite=unite)}
+
+
 @dataclass
 class LigneEpreuve:
     epreuve: Epreuve
@@ -239,31 +251,33 @@ _PREMIERE_PAGE = RequeteFigee(_premiere_page)
 # ------------------------------------------------------------------------------- page de délibération
 
 
-def resultats_de(candidats):
-    """Les résultats enregistrés des candidats, avec division et établissement, dans l'ordre des numéros."""
-    return (
-        Resultat.objects.filter(candidat__in=candidats)
-        .select_related("candidat__division", "candidat__etablissement")
-        .order_by("candidat__numero")
-    )
-
-
 def candidats_de_la_salle(candidats):
-    """Les candidats tels que la salle du jury les compte (établissement, division), dans l'ordre des numéros."""
-    return candidats.select_related("etablissement", "division").order_by("numero")
+    """Les candidats de la délibération dans l'ordre des numéros, chacun avec son établissement, sa division et son
+    résultat enregistré (une seule lecture pour les tableaux de résultats et pour la salle du jury)."""
+    return candidats.select_related("etablissement", "division", "resultat").order_by("numero")
 
 
-_RESULTATS_FILTRES = RequeteFigee(lambda **valeurs: resultats_de(candidats_filtres(**valeurs)))
+def resultats_lus(candidats: list[Candidat]) -> list[Resultat]:
+    """Les résultats enregistrés des candidats lus par `candidats_de_la_salle`, dans leur ordre ; chaque résultat
+    connaît son candidat (select_related le pose des deux côtés)."""
+    resultats = []
+    for c in candidats:
+        try:
+            resultats.append(c.resultat)
+        except Resultat.DoesNotExist:  # pas encore de résultat : le candidat compte dans la salle, pas aux tableaux
+            continue
+    return resultats
+
+
 _SALLE_FILTREE = RequeteFigee(lambda **valeurs: candidats_de_la_salle(candidats_filtres(**valeurs)))
 
 
-def deliberation_figee(utilisateur, session: Session, filtres: dict) -> tuple[list[Resultat], list[Candidat]] | None:
-    """(résultats, candidats de la salle du jury) d'une division ou d'un établissement choisi, en deux requêtes
-    compilées une fois ; None pour les autres sélections (l'ORM, avec le plafond)."""
+def deliberation_figee(utilisateur, session: Session, filtres: dict) -> list[Candidat] | None:
+    """Les candidats de la délibération d'une division ou d'un établissement choisi (`candidats_de_la_salle`), en une
+    requête compilée une fois ; None pour les autres sélections (l'ORM, avec le plafond)."""
     if not filtres.keys() <= FILTRES_FIGES or not filtres.keys() & {"etablissement", "division"}:
         return None
-    valeurs = {"utilisateur": utilisateur, "session_id": session.pk, **filtres}
-    return _RESULTATS_FILTRES(**valeurs), _SALLE_FILTREE(**valeurs)
+    return _SALLE_FILTREE(utilisateur=utilisateur, session_id=session.pk, **filtres)
 
 
 # ------------------------------------------------------------------------- tableau de saisie des notes

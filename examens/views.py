@@ -302,7 +302,7 @@ def saisie_notes(request, annee, unite):
         trop = _au_plafond(qs, actifs)
         lignes = [] if trop else selectors.avec_notes(selectors.ordre_de_saisie(qs), unite, groupe)
     categories = selectors.categories_par_statut(session.reglement)
-    mods = selectors.modalites(session.reglement)
+    mods = selectors.modalites_de_l_unite(session.reglement, unite)
     # Échéance de saisie : les lignes closes pour cet utilisateur sont en lecture seule, avec la raison (le serveur
     # refuserait de toute façon) ; le groupe 2, épreuve de contrôle, vient après la délibération.
     fermees = echeances.etats_du_tableau(request.user, session, lignes, unite) if groupe == 1 else {}
@@ -317,7 +317,7 @@ def saisie_notes(request, annee, unite):
     for c in lignes:
         c.verrouille = session.verrouillee or (session.pk, c.etablissement_id) in jurys
         cat = categories.get(c.statut)
-        c.modalite = mods.get((unite, cat.code)) if cat else None
+        c.modalite = mods.get(cat.code) if cat else None
         c.note_existante = c.note_unite[0] if c.note_unite else None
         decision = fermees.get(c.pk)
         c.close = decision is not None and decision.etat == "close"
@@ -467,14 +467,14 @@ def deliberation(request, annee):
     session = _session(annee)
     jury = jury_demande(request, session)
     filtres, actifs = selectors.lire_filtres(request.GET)
-    figee = selectors.deliberation_figee(request.user, session, filtres) if jury is None else None
-    if figee is not None:  # une division ou un établissement, sans jury : deux requêtes compilées une fois
-        resultats, candidats = figee
+    candidats = selectors.deliberation_figee(request.user, session, filtres) if jury is None else None
+    if candidats is not None:  # une division ou un établissement, sans jury : une requête compilée une fois
         trop = None
     else:
-        candidats = selectors.appliquer_filtres(_perimetre_du_jury(request, session, jury), **filtres)
-        trop = _au_plafond(candidats, actifs)
-        resultats = [] if trop else list(selectors.resultats_de(candidats))
+        qs = selectors.appliquer_filtres(_perimetre_du_jury(request, session, jury), **filtres)
+        trop = _au_plafond(qs, actifs)
+        candidats = [] if trop else list(selectors.candidats_de_la_salle(qs))
+    resultats = selectors.resultats_lus(candidats)
     par_decision = {code: [] for code in selectors.DECISIONS}
     for r in resultats:
         par_decision.setdefault(r.decision, []).append(r)

@@ -2,17 +2,18 @@
 
 C'est la boucle la plus chaude des pages : 12 compétences × 5 niveaux, une vingtaine de variables par bouton.
 Rendue par le moteur de gabarits, elle coûtait près du tiers du temps de la page de grille (les boutons), puis,
-les boutons faits ici, encore 3 ms sur 4,5 (les sections, fieldsets et observations autour) ; ici, un
-`format_html` par élément, chaque valeur échappée par lui (mesuré avec bench/profiler_pages.py).
+les boutons faits ici, encore 3 ms sur 4,5 (les sections, fieldsets et observations autour) ; ici, un modèle
+rempli par élément (`agora.lignes.ligne`, qui échappe chaque valeur comme `format_html`), mesuré avec
+bench/profiler_pages.py.
 """
 
 from django import template
 from django.utils import timezone
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from agora.lignes import ligne
+from agora.lignes import echapper, ligne
 
 register = template.Library()
 
@@ -90,9 +91,9 @@ def lignes_de_grille(groupes, niveaux, modifiable: bool):
     sections = []
     for groupe in groupes:
         activite = groupe[0].ligne.competence.activite
-        competences = mark_safe(  # noqa: S308 (chaque morceau vient de format_html, qui a tout échappé)
+        competences = mark_safe(  # noqa: S308 (chaque morceau vient de `ligne`, qui a tout échappé)
             "".join(
-                format_html(
+                ligne(
                     COMPETENCE,
                     pk=la.ligne.pk,
                     activite=activite.pk,
@@ -106,16 +107,24 @@ def lignes_de_grille(groupes, niveaux, modifiable: bool):
             )
         )
         sections.append(
-            format_html(
+            ligne(
                 ACTIVITE,
                 pk=activite.pk,
                 code=activite.code,
                 intitule=activite.intitule,
                 competences=competences,
-                indicateurs=format_html_join("", "<li>{}</li>", ((i.intitule,) for i in groupe[0].indicateurs)),
+                indicateurs=mark_safe(  # noqa: S308 (chaque intitulé échappé)
+                    "".join(f"<li>{echapper(i.intitule)}</li>" for i in groupe[0].indicateurs)
+                ),
             )
         )
     return mark_safe("".join(sections))  # noqa: S308 (idem)
+
+
+def _coupe(texte: str) -> str:
+    """Le filtre truncatechars:80 ; Truncator (et sa traduction de « … ») seulement pour un texte plus long, rare
+    (un niveau, une note ou une date tiennent en quelques caractères)."""
+    return texte if len(texte) <= 80 else Truncator(texte).chars(80)
 
 
 LIGNE_HISTORIQUE = (
@@ -136,8 +145,8 @@ def lignes_historique(historique):
                 auteur=h.auteur_nom or h.auteur,
                 action=h.libelle_action,
                 objet=f" · {h.objet}" if h.objet else "",
-                avant=Truncator(h.avant or "∅").chars(80),
-                apres=Truncator(h.apres or "∅").chars(80),
+                avant=_coupe(h.avant or "∅"),
+                apres=_coupe(h.apres or "∅"),
                 motif=h.motif,
             )
             for h in historique

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from agora.lignes import ligne, modele_adresse
 from examens import selectors
-from examens.models import Candidat, Note
+from examens.models import Candidat, Note, Resultat
 from examens.templatetags.agora_grille import lignes_historique
 from tests import fabriques
 from tests.examens.test_deliberation import noter
@@ -118,10 +118,14 @@ def test_la_deliberation_compilee_lit_les_memes_resultats_que_l_orm(comptes):
     session = fabriques.session()
     for utilisateur in (comptes.academie, comptes.administrateur, comptes.gestionnaire, comptes.gestionnaire_autre):
         filtres = {"division": comptes.division_a.pk}
-        resultats, candidats = selectors.deliberation_figee(utilisateur, session, filtres)
+        candidats = selectors.deliberation_figee(utilisateur, session, filtres)
         qs = selectors.candidats_filtres(utilisateur=utilisateur, session_id=session.pk, **filtres)
-        assert [r.pk for r in resultats] == [r.pk for r in selectors.resultats_de(qs)]
         assert [c.pk for c in candidats] == [c.pk for c in selectors.candidats_de_la_salle(qs)]
+        resultats = selectors.resultats_lus(candidats)
+        assert [r.pk for r in resultats] == list(
+            Resultat.objects.filter(candidat__in=qs).order_by("candidat__numero").values_list("pk", flat=True)
+        )
+        assert all(r.candidat is c for r, c in zip(resultats, candidats, strict=True))
     assert selectors.deliberation_figee(comptes.academie, session, {"q": "x", "division": 1}) is None
     assert selectors.deliberation_figee(comptes.academie, session, {"statut": "scolaire_public"}) is None
 
