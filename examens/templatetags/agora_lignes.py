@@ -17,6 +17,11 @@ from examens.templatetags.agora_format import couleur_decision, decision, exact,
 register = template.Library()
 
 
+def _division(candidat) -> str:
+    """Le nom de la division du candidat, « — » s'il n'en a pas (le filtre default:"—" des gabarits)."""
+    return (candidat.division.nom if candidat.division_id else "") or "—"
+
+
 def _resultat(candidat):
     """Le résultat joint par select_related, ou None s'il n'y en a pas encore (le gabarit taisait l'exception)."""
     try:
@@ -61,7 +66,7 @@ def lignes_candidats(candidats):
                 statut=c.get_statut_display(),
                 categorie=c.categorie.code if c.categorie else "",
                 etablissement=c.etablissement.nom,
-                division=(c.division.nom if c.division_id else "") or "—",
+                division=_division(c),
                 decision=decision_html,
                 moyenne=virgule(resultat.moyenne) if resultat else "",
             )
@@ -116,7 +121,7 @@ def lignes_notes(lignes, unite: str, groupe: int):
                 numero=c.numero,
                 nom=c.nom,
                 prenom=c.prenom,
-                division=(c.division.nom if c.division_id else "") or "—",
+                division=_division(c),
                 mode=(c.modalite.get_mode_display() if c.modalite else "") or "—",
                 note=(note.affichage if note else "") or "",
                 adresse=modele.format(int(c.pk)),
@@ -208,7 +213,7 @@ def lignes_a_examiner(resultats, annee: int):
                 nom=c.nom,
                 prenom=c.prenom,
                 numero=c.numero,
-                division=(c.division.nom if c.division_id else "") or "—",
+                division=_division(c),
                 moyenne=virgule(r.moyenne),
                 moyenne_pro=virgule(r.moyenne_professionnelle),
                 couleur=couleur_decision(r.decision),
