@@ -18,36 +18,24 @@ from django.db.models.expressions import RawSQL
 
 from agora.requetes import RequeteFigee
 
-# Les tables de django.contrib.auth, dont les noms sont fixes.
-PERMISSIONS_DU_COMPTE = """
-SELECT ct.app_label, p.codename
+# Les tables de django.contrib.auth, dont les noms sont fixes. Les permissions du compte (deux fois sa clé, en
+# paramètre) : les siennes et celles de ses groupes.
+_DU_COMPTE = """
 FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id
 WHERE p.id IN (
-    SELECT permission_id FROM auth_user_user_permissions WHERE user_id = %(id)s
+    SELECT permission_id FROM auth_user_user_permissions WHERE user_id = %s
     UNION
     SELECT gp.permission_id FROM auth_group_permissions gp
-    JOIN auth_user_groups ug ON ug.group_id = gp.group_id WHERE ug.user_id = %(id)s
+    JOIN auth_user_groups ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s
 )
 """
+PERMISSIONS_DU_COMPTE = "SELECT ct.app_label, p.codename" + _DU_COMPTE
+# Les mêmes, nommées « app.code » et triées, en un tableau PostgreSQL : une colonne du compte lu par `get_user`.
+PERMISSIONS_EN_TABLEAU = "ARRAY(SELECT ct.app_label || '.' || p.codename" + _DU_COMPTE + "ORDER BY 1)"
 TOUTES_LES_PERMISSIONS = """
 SELECT ct.app_label, p.codename FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id
 """
 
-
-# Les mêmes permissions, nommées « app.code » et triées, en un tableau PostgreSQL : une colonne du compte lu.
-PERMISSIONS_EN_TABLEAU = """
-ARRAY(
-    SELECT ct.app_label || '.' || p.codename
-    FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id
-    WHERE p.id IN (
-        SELECT permission_id FROM auth_user_user_permissions WHERE user_id = %s
-        UNION
-        SELECT gp.permission_id FROM auth_group_permissions gp
-        JOIN auth_user_groups ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s
-    )
-    ORDER BY 1
-)
-"""
 
 # Le compte de la session, relu à chaque page avec ses permissions : sa requête est compilée une fois par processus
 # (agora/requetes.py).
@@ -80,6 +68,6 @@ class PermissionsEnUneRequete(ModelBackend):
                 if user_obj.is_superuser:
                     curseur.execute(TOUTES_LES_PERMISSIONS)
                 else:
-                    curseur.execute(PERMISSIONS_DU_COMPTE, {"id": user_obj.pk})
+                    curseur.execute(PERMISSIONS_DU_COMPTE, [user_obj.pk, user_obj.pk])
                 user_obj._perm_cache = {f"{app}.{code}" for app, code in curseur.fetchall()}
         return user_obj._perm_cache

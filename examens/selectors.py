@@ -219,9 +219,17 @@ TRIS = {
 
 
 LIGNES_PAR_PAGE = 50
-# Les filtres de la première page compilée une fois (RequeteFigee) ; la catégorie (lue dans la base), la recherche
-# (un motif LIKE), la note manquante et « pas encore délibéré » passent par l'ORM, comme les pages suivantes.
+# Les filtres des lectures compilées une fois (RequeteFigee) ; la catégorie (lue dans la base), la recherche (un
+# motif LIKE), la note manquante et « pas encore délibéré » passent par l'ORM, comme les pages suivantes.
 FILTRES_FIGES = frozenset({"etablissement", "division", "statut", "decision"})
+
+
+def se_compile(filtres, *, lieu_choisi: bool) -> bool:
+    """Une sélection lue par une requête compilée : ses filtres (des noms) sont tous de FILTRES_FIGES ; avec
+    `lieu_choisi`, une division ou un établissement en fait partie (sans eux, la page compte d'abord la sélection
+    pour son plafond, par l'ORM)."""
+    filtres = set(filtres)
+    return filtres <= FILTRES_FIGES and (not lieu_choisi or bool(filtres & {"etablissement", "division"}))
 
 
 def candidats_filtres(*, utilisateur, session_id: int, **filtres):
@@ -257,16 +265,19 @@ def candidats_de_la_salle(candidats):
     return candidats.select_related("etablissement", "division", "resultat").order_by("numero")
 
 
+def resultat_joint(candidat: Candidat) -> Resultat | None:
+    """Le résultat lu avec le candidat (select_related), None s'il n'en a pas encore."""
+    try:
+        return candidat.resultat
+    except Resultat.DoesNotExist:
+        return None
+
+
 def resultats_lus(candidats: list[Candidat]) -> list[Resultat]:
     """Les résultats enregistrés des candidats lus par `candidats_de_la_salle`, dans leur ordre ; chaque résultat
-    connaît son candidat (select_related le pose des deux côtés)."""
-    resultats = []
-    for c in candidats:
-        try:
-            resultats.append(c.resultat)
-        except Resultat.DoesNotExist:  # pas encore de résultat : le candidat compte dans la salle, pas aux tableaux
-            continue
-    return resultats
+    connaît son candidat (select_related le pose des deux côtés). Un candidat sans résultat compte dans la salle du
+    jury, pas aux tableaux."""
+    return [r for r in map(resultat_joint, candidats) if r is not None]
 
 
 _SALLE_FILTREE = RequeteFigee(lambda **valeurs: candidats_de_la_salle(candidats_filtres(**valeurs)))
@@ -275,7 +286,7 @@ _SALLE_FILTREE = RequeteFigee(lambda **valeurs: candidats_de_la_salle(candidats_
 def deliberation_figee(utilisateur, session: Session, filtres: dict) -> list[Candidat] | None:
     """Les candidats de la délibération d'une division ou d'un établissement choisi (`candidats_de_la_salle`), en une
     requête compilée une fois ; None pour les autres sélections (l'ORM, avec le plafond)."""
-    if not filtres.keys() <= FILTRES_FIGES or not filtres.keys() & {"etablissement", "division"}:
+    if not se_compile(filtres, lieu_choisi=True):
         return None
     return _SALLE_FILTREE(utilisateur=utilisateur, session_id=session.pk, **filtres)
 
@@ -330,8 +341,7 @@ _NOTES_A_NOTER = RequeteFigee(
 def lignes_a_noter(forme: tuple[int, str], valeurs: dict) -> list[Candidat] | None:
     """Les lignes du tableau et leurs notes en deux requêtes compilées une fois par forme, quand une division ou un
     établissement est choisi et que les filtres sont de ceux qui se compilent ; sinon None (l'ORM, avec le plafond)."""
-    filtres = valeurs.keys() - {"utilisateur", "session_id", "unite"}
-    if not filtres <= FILTRES_FIGES or not filtres & {"etablissement", "division"}:
+    if not se_compile(valeurs.keys() - {"utilisateur", "session_id", "unite"}, lieu_choisi=True):
         return None
     lignes = _LIGNES_A_NOTER(*forme, **valeurs)
     notes = defaultdict(list)
@@ -345,7 +355,7 @@ def lignes_a_noter(forme: tuple[int, str], valeurs: dict) -> list[Candidat] | No
 def premiere_page_candidats(utilisateur, session: Session, tri: str, filtres: dict) -> tuple[list, int] | None:
     """(lignes, nombre de candidats de la sélection) de la première page de la liste en une requête compilée une
     fois par tri ; None quand un filtre n'est pas de ceux-là (la vue passe alors par le Paginator de l'ORM)."""
-    if not filtres.keys() <= FILTRES_FIGES:
+    if not se_compile(filtres, lieu_choisi=False):
         return None
     lignes = _PREMIERE_PAGE(tri if tri in TRIS else "numero", utilisateur=utilisateur, session_id=session.pk, **filtres)
     return lignes, (lignes[0].total_selection if lignes else 0)

@@ -1,4 +1,4 @@
-"""Les lignes des tableaux du bureau des examens (liste des candidats, saisie des notes), construites en Python.
+"""Les lignes des tableaux du bureau des examens (liste des candidats, saisie des notes, délibération), en Python.
 
 Ce sont les boucles chaudes de ces pages : une cinquantaine de lignes d'une dizaine de valeurs chacune. Rendues par
 le moteur de gabarits (une résolution de variable, un filtre et un échappement par valeur, un `{% url %}` par
@@ -8,10 +8,10 @@ modèle résolu une fois. Le HTML produit est celui qu'écrivaient les gabarits,
 """
 
 from django import template
-from django.core.exceptions import ObjectDoesNotExist
 from django.utils.safestring import mark_safe
 
 from agora.lignes import echapper, ligne, modele_adresse
+from examens.selectors import resultat_joint
 from examens.templatetags.agora_format import couleur_decision, decision, exact, mention, virgule
 
 register = template.Library()
@@ -20,14 +20,6 @@ register = template.Library()
 def _division(candidat) -> str:
     """Le nom de la division du candidat, « — » s'il n'en a pas (le filtre default:"—" des gabarits)."""
     return (candidat.division.nom if candidat.division_id else "") or "—"
-
-
-def _resultat(candidat):
-    """Le résultat joint par select_related, ou None s'il n'y en a pas encore (le gabarit taisait l'exception)."""
-    try:
-        return candidat.resultat
-    except ObjectDoesNotExist:
-        return None
 
 
 # Chaque ligne entre les mêmes blancs que dans la boucle {% for %} qu'elle remplace.
@@ -46,7 +38,7 @@ def lignes_candidats(candidats):
     modele = modele_adresse("examens:candidat", None)
     lignes = []
     for c in candidats:
-        resultat = _resultat(c)
+        resultat = resultat_joint(c)
         if resultat is None:
             decision_html = "—"
         else:
