@@ -19,21 +19,35 @@ remplacé par un compte sentinelle qui a les mêmes permissions : le périmètre
 ses permissions (`voit_tout`) et par sa clé ; une compilation est gardée par jeu de permissions. La fabrique ne
 doit dépendre de ses valeurs que par les paramètres du SQL (pas de branche sur une valeur).
 
+Requêtes préparées (`REQUETES_PREPAREES`, vrai par défaut). Sous charge, PostgreSQL passait plus de temps à
+planifier ces lectures qu'à les exécuter (pg_stat_statements, enregistrement automatique : 0,4 à 0,9 ms de
+planification pour 0,01 à 0,2 ms d'exécution pour le candidat, les membres, la commission). Le SQL d'une requête
+figée ne change plus : sur chaque connexion, il est préparé une fois (`PREPARE`), puis exécuté (`EXECUTE`, mêmes
+valeurs) par le curseur de Django ; PostgreSQL garde un plan générique quand il ne coûte pas plus que les plans
+propres aux valeurs (plan_cache_mode « auto »). Tout le reste ne change pas : journal des requêtes, erreurs de
+Django, objets construits par `ModelIterable`. Une requête que PostgreSQL ne sait pas préparer (le type d'un
+paramètre indécidable) est exécutée comme avant. À mettre à faux derrière un PgBouncer en mode transaction (une
+requête préparée vit dans une connexion du serveur, pas dans celle du client).
+
 `REQUETES_FIGEES_VERIFIEES` (réglage, vrai pendant les tests) : chaque appel exécute aussi le QuerySet construit
 normalement et vérifie que les objets lus sont les mêmes, champ par champ.
 """
 
 import copy
 import datetime
+import itertools
+import re
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.transaction import TransactionManagementError
+from psycopg.pq import TransactionStatus
 
 # Dans les bornes du plus petit entier positif de Django (PositiveSmallIntegerField, 0 à 32 767) : hors bornes,
 # Django compile un filtre vide ou plein. Une constante de la requête égale à une sentinelle est décelée par la
@@ -42,6 +56,10 @@ _SENTINELLES_ENTIERES = (31_013, 29_017)
 _INCOMPILABLE = object()
 # Les entiers typés de psycopg (Int2 pour un SmallIntegerField…) et leurs bornes.
 _BORNES = {"Int2": 2**15, "Int4": 2**31, "Int8": 2**63}
+# Un nom par requête compilée, unique dans le processus (donc dans chacune de ses connexions).
+_NUMEROS = itertools.count(1)
+_SQL_PREPARE: dict[str, str] = {}  # nom → SQL de Django, pour relire un journal de requêtes (sql_lisible)
+_MARQUES = re.compile(r"%s|%%")
 
 
 class RequeteFigee:
@@ -111,6 +129,55 @@ class RequeteFigee:
 class _Compilee:
     def __init__(self, qs: QuerySet, compilateur, sql: str, params: list, places: dict[int, str]):
         self.qs, self.compilateur, self.sql, self.params, self.places = qs, compilateur, sql, params, places
+        self.nom = f"agora_figee_{next(_NUMEROS)}"
+        _SQL_PREPARE[self.nom] = sql
+        self.preparable = True
+        # « %s » de Django → « $1, $2… » de PREPARE, « %% » → « % » (le texte n'est plus interpolé par psycopg).
+        rangs = itertools.count(1)
+        # Les types des paramètres sont dits à PostgreSQL quand la valeur les dit (un entier de Python : bigint,
+        # borné à l'exécution comme les entiers typés de psycopg ; sinon une comparaison avec une colonne integer
+        # refuserait un grand nombre qu'une requête non préparée compare sans erreur) ; les autres sont déduits.
+        types = ", ".join(_type_sql(p) for p in params)
+        self.preparation = f"PREPARE {self.nom}{f'({types})' if params else ''} AS " + _MARQUES.sub(
+            lambda m: f"${next(rangs)}" if m.group() == "%s" else "%", sql
+        )
+        self.execution = f"EXECUTE {self.nom}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
+
+    def _preparee(self, connexion) -> bool:
+        """La requête est-elle préparée dans la connexion de PostgreSQL de ce fil ? Sinon, la prépare : une fois
+        par connexion, dans un point de sauvegarde si une transaction est ouverte (un échec ne la gâche pas)."""
+        if not self.preparable or not getattr(settings, "REQUETES_PREPAREES", True):
+            return False
+        connexion.ensure_connection()
+        brute = connexion.connection
+        # Les noms préparés de cette connexion de PostgreSQL ; une nouvelle connexion repart de rien.
+        etat = getattr(connexion, "_agora_preparees", None)
+        if etat is None or etat[0] is not brute:
+            etat = connexion._agora_preparees = (brute, set())
+        if self.nom in etat[1]:
+            return True
+        if brute.info.transaction_status == TransactionStatus.INERROR:
+            return False  # la transaction a déjà échoué : la requête elle-même le dira, par Django
+        # Par le curseur de psycopg : ni le journal des requêtes de Django (une page compte les siennes, pas
+        # celle-ci, faite une fois par connexion), ni son état de transaction ne sont touchés.
+        sauvegarde = not brute.autocommit
+        with brute.cursor() as curseur:
+            try:
+                if sauvegarde:
+                    curseur.execute("SAVEPOINT agora_preparation")
+                curseur.execute(self.preparation)
+            except psycopg.Error:
+                if brute.broken or brute.closed:
+                    return False  # la connexion est perdue : la requête échouera par Django, qui la refermera
+                if sauvegarde:
+                    curseur.execute("ROLLBACK TO SAVEPOINT agora_preparation")
+                    curseur.execute("RELEASE SAVEPOINT agora_preparation")
+                self.preparable = False  # PostgreSQL ne sait pas la préparer : exécutée comme avant
+                return False
+            if sauvegarde:
+                curseur.execute("RELEASE SAVEPOINT agora_preparation")
+        etat[1].add(self.nom)
+        return True
 
     def executer(self, valeurs: dict) -> list[Model] | None:
         """Les objets lus ; None si une valeur sort des bornes de l'entier de sa colonne (une année de 12 chiffres
@@ -120,10 +187,10 @@ class _Compilee:
         for i, nom in self.places.items():
             # Le type du paramètre compilé (Int2 de psycopg pour un petit entier…), avec la vraie valeur.
             valeur, compile_ = reelles[nom], params[i]
+            borne = _BORNES.get(type(compile_).__name__, _BORNES["Int8"] if type(compile_) is int else None)
+            if borne is not None and not -borne <= valeur < borne:
+                return None
             if type(valeur) is not type(compile_):
-                borne = _BORNES.get(type(compile_).__name__)
-                if borne is not None and not -borne <= valeur < borne:
-                    return None
                 valeur = type(compile_)(valeur)
             params[i] = valeur
         compilateur = copy.copy(self.compilateur)
@@ -132,10 +199,29 @@ class _Compilee:
         if self.qs.query.select_for_update and connexion.get_autocommit():
             # Le contrôle que fait Django en compilant : un verrou hors transaction ne protégerait rien.
             raise TransactionManagementError("select_for_update ne s'emploie que dans une transaction.")
-        compilateur.as_sql = lambda *args, **kwargs: (self.sql, params)
+        sql = self.execution if self._preparee(connexion) else self.sql
+        compilateur.as_sql = lambda *args, **kwargs: (sql, params)
         qs = self.qs._chain()
         qs.query.get_compiler = lambda *args, **kwargs: compilateur
         return list(qs)
+
+
+def sql_lisible(sql: str) -> str:
+    """Le SQL qu'exécute une ligne du journal des requêtes : « EXECUTE agora_figee_3(…) » → le SQL préparé sous ce
+    nom (avec ses « %s »), pour les tests qui lisent le journal et le profil des pages ; tout autre SQL tel quel."""
+    if sql.startswith("EXECUTE agora_figee_"):
+        return _SQL_PREPARE.get(sql.removeprefix("EXECUTE ").partition("(")[0], sql)
+    return sql
+
+
+def _type_sql(param) -> str:
+    """Le type d'un paramètre de PREPARE : celui que sa valeur impose, « unknown » (déduit de la requête) sinon."""
+    if type(param) is int:
+        return "bigint"
+    return _TYPES_SQL.get(type(param).__name__, "unknown")
+
+
+_TYPES_SQL = {"Int2": "smallint", "Int4": "integer", "Int8": "bigint", "bool": "boolean", "datetime": "timestamptz"}
 
 
 def _est_utilisateur(valeur) -> bool:

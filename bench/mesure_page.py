@@ -21,7 +21,7 @@ def mesurer_page(client, url: str, repetitions: int = 7) -> dict:
         debut = time.perf_counter()
         with connection.cursor() as curseur:
             for requete in requetes.captured_queries:
-                if requete["sql"].lstrip().upper().startswith("SELECT"):
+                if requete["sql"].lstrip().upper().startswith(("SELECT", "EXECUTE")):  # EXECUTE : une requête figée
                     curseur.execute(requete["sql"])
                     curseur.fetchall()
         planchers.append(time.perf_counter() - debut)

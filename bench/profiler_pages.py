@@ -32,6 +32,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from lancer import etalon_cpu  # noqa: E402 (même dossier bench/)
 
+from agora.requetes import sql_lisible  # noqa: E402
+
 
 def pages(cible: dict) -> list[tuple[str, str, str, str]]:
     """(nom, rôle, méthode, adresse) : les requêtes de bench/locustfile.py."""
@@ -124,7 +126,7 @@ def mesurer(cible: dict, repetitions: int, profil: int, requetes_affichees: bool
         if requetes_affichees:
             print(f"===== {nom} : {len(requetes)} requêtes", file=sys.stderr)
             for q in requetes.captured_queries:
-                print(f"  {q['time']} s  {q['sql'][:400]}", file=sys.stderr)
+                print(f"  {q['time']} s  {sql_lisible(q['sql'])[:400]}", file=sys.stderr)
         if profil:
             p = cProfile.Profile(time.process_time)
             p.enable()

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agora.authentification import PermissionsEnUneRequete
+from agora.requetes import sql_lisible
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +101,6 @@ def test_le_compte_de_la_session_vient_avec_ses_permissions_en_une_requete():
         assert lu.has_perm("examens.deliberer") and lu.has_perm("examens.exporter")
         assert not lu.has_perm("examens.verrouiller")
         assert lu.get_all_permissions() == attendu
-    assert len(requetes) == 1 and "auth_permission" in requetes.captured_queries[0]["sql"]
+    assert len(requetes) == 1 and "auth_permission" in sql_lisible(requetes.captured_queries[0]["sql"])
     admin = User.objects.create_superuser("perm-session-admin", password="x-Admin-2026")
     assert PermissionsEnUneRequete().get_user(admin.pk).has_perm("examens.verrouiller")

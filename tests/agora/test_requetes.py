@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from agora.requetes import RequeteFigee
+from agora.requetes import RequeteFigee, sql_lisible
 from examens.ccf import lectures
 from examens.models import Commission, MembreCommission
 from tests.examens.test_grilles import monde
@@ -200,3 +200,54 @@ def test_une_forme_par_tri_compilee_a_part_et_un_resultat_joint_qui_connait_son_
     with override_settings(REQUETES_FIGEES_VERIFIEES=True):
         lus = fabrique_jointe("nom", division=division.pk)
     assert all(c.resultat.candidat is c for c in lus)
+
+
+def _journal(requetes) -> list[str]:
+    return [r["sql"] for r in requetes.captured_queries]
+
+
+def test_une_requete_figee_est_preparee_une_fois_par_connexion_puis_executee(transactional_db):
+    """PREPARE une fois par connexion de PostgreSQL (hors du journal de Django), puis EXECUTE avec les valeurs ;
+    une nouvelle connexion (fermée entre deux requêtes HTTP) prépare de nouveau, sans erreur."""
+    m = monde()
+    lecture = RequeteFigee(lambda pk: Commission.objects.select_related("gabarit").filter(pk=pk))
+    with CaptureQueriesContext(connection) as requetes:
+        assert lecture(pk=m.e31.pk)[0].gabarit.epreuve == "E31"
+        assert lecture(pk=m.e2.pk)[0].pk == m.e2.pk
+    sql = _journal(requetes)
+    assert len(sql) == 2 and all(s.startswith("EXECUTE agora_figee_") for s in sql), sql
+    assert 'FROM "examens_commission"' in sql_lisible(sql[0]) and sql_lisible("SELECT 1") == "SELECT 1"
+    with connection.cursor() as curseur:
+        curseur.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [sql[0].split()[1].partition("(")[0]])
+        assert 'FROM "examens_commission"' in curseur.fetchone()[0]
+    connection.close()
+    assert lecture(pk=m.e31.pk)[0].pk == m.e31.pk  # nouvelle connexion : préparée de nouveau
+    with override_settings(REQUETES_PREPAREES=False), CaptureQueriesContext(connection) as requetes:
+        assert lecture(pk=m.e31.pk)[0].pk == m.e31.pk
+    assert _journal(requetes)[0].startswith("SELECT")
+
+
+def test_une_requete_que_postgresql_ne_sait_pas_preparer_est_executee_comme_avant():
+    """« %s IS NULL » sur une chaîne : PostgreSQL ne peut pas décider du type du paramètre. L'échec de PREPARE est
+    rattrapé par un point de sauvegarde : la transaction du test continue, et la requête est exécutée en SQL."""
+    from django.db.models.expressions import RawSQL
+
+    m = monde()
+    lecture = RequeteFigee(
+        lambda pk: Commission.objects.annotate(sans_nom=RawSQL("%s IS NULL", ("x",))).filter(pk=pk)  # noqa: S611
+    )
+    with CaptureQueriesContext(connection) as requetes:
+        lue = lecture(pk=m.e31.pk)
+    assert lue[0].pk == m.e31.pk and lue[0].sans_nom is False
+    assert _journal(requetes)[0].startswith("SELECT")
+    assert Commission.objects.filter(pk=m.e2.pk).exists()  # la transaction n'est pas gâchée
+
+
+def test_un_entier_hors_de_bigint_ne_rend_rien_sans_erreur():
+    """Un entier de Python est déclaré bigint à PREPARE : au-delà, la requête figée laisse l'ORM répondre « rien »
+    (PostgreSQL refuserait le paramètre, là où une requête non préparée compare sans erreur)."""
+    m = monde()
+    lecture = RequeteFigee(lambda pk: Commission.objects.filter(pk=pk))
+    assert lecture(pk=m.e31.pk)[0].pk == m.e31.pk
+    assert lecture(pk=10**19) == [] and lecture(pk=-(10**19)) == []
+    assert lecture(pk=2**63 - 1) == []
