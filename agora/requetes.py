@@ -35,6 +35,7 @@ normalement et vérifie que les objets lus sont les mêmes, champ par champ.
 
 import copy
 import datetime
+import functools
 import itertools
 import re
 from collections.abc import Callable
@@ -130,6 +131,7 @@ class _Compilee:
     def __init__(self, qs: QuerySet, compilateur, sql: str, params: list, places: dict[int, str]):
         self.qs, self.compilateur, self.sql, self.params, self.places = qs, compilateur, sql, params, places
         self.nom = f"agora_figee_{next(_NUMEROS)}"
+        self.convertisseurs = None
         _SQL_PREPARE[self.nom] = sql
         self.preparable = True
         # « %s » de Django → « $1, $2… » de PREPARE, « %% » → « % » (le texte n'est plus interpolé par psycopg).
@@ -201,9 +203,21 @@ class _Compilee:
             raise TransactionManagementError("select_for_update ne s'emploie que dans une transaction.")
         sql = self.execution if self._preparee(connexion) else self.sql
         compilateur.as_sql = lambda *args, **kwargs: (sql, params)
-        qs = self.qs._chain()
-        qs.query.get_compiler = lambda *args, **kwargs: compilateur
-        return list(qs)
+        # Les convertisseurs des colonnes (JSON, décimaux…) ne dépendent que du SQL et de la connexion : calculés
+        # une fois (Django les recalcule à chaque lecture, un dixième du processeur d'un enregistrement automatique).
+        if self.convertisseurs is None or self.convertisseurs[0] is not connexion:
+            colonnes = [s[0] for s in compilateur.select[0 : compilateur.col_count]]
+            self.convertisseurs = (connexion, compilateur.get_converters(colonnes))
+        convertisseurs = self.convertisseurs[1]
+        compilateur.get_converters = lambda expressions: convertisseurs
+        # Ce que ModelIterable lit du QuerySet, sans le cloner (QuerySet._chain copie toute la requête) : une
+        # copie de surface, dont la requête (copiée en surface aussi) rend ce compilateur.
+        requete = copy.copy(self.qs.query)
+        requete.get_compiler = lambda *args, **kwargs: compilateur
+        qs = QuerySet.__new__(type(self.qs))
+        qs.__dict__.update(self.qs.__dict__)
+        qs._query, qs._result_cache = requete, None
+        return list(qs._iterable_class(qs))
 
 
 def sql_lisible(sql: str) -> str:
@@ -225,7 +239,12 @@ _TYPES_SQL = {"Int2": "smallint", "Int4": "integer", "Int8": "bigint", "bool": "
 
 
 def _est_utilisateur(valeur) -> bool:
-    return isinstance(valeur, get_user_model())
+    return isinstance(valeur, _modele_utilisateur())
+
+
+@functools.cache
+def _modele_utilisateur():
+    return get_user_model()
 
 
 def _variante(valeurs: dict) -> tuple:

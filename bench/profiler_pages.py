@@ -19,6 +19,7 @@ import random
 import statistics
 import sys
 import time
+from urllib.parse import urlencode
 
 import django
 
@@ -85,14 +86,18 @@ def mesurer(cible: dict, repetitions: int, profil: int, requetes_affichees: bool
             return r
         if version["v"] is None:
             faire(role, "GET", grille_url)
+        # Encodé comme le fait la page (URLSearchParams de static/js/grille.js), pas en multipart.
         r = c.post(
             url,
-            {
-                "version": version["v"],
-                "champ": "niveau",
-                "cle": random.choice(cible["lignes"]),
-                "valeur": random.choice(cible["niveaux"]),
-            },
+            urlencode(
+                {
+                    "version": version["v"],
+                    "champ": "niveau",
+                    "cle": random.choice(cible["lignes"]),
+                    "valeur": random.choice(cible["niveaux"]),
+                }
+            ),
+            content_type="application/x-www-form-urlencoded",
             headers={"X-Requested-With": "fetch"},
         )
         if r.status_code == 200:
