@@ -100,12 +100,18 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:55432/agora")
 if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
     raise ImproperlyConfigured("DATABASE_URL doit désigner une base PostgreSQL (postgresql://…).")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+# agora.postgresql : le moteur de Django, dont le contrôle de santé des connexions ne fait pas d'aller-retour.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True, engine="agora.postgresql")
+}
 # Sans compilation JIT : PostgreSQL la déclenche sur le coût estimé, et le périmètre d'un gestionnaire académique
 # (sous-requêtes en OU, dont une corrélée) est estimé 600 000 pour une session de 25 000 candidats ; compiler coûtait
 # alors 0,6 s par requête au procès-verbal (1,3 à 2,2 s la page), pour des requêtes qui s'exécutent en 20 à 60 ms.
 _options = DATABASES["default"].setdefault("OPTIONS", {})
 _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+# Les requêtes figées (agora/requetes.py) préparées une fois par connexion : à 0 derrière un PgBouncer en mode
+# transaction, où une requête préparée ne suit pas le client d'une connexion du serveur à l'autre.
+REQUETES_PREPAREES = envbool("REQUETES_PREPAREES", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
