@@ -218,7 +218,9 @@ def test_une_requete_figee_est_preparee_une_fois_par_connexion_puis_executee(tra
     assert len(sql) == 2 and all(s.startswith("EXECUTE agora_figee_") for s in sql), sql
     assert 'FROM "examens_commission"' in sql_lisible(sql[0]) and sql_lisible("SELECT 1") == "SELECT 1"
     with connection.cursor() as curseur:
-        curseur.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [sql[0].split()[1].partition("(")[0]])
+        curseur.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE name = %s", [sql[0].split()[1].partition("(")[0]]
+        )
         assert 'FROM "examens_commission"' in curseur.fetchone()[0]
     connection.close()
     assert lecture(pk=m.e31.pk)[0].pk == m.e31.pk  # nouvelle connexion : préparée de nouveau
