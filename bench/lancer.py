@@ -12,6 +12,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -787,6 +788,41 @@ def preparer_web(env: dict, utilisateurs: int) -> str:
     return sortie.stdout.strip().splitlines()[-1]
 
 
+def processeur_par_groupe() -> dict[str, int]:
+    """Temps processeur cumulé (utilisateur + système, en tops d'horloge) des processus vivants, par groupe : les
+    workers gunicorn, PostgreSQL, locust, le reste. Deux relevés encadrent une mesure ; un processus né ou mort
+    entre les deux n'y est compté que pour sa part visible (les workers et les connexions durent toute la charge)."""
+    groupes: dict[str, int] = {}
+    for dossier in Path("/proc").iterdir():
+        if not dossier.name.isdigit():
+            continue
+        try:
+            stat = (dossier / "stat").read_text()
+            commande = (dossier / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        nom, champs = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        groupe = (
+            "workers"
+            if "gunicorn" in commande
+            else "postgresql"
+            if nom.startswith("postgres") or "postgres:" in commande
+            else "locust"
+            if "locust" in commande
+            else "autres"
+        )
+        groupes[groupe] = groupes.get(groupe, 0) + int(champs[11]) + int(champs[12])  # utime + stime
+    return groupes
+
+
+def _releve_pendant(duree_s: float, attente_s: float, releves: list) -> None:
+    """Deux relevés de processeur_par_groupe, à attente_s puis attente_s + duree_s (dans un fil, pendant locust)."""
+    time.sleep(attente_s)
+    releves.append((time.monotonic(), processeur_par_groupe()))
+    time.sleep(duree_s)
+    releves.append((time.monotonic(), processeur_par_groupe()))
+
+
 def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1, classe: str = "Utilisateur") -> dict:
     """gunicorn sur 127.0.0.1 et locust sans interface, borné en durée, plusieurs fois de suite ; pour chaque page,
     la médiane des p50/p95/p99 des exécutions (et le p95 de chacune), le total des requêtes et des erreurs.
@@ -832,6 +868,7 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1, 
         for port in ports
     ]
     executions = []
+    processeur = []  # par exécution : ms de processeur par requête, par groupe de processus
     parcours = None
     try:
         time.sleep(3)
@@ -845,6 +882,11 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1, 
                 executions.append(charge_tourniquet(hotes, json.loads(cible), utilisateurs, duree))
                 continue
             prefixe = RACINE / ".local" / "bench" / f"locust-{classe}-{noeuds}-{n + 1}"
+            # Le processeur de chaque groupe pendant la charge établie (après la montée de 5 s, avant la fin) :
+            # où passe le temps de la machine par requête, et la capacité des 2 cœurs qu'il laisse attendre.
+            releves = []
+            fil = threading.Thread(target=_releve_pendant, args=(max(duree - 12, 1), 8, releves), daemon=True)
+            fil.start()
             subprocess.run(
                 [
                     str(RACINE / ".venv" / "bin" / "locust"),
@@ -873,6 +915,20 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1, 
                 timeout=duree + 120,
             )
             executions.append(lire_locust(f"{prefixe}_stats.csv"))
+            fil.join()
+            if len(releves) == 2:
+                (t0, avant), (t1, apres) = releves
+                total = sum(m["requetes"] for nom, m in executions[-1].items() if nom != "Aggregated")
+                debit = total / duree
+                tops = os.sysconf("SC_CLK_TCK")
+                processeur.append(
+                    {
+                        g: round((apres.get(g, 0) - avant.get(g, 0)) * 1000 / tops / ((t1 - t0) * debit), 2)
+                        for g in sorted(apres)
+                    }
+                    if debit
+                    else {}
+                )
     finally:
         for serveur in serveurs:
             serveur.terminate()
@@ -903,6 +959,15 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1, 
         "charge": "locust" if shutil.which(str(RACINE / ".venv" / "bin" / "locust")) else "tourniquet (fils Python)",
         "pages": pages,
     }
+    if processeur and all(processeur):
+        groupes = sorted({g for p in processeur for g in p})
+        par_groupe = {g: round(statistics.median(p.get(g, 0) for p in processeur), 2) for g in groupes}
+        machine = round(statistics.median(sum(p.values()) for p in processeur), 2)
+        resultat["processeur_par_requete_ms"] = {**par_groupe, "machine": machine}
+        resultat["processeur_par_requete_ms_par_execution"] = processeur
+        # Ce que les cœurs tiendraient s'ils ne faisaient que ce travail-là, à saturation : pas une mesure de
+        # débit, l'ordre de grandeur qui dit si une cible de débit est à portée de cette machine.
+        resultat["capacite_a_saturation_req_s"] = round((os.cpu_count() or 1) * 1000 / machine, 1) if machine else None
     if parcours is not None:
         resultat["parcours_import"] = parcours
     return resultat
@@ -1280,6 +1345,15 @@ def afficher(r: dict) -> None:
         if "etalon_cpu_ms_par_execution" in w:
             etalons = " / ".join(map(str, w["etalon_cpu_ms_par_execution"]))
             lignes.append((f"{prefixe} étalon processeur avant chaque exécution", f"{etalons} ms", ""))
+        if pr := w.get("processeur_par_requete_ms"):
+            detail = ", ".join(f"{g} {v}" for g, v in pr.items() if g != "machine")
+            lignes.append(
+                (
+                    f"{prefixe} processeur par requête (médiane)",
+                    f"{pr['machine']} ms ({detail}) ; {w.get('capacite_a_saturation_req_s')} req/s à saturation",
+                    "",
+                )
+            )
         if parcours := w.get("parcours_import"):
             etapes = ", ".join(
                 f"{nom} nœud {e['noeud']} ({e['statut']}, {e['ms']} ms)"
