@@ -55,8 +55,16 @@ from psycopg.pq import TransactionStatus
 # double compilation (elle ne change pas avec le second jeu) : la requête n'est alors pas figée.
 _SENTINELLES_ENTIERES = (31_013, 29_017)
 _INCOMPILABLE = object()
-# Les entiers typés de psycopg (Int2 pour un SmallIntegerField…) et leurs bornes.
-_BORNES = {"Int2": 2**15, "Int4": 2**31, "Int8": 2**63}
+# Les entiers, de Python et typés de psycopg (Int2 pour un SmallIntegerField…) : leur type SQL à PREPARE et leurs
+# bornes (un entier de Python est déclaré bigint : au-delà, une comparaison avec une colonne integer serait refusée
+# par PostgreSQL, là où une requête non préparée compare sans erreur).
+_ENTIERS = {
+    "int": ("bigint", 2**63),
+    "Int2": ("smallint", 2**15),
+    "Int4": ("integer", 2**31),
+    "Int8": ("bigint", 2**63),
+}
+_AUTRES_TYPES_SQL = {"bool": "boolean", "datetime": "timestamptz"}
 # Un nom par requête compilée, unique dans le processus (donc dans chacune de ses connexions).
 _NUMEROS = itertools.count(1)
 _SQL_PREPARE: dict[str, str] = {}  # nom → SQL de Django, pour relire un journal de requêtes (sql_lisible)
@@ -136,9 +144,7 @@ class _Compilee:
         self.preparable = True
         # « %s » de Django → « $1, $2… » de PREPARE, « %% » → « % » (le texte n'est plus interpolé par psycopg).
         rangs = itertools.count(1)
-        # Les types des paramètres sont dits à PostgreSQL quand la valeur les dit (un entier de Python : bigint,
-        # borné à l'exécution comme les entiers typés de psycopg ; sinon une comparaison avec une colonne integer
-        # refuserait un grand nombre qu'une requête non préparée compare sans erreur) ; les autres sont déduits.
+        # Les types des paramètres sont dits à PostgreSQL quand la valeur les dit (_ENTIERS), les autres déduits.
         types = ", ".join(_type_sql(p) for p in params)
         self.preparation = f"PREPARE {self.nom}{f'({types})' if params else ''} AS " + _MARQUES.sub(
             lambda m: f"${next(rangs)}" if m.group() == "%s" else "%", sql
@@ -189,8 +195,8 @@ class _Compilee:
         for i, nom in self.places.items():
             # Le type du paramètre compilé (Int2 de psycopg pour un petit entier…), avec la vraie valeur.
             valeur, compile_ = reelles[nom], params[i]
-            borne = _BORNES.get(type(compile_).__name__, _BORNES["Int8"] if type(compile_) is int else None)
-            if borne is not None and not -borne <= valeur < borne:
+            entier = _ENTIERS.get(type(compile_).__name__)
+            if entier is not None and not -entier[1] <= valeur < entier[1]:
                 return None
             if type(valeur) is not type(compile_):
                 valeur = type(compile_)(valeur)
@@ -230,12 +236,8 @@ def sql_lisible(sql: str) -> str:
 
 def _type_sql(param) -> str:
     """Le type d'un paramètre de PREPARE : celui que sa valeur impose, « unknown » (déduit de la requête) sinon."""
-    if type(param) is int:
-        return "bigint"
-    return _TYPES_SQL.get(type(param).__name__, "unknown")
-
-
-_TYPES_SQL = {"Int2": "smallint", "Int4": "integer", "Int8": "bigint", "bool": "boolean", "datetime": "timestamptz"}
+    nom = type(param).__name__
+    return _ENTIERS[nom][0] if nom in _ENTIERS else _AUTRES_TYPES_SQL.get(nom, "unknown")
 
 
 def _est_utilisateur(valeur) -> bool:

@@ -4,19 +4,18 @@ connexion fermée par le serveur est remplacée avant la requête HTTP suivante,
 import time
 
 import psycopg
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import close_old_connections, connection, transaction
 
 
 def _autre_connexion():
-    base = settings.DATABASES["default"]
+    reglages = connection.settings_dict
     return psycopg.connect(
-        host=base["HOST"],
-        port=base["PORT"],
-        user=base["USER"],
-        password=base["PASSWORD"],
-        dbname=connection.settings_dict["NAME"],
+        host=reglages["HOST"],
+        port=reglages["PORT"],
+        user=reglages["USER"],
+        password=reglages["PASSWORD"],
+        dbname=reglages["NAME"],
         autocommit=True,
     )
 
