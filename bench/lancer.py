@@ -823,6 +823,88 @@ def _releve_pendant(duree_s: float, attente_s: float, releves: list) -> None:
     releves.append((time.monotonic(), processeur_par_groupe()))
 
 
+def _charge_locust(classe: str, hotes: list[str], prefixe: Path, duree: int, utilisateurs: int, env: dict) -> tuple:
+    """Une exécution de locust sans interface contre `hotes` : (mesures par page de lire_locust, processeur par
+    requête de chaque groupe de processus pendant la charge établie, en ms — {} si le relevé a manqué)."""
+    # Le processeur de chaque groupe pendant la charge établie (après la montée de 5 s, avant la fin) : où passe
+    # le temps de la machine par requête, et la capacité des 2 cœurs qu'il laisse attendre.
+    releves = []
+    fil = threading.Thread(target=_releve_pendant, args=(max(duree - 12, 1), 8, releves), daemon=True)
+    fil.start()
+    subprocess.run(
+        [
+            str(RACINE / ".venv" / "bin" / "locust"),
+            "-f",
+            str(RACINE / "bench" / "locustfile.py"),
+            classe,
+            "--headless",
+            "-u",
+            str(utilisateurs),
+            "-r",
+            "10",  # 5 s de montée en charge, qui chauffe aussi les workers (gabarits compilés)…
+            "--reset-stats",  # … puis on ne mesure que la charge établie
+            "-t",
+            f"{duree}s",
+            "--host",
+            hotes[0],
+            "--csv",
+            str(prefixe),
+            "--only-summary",
+            "--stop-timeout",
+            "5",
+        ],
+        cwd=RACINE,
+        env={**env, "BENCH_HOTES": ",".join(hotes) if len(hotes) > 1 else ""},
+        check=False,
+        timeout=duree + 120,
+    )
+    mesures = lire_locust(f"{prefixe}_stats.csv")
+    fil.join()
+    debit = sum(m["requetes_par_seconde"] for nom, m in mesures.items() if nom != "Aggregated")
+    if len(releves) != 2 or not debit:
+        return mesures, {}
+    (t0, avant), (t1, apres) = releves
+    tops = os.sysconf("SC_CLK_TCK")
+    return mesures, {
+        g: round((apres.get(g, 0) - avant.get(g, 0)) * 1000 / tops / ((t1 - t0) * debit), 2) for g in sorted(apres)
+    }
+
+
+def _synthese(executions: list[dict], processeur: list[dict], duree: int) -> dict:
+    """Par page, la médiane des exécutions (débit, p50/p95/p99) et le p95 de chacune ; le processeur par requête
+    de chaque groupe et de la machine, et la capacité des cœurs à saturation qu'il implique."""
+    pages = {}
+    for nom in executions[0]:
+        mesures = [e[nom] for e in executions if nom in e]
+        pages[nom] = {
+            "requetes": sum(m["requetes"] for m in mesures),
+            "erreurs": sum(m["erreurs"] for m in mesures),
+            "requetes_par_seconde": round(
+                statistics.median(m.get("requetes_par_seconde", m["requetes"] / duree) for m in mesures), 1
+            ),
+            **{c: statistics.median(m[c] for m in mesures) for c in ("p50_ms", "p95_ms", "p99_ms")},
+            "p95_par_execution_ms": [m["p95_ms"] for m in mesures],
+        }
+    resultat = {"pages": pages}
+    if processeur and all(processeur):
+        groupes = sorted({g for p in processeur for g in p})
+        par_groupe = {g: round(statistics.median(p.get(g, 0) for p in processeur), 2) for g in groupes}
+        machine = round(statistics.median(sum(p.values()) for p in processeur), 2)
+        resultat["processeur_par_requete_ms"] = {**par_groupe, "machine": machine}
+        resultat["processeur_par_requete_ms_par_execution"] = processeur
+        # Ce que les cœurs tiendraient s'ils ne faisaient que ce travail-là, à saturation : pas une mesure de
+        # débit, l'ordre de grandeur qui dit si une cible de débit est à portée de cette machine.
+        resultat["capacite_a_saturation_req_s"] = round((os.cpu_count() or 1) * 1000 / machine, 1) if machine else None
+    return resultat
+
+
+# Les planchers de la partie `enregistrement` (bench/plancher_enregistrement.py) : (module WSGI, réglages Django).
+PLANCHERS_ENREGISTREMENT = {
+    "plancher Django (nos intergiciels, les mêmes écritures en SQL)": ("agora.wsgi", "bench.plancher_django"),
+    "plancher nu (WSGI et psycopg, les mêmes écritures)": ("bench.plancher_enregistrement:application", None),
+}
+
+
 def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1, classe: str = "Utilisateur") -> dict:
     """gunicorn sur 127.0.0.1 et locust sans interface, borné en durée, plusieurs fois de suite ; pour chaque page,
     la médiane des p50/p95/p99 des exécutions (et le p95 de chacune), le total des requêtes et des erreurs.
@@ -832,7 +914,9 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1, 
     traverse les deux nœuds (aperçu sur l'un, confirmation sur l'autre : `parcours_import`).
 
     `classe` : l'utilisateur simulé de bench/locustfile.py ; `Enregistreur` (partie `enregistrement`) ne fait que
-    l'enregistrement automatique, chacun sa grille, et demande deux sessions par utilisateur."""
+    l'enregistrement automatique, chacun sa grille, et demande deux sessions par utilisateur. Chaque exécution est
+    suivie, à la même charge, de celle des deux planchers (PLANCHERS_ENREGISTREMENT), chacun son gunicorn et le même
+    nombre de workers : la même machine, le même générateur de charge, le même travail en base fait simplement."""
     ports = [8310 + i for i in range(noeuds)]
     workers = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 2) + 1))
     par_noeud = max(2, workers // noeuds)
@@ -849,26 +933,23 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1, 
     if classe == "Enregistreur" and len(json.loads(cible)["candidats"]) < utilisateurs:
         # Deux enseignants simulés sur la même grille se feraient des conflits de version (409), pas une mesure.
         raise SystemExit("Pas assez de candidats en CCF dans la commission du banc : un par enseignant simulé.")
+    env["BENCH_CIBLE"] = cible
     hotes = [f"http://127.0.0.1:{port}" for port in ports]
-    serveurs = [
-        subprocess.Popen(
-            [
-                str(RACINE / ".venv" / "bin" / "gunicorn"),
-                "agora.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(par_noeud),
-                "--log-level",
-                "warning",
-            ],
-            cwd=RACINE,
-            env=env,
-        )
-        for port in ports
+    planchers = PLANCHERS_ENREGISTREMENT if classe == "Enregistreur" else {}
+    lancements = [("agora.wsgi", None, port) for port in ports] + [
+        (module, reglages, 8320 + 10 * i) for i, (module, reglages) in enumerate(planchers.values())
     ]
+
+    def gunicorn(module, reglages, port):
+        env_serveur = {**env, "DJANGO_SETTINGS_MODULE": reglages} if reglages else env
+        commande = [str(RACINE / ".venv" / "bin" / "gunicorn"), module, "--bind", f"127.0.0.1:{port}"]
+        commande += ["--workers", str(par_noeud), "--log-level", "warning"]
+        return subprocess.Popen(commande, cwd=RACINE, env=env_serveur)
+
+    serveurs = [gunicorn(*lancement) for lancement in lancements]
     executions = []
     processeur = []  # par exécution : ms de processeur par requête, par groupe de processus
+    des_planchers = {nom: ([], []) for nom in planchers}  # (exécutions, processeur) de chaque plancher
     parcours = None
     try:
         time.sleep(3)
@@ -882,68 +963,23 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1, 
                 executions.append(charge_tourniquet(hotes, json.loads(cible), utilisateurs, duree))
                 continue
             prefixe = RACINE / ".local" / "bench" / f"locust-{classe}-{noeuds}-{n + 1}"
-            # Le processeur de chaque groupe pendant la charge établie (après la montée de 5 s, avant la fin) :
-            # où passe le temps de la machine par requête, et la capacité des 2 cœurs qu'il laisse attendre.
-            releves = []
-            fil = threading.Thread(target=_releve_pendant, args=(max(duree - 12, 1), 8, releves), daemon=True)
-            fil.start()
-            subprocess.run(
-                [
-                    str(RACINE / ".venv" / "bin" / "locust"),
-                    "-f",
-                    str(RACINE / "bench" / "locustfile.py"),
-                    classe,
-                    "--headless",
-                    "-u",
-                    str(utilisateurs),
-                    "-r",
-                    "10",  # 5 s de montée en charge, qui chauffe aussi les workers (gabarits compilés)…
-                    "--reset-stats",  # … puis on ne mesure que la charge établie
-                    "-t",
-                    f"{duree}s",
-                    "--host",
-                    hotes[0],
-                    "--csv",
-                    str(prefixe),
-                    "--only-summary",
-                    "--stop-timeout",
-                    "5",
-                ],
-                cwd=RACINE,
-                env={**env, "BENCH_CIBLE": cible, "BENCH_HOTES": ",".join(hotes) if noeuds > 1 else ""},
-                check=False,
-                timeout=duree + 120,
-            )
-            executions.append(lire_locust(f"{prefixe}_stats.csv"))
-            fil.join()
-            if len(releves) == 2:
-                (t0, avant), (t1, apres) = releves
-                total = sum(m["requetes"] for nom, m in executions[-1].items() if nom != "Aggregated")
-                debit = total / duree
-                tops = os.sysconf("SC_CLK_TCK")
-                processeur.append(
-                    {
-                        g: round((apres.get(g, 0) - avant.get(g, 0)) * 1000 / tops / ((t1 - t0) * debit), 2)
-                        for g in sorted(apres)
-                    }
-                    if debit
-                    else {}
+            mesures, cpu = _charge_locust(classe, hotes, prefixe, duree, utilisateurs, env)
+            executions.append(mesures)
+            processeur.append(cpu)
+            # Les planchers après l'application : leurs grilles sont celles que l'application vient d'écrire.
+            for i, nom in enumerate(planchers):
+                hote = f"http://127.0.0.1:{8320 + 10 * i}"
+                mesures, cpu = _charge_locust(
+                    classe, [hote], Path(f"{prefixe}-plancher{i + 1}"), duree, utilisateurs, env
                 )
+                des_planchers[nom][0].append(mesures)
+                des_planchers[nom][1].append(cpu)
     finally:
         for serveur in serveurs:
             serveur.terminate()
         for serveur in serveurs:
             serveur.wait(timeout=30)
-    pages = {}
-    for nom in executions[0]:
-        mesures = [e[nom] for e in executions if nom in e]
-        pages[nom] = {
-            "requetes": sum(m["requetes"] for m in mesures),
-            "erreurs": sum(m["erreurs"] for m in mesures),
-            "requetes_par_seconde": round(statistics.median(m["requetes"] for m in mesures) / duree, 1),
-            **{c: statistics.median(m[c] for m in mesures) for c in ("p50_ms", "p95_ms", "p99_ms")},
-            "p95_par_execution_ms": [m["p95_ms"] for m in mesures],
-        }
+    synthese = _synthese(executions, processeur, duree)
     resultat = {
         "noeuds": noeuds,
         "utilisateurs": utilisateurs,
@@ -957,17 +993,10 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1, 
         "etalon_cpu_ms_par_execution": etalons,
         "charge_avant": round(os.getloadavg()[0], 2),
         "charge": "locust" if shutil.which(str(RACINE / ".venv" / "bin" / "locust")) else "tourniquet (fils Python)",
-        "pages": pages,
+        **synthese,
     }
-    if processeur and all(processeur):
-        groupes = sorted({g for p in processeur for g in p})
-        par_groupe = {g: round(statistics.median(p.get(g, 0) for p in processeur), 2) for g in groupes}
-        machine = round(statistics.median(sum(p.values()) for p in processeur), 2)
-        resultat["processeur_par_requete_ms"] = {**par_groupe, "machine": machine}
-        resultat["processeur_par_requete_ms_par_execution"] = processeur
-        # Ce que les cœurs tiendraient s'ils ne faisaient que ce travail-là, à saturation : pas une mesure de
-        # débit, l'ordre de grandeur qui dit si une cible de débit est à portée de cette machine.
-        resultat["capacite_a_saturation_req_s"] = round((os.cpu_count() or 1) * 1000 / machine, 1) if machine else None
+    if planchers:
+        resultat["planchers"] = {nom: _synthese(e, p, duree) for nom, (e, p) in des_planchers.items()}
     if parcours is not None:
         resultat["parcours_import"] = parcours
     return resultat
@@ -1008,6 +1037,9 @@ def lire_locust(fichier: str) -> dict:
             ligne["Name"]: {
                 "requetes": int(ligne["Request Count"]),
                 "erreurs": int(ligne["Failure Count"]),
+                # Le débit que calcule locust : les requêtes sur la durée mesurée (après --reset-stats, donc sans
+                # la montée en charge), pas sur toute la durée de l'exécution.
+                "requetes_par_seconde": float(ligne["Requests/s"]),
                 "p50_ms": float(ligne["50%"]),
                 "p95_ms": float(ligne["95%"]),
                 "p99_ms": float(ligne["99%"]),
@@ -1354,6 +1386,20 @@ def afficher(r: dict) -> None:
                     "",
                 )
             )
+        for nom_plancher, pl in w.get("planchers", {}).items():
+            for nom, p in pl["pages"].items():
+                if nom == "Aggregated":
+                    continue
+                cpu = pl.get("processeur_par_requete_ms", {})
+                processeur = f" ; processeur {cpu['machine']} ms par requête" if cpu else ""
+                lignes.append(
+                    (
+                        f"  {nom_plancher}",
+                        f"p50 {p['p50_ms']:.0f} / p95 {p['p95_ms']:.0f} ms, {p['requetes_par_seconde']} req/s, "
+                        f"{p['erreurs']} erreur(s) sur {p['requetes']}{processeur}",
+                        "",
+                    )
+                )
         if parcours := w.get("parcours_import"):
             etapes = ", ".join(
                 f"{nom} nœud {e['noeud']} ({e['statut']}, {e['ms']} ms)"
