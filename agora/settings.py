@@ -65,7 +65,6 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "agora.middleware.ProlongerSession",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "agora.middleware.RefuserCaracteresInterdits",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -153,7 +152,12 @@ SESSION_ENGINE = "agora.sessions"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_INACTIVITE_SECONDES", 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# Une seule langue, le français, quelle que soit celle du navigateur : sans LANGUAGES, Django en propose une
+# centaine, et LocaleMiddleware suivait l'en-tête Accept-Language (messages de Django en anglais et nombres à
+# point décimal pour un navigateur réglé en anglais). Sans intergiciel de langue, chaque requête est en
+# LANGUAGE_CODE, et ne paie plus la négociation.
 LANGUAGE_CODE = "fr-fr"
+LANGUAGES = [("fr", "Français")]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

@@ -80,3 +80,17 @@ def test_la_page_d_import_garde_les_onglets_de_la_session(comptes):
     # l'import peut créer sa session : sans elle, la page reste utilisable, sans onglets
     page = comptes.client(comptes.gestionnaire).get("/examens/sessions/2031/importer/").content.decode()
     assert "Tableau de bord" not in page and "Importer des candidats ou des notes" in page
+
+
+@pytest.mark.parametrize("langue", ["en", "de-DE,de;q=0.9,en;q=0.8", "fr-FR,fr;q=0.9"])
+def test_en_francais_quelle_que_soit_la_langue_du_navigateur(client, langue):
+    """Les messages de Django (ici le refus de connexion) et les formats (virgule décimale) restent français pour
+    un navigateur réglé dans une autre langue."""
+    from django.template import Context, Template
+
+    page = client.post(
+        "/connexion/", {"username": "personne", "password": "rien"}, HTTP_ACCEPT_LANGUAGE=langue
+    ).content.decode()
+    assert "Saisissez un nom d’utilisateur et un mot de passe valides" in page and "Please enter" not in page
+    assert "Content-Language" not in client.get("/connexion/", HTTP_ACCEPT_LANGUAGE=langue).headers
+    assert Template("{{ n|floatformat:2 }}").render(Context({"n": 14.5})) == "14,50"
