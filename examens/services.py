@@ -148,7 +148,9 @@ def jurys_verrouilles(session_ids: Iterable[int], etablissement_ids: Iterable[in
     )
 
 
-def _jury_verrouille(session, etablissement):
+def liens_jury_verrouille(session, etablissement):
+    """Le lien (jury, établissement) du jury verrouillé qui couvre cet établissement dans cette session : la
+    définition de « jury verrouillé » que relisent jury_verrouille et les droits d'une grille (examens.ccf.lectures)."""
     from examens.models import EtablissementJury
 
     return (
@@ -158,7 +160,7 @@ def _jury_verrouille(session, etablissement):
     )
 
 
-_JURY_VERROUILLE = RequeteFigee(_jury_verrouille)
+_JURY_VERROUILLE = RequeteFigee(liens_jury_verrouille)
 
 
 def jury_verrouille(session_id: int, etablissement_id: int) -> str | None:

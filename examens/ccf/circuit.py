@@ -139,13 +139,12 @@ def changer_etat(
         session = Session.objects.select_for_update().get(pk=grille.commission.session_id)
         verifier_session_ouverte(session)
     grille = _verrouiller_grille(grille, version)
-    membres = list(grille.commission.membres_commission.all())
     if grille.etat not in t.depuis or not getattr(
         droits(
             auteur,
             session=session,
             etablissement_id=grille.commission.etablissement_id,
-            membres=membres,
+            commission_id=grille.commission_id,
             grille=grille,
         ),
         t.droit,
@@ -191,7 +190,7 @@ def confirmer_grille(*, grille: Grille, version: int, membre) -> Grille:
         membre,
         session=grille.commission.session,
         etablissement_id=grille.commission.etablissement_id,
-        membres=membres,
+        commission_id=grille.commission_id,
         grille=grille,
     )
     if not d.confirmer:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, prefetch_related_objects
 
 from agora.requetes import RequeteFigee
 from examens.ccf.gabarits import echelle_de
@@ -17,6 +17,7 @@ from examens.ccf.notation import Calcul, Couverture, moyenne_situations, suggere
 from examens.models import (
     Candidat,
     Commission,
+    Echeance,
     Epreuve,
     EvaluationCompetence,
     GabaritGrille,
@@ -29,9 +30,7 @@ from examens.models import (
     ValidationGrille,
     texte_note,
 )
-from examens.services import (
-    jury_verrouille,
-)
+from examens.services import liens_jury_verrouille
 from referentiel.models import Indicateur
 
 # ---------------------------------------------------------------------------------------------------
@@ -165,7 +164,7 @@ def droits(
     *,
     session: Session,
     etablissement_id: int,
-    membres: list[MembreCommission],
+    commission_id: int,
     grille: Grille | None,
     candidat: Candidat | None = None,
     epreuve: str = "",
@@ -173,8 +172,11 @@ def droits(
     """Ce que l'utilisateur peut faire sur la grille (la visibilité est déjà acquise : sinon 404).
 
     `candidat` et `epreuve` : ceux de la grille pas encore commencée (grille None), pour l'échéance de saisie.
+    Appelée après le verrou de la grille par les écritures : ce qu'elle lit (membres, jury, échéances) est lu
+    après lui.
     """
-    d = _droits_du_circuit(user, session=session, etablissement_id=etablissement_id, membres=membres, grille=grille)
+    contexte = _contexte_des_droits(user, session.pk, etablissement_id, commission_id)
+    d = _droits_du_circuit(user, session=session, contexte=contexte, grille=grille)
     if not (d.modifier or d.confirmer or d.rouvrir or d.transmettre or d.renvoyer):
         return d
     # Échéance de saisie (examens/echeances) : après la date de fermeture, la grille est figée pour qui n'a pas de
@@ -184,10 +186,10 @@ def droits(
     from examens.echeances import regle as regle_echeance
     from examens.echeances import services as echeances
 
-    if (grille is None and candidat is None) or echeances.exempte(user):
+    if (grille is None and candidat is None) or not contexte.echeances or echeances.exempte(user):
         return d
     regle_session = echeances.regle_de(session.pk, user)
-    if not regle_session.echeances:  # une requête, et rien de plus tant que la session n'a pas d'échéance
+    if not regle_session.echeances:
         return d
     candidat = grille.candidat if grille is not None else candidat
     unite = unite_de_epreuve(session, grille.epreuve if grille is not None else epreuve)
@@ -200,6 +202,38 @@ def droits(
     return Droits(arreter=d.arreter, raison=texte, echeance=texte)
 
 
+@dataclass(frozen=True)
+class _Contexte:
+    membre: bool  # l'utilisateur est membre de la commission
+    jury_verrouille: str | None  # le nom du jury verrouillé qui couvre l'établissement dans la session
+    echeances: bool  # la session a des échéances de saisie (sinon rien de plus à lire)
+
+
+# Trois questions en une lecture (chaque grille ouverte ou enregistrée les pose, après le verrou de la grille pour
+# une écriture) : les échéances sont celles d'examens.echeances.services.regle_de, lue seulement s'il y en a.
+_CONTEXTE = RequeteFigee(
+    lambda session, etablissement, commission, utilisateur: (
+        Session.objects.filter(pk=session)
+        .only("pk")
+        .annotate(
+            _membre=Exists(MembreCommission.objects.filter(commission_id=commission, utilisateur_id=utilisateur)),
+            _jury_verrouille=Subquery(liens_jury_verrouille(OuterRef("pk"), etablissement).values("jury__nom")[:1]),
+            _echeances=Exists(Echeance.objects.filter(session_id=OuterRef("pk"))),
+        )
+    )
+)
+
+
+def _contexte_des_droits(user, session_id: int, etablissement_id: int, commission_id: int) -> _Contexte:
+    trouvee = _CONTEXTE(
+        session=session_id, etablissement=etablissement_id, commission=commission_id, utilisateur=user.pk or 0
+    )
+    if not trouvee:  # la session a disparu entre-temps : rien de permis
+        return _Contexte(membre=False, jury_verrouille=None, echeances=False)
+    s = trouvee[0]
+    return _Contexte(membre=s._membre, jury_verrouille=s._jury_verrouille, echeances=s._echeances)
+
+
 def unite_de_epreuve(session: Session, epreuve: str) -> str:
     """« E31 » → « U31 » dans le règlement de la session."""
     return (
@@ -210,15 +244,13 @@ def unite_de_epreuve(session: Session, epreuve: str) -> str:
     )
 
 
-def _droits_du_circuit(
-    user, *, session: Session, etablissement_id: int, membres: list[MembreCommission], grille: Grille | None
-) -> Droits:
-    membre = est_membre(user, membres)
+def _droits_du_circuit(user, *, session: Session, contexte: _Contexte, grille: Grille | None) -> Droits:
+    membre = contexte.membre
     admin = user.has_perm("examens.voir_tout")
     etat = grille.etat if grille else Grille.Etat.BROUILLON
     if session.verrouillee:
         return Droits(raison=f"La délibération de la session {session.annee} est verrouillée : la grille est figée.")
-    if nom := jury_verrouille(session.pk, etablissement_id):
+    if nom := contexte.jury_verrouille:
         return Droits(raison=f"La délibération du jury {nom} est verrouillée : la grille est figée.")
     confirme = grille is not None and any(v.membre_id == user.pk for v in grille.validations.all())
     raisons = {

@@ -21,7 +21,6 @@ from examens.ccf.lectures import (
     formes_par_statut,
     grille_existante,
     lignes_du_gabarit,
-    membres_de,
 )
 from examens.ccf.notation import Calcul, Echelle, composition_admise, lire_date, lire_note
 from examens.models import (
@@ -407,12 +406,11 @@ def enregistrer_champ(
             "l'avez ouverte : votre dernière modification n'a pas été enregistrée. Rechargez la page pour voir "
             "la grille à jour, puis refaites votre modification."
         )
-    membres = membres_de(commission)
     d = droits(
         auteur,
         session=commission.session,
         etablissement_id=commission.etablissement_id,
-        membres=membres,
+        commission_id=commission.pk,
         grille=grille,
         candidat=candidat,
         epreuve=gabarit.epreuve,

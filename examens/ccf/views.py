@@ -237,7 +237,7 @@ def grille(request, pk, candidat, situation=1):
         request.user,
         session=c.session,
         etablissement_id=c.etablissement_id,
-        membres=membres,
+        commission_id=c.pk,
         grille=g,
         candidat=cand,
         epreuve=c.gabarit.epreuve,

@@ -133,7 +133,7 @@ def test_une_reouverture_laisse_l_enseignant_nomme_modifier_une_grille_jusqu_a_s
         m.comptes.enseignant,
         session=m.e31.session,
         etablissement_id=m.e31.etablissement_id,
-        membres=list(m.e31.membres_commission.all()),
+        commission_id=m.e31.pk,
         grille=grille,
     )
     assert not d.modifier and "Saisie de U31 close depuis le" in d.raison
@@ -170,7 +170,7 @@ def test_une_grille_validee_ne_peut_plus_etre_transmise_apres_l_echeance():
         m.comptes.enseignant,
         session=m.e31.session,
         etablissement_id=m.e31.etablissement_id,
-        membres=list(m.e31.membres_commission.all()),
+        commission_id=m.e31.pk,
         grille=grille,
     )
     assert d.rouvrir and not d.transmettre and "ne permet qu'une proposition" in d.echeance

@@ -245,7 +245,7 @@ def test_une_grille_d_un_jury_verrouille_est_figee(monde):
         c.enseignant,
         session=c.division_a.session,
         etablissement_id=c.division_a.etablissement_id,
-        membres=[],
+        commission_id=0,  # aucune commission : pas membre
         grille=None,
     )
     assert not d.modifier and "jury Paris est verrouillée" in d.raison
