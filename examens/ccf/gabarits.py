@@ -149,5 +149,19 @@ def gabarits_actifs(referentiel: Referentiel) -> dict[str, GabaritGrille]:
     return actifs
 
 
+# Gabarit → (ses données d'échelle, l'échelle lue) : chaque enregistrement automatique la demande deux fois, et la
+# lecture (validation comprise) coûtait plus que tout le calcul de la note. Les données lues sont comparées à
+# celles du gabarit à chaque appel (quelques niveaux : une comparaison de listes), jamais supposées inchangées.
+_ECHELLES: dict[int, tuple[list, Echelle]] = {}
+
+
 def echelle_de(gabarit: GabaritGrille) -> Echelle:
-    return Echelle.depuis_donnees(gabarit.echelle)
+    connue = _ECHELLES.get(gabarit.pk)
+    if connue is not None and connue[0] == gabarit.echelle:
+        return connue[1]
+    echelle = Echelle.depuis_donnees(gabarit.echelle)
+    if gabarit.pk is not None:
+        if len(_ECHELLES) >= 256:  # borné : quelques gabarits par version du référentiel
+            _ECHELLES.clear()
+        _ECHELLES[gabarit.pk] = (json.loads(json.dumps(gabarit.echelle)), echelle)
+    return echelle

@@ -218,3 +218,21 @@ def test_un_calcul_exact_s_ecrit_avec_le_signe_egal():
     assert notation.expliquer(calcul).endswith("≈ 16,667 → arrondi au centième : 16,67")
     calcul = suggerer_note(["TS", "TS", "S", "I"], ECHELLE, "demi_point")  # 9 sur 12 → 15
     assert notation.expliquer(calcul).endswith("20 × 9 / 12 = 15 → arrondi au demi-point le plus proche : 15,00")
+
+
+def test_l_echelle_d_un_gabarit_est_relue_seulement_si_ses_donnees_changent():
+    """echelle_de garde l'échelle lue par gabarit, mais compare ses données à chaque appel : une échelle modifiée
+    (même gabarit) est relue, et refusée si elle est incohérente."""
+    from examens.models import GabaritGrille
+
+    donnees = [
+        {"code": "A", "libelle": "Acquis", "points": 1, "touche": "a"},
+        {"code": "B", "libelle": "Bien", "points": 2, "touche": "b"},
+    ]
+    gabarit = GabaritGrille(pk=987_654, echelle=donnees)
+    premiere = gabarits.echelle_de(gabarit)
+    assert gabarits.echelle_de(GabaritGrille(pk=987_654, echelle=[dict(d) for d in donnees])) is premiere
+    donnees[1]["points"] = 3  # modifiée sur place : la copie gardée ne l'est pas
+    assert gabarits.echelle_de(gabarit).niveaux[1].points == 3
+    with pytest.raises(ParametresInvalides):
+        gabarits.echelle_de(GabaritGrille(pk=987_654, echelle=donnees[:1]))
