@@ -86,7 +86,7 @@ def application(environ, start_response):
     base = _base()
     with base.transaction(), base.cursor() as curseur:
         curseur.execute(
-            "SELECT 1 FROM django_session WHERE session_key = %s AND expire_date > now()",
+            "SELECT 1 FROM agora_sessioncompte WHERE session_key = %s AND expire_date > now()",
             (cookie["sessionid"].value if "sessionid" in cookie else "",),
         )
         if curseur.fetchone() is None:

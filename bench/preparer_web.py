@@ -16,9 +16,9 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
 from agora.roles import ACADEMIE, ENSEIGNANT, GESTIONNAIRE, creer_roles  # noqa: E402
+from agora.sessions import SessionStore  # noqa: E402
 from examens.ccf import gabarits  # noqa: E402
 from examens.ccf.lectures import formes_par_statut  # noqa: E402
 from examens.models import Candidat, Commission, Division, Grille, MembreCommission, Session  # noqa: E402

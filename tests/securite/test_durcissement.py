@@ -13,8 +13,6 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import User
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session as SessionDjango
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client, RequestFactory
@@ -22,7 +20,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from agora.models import SessionCompte as SessionDjango
 from agora.securite import adresse_client
+from agora.sessions import SessionStore
 from tests import fabriques
 
 pytestmark = pytest.mark.django_db
