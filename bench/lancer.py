@@ -1388,7 +1388,7 @@ def afficher(r: dict) -> None:
             )
         for nom_plancher, pl in w.get("planchers", {}).items():
             for nom, p in pl["pages"].items():
-                if nom == "Aggregated":
+                if not nom.startswith("enregistrement"):  # la page de grille n'y est qu'un prétexte à la version
                     continue
                 cpu = pl.get("processeur_par_requete_ms", {})
                 processeur = f" ; processeur {cpu['machine']} ms par requête" if cpu else ""
