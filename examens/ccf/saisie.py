@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import copy
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
+from agora.ecritures import Ecritures
 from agora.format import nom_utilisateur
 from examens.ccf.gabarits import echelle_de
 from examens.ccf.lectures import (
@@ -82,7 +83,13 @@ class GrilleIncomplete(OperationRefusee):
 
 
 def _tracer(grille: Grille, auteur, action: str, objet: str = "", avant="", apres="", motif: str = "") -> None:
-    HistoriqueGrille.objects.create(
+    _trace(grille, auteur, action, objet, avant, apres, motif).save(force_insert=True)
+
+
+def _trace(
+    grille: Grille, auteur, action: str, objet: str = "", avant="", apres="", motif: str = ""
+) -> HistoriqueGrille:
+    return HistoriqueGrille(
         grille=grille,
         auteur=getattr(auteur, "username", "") or "",
         auteur_nom=nom_utilisateur(auteur),
@@ -211,10 +218,13 @@ class Saisie:
     lignes: list[LigneGabarit]
     evaluations: dict[int, EvaluationCompetence]
     echelle: Echelle
+    # L'évaluation changée et sa colonne (None : à créer), écrite par enregistrer_champ avec la grille.
+    evaluation_changee: tuple[EvaluationCompetence, str | None] | None = field(default=None)
 
 
 # Chaque gestionnaire de champ valide la valeur (SaisieInvalide, à côté du champ), l'applique à la grille (ou à
-# l'évaluation de la ligne) et rend (objet de la trace, avant, après). Aucun n'enregistre la grille elle-même.
+# l'évaluation de la ligne) et rend (objet de la trace, avant, après). Aucun n'écrit en base : enregistrer_champ
+# écrit ensuite la grille, l'évaluation changée et la trace en une requête.
 
 
 def _ligne(s: Saisie) -> tuple[LigneGabarit, EvaluationCompetence]:
@@ -229,8 +239,8 @@ def _sur_la_ligne(s: Saisie, attribut: str, valeur: str) -> tuple[str, str, str]
     avant = getattr(evaluation, attribut)
     if avant != valeur:
         setattr(evaluation, attribut, valeur)
-        # Une évaluation déjà enregistrée : la seule colonne changée (UPDATE plus court à construire).
-        evaluation.save(update_fields=[attribut] if evaluation.pk else None)
+        # Une évaluation déjà enregistrée : la seule colonne changée ; sinon, à créer.
+        s.evaluation_changee = (evaluation, attribut if evaluation.pk else None)
         s.evaluations[ligne.pk] = evaluation
     return f"compétence {ligne.ordre}", avant, valeur
 
@@ -458,8 +468,18 @@ def enregistrer_champ(
         # Les colonnes que ce champ a changées, et celles de toute écriture : un UPDATE de trois ou quatre colonnes
         # au lieu de vingt (moins à construire à chaque enregistrement automatique).
         changees = [c for c, v in _colonnes(grille).items() if colonnes_avant[c] != v]
-        grille.save(update_fields=[*changees, "modifiee_le"])
-        _tracer(grille, auteur, champ, objet, _affichage(champ, avant), _affichage(champ, apres))
+        # L'évaluation, la grille et la trace en une requête (agora/ecritures.py) : trois lignes différentes,
+        # aucune ne dépend d'une autre ; la grille est verrouillée depuis sa lecture.
+        ecritures = Ecritures()
+        if saisie.evaluation_changee is not None:
+            evaluation, colonne = saisie.evaluation_changee
+            if colonne is None:
+                ecritures.creer(evaluation)
+            else:
+                ecritures.modifier(evaluation, [colonne])
+        ecritures.modifier(grille, [*changees, "modifiee_le"])
+        ecritures.creer(_trace(grille, auteur, champ, objet, _affichage(champ, avant), _affichage(champ, apres)))
+        ecritures.executer()
         # Les confirmations ont été lues avec la grille (grille_existante) : rien à relire s'il n'y en a pas.
         confirmes = [v.membre for v in grille.validations.select_related("membre")] if grille.validations.all() else []
         if confirmes:

@@ -4,6 +4,8 @@ import html
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agora.requetes import sql_lisible
@@ -443,3 +445,23 @@ def test_les_lignes_de_grille_echappent_echelle_intitules_et_observations_et_sui
     assert "<li>Délais &lt;respectés&gt;</li>" in html_ and 'aria-describedby="indicateurs-3"' in html_
     fige = str(lignes_de_grille([[la]], niveaux, False))
     assert html_.count(" disabled>") == 0 and fige.count(" disabled>") == 3  # deux boutons et l'observation
+
+
+def test_un_niveau_s_ecrit_avec_la_version_et_la_trace_en_une_requete():
+    """L'évaluation (créée puis modifiée), la version de la grille et la ligne d'historique : une seule écriture."""
+    m = monde()
+    client = m.comptes.client(m.comptes.enseignant)
+    ligne = m.e31.gabarit.lignes.get(ordre=1)
+    assert poster(client, m, "appreciation", "Début.").status_code == 200  # la grille est créée (version 1)
+    for version, niveau in ((1, "S"), (2, "TS")):
+        with CaptureQueriesContext(connection) as requetes:
+            r = poster(client, m, "niveau", niveau, version=version, cle=str(ligne.pk))
+        assert r.status_code == 200 and r.json()["version"] == version + 1
+        ecritures = [q["sql"] for q in requetes if re.match(r"(WITH|UPDATE|INSERT|DELETE)", q["sql"])]
+        ecritures = [q for q in ecritures if "examens_" in q]  # pas la session de l'utilisateur
+        assert len(ecritures) == 1 and "examens_historiquegrille" in ecritures[0], ecritures
+    g = Grille.objects.get()
+    assert g.version == 3 and g.evaluations.get(ligne=ligne).niveau == "TS"
+    traces = list(g.historique.filter(action="niveau").order_by("id").values_list("avant", "apres", "auteur"))
+    assert traces == [("", "S", "prof"), ("S", "TS", "prof")]
+    assert g.historique.filter(date__isnull=True).count() == 0 and g.modifiee_le is not None
