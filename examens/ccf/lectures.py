@@ -9,7 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, prefetch_related_objects
+from django.db.models.functions import JSONObject
 
 from agora.requetes import RequeteFigee
 from examens.ccf.gabarits import echelle_de
@@ -126,21 +128,11 @@ def candidat_de_commission(
 _MEMBRES = RequeteFigee(
     lambda commission: MembreCommission.objects.filter(commission_id=commission).select_related("utilisateur")
 )
-# Sans l'ordre par défaut (grille puis ligne), qui joindrait la grille et le candidat : un dictionnaire par ligne.
-_EVALUATIONS = RequeteFigee(lambda grille: EvaluationCompetence.objects.filter(grille_id=grille).order_by())
 
 
 def membres_de(commission: Commission) -> list[MembreCommission]:
     """Les membres de la commission avec leur compte (commission.membres_commission, compilé une fois)."""
     return _MEMBRES(commission=commission.pk)
-
-
-def evaluations_de(grille: Grille) -> dict[int, EvaluationCompetence]:
-    """Ligne du gabarit → évaluation de la grille (grille.evaluations.all(), compilé une fois)."""
-    evaluations = _EVALUATIONS(grille=grille.pk)
-    for e in evaluations:
-        e.grille = grille  # comme le ferait grille.evaluations.all() : pas de relecture de la grille
-    return {e.ligne_id: e for e in evaluations}
 
 
 def est_membre(user, membres: Iterable[MembreCommission]) -> bool:
@@ -175,7 +167,37 @@ def droits(
     Appelée après le verrou de la grille par les écritures : ce qu'elle lit (membres, jury, échéances) est lu
     après lui.
     """
-    contexte = _contexte_des_droits(user, session.pk, etablissement_id, commission_id)
+    contexte = _contexte_des_droits(user, session.pk, etablissement_id, commission_id, grille)
+    return _droits(user, session, contexte, grille, candidat, epreuve)
+
+
+def droits_et_evaluations(
+    user,
+    *,
+    session: Session,
+    etablissement_id: int,
+    commission_id: int,
+    grille: Grille | None,
+    candidat: Candidat | None = None,
+    epreuve: str = "",
+) -> tuple[Droits, dict[int, EvaluationCompetence]]:
+    """`droits()`, et les évaluations de la grille (ligne du gabarit → évaluation) lues par la même requête : la
+    page de grille et chaque enregistrement automatique ont besoin des deux. Pour une écriture, l'appel suit le
+    verrou de la grille : ces évaluations sont celles que plus personne ne peut changer avant la fin de la
+    transaction (lues dans la même requête que le verrou, elles pourraient dater d'avant une attente du verrou)."""
+    contexte = _contexte_des_droits(user, session.pk, etablissement_id, commission_id, grille)
+    evaluations = {}
+    for lue in contexte.evaluations:
+        # Dans l'ordre des colonnes du modèle : id, grille, ligne, niveau, observation.
+        e = EvaluationCompetence.from_db(
+            "default", _COLONNES_EVALUATION, [lue["id"], grille.pk, lue["ligne"], lue["niveau"], lue["observation"]]
+        )
+        e.grille = grille  # comme grille.evaluations.all() : pas de relecture de la grille
+        evaluations[e.ligne_id] = e
+    return _droits(user, session, contexte, grille, candidat, epreuve), evaluations
+
+
+def _droits(user, session, contexte: _Contexte, grille, candidat, epreuve) -> Droits:
     d = _droits_du_circuit(user, session=session, contexte=contexte, grille=grille)
     if not (d.modifier or d.confirmer or d.rouvrir or d.transmettre or d.renvoyer):
         return d
@@ -207,31 +229,48 @@ class _Contexte:
     membre: bool  # l'utilisateur est membre de la commission
     jury_verrouille: str | None  # le nom du jury verrouillé qui couvre l'établissement dans la session
     echeances: bool  # la session a des échéances de saisie (sinon rien de plus à lire)
+    evaluations: list[dict]  # les évaluations de la grille : {"id", "ligne", "niveau", "observation"}
 
 
-# Trois questions en une lecture (chaque grille ouverte ou enregistrée les pose, après le verrou de la grille pour
-# une écriture) : les échéances sont celles d'examens.echeances.services.regle_de, lue seulement s'il y en a.
+_COLONNES_EVALUATION = ["id", "grille_id", "ligne_id", "niveau", "observation"]
+
+# Trois questions et les évaluations de la grille en une lecture (chaque grille ouverte ou enregistrée les pose,
+# après le verrou de la grille pour une écriture) : les échéances sont celles d'examens.echeances.services.regle_de,
+# lues seulement s'il y en a. Une grille pas encore créée (clé 0) n'a pas d'évaluation.
 _CONTEXTE = RequeteFigee(
-    lambda session, etablissement, commission, utilisateur: (
+    lambda session, etablissement, commission, utilisateur, grille: (
         Session.objects.filter(pk=session)
         .only("pk")
         .annotate(
             _membre=Exists(MembreCommission.objects.filter(commission_id=commission, utilisateur_id=utilisateur)),
             _jury_verrouille=Subquery(liens_jury_verrouille(OuterRef("pk"), etablissement).values("jury__nom")[:1]),
             _echeances=Exists(Echeance.objects.filter(session_id=OuterRef("pk"))),
+            _evaluations=ArraySubquery(
+                EvaluationCompetence.objects.filter(grille_id=grille)
+                .order_by()
+                .values(j=JSONObject(id="id", ligne="ligne_id", niveau="niveau", observation="observation"))
+            ),
         )
     )
 )
 
 
-def _contexte_des_droits(user, session_id: int, etablissement_id: int, commission_id: int) -> _Contexte:
+def _contexte_des_droits(
+    user, session_id: int, etablissement_id: int, commission_id: int, grille: Grille | None
+) -> _Contexte:
     trouvee = _CONTEXTE(
-        session=session_id, etablissement=etablissement_id, commission=commission_id, utilisateur=user.pk or 0
+        session=session_id,
+        etablissement=etablissement_id,
+        commission=commission_id,
+        utilisateur=user.pk or 0,
+        grille=grille.pk if grille is not None else 0,
     )
     if not trouvee:  # la session a disparu entre-temps : rien de permis
-        return _Contexte(membre=False, jury_verrouille=None, echeances=False)
+        return _Contexte(membre=False, jury_verrouille=None, echeances=False, evaluations=[])
     s = trouvee[0]
-    return _Contexte(membre=s._membre, jury_verrouille=s._jury_verrouille, echeances=s._echeances)
+    return _Contexte(
+        membre=s._membre, jury_verrouille=s._jury_verrouille, echeances=s._echeances, evaluations=s._evaluations
+    )
 
 
 def unite_de_epreuve(session: Session, epreuve: str) -> str:

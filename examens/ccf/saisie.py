@@ -17,8 +17,7 @@ from agora.format import nom_utilisateur
 from examens.ccf.gabarits import echelle_de
 from examens.ccf.lectures import (
     calcul_de,
-    droits,
-    evaluations_de,
+    droits_et_evaluations,
     formes_par_statut,
     grille_existante,
     lignes_du_gabarit,
@@ -416,7 +415,8 @@ def enregistrer_champ(
             "l'avez ouverte : votre dernière modification n'a pas été enregistrée. Rechargez la page pour voir "
             "la grille à jour, puis refaites votre modification."
         )
-    d = droits(
+    # Les droits et les évaluations en une lecture, après le verrou de la grille.
+    d, evaluations = droits_et_evaluations(
         auteur,
         session=commission.session,
         etablissement_id=commission.etablissement_id,
@@ -441,11 +441,11 @@ def enregistrer_champ(
             modifiee_par=auteur,
         )
         grille = grille_existante(candidat, gabarit.epreuve, situation)
+        evaluations = {}  # une grille neuve n'a encore aucune évaluation
     grille.commission = commission
 
     # Lignes et évaluations lues une fois : elles servent au champ modifié puis au calcul de la note.
     lignes = lignes_du_gabarit(grille.gabarit)
-    evaluations = evaluations_de(grille)
     saisie = Saisie(grille, champ, valeur, cle, lignes, evaluations, echelle_de(grille.gabarit))
     if version != actuelle:
         # Fusion champ par champ : la grille a changé depuis la version du navigateur, mais si ce champ-ci vaut

@@ -229,11 +229,7 @@ def grille(request, pk, candidat, situation=1):
     if g is not None and g.commission_id != c.pk:
         raise Http404("Cette grille est tenue par une autre commission.")
     gabarit = g.gabarit if g else c.gabarit
-    evaluations = lectures.evaluations_de(g) if g else {}
-    lignes, groupes = lectures.lignes_affichees(gabarit, evaluations)
-    membres = _membres(c)
-    confirmes = {v.membre_id: v for v in g.validations.all()} if g else {}
-    droits = lectures.droits(
+    droits, evaluations = lectures.droits_et_evaluations(
         request.user,
         session=c.session,
         etablissement_id=c.etablissement_id,
@@ -242,6 +238,9 @@ def grille(request, pk, candidat, situation=1):
         candidat=cand,
         epreuve=c.gabarit.epreuve,
     )
+    lignes, groupes = lectures.lignes_affichees(gabarit, evaluations)
+    membres = _membres(c)
+    confirmes = {v.membre_id: v for v in g.validations.all()} if g else {}
     if g is None:
         # Grille pas encore commencée : un objet non enregistré pour l'affichage (créé au premier changement).
         g = Grille(commission=c, candidat=cand, gabarit=gabarit, epreuve=gabarit.epreuve, situation=situation)
