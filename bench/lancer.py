@@ -895,6 +895,11 @@ def _synthese(executions: list[dict], processeur: list[dict], duree: int) -> dic
         # Ce que les cœurs tiendraient s'ils ne faisaient que ce travail-là, à saturation : pas une mesure de
         # débit, l'ordre de grandeur qui dit si une cible de débit est à portée de cette machine.
         resultat["capacite_a_saturation_req_s"] = round((os.cpu_count() or 1) * 1000 / machine, 1) if machine else None
+        # Le serveur (workers et PostgreSQL) en « requêtes de locust » : locust fait le même travail par requête
+        # quelle que soit l'application, et son coût suit la vitesse du moment de la machine (l'étalon varie du
+        # simple au double d'une heure à l'autre). Ce rapport compare deux exécutions à des heures différentes.
+        rapports = [(p.get("workers", 0) + p.get("postgresql", 0)) / p["locust"] for p in processeur if p.get("locust")]
+        resultat["serveur_en_requetes_locust"] = round(statistics.median(rapports), 2) if rapports else None
     return resultat
 
 
@@ -1382,7 +1387,8 @@ def afficher(r: dict) -> None:
             lignes.append(
                 (
                     f"{prefixe} processeur par requête (médiane)",
-                    f"{pr['machine']} ms ({detail}) ; {w.get('capacite_a_saturation_req_s')} req/s à saturation",
+                    f"{pr['machine']} ms ({detail}) ; {w.get('capacite_a_saturation_req_s')} req/s à saturation ; "
+                    f"serveur = {w.get('serveur_en_requetes_locust')} × locust",
                     "",
                 )
             )
@@ -1391,7 +1397,12 @@ def afficher(r: dict) -> None:
                 if not nom.startswith("enregistrement"):  # la page de grille n'y est qu'un prétexte à la version
                     continue
                 cpu = pl.get("processeur_par_requete_ms", {})
-                processeur = f" ; processeur {cpu['machine']} ms par requête" if cpu else ""
+                processeur = (
+                    f" ; processeur {cpu['machine']} ms par requête, serveur = {pl.get('serveur_en_requetes_locust')}"
+                    " × locust"
+                    if cpu
+                    else ""
+                )
                 lignes.append(
                     (
                         f"  {nom_plancher}",

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from lancer import processeur_par_groupe  # noqa: E402
+from lancer import _synthese, processeur_par_groupe  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,19 @@ def test_le_processeur_de_postgresql_est_compte_dans_son_groupe():
     apres = processeur_par_groupe()
     assert set(apres) >= {"postgresql", "autres"} and all(isinstance(v, int) for v in apres.values())
     assert apres["postgresql"] - avant.get("postgresql", 0) >= 5  # au moins 5 tops d'horloge (50 ms)
+
+
+def test_le_serveur_est_aussi_compte_en_requetes_de_locust():
+    """Le rapport (workers + PostgreSQL) / locust de chaque exécution, puis sa médiane : 9 / 1, 12 / 1,5, 8 / 1."""
+    page = {"requetes": 100, "erreurs": 0, "requetes_par_seconde": 150.0, "p50_ms": 9, "p95_ms": 20, "p99_ms": 30}
+    processeur = [
+        {"workers": 7.0, "postgresql": 2.0, "locust": 1.0, "autres": 0.1},
+        {"workers": 9.0, "postgresql": 3.0, "locust": 1.5, "autres": 0.1},
+        {"workers": 6.0, "postgresql": 2.0, "locust": 1.0, "autres": 0.1},
+    ]
+    synthese = _synthese([{"enregistrement": page}] * 3, processeur, 60)
+    assert synthese["serveur_en_requetes_locust"] == 8.0
+    assert synthese["processeur_par_requete_ms"]["machine"] == 10.1
 
 
 # ---------------------------------------------------------------------------------------------------
