@@ -151,26 +151,6 @@ class Droits:
     echeance: str = ""  # l'échéance de saisie qui ferme (ou ne rouvre qu'en proposition) la grille pour lui
 
 
-def droits(
-    user,
-    *,
-    session: Session,
-    etablissement_id: int,
-    commission_id: int,
-    grille: Grille | None,
-    candidat: Candidat | None = None,
-    epreuve: str = "",
-) -> Droits:
-    """Ce que l'utilisateur peut faire sur la grille (la visibilité est déjà acquise : sinon 404).
-
-    `candidat` et `epreuve` : ceux de la grille pas encore commencée (grille None), pour l'échéance de saisie.
-    Appelée après le verrou de la grille par les écritures : ce qu'elle lit (membres, jury, échéances) est lu
-    après lui.
-    """
-    contexte = _contexte_des_droits(user, session.pk, etablissement_id, commission_id, grille)
-    return _droits(user, session, contexte, grille, candidat, epreuve)
-
-
 def droits_et_evaluations(
     user,
     *,
@@ -181,10 +161,15 @@ def droits_et_evaluations(
     candidat: Candidat | None = None,
     epreuve: str = "",
 ) -> tuple[Droits, dict[int, EvaluationCompetence]]:
-    """`droits()`, et les évaluations de la grille (ligne du gabarit → évaluation) lues par la même requête : la
-    page de grille et chaque enregistrement automatique ont besoin des deux. Pour une écriture, l'appel suit le
-    verrou de la grille : ces évaluations sont celles que plus personne ne peut changer avant la fin de la
-    transaction (lues dans la même requête que le verrou, elles pourraient dater d'avant une attente du verrou)."""
+    """Ce que l'utilisateur peut faire sur la grille (la visibilité est déjà acquise : sinon 404), et les évaluations
+    de la grille (ligne du gabarit → évaluation), lues par la même requête : la page de grille et chaque
+    enregistrement automatique ont besoin des deux.
+
+    `candidat` et `epreuve` : ceux de la grille pas encore commencée (grille None), pour l'échéance de saisie.
+    Appelée après le verrou de la grille par les écritures : ce qu'elle lit (membres, jury, échéances, évaluations)
+    est lu après lui, donc à jour jusqu'à la fin de la transaction. Pas dans la requête du verrou : une requête qui
+    attend un verrou garde l'instantané d'avant l'attente.
+    """
     contexte = _contexte_des_droits(user, session.pk, etablissement_id, commission_id, grille)
     evaluations = {}
     for lue in contexte.evaluations:
@@ -195,6 +180,11 @@ def droits_et_evaluations(
         e.grille = grille  # comme grille.evaluations.all() : pas de relecture de la grille
         evaluations[e.ligne_id] = e
     return _droits(user, session, contexte, grille, candidat, epreuve), evaluations
+
+
+def droits(user, **lecture) -> Droits:
+    """Les droits seuls (mêmes arguments que droits_et_evaluations) : les actions du circuit de la grille."""
+    return droits_et_evaluations(user, **lecture)[0]
 
 
 def _droits(user, session, contexte: _Contexte, grille, candidat, epreuve) -> Droits:
