@@ -171,20 +171,38 @@ def droits_et_evaluations(
     attend un verrou garde l'instantané d'avant l'attente.
     """
     contexte = _contexte_des_droits(user, session.pk, etablissement_id, commission_id, grille)
+    return _droits(user, session, contexte, grille, candidat, epreuve), _evaluations(contexte, grille)
+
+
+def droits(
+    user,
+    *,
+    session: Session,
+    etablissement_id: int,
+    commission_id: int,
+    grille: Grille | None,
+    candidat: Candidat | None = None,
+    epreuve: str = "",
+) -> Droits:
+    """Les droits seuls (mêmes arguments que droits_et_evaluations) : les actions du circuit de la grille. La
+    requête lit aussi les évaluations ; elles ne deviennent pas des objets."""
+    contexte = _contexte_des_droits(user, session.pk, etablissement_id, commission_id, grille)
+    return _droits(user, session, contexte, grille, candidat, epreuve)
+
+
+def _evaluations(contexte: _Contexte, grille: Grille | None) -> dict[int, EvaluationCompetence]:
+    """Les évaluations lues avec le contexte, en objets : ligne du gabarit → évaluation."""
     evaluations = {}
     for lue in contexte.evaluations:
-        # Dans l'ordre des colonnes du modèle : id, grille, ligne, niveau, observation.
+        # from_db attend les valeurs dans l'ordre des colonnes du modèle ; la grille est celle qu'on a déjà.
         e = EvaluationCompetence.from_db(
-            "default", _COLONNES_EVALUATION, [lue["id"], grille.pk, lue["ligne"], lue["niveau"], lue["observation"]]
+            "default",
+            _COLONNES_EVALUATION,
+            [grille.pk if colonne == "grille_id" else lue[colonne] for colonne in _COLONNES_EVALUATION],
         )
         e.grille = grille  # comme grille.evaluations.all() : pas de relecture de la grille
         evaluations[e.ligne_id] = e
-    return _droits(user, session, contexte, grille, candidat, epreuve), evaluations
-
-
-def droits(user, **lecture) -> Droits:
-    """Les droits seuls (mêmes arguments que droits_et_evaluations) : les actions du circuit de la grille."""
-    return droits_et_evaluations(user, **lecture)[0]
+    return evaluations
 
 
 def _droits(user, session, contexte: _Contexte, grille, candidat, epreuve) -> Droits:
@@ -219,10 +237,11 @@ class _Contexte:
     membre: bool  # l'utilisateur est membre de la commission
     jury_verrouille: str | None  # le nom du jury verrouillé qui couvre l'établissement dans la session
     echeances: bool  # la session a des échéances de saisie (sinon rien de plus à lire)
-    evaluations: list[dict]  # les évaluations de la grille : {"id", "ligne", "niveau", "observation"}
+    evaluations: list[dict]  # les évaluations de la grille : {colonne: valeur}, sans la grille
 
 
-_COLONNES_EVALUATION = ["id", "grille_id", "ligne_id", "niveau", "observation"]
+# Les colonnes d'EvaluationCompetence dans l'ordre du modèle : une colonne ajoutée au modèle est lue ici aussi.
+_COLONNES_EVALUATION = [f.attname for f in EvaluationCompetence._meta.concrete_fields]
 
 # Trois questions et les évaluations de la grille en une lecture (chaque grille ouverte ou enregistrée les pose,
 # après le verrou de la grille pour une écriture) : les échéances sont celles d'examens.echeances.services.regle_de,
@@ -238,7 +257,7 @@ _CONTEXTE = RequeteFigee(
             _evaluations=ArraySubquery(
                 EvaluationCompetence.objects.filter(grille_id=grille)
                 .order_by()
-                .values(j=JSONObject(id="id", ligne="ligne_id", niveau="niveau", observation="observation"))
+                .values(j=JSONObject(**{c: c for c in _COLONNES_EVALUATION if c != "grille_id"}))
             ),
         )
     )

@@ -465,3 +465,26 @@ def test_un_niveau_s_ecrit_avec_la_version_et_la_trace_en_une_requete():
     traces = list(g.historique.filter(action="niveau").order_by("id").values_list("avant", "apres", "auteur"))
     assert traces == [("", "S", "prof"), ("S", "TS", "prof")]
     assert g.historique.filter(date__isnull=True).count() == 0 and g.modifiee_le is not None
+
+
+def test_les_evaluations_lues_avec_les_droits_sont_celles_de_la_grille_colonne_par_colonne():
+    """droits_et_evaluations rebâtit les évaluations d'une lecture JSON : chaque colonne du modèle, aucune différée
+    (une colonne oubliée serait relue une à une) ; droits() donne les mêmes droits sans les bâtir."""
+    from examens.ccf import lectures
+    from examens.models import EvaluationCompetence
+
+    m = monde()
+    g = remplir(m.e31, m.candidat, m.comptes.enseignant, ["S", "TS", "I"])
+    g.evaluations.filter(ligne__ordre=2).update(observation="Relances « bien » menées & <notées>")
+    lecture = dict(
+        session=m.e31.session, etablissement_id=m.candidat.etablissement_id, commission_id=m.e31.pk, grille=g
+    )
+    d, lues = lectures.droits_et_evaluations(m.comptes.enseignant, **lecture)
+    attendues = {e.ligne_id: e for e in EvaluationCompetence.objects.filter(grille=g)}
+    assert len(lues) == len(attendues) == 3
+    colonnes = [f.attname for f in EvaluationCompetence._meta.concrete_fields]
+    for ligne_id, e in lues.items():
+        assert not e.get_deferred_fields() and e.grille is g and not e._state.adding
+        assert [getattr(e, c) for c in colonnes] == [getattr(attendues[ligne_id], c) for c in colonnes]
+    assert {e.observation for e in lues.values()} >= {"Relances « bien » menées & <notées>"}
+    assert d.modifier and lectures.droits(m.comptes.enseignant, **lecture) == d
