@@ -170,24 +170,19 @@ def droits_et_evaluations(
     est lu après lui, donc à jour jusqu'à la fin de la transaction. Pas dans la requête du verrou : une requête qui
     attend un verrou garde l'instantané d'avant l'attente.
     """
-    contexte = _contexte_des_droits(user, session.pk, etablissement_id, commission_id, grille)
-    return _droits(user, session, contexte, grille, candidat, epreuve), _evaluations(contexte, grille)
+    d, contexte = _droits_et_contexte(user, session, etablissement_id, commission_id, grille, candidat, epreuve)
+    return d, _evaluations(contexte, grille)
 
 
-def droits(
-    user,
-    *,
-    session: Session,
-    etablissement_id: int,
-    commission_id: int,
-    grille: Grille | None,
-    candidat: Candidat | None = None,
-    epreuve: str = "",
-) -> Droits:
+def droits(user, **lecture) -> Droits:
     """Les droits seuls (mêmes arguments que droits_et_evaluations) : les actions du circuit de la grille. La
     requête lit aussi les évaluations ; elles ne deviennent pas des objets."""
+    return _droits_et_contexte(user, **lecture)[0]
+
+
+def _droits_et_contexte(user, session, etablissement_id, commission_id, grille, candidat=None, epreuve=""):
     contexte = _contexte_des_droits(user, session.pk, etablissement_id, commission_id, grille)
-    return _droits(user, session, contexte, grille, candidat, epreuve)
+    return _droits(user, session, contexte, grille, candidat, epreuve), contexte
 
 
 def _evaluations(contexte: _Contexte, grille: Grille | None) -> dict[int, EvaluationCompetence]:
