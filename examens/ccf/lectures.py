@@ -236,6 +236,8 @@ class _Contexte:
 
 
 # Les colonnes d'EvaluationCompetence dans l'ordre du modèle : une colonne ajoutée au modèle est lue ici aussi.
+# Elles passent par JSON (texte, nombres, booléens) : une colonne de date ou de décimal y demanderait sa
+# conversion (champ.to_python) avant from_db.
 _COLONNES_EVALUATION = [f.attname for f in EvaluationCompetence._meta.concrete_fields]
 
 # Trois questions et les évaluations de la grille en une lecture (chaque grille ouverte ou enregistrée les pose,
