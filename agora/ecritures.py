@@ -21,6 +21,8 @@ trouve pas sa ligne lève DatabaseError, et la transaction de l'appelant est ann
 
 from django.db import DatabaseError, connections
 from django.db.models import Model, sql
+from django.db.models.lookups import Exact
+from django.db.models.sql.where import AND
 
 
 class Ecritures:
@@ -39,7 +41,8 @@ class Ecritures:
             raise ValueError(f"Champs inconnus de {meta.label} : {sorted(champs)}.")
         requete = sql.UpdateQuery(type(objet))
         requete.add_update_fields([(f, None, f.pre_save(objet, False)) for f in champs_])
-        requete.add_filter("pk", objet.pk)
+        # Le filtre de save() sur la clé, sans l'analyse du nom « pk » par add_filter (la moitié du coût d'ici).
+        requete.where.add(Exact(meta.pk.get_col(requete.get_initial_alias()), objet.pk), AND)
         compilateur = requete.get_compiler(self._using)
         compilateur.returning_fields = [meta.pk]
         texte, parametres = compilateur.as_sql()
