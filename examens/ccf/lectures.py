@@ -9,8 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, prefetch_related_objects
+from django.db.models import Count, Exists, Func, JSONField, OuterRef, Q, Subquery, prefetch_related_objects
 from django.db.models.functions import JSONObject
 
 from agora.requetes import RequeteFigee
@@ -104,6 +103,53 @@ _CANDIDAT_DE_COMMISSION = RequeteFigee(
         _candidats_des_divisions(session, commission).filter(pk=pk).select_related("division", "etablissement")
     )
 )
+
+
+# L'enregistrement automatique d'une grille lit la commission et le candidat en une requête (une de moins à chaque
+# clic), avec les mêmes périmètres : la commission visible par l'utilisateur, le candidat dans ses divisions. Le
+# candidat vient en JSON, ses seules colonnes que JSON rend telles quelles (textes, entiers, clés, booléens) ; ses
+# dates et ses décimaux sont différés, lus par Django si on y touche (aucun enregistrement n'y touche).
+_TYPES_JSON = {
+    "AutoField",
+    "BigAutoField",
+    "BooleanField",
+    "CharField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+    "TextField",
+}
+_COLONNES_CANDIDAT = [f.attname for f in Candidat._meta.concrete_fields if f.get_internal_type() in _TYPES_JSON]
+_COMMISSION_ET_CANDIDAT = RequeteFigee(
+    lambda utilisateur, pk, candidat: (
+        Commission.objects.visibles_par(utilisateur)
+        .select_related("session__reglement", "etablissement", "gabarit")
+        .filter(pk=pk)
+        .annotate(
+            _candidat=Subquery(
+                _candidats_des_divisions(OuterRef("session_id"), OuterRef("pk"))
+                .filter(pk=candidat)
+                .order_by()
+                .values(j=JSONObject(**{c: c for c in _COLONNES_CANDIDAT}))[:1]
+            )
+        )
+    )
+)
+
+
+def commission_et_candidat(user, pk: int, candidat_pk: int) -> tuple[Commission | None, Candidat | None]:
+    """commission_visible et candidat_de_commission en une lecture : (None, None) si la commission n'est pas
+    visible, (commission, None) si le candidat n'est pas évalué par elle. Le candidat n'a que ses colonnes de texte,
+    d'entiers et de clés ; les autres sont différées (lues par Django à la demande)."""
+    trouvees = _COMMISSION_ET_CANDIDAT(utilisateur=user, pk=pk, candidat=candidat_pk)
+    if not trouvees:
+        return None, None
+    commission = trouvees[0]
+    lu = commission.__dict__.pop("_candidat")
+    if lu is None or lu["statut"] not in formes_par_statut(commission):
+        return commission, None
+    return commission, Candidat.from_db("default", _COLONNES_CANDIDAT, [lu[c] for c in _COLONNES_CANDIDAT])
 
 
 def commission_visible(user, pk: int) -> Commission | None:
@@ -251,10 +297,18 @@ _CONTEXTE = RequeteFigee(
             _membre=Exists(MembreCommission.objects.filter(commission_id=commission, utilisateur_id=utilisateur)),
             _jury_verrouille=Subquery(liens_jury_verrouille(OuterRef("pk"), etablissement).values("jury__nom")[:1]),
             _echeances=Exists(Echeance.objects.filter(session_id=OuterRef("pk"))),
-            _evaluations=ArraySubquery(
+            # Un seul tableau JSON (jsonb_agg), décodé d'un coup : un tableau de PostgreSQL d'objets JSON l'était
+            # objet par objet, une vingtaine de fois par grille. Sans ligne, jsonb_agg rend NULL.
+            _evaluations=Subquery(
                 EvaluationCompetence.objects.filter(grille_id=grille)
                 .order_by()
-                .values(j=JSONObject(**{c: c for c in _COLONNES_EVALUATION if c != "grille_id"}))
+                .values(
+                    j=Func(
+                        JSONObject(**{c: c for c in _COLONNES_EVALUATION if c != "grille_id"}),
+                        function="jsonb_agg",
+                        output_field=JSONField(),
+                    )
+                )
             ),
         )
     )
@@ -275,7 +329,10 @@ def _contexte_des_droits(
         return _Contexte(membre=False, jury_verrouille=None, echeances=False, evaluations=[])
     s = trouvee[0]
     return _Contexte(
-        membre=s._membre, jury_verrouille=s._jury_verrouille, echeances=s._echeances, evaluations=s._evaluations
+        membre=s._membre,
+        jury_verrouille=s._jury_verrouille,
+        echeances=s._echeances,
+        evaluations=s._evaluations or [],
     )
 
 
@@ -475,14 +532,14 @@ def avec_comptes_de_grilles(commissions: list[Commission]) -> list[Commission]:
 def _grille(verrou: bool) -> RequeteFigee:
     def fabrique(candidat, epreuve, situation):
         # Une grille au plus (contrainte grille_unique) : sans tri, qui joindrait le candidat.
-        grilles = (
-            Grille.objects.filter(candidat_id=candidat, epreuve=epreuve, situation=situation)
-            .annotate(a_des_validations=Exists(ValidationGrille.objects.filter(grille=OuterRef("pk"))))
-            .select_related("gabarit", "modifiee_par")
-            .order_by()
+        grilles = Grille.objects.filter(candidat_id=candidat, epreuve=epreuve, situation=situation).annotate(
+            a_des_validations=Exists(ValidationGrille.objects.filter(grille=OuterRef("pk")))
         )
-        # La ligne de la grille seulement (modifiee_par est une jointure externe).
-        return grilles.select_for_update(of=("self",)) if verrou else grilles
+        if verrou:
+            # Pour l'enregistrement, la ligne de la grille seule : le gabarit est celui de la commission (posé par
+            # grille_existante) et le dernier auteur n'est lu que pour un message de conflit.
+            return grilles.order_by().select_for_update()
+        return grilles.select_related("gabarit", "modifiee_par").order_by()
 
     return RequeteFigee(fabrique)
 
@@ -490,19 +547,30 @@ def _grille(verrou: bool) -> RequeteFigee:
 _GRILLE, _GRILLE_VERROUILLEE = _grille(False), _grille(True)
 
 
-def grille_existante(candidat: Candidat, epreuve: str, situation: int, verrou: bool = False) -> Grille | None:
+def grille_existante(
+    candidat: Candidat, epreuve: str, situation: int, verrou: bool = False, gabarit: GabaritGrille | None = None
+) -> Grille | None:
     """La grille du candidat pour cette épreuve et cette situation, avec son gabarit, son dernier auteur et ses
-    confirmations ; `verrou` : SELECT … FOR UPDATE sur la grille. Les confirmations ne sont lues que s'il y en a
-    (le plus souvent, un brouillon n'en a pas : une requête de moins à chaque enregistrement)."""
+    confirmations ; `verrou` : SELECT … FOR UPDATE sur la grille, sans jointure. Les confirmations ne sont lues que
+    s'il y en a (le plus souvent, un brouillon n'en a pas : une requête de moins à chaque enregistrement).
+
+    `gabarit` : celui de la commission, déjà lu, posé sur la grille s'il est le sien (un gabarit ne change jamais :
+    une modification est une nouvelle version) ; sinon la grille lit le sien."""
     lecture = _GRILLE_VERROUILLEE if verrou else _GRILLE
     trouvees = lecture(candidat=candidat.pk, epreuve=epreuve, situation=situation)
     if not trouvees:
         return None
     grille = trouvees[0]
+    if gabarit is not None and grille.gabarit_id == gabarit.pk:
+        grille.gabarit = gabarit
     if grille.a_des_validations:
         prefetch_related_objects([grille], "validations")
     else:
-        grille._prefetched_objects_cache = {"validations": ValidationGrille.objects.none()}
+        # Comme un prefetch_related vide : le résultat déjà là. Un none() sans résultat passait encore, à chaque
+        # parcours, par le compilateur de Django (un vingtième du processeur d'un enregistrement).
+        aucune = ValidationGrille.objects.none()
+        aucune._result_cache, aucune._prefetch_done = [], True
+        grille._prefetched_objects_cache = {"validations": aucune}
     return grille
 
 

@@ -396,14 +396,14 @@ def enregistrer_champ(
     if not 1 <= situation <= gabarit.situations:
         raise SaisieInvalide("Situation inconnue pour cette épreuve.", champ)
     # Verrou sur la grille : une confirmation ou une transmission en cours ne peut pas être écrasée.
-    grille = grille_existante(candidat, gabarit.epreuve, situation, verrou=True)
+    grille = grille_existante(candidat, gabarit.epreuve, situation, verrou=True, gabarit=gabarit)
     if grille is None:
         # Pas encore de grille : le verrou sur le candidat sérialise sa création (version 0 → 1), puis on relit.
         # Sa seule clé est lue (le candidat est déjà chargé par l'appelant, dans le périmètre), sans tri (l'ordre
         # par défaut du modèle joindrait la session). Quand la grille existe, son verrou suffit : un seul verrou,
         # donc aucun ordre à respecter avec les écritures qui verrouillent la grille puis le candidat.
         list(Candidat.objects.select_for_update(no_key=True).filter(pk=candidat.pk).order_by().values_list("pk"))
-        grille = grille_existante(candidat, gabarit.epreuve, situation, verrou=True)
+        grille = grille_existante(candidat, gabarit.epreuve, situation, verrou=True, gabarit=gabarit)
     if grille is not None and grille.commission_id != commission.pk:
         raise NonAutorise("Cette grille est tenue par une autre commission.")
     actuelle = grille.version if grille else 0

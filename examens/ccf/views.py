@@ -379,9 +379,14 @@ def _reponse_erreur(e: OperationRefusee) -> JsonResponse:
 @permission_required("examens.view_candidat", raise_exception=True)
 def grille_enregistrer(request, pk, candidat, situation=1):
     """Un changement de la page (niveau, observation, case, date, note…) : JSON, 409 si la grille a changé."""
-    c = _commission(request, pk)
+    # La commission et le candidat en une requête (chaque clic enregistre) ; les mêmes 404 que _commission,
+    # _situation et _candidat, dans le même ordre.
+    c, cand = lectures.commission_et_candidat(request.user, pk, candidat)
+    if c is None:
+        raise Http404("Commission introuvable.")
     situation = _situation(c, situation)
-    cand = _candidat(c, candidat)
+    if cand is None:
+        raise Http404("Candidat introuvable dans cette commission.")
     version = _version(request)
     if version is None:
         return JsonResponse({"erreur": "Version de la grille manquante : rechargez la page."}, status=400)

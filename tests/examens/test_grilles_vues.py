@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agora.requetes import sql_lisible
-from examens.ccf import circuit, notation
+from examens.ccf import circuit, lectures, notation
 from examens.models import Commission, Grille, Journal, Note
 from tests import fabriques
 from tests.examens.test_grilles import ENS, PRO, enseignant, grille_e31_complete, monde, remplir, valider
@@ -316,6 +316,68 @@ def test_un_enregistrement_fait_un_nombre_de_requetes_borne(django_assert_max_nu
     with django_assert_max_num_queries(22):
         r = poster(client, m, "appreciation", "Nouvelle.", version=g.version)
     assert r.status_code == 200
+
+
+def test_un_enregistrement_d_une_grille_commencee_fait_sept_requetes():
+    """Issue #23 : session et compte, commission et candidat (une requête), BEGIN, verrou de la grille (sa ligne
+    seule, sans jointure), droits et évaluations, les écritures (une requête), COMMIT."""
+    m = monde()
+    g = grille_e31_complete(m)
+    client = m.comptes.client(m.comptes.enseignant)
+    assert poster(client, m, "appreciation", "Première.", version=g.version).status_code == 200  # prolonge la session
+    with CaptureQueriesContext(connection) as requetes:
+        r = poster(client, m, "appreciation", "Seconde.", version=g.version + 1)
+    assert r.status_code == 200 and r.json()["version"] == g.version + 2
+    sqls = [sql_lisible(q["sql"]) for q in requetes.captured_queries]
+    assert len(sqls) == 7, sqls
+    assert 'FROM "agora_sessioncompte"' in sqls[0]
+    assert 'FROM "examens_commission"' in sqls[1] and 'FROM "examens_candidat"' in sqls[1]
+    # BEGIN et COMMIT : un point de sauvegarde dans la transaction de chaque test.
+    assert sqls[2].startswith(("BEGIN", "SAVEPOINT")) and sqls[6].startswith(("COMMIT", "RELEASE SAVEPOINT"))
+    verrou = sqls[3]
+    assert verrou.startswith('SELECT "examens_grille"') and "FOR UPDATE" in verrou and " JOIN " not in verrou
+    assert sqls[5].startswith("WITH e0 AS (UPDATE")
+
+
+def test_commission_et_candidat_repond_comme_les_deux_lectures_des_pages():
+    """La lecture unique de l'enregistrement automatique a les périmètres de commission_visible et de
+    candidat_de_commission : mêmes réponses pour chaque compte, commission et candidat (hors division, statut
+    évalué par une autre commission, autre établissement)."""
+    m = monde()
+    dehors = fabriques.candidat(division=m.comptes.division_c, nom="LOIN")
+    comptes = [
+        m.comptes.enseignant,
+        m.comptes.enseignant_autre,
+        m.collegue,
+        m.professionnel,
+        m.comptes.gestionnaire,
+        m.comptes.gestionnaire_autre,
+        m.comptes.academie,
+        m.comptes.administrateur,
+    ]
+    vus = set()
+    for user in comptes:
+        for commission in (m.e31, m.e32, m.e2):
+            for candidat in (m.candidat, m.ponctuel, m.stagiaire, dehors):
+                c = lectures.commission_visible(user, commission.pk)
+                attendu = lectures.candidat_de_commission(c, candidat.pk) if c else None
+                lue, lu = lectures.commission_et_candidat(user, commission.pk, candidat.pk)
+                assert (lue and lue.pk, lu and lu.pk) == (c and c.pk, attendu and attendu.pk), (user, commission)
+                vus.add((c is not None, attendu is not None))
+                if lu is not None:
+                    assert lue.gabarit == c.gabarit and lue.session.reglement == c.session.reglement
+                    assert (lu.numero, lu.nom, lu.statut, lu.etablissement_id, lu.division_id) == (
+                        attendu.numero,
+                        attendu.nom,
+                        attendu.statut,
+                        attendu.etablissement_id,
+                        attendu.division_id,
+                    )
+    assert vus == {(False, False), (True, False), (True, True)}  # chaque cas est rencontré
+    # Les colonnes que JSON ne rend pas telles quelles (dates, décimaux) sont différées : lues à la demande, justes.
+    _, lu = lectures.commission_et_candidat(m.comptes.enseignant, m.e31.pk, m.candidat.pk)
+    assert {"date_naissance", "points_jury"} <= lu.get_deferred_fields()
+    assert (lu.date_naissance, lu.points_jury) == (m.candidat.date_naissance, m.candidat.points_jury)
 
 
 def test_le_gestionnaire_modifie_les_membres_d_une_commission():
