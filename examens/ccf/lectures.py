@@ -206,29 +206,26 @@ def droits_et_evaluations(
     grille: Grille | None,
     candidat: Candidat | None = None,
     epreuve: str = "",
+    contexte: _Contexte | None = None,
 ) -> tuple[Droits, dict[int, EvaluationCompetence]]:
     """Ce que l'utilisateur peut faire sur la grille (la visibilité est déjà acquise : sinon 404), et les évaluations
     de la grille (ligne du gabarit → évaluation), lues par la même requête : la page de grille et chaque
     enregistrement automatique ont besoin des deux.
 
     `candidat` et `epreuve` : ceux de la grille pas encore commencée (grille None), pour l'échéance de saisie.
-    Appelée après le verrou de la grille par les écritures : ce qu'elle lit (membres, jury, échéances, évaluations)
-    est lu après lui, donc à jour jusqu'à la fin de la transaction. Pas dans la requête du verrou : une requête qui
-    attend un verrou garde l'instantané d'avant l'attente.
+    `contexte` : celui que grille_verrouillee a lu avec le verrou, s'il est à jour ; sinon il est lu ici, après le
+    verrou de la grille, donc à jour jusqu'à la fin de la transaction.
     """
-    d, contexte = _droits_et_contexte(user, session, etablissement_id, commission_id, grille, candidat, epreuve)
-    return d, _evaluations(contexte, grille)
+    if contexte is None:
+        contexte = _contexte_des_droits(user, session.pk, etablissement_id, commission_id, grille)
+    return _droits(user, session, contexte, grille, candidat, epreuve), _evaluations(contexte, grille)
 
 
-def droits(user, **lecture) -> Droits:
+def droits(user, *, session, etablissement_id, commission_id, grille, candidat=None, epreuve="") -> Droits:
     """Les droits seuls (mêmes arguments que droits_et_evaluations) : les actions du circuit de la grille. La
     requête lit aussi les évaluations ; elles ne deviennent pas des objets."""
-    return _droits_et_contexte(user, **lecture)[0]
-
-
-def _droits_et_contexte(user, session, etablissement_id, commission_id, grille, candidat=None, epreuve=""):
     contexte = _contexte_des_droits(user, session.pk, etablissement_id, commission_id, grille)
-    return _droits(user, session, contexte, grille, candidat, epreuve), contexte
+    return _droits(user, session, contexte, grille, candidat, epreuve)
 
 
 def _evaluations(contexte: _Contexte, grille: Grille | None) -> dict[int, EvaluationCompetence]:
@@ -286,33 +283,49 @@ class _Contexte:
 # conversion (champ.to_python) avant from_db.
 _COLONNES_EVALUATION = [f.attname for f in EvaluationCompetence._meta.concrete_fields]
 
-# Trois questions et les évaluations de la grille en une lecture (chaque grille ouverte ou enregistrée les pose,
-# après le verrou de la grille pour une écriture) : les échéances sont celles d'examens.echeances.services.regle_de,
-# lues seulement s'il y en a. Une grille pas encore créée (clé 0) n'a pas d'évaluation.
+
+def _annotations_du_contexte(session, etablissement, commission, utilisateur, grille) -> dict:
+    """Trois questions et les évaluations de la grille, en annotations : les échéances sont celles
+    d'examens.echeances.services.regle_de, lues seulement s'il y en a. `session` et `grille` : des valeurs ou des
+    OuterRef, selon la ligne annotée (la session pour _CONTEXTE, la grille pour _GRILLE_VERROUILLEE)."""
+    return {
+        "_membre": Exists(MembreCommission.objects.filter(commission_id=commission, utilisateur_id=utilisateur)),
+        "_jury_verrouille": Subquery(liens_jury_verrouille(session, etablissement).values("jury__nom")[:1]),
+        "_echeances": Exists(Echeance.objects.filter(session_id=session)),
+        # Un seul tableau JSON (jsonb_agg), décodé d'un coup : un tableau de PostgreSQL d'objets JSON l'était objet
+        # par objet, une vingtaine de fois par grille. Sans ligne, jsonb_agg rend NULL.
+        "_evaluations": Subquery(
+            EvaluationCompetence.objects.filter(grille_id=grille)
+            .order_by()
+            .values(
+                j=Func(
+                    JSONObject(**{c: c for c in _COLONNES_EVALUATION if c != "grille_id"}),
+                    function="jsonb_agg",
+                    output_field=JSONField(),
+                )
+            )
+        ),
+    }
+
+
+# Les droits et les évaluations d'une grille ouverte (chaque page de grille les lit), ou d'une grille pas encore
+# créée (clé 0 : aucune évaluation).
 _CONTEXTE = RequeteFigee(
     lambda session, etablissement, commission, utilisateur, grille: (
         Session.objects.filter(pk=session)
         .only("pk")
-        .annotate(
-            _membre=Exists(MembreCommission.objects.filter(commission_id=commission, utilisateur_id=utilisateur)),
-            _jury_verrouille=Subquery(liens_jury_verrouille(OuterRef("pk"), etablissement).values("jury__nom")[:1]),
-            _echeances=Exists(Echeance.objects.filter(session_id=OuterRef("pk"))),
-            # Un seul tableau JSON (jsonb_agg), décodé d'un coup : un tableau de PostgreSQL d'objets JSON l'était
-            # objet par objet, une vingtaine de fois par grille. Sans ligne, jsonb_agg rend NULL.
-            _evaluations=Subquery(
-                EvaluationCompetence.objects.filter(grille_id=grille)
-                .order_by()
-                .values(
-                    j=Func(
-                        JSONObject(**{c: c for c in _COLONNES_EVALUATION if c != "grille_id"}),
-                        function="jsonb_agg",
-                        output_field=JSONField(),
-                    )
-                )
-            ),
-        )
+        .annotate(**_annotations_du_contexte(OuterRef("pk"), etablissement, commission, utilisateur, grille))
     )
 )
+
+
+def _contexte_lu(ligne) -> _Contexte:
+    return _Contexte(
+        membre=ligne._membre,
+        jury_verrouille=ligne._jury_verrouille,
+        echeances=ligne._echeances,
+        evaluations=ligne._evaluations or [],
+    )
 
 
 def _contexte_des_droits(
@@ -327,13 +340,7 @@ def _contexte_des_droits(
     )
     if not trouvee:  # la session a disparu entre-temps : rien de permis
         return _Contexte(membre=False, jury_verrouille=None, echeances=False, evaluations=[])
-    s = trouvee[0]
-    return _Contexte(
-        membre=s._membre,
-        jury_verrouille=s._jury_verrouille,
-        echeances=s._echeances,
-        evaluations=s._evaluations or [],
-    )
+    return _contexte_lu(trouvee[0])
 
 
 def unite_de_epreuve(session: Session, epreuve: str) -> str:
@@ -529,40 +536,73 @@ def avec_comptes_de_grilles(commissions: list[Commission]) -> list[Commission]:
     return commissions
 
 
-def _grille(verrou: bool) -> RequeteFigee:
-    def fabrique(candidat, epreuve, situation):
-        # Une grille au plus (contrainte grille_unique) : sans tri, qui joindrait le candidat.
-        grilles = Grille.objects.filter(candidat_id=candidat, epreuve=epreuve, situation=situation).annotate(
-            a_des_validations=Exists(ValidationGrille.objects.filter(grille=OuterRef("pk")))
+# Une grille au plus (contrainte grille_unique) : sans tri, qui joindrait le candidat.
+_GRILLE = RequeteFigee(
+    lambda candidat, epreuve, situation: (
+        Grille.objects.filter(candidat_id=candidat, epreuve=epreuve, situation=situation)
+        .annotate(a_des_validations=Exists(ValidationGrille.objects.filter(grille=OuterRef("pk"))))
+        .select_related("gabarit", "modifiee_par")
+        .order_by()
+    )
+)
+
+# Pour l'enregistrement : la ligne de la grille seule, sans jointure (le gabarit est celui de la commission, le
+# dernier auteur n'est lu que pour un message de conflit), avec le contexte de ses droits et ses évaluations.
+_GRILLE_VERROUILLEE = RequeteFigee(
+    lambda candidat, epreuve, situation, session, etablissement, commission, utilisateur: (
+        Grille.objects.filter(candidat_id=candidat, epreuve=epreuve, situation=situation)
+        .annotate(
+            a_des_validations=Exists(ValidationGrille.objects.filter(grille=OuterRef("pk"))),
+            # La version de la grille dans l'instantané de la requête (voir grille_verrouillee).
+            _version_instantane=Subquery(Grille.objects.filter(pk=OuterRef("pk")).values("version")),
+            **_annotations_du_contexte(session, etablissement, commission, utilisateur, OuterRef("pk")),
         )
-        if verrou:
-            # Pour l'enregistrement, la ligne de la grille seule : le gabarit est celui de la commission (posé par
-            # grille_existante) et le dernier auteur n'est lu que pour un message de conflit.
-            return grilles.order_by().select_for_update()
-        return grilles.select_related("gabarit", "modifiee_par").order_by()
-
-    return RequeteFigee(fabrique)
+        .order_by()
+        .select_for_update()
+    )
+)
 
 
-_GRILLE, _GRILLE_VERROUILLEE = _grille(False), _grille(True)
-
-
-def grille_existante(
-    candidat: Candidat, epreuve: str, situation: int, verrou: bool = False, gabarit: GabaritGrille | None = None
-) -> Grille | None:
+def grille_existante(candidat: Candidat, epreuve: str, situation: int) -> Grille | None:
     """La grille du candidat pour cette épreuve et cette situation, avec son gabarit, son dernier auteur et ses
-    confirmations ; `verrou` : SELECT … FOR UPDATE sur la grille, sans jointure. Les confirmations ne sont lues que
-    s'il y en a (le plus souvent, un brouillon n'en a pas : une requête de moins à chaque enregistrement).
+    confirmations. Les confirmations ne sont lues que s'il y en a (le plus souvent, un brouillon n'en a pas)."""
+    trouvees = _GRILLE(candidat=candidat.pk, epreuve=epreuve, situation=situation)
+    return _avec_confirmations(trouvees[0]) if trouvees else None
 
-    `gabarit` : celui de la commission, déjà lu, posé sur la grille s'il est le sien (un gabarit ne change jamais :
-    une modification est une nouvelle version) ; sinon la grille lit le sien."""
-    lecture = _GRILLE_VERROUILLEE if verrou else _GRILLE
-    trouvees = lecture(candidat=candidat.pk, epreuve=epreuve, situation=situation)
+
+def grille_verrouillee(
+    user, candidat: Candidat, commission: Commission, situation: int
+) -> tuple[Grille | None, _Contexte | None]:
+    """SELECT … FOR UPDATE de la grille du candidat dans l'épreuve de la commission, et le contexte de ses droits
+    avec ses évaluations, lus par la même requête (une de moins à chaque enregistrement automatique). La grille
+    reçoit le gabarit de la commission s'il est le sien (un gabarit ne change jamais : une modification est une
+    nouvelle version) ; sinon elle lit le sien.
+
+    Le contexte est None quand il faut le relire après le verrou (droits_et_evaluations). Une requête qui attend un
+    verrou garde l'instantané d'avant l'attente : si une autre écriture de la grille a été validée pendant ce temps,
+    la ligne verrouillée est la nouvelle, mais les évaluations lues sont celles d'avant. Toute écriture d'une
+    évaluation change la version de sa grille, dans la même transaction (saisie.enregistrer_champ) : la version de
+    la grille dans l'instantané, égale à celle de la ligne verrouillée, dit que rien n'a été validé entre les deux.
+    """
+    gabarit = commission.gabarit
+    trouvees = _GRILLE_VERROUILLEE(
+        candidat=candidat.pk,
+        epreuve=gabarit.epreuve,
+        situation=situation,
+        session=commission.session_id,
+        etablissement=commission.etablissement_id,
+        commission=commission.pk,
+        utilisateur=user.pk or 0,
+    )
     if not trouvees:
-        return None
-    grille = trouvees[0]
-    if gabarit is not None and grille.gabarit_id == gabarit.pk:
+        return None, None
+    grille = _avec_confirmations(trouvees[0])
+    if grille.gabarit_id == gabarit.pk:
         grille.gabarit = gabarit
+    return grille, _contexte_lu(grille) if grille._version_instantane == grille.version else None
+
+
+def _avec_confirmations(grille: Grille) -> Grille:
     if grille.a_des_validations:
         prefetch_related_objects([grille], "validations")
     else:

@@ -20,6 +20,7 @@ from examens.ccf.lectures import (
     droits_et_evaluations,
     formes_par_statut,
     grille_existante,
+    grille_verrouillee,
     lignes_du_gabarit,
 )
 from examens.ccf.notation import Calcul, Echelle, composition_admise, lire_date, lire_note
@@ -395,15 +396,16 @@ def enregistrer_champ(
     gabarit = commission.gabarit
     if not 1 <= situation <= gabarit.situations:
         raise SaisieInvalide("Situation inconnue pour cette épreuve.", champ)
-    # Verrou sur la grille : une confirmation ou une transmission en cours ne peut pas être écrasée.
-    grille = grille_existante(candidat, gabarit.epreuve, situation, verrou=True, gabarit=gabarit)
+    # Verrou sur la grille : une confirmation ou une transmission en cours ne peut pas être écrasée. Les droits et
+    # les évaluations sont lus avec lui, ou relus après lui s'il a fallu l'attendre (contexte None).
+    grille, contexte = grille_verrouillee(auteur, candidat, commission, situation)
     if grille is None:
         # Pas encore de grille : le verrou sur le candidat sérialise sa création (version 0 → 1), puis on relit.
         # Sa seule clé est lue (le candidat est déjà chargé par l'appelant, dans le périmètre), sans tri (l'ordre
         # par défaut du modèle joindrait la session). Quand la grille existe, son verrou suffit : un seul verrou,
         # donc aucun ordre à respecter avec les écritures qui verrouillent la grille puis le candidat.
         list(Candidat.objects.select_for_update(no_key=True).filter(pk=candidat.pk).order_by().values_list("pk"))
-        grille = grille_existante(candidat, gabarit.epreuve, situation, verrou=True, gabarit=gabarit)
+        grille, contexte = grille_verrouillee(auteur, candidat, commission, situation)
     if grille is not None and grille.commission_id != commission.pk:
         raise NonAutorise("Cette grille est tenue par une autre commission.")
     actuelle = grille.version if grille else 0
@@ -415,7 +417,6 @@ def enregistrer_champ(
             "l'avez ouverte : votre dernière modification n'a pas été enregistrée. Rechargez la page pour voir "
             "la grille à jour, puis refaites votre modification."
         )
-    # Les droits et les évaluations en une lecture, après le verrou de la grille.
     d, evaluations = droits_et_evaluations(
         auteur,
         session=commission.session,
@@ -424,6 +425,7 @@ def enregistrer_champ(
         grille=grille,
         candidat=candidat,
         epreuve=gabarit.epreuve,
+        contexte=contexte,
     )
     if not d.modifier:
         raise NonAutorise(d.raison or "Vous ne pouvez pas modifier cette grille.")
@@ -480,7 +482,7 @@ def enregistrer_champ(
         ecritures.modifier(grille, [*changees, "modifiee_le"])
         ecritures.creer(_trace(grille, auteur, champ, objet, _affichage(champ, avant), _affichage(champ, apres)))
         ecritures.executer()
-        # Les confirmations ont été lues avec la grille (grille_existante) : rien à relire s'il n'y en a pas.
+        # Les confirmations ont été lues avec la grille (grille_verrouillee) : rien à relire s'il n'y en a pas.
         confirmes = [v.membre for v in grille.validations.select_related("membre")] if grille.validations.all() else []
         if confirmes:
             # Une confirmation vaut pour le contenu confirmé : toute modification l'annule.

@@ -127,9 +127,9 @@ def test_les_constantes_et_les_types_de_psycopg_sont_respectes():
 def test_un_verrou_hors_transaction_est_refuse_comme_par_l_orm(transactional_db):
     m = monde()
     with transaction.atomic():
-        lectures.grille_existante(m.candidat, "E31", 1, verrou=True)  # compilée dans une transaction
+        lectures.grille_verrouillee(m.comptes.enseignant, m.candidat, m.e31, 1)  # compilée dans une transaction
     with pytest.raises(TransactionManagementError):
-        lectures.grille_existante(m.candidat, "E31", 1, verrou=True)
+        lectures.grille_verrouillee(m.comptes.enseignant, m.candidat, m.e31, 1)
 
 
 def test_la_lecture_passe_par_la_connexion_du_fil_qui_l_execute(transactional_db):

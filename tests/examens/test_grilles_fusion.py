@@ -68,3 +68,52 @@ def test_la_forme_de_la_valeur_d_origine_ne_compte_pas():
     # « 12.50 » lu par l'autre onglet vaut « 12,5 » enregistré : pas de conflit.
     enr = _champ(m, m.collegue, "note_proposee", "13", 1, "12.50")
     assert enr.modifie and enr.grille.note_proposee == 13
+
+
+@pytest.mark.django_db(transaction=True)
+def test_un_enregistrement_qui_attend_le_verrou_calcule_la_note_avec_ce_qui_vient_d_etre_valide():
+    """Deux enregistrements de la même grille au même moment : le second attend le verrou que tient le premier. La
+    note suggérée qu'il écrit compte le niveau que le premier vient de valider pendant l'attente (issue #23 : le
+    verrou et les évaluations sont lus par la même requête, qui garde l'instantané d'avant l'attente ; la version
+    de la grille dans cet instantané, comparée à celle de la ligne verrouillée, dit qu'il faut relire)."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from examens.ccf import lectures
+    from examens.models import Grille
+    from tests.examens.test_grilles import remplir
+
+    m = monde()
+    lignes = list(m.e31.gabarit.lignes.order_by("ordre"))
+    grille = remplir(m.e31, m.candidat, m.comptes.enseignant, "S")
+    version = grille.version
+    verrou_pris, erreurs = threading.Event(), []
+
+    def premier():
+        try:
+            with transaction.atomic():
+                for ligne in lignes[1:]:  # toutes les lignes sauf la première passent à « I » : la note change
+                    _champ(
+                        m, m.comptes.enseignant, "niveau", "I", version + lignes.index(ligne) - 1, None, str(ligne.pk)
+                    )
+                verrou_pris.set()
+                time.sleep(0.8)  # le second attend le verrou pendant ce temps
+        except Exception as e:  # noqa: BLE001 (remontée au fil principal)
+            erreurs.append(e)
+        finally:
+            connection.close()
+
+    fil = threading.Thread(target=premier)
+    fil.start()
+    assert verrou_pris.wait(10)
+    second = _champ(m, m.collegue, "niveau", "TS", version, "S", cle=str(lignes[0].pk))
+    fil.join()
+    assert not erreurs, erreurs
+    assert second.modifie and second.grille.version == version + len(lignes)
+    enregistree = Grille.objects.get(pk=grille.pk)
+    evaluations = {e.ligne_id: e for e in enregistree.evaluations.all()}
+    attendue = lectures.calcul_de(enregistree, lectures.lignes_du_gabarit(enregistree.gabarit), evaluations).note
+    assert {e.niveau for e in evaluations.values()} == {"TS", "I"}
+    assert enregistree.note_suggeree == attendue == second.calcul.note

@@ -318,9 +318,9 @@ def test_un_enregistrement_fait_un_nombre_de_requetes_borne(django_assert_max_nu
     assert r.status_code == 200
 
 
-def test_un_enregistrement_d_une_grille_commencee_fait_sept_requetes():
+def test_un_enregistrement_d_une_grille_commencee_fait_six_requetes():
     """Issue #23 : session et compte, commission et candidat (une requête), BEGIN, verrou de la grille (sa ligne
-    seule, sans jointure), droits et évaluations, les écritures (une requête), COMMIT."""
+    seule, sans jointure) avec ses droits et ses évaluations, les écritures (une requête), COMMIT."""
     m = monde()
     g = grille_e31_complete(m)
     client = m.comptes.client(m.comptes.enseignant)
@@ -329,14 +329,16 @@ def test_un_enregistrement_d_une_grille_commencee_fait_sept_requetes():
         r = poster(client, m, "appreciation", "Seconde.", version=g.version + 1)
     assert r.status_code == 200 and r.json()["version"] == g.version + 2
     sqls = [sql_lisible(q["sql"]) for q in requetes.captured_queries]
-    assert len(sqls) == 7, sqls
+    assert len(sqls) == 6, sqls
     assert 'FROM "agora_sessioncompte"' in sqls[0]
     assert 'FROM "examens_commission"' in sqls[1] and 'FROM "examens_candidat"' in sqls[1]
     # BEGIN et COMMIT : un point de sauvegarde dans la transaction de chaque test.
-    assert sqls[2].startswith(("BEGIN", "SAVEPOINT")) and sqls[6].startswith(("COMMIT", "RELEASE SAVEPOINT"))
+    assert sqls[2].startswith(("BEGIN", "SAVEPOINT")) and sqls[5].startswith(("COMMIT", "RELEASE SAVEPOINT"))
     verrou = sqls[3]
-    assert verrou.startswith('SELECT "examens_grille"') and "FOR UPDATE" in verrou and " JOIN " not in verrou
-    assert sqls[5].startswith("WITH e0 AS (UPDATE")
+    assert verrou.startswith('SELECT "examens_grille"') and verrou.endswith("FOR UPDATE")
+    assert 'FROM "examens_grille" WHERE' in verrou  # aucune jointure (les sous-requêtes en ont)
+    assert '"examens_membrecommission"' in verrou and '"examens_evaluationcompetence"' in verrou
+    assert sqls[4].startswith("WITH e0 AS (UPDATE")
 
 
 def test_commission_et_candidat_repond_comme_les_deux_lectures_des_pages():
