@@ -68,8 +68,11 @@ def _vidage_des_tests():
 
 @pytest.fixture(autouse=True)
 def _referentiel_charge(request):
-    """Les tests transactionnels vident la base à la fin : on recharge le référentiel si besoin."""
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    """Les tests transactionnels vident la base à la fin : on recharge le référentiel si besoin. Un test l'est par
+    la fixture `transactional_db`, par `live_server` ou par la marque `django_db(transaction=True)`."""
+    marque = request.node.get_closest_marker("django_db")
+    par_marque = marque is not None and bool(marque.kwargs.get("transaction", marque.args[0] if marque.args else False))
+    if par_marque or "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
         request.getfixturevalue("transactional_db")
         call_command("charger_referentiel", verbosity=0)
 
