@@ -91,13 +91,17 @@ def candidats_de_commission(commission: Commission, formes: dict[str, FormeCandi
 
 # Les lectures de chaque page de grille et de chaque enregistrement automatique : compilées une fois par processus
 # (agora/requetes.py ; le périmètre reste celui d'examens.perimetre).
-_COMMISSION_VISIBLE = RequeteFigee(
-    lambda utilisateur, pk: (
+def _commission_lue(utilisateur, pk):
+    """La commission `pk` si l'utilisateur la voit, avec ce que lisent ses pages (session, règlement, établissement,
+    gabarit) : la lecture de commission_visible et de commission_et_candidat."""
+    return (
         Commission.objects.visibles_par(utilisateur)
         .select_related("session__reglement", "etablissement", "gabarit")
         .filter(pk=pk)
     )
-)
+
+
+_COMMISSION_VISIBLE = RequeteFigee(_commission_lue)
 _CANDIDAT_DE_COMMISSION = RequeteFigee(
     lambda session, commission, pk: (
         _candidats_des_divisions(session, commission).filter(pk=pk).select_related("division", "etablissement")
@@ -122,17 +126,12 @@ _TYPES_JSON = {
 }
 _COLONNES_CANDIDAT = [f.attname for f in Candidat._meta.concrete_fields if f.get_internal_type() in _TYPES_JSON]
 _COMMISSION_ET_CANDIDAT = RequeteFigee(
-    lambda utilisateur, pk, candidat: (
-        Commission.objects.visibles_par(utilisateur)
-        .select_related("session__reglement", "etablissement", "gabarit")
-        .filter(pk=pk)
-        .annotate(
-            _candidat=Subquery(
-                _candidats_des_divisions(OuterRef("session_id"), OuterRef("pk"))
-                .filter(pk=candidat)
-                .order_by()
-                .values(j=JSONObject(**{c: c for c in _COLONNES_CANDIDAT}))[:1]
-            )
+    lambda utilisateur, pk, candidat: _commission_lue(utilisateur, pk).annotate(
+        _candidat=Subquery(
+            _candidats_des_divisions(OuterRef("session_id"), OuterRef("pk"))
+            .filter(pk=candidat)
+            .order_by()
+            .values(j=JSONObject(**{c: c for c in _COLONNES_CANDIDAT}))[:1]
         )
     )
 )
@@ -536,13 +535,19 @@ def avec_comptes_de_grilles(commissions: list[Commission]) -> list[Commission]:
     return commissions
 
 
-# Une grille au plus (contrainte grille_unique) : sans tri, qui joindrait le candidat.
-_GRILLE = RequeteFigee(
-    lambda candidat, epreuve, situation: (
+def _grilles_du_candidat(candidat, epreuve, situation):
+    """Sa grille (une au plus : contrainte grille_unique), sans tri (qui joindrait le candidat), et si elle a des
+    confirmations : la lecture de grille_existante et de grille_verrouillee."""
+    return (
         Grille.objects.filter(candidat_id=candidat, epreuve=epreuve, situation=situation)
         .annotate(a_des_validations=Exists(ValidationGrille.objects.filter(grille=OuterRef("pk"))))
-        .select_related("gabarit", "modifiee_par")
         .order_by()
+    )
+
+
+_GRILLE = RequeteFigee(
+    lambda candidat, epreuve, situation: _grilles_du_candidat(candidat, epreuve, situation).select_related(
+        "gabarit", "modifiee_par"
     )
 )
 
@@ -550,14 +555,12 @@ _GRILLE = RequeteFigee(
 # dernier auteur n'est lu que pour un message de conflit), avec le contexte de ses droits et ses évaluations.
 _GRILLE_VERROUILLEE = RequeteFigee(
     lambda candidat, epreuve, situation, session, etablissement, commission, utilisateur: (
-        Grille.objects.filter(candidat_id=candidat, epreuve=epreuve, situation=situation)
+        _grilles_du_candidat(candidat, epreuve, situation)
         .annotate(
-            a_des_validations=Exists(ValidationGrille.objects.filter(grille=OuterRef("pk"))),
             # La version de la grille dans l'instantané de la requête (voir grille_verrouillee).
             _version_instantane=Subquery(Grille.objects.filter(pk=OuterRef("pk")).values("version")),
             **_annotations_du_contexte(session, etablissement, commission, utilisateur, OuterRef("pk")),
         )
-        .order_by()
         .select_for_update()
     )
 )

@@ -34,18 +34,21 @@ from examens.models import (
 from examens.services import OperationRefusee
 from referentiel.models import Unite
 
+COMMISSION_INTROUVABLE = "Commission introuvable."
+CANDIDAT_INTROUVABLE = "Candidat introuvable dans cette commission."
+
 
 def _commission(request, pk: int) -> Commission:
     commission = lectures.commission_visible(request.user, pk)
     if commission is None:
-        raise Http404("Commission introuvable.")
+        raise Http404(COMMISSION_INTROUVABLE)
     return commission
 
 
 def _candidat(commission: Commission, pk: int, formes=None):
     candidat = lectures.candidat_de_commission(commission, pk, formes)
     if candidat is None:
-        raise Http404("Candidat introuvable dans cette commission.")
+        raise Http404(CANDIDAT_INTROUVABLE)
     return candidat
 
 
@@ -383,10 +386,10 @@ def grille_enregistrer(request, pk, candidat, situation=1):
     # _situation et _candidat, dans le même ordre.
     c, cand = lectures.commission_et_candidat(request.user, pk, candidat)
     if c is None:
-        raise Http404("Commission introuvable.")
+        raise Http404(COMMISSION_INTROUVABLE)
     situation = _situation(c, situation)
     if cand is None:
-        raise Http404("Candidat introuvable dans cette commission.")
+        raise Http404(CANDIDAT_INTROUVABLE)
     version = _version(request)
     if version is None:
         return JsonResponse({"erreur": "Version de la grille manquante : rechargez la page."}, status=400)
