@@ -557,8 +557,9 @@ _GRILLE_VERROUILLEE = RequeteFigee(
     lambda candidat, epreuve, situation, session, etablissement, commission, utilisateur: (
         _grilles_du_candidat(candidat, epreuve, situation)
         .annotate(
-            # La version de la grille dans l'instantané de la requête (voir grille_verrouillee).
-            _version_instantane=Subquery(Grille.objects.filter(pk=OuterRef("pk")).values("version")),
+            # La version de la grille dans l'instantané de la requête (voir grille_verrouillee) ; sans tri, qui
+            # joindrait le candidat et sa session.
+            _version_instantane=Subquery(Grille.objects.filter(pk=OuterRef("pk")).order_by().values("version")),
             **_annotations_du_contexte(session, etablissement, commission, utilisateur, OuterRef("pk")),
         )
         .select_for_update()
