@@ -52,35 +52,53 @@ _MODALITES = RequeteFigee(
 )
 
 
+@dataclass(frozen=True)
+class DonneesReglement:
+    categories: tuple[CategorieCandidat, ...]
+    epreuves_notees: tuple[Epreuve, ...]
+    modalites: tuple[ModaliteEpreuve, ...]
+
+
+@functools.lru_cache(maxsize=16)
+def _donnees_reglement(pk: int, empreinte: str) -> DonneesReglement:
+    """Lues une fois par processus (issue #23 : trois lectures par page du bureau des examens, 1,5 ms). Ces lignes
+    ne changent jamais : examens.chargement les crée avec le règlement, dans la même transaction, et refuse de
+    recharger un code sous une autre empreinte ; aucune page ni l'admin ne les modifie. L'empreinte du fichier fait
+    partie de la clé, comme pour resultats._reglement. Des n-uplets : un appelant ne peut pas modifier la liste
+    partagée (il reçoit une liste neuve)."""
+    return DonneesReglement(
+        tuple(_CATEGORIES(reglement_id=pk)),
+        tuple(_EPREUVES_NOTEES(reglement_id=pk)),
+        tuple(_MODALITES(reglement_id=pk)),
+    )
+
+
+def donnees_reglement(reglement) -> DonneesReglement:
+    return _donnees_reglement(reglement.pk, reglement.empreinte)
+
+
 def categories(reglement) -> list[CategorieCandidat]:
     """Les catégories de candidats du règlement, dans l'ordre de leurs codes."""
-    return _CATEGORIES(reglement_id=reglement.pk)
+    return list(donnees_reglement(reglement).categories)
 
 
 def categories_par_statut(reglement) -> dict[str, CategorieCandidat]:
-    return {statut: c for c in categories(reglement) for statut in c.statuts}
+    return {statut: c for c in donnees_reglement(reglement).categories for statut in c.statuts}
 
 
 def epreuves_notees(reglement) -> list[Epreuve]:
     """Épreuves qui portent une unité (sous-épreuves et épreuves sans sous-épreuve), dans l'ordre du règlement."""
-    return _EPREUVES_NOTEES(reglement_id=reglement.pk)
+    return list(donnees_reglement(reglement).epreuves_notees)
 
 
 def modalites(reglement) -> dict[tuple[str, str], ModaliteEpreuve]:
     """(code unité, code catégorie) → modalité : le mode d'un candidat se lit ici, il n'est jamais saisi."""
-    return {(m.epreuve.unite.code, m.categorie.code): m for m in _MODALITES(reglement_id=reglement.pk)}
-
-
-_MODALITES_UNITE = RequeteFigee(
-    lambda reglement_id, unite: ModaliteEpreuve.objects.filter(
-        epreuve__reglement_id=reglement_id, epreuve__unite__code=unite
-    ).select_related("categorie")
-)
+    return {(m.epreuve.unite.code, m.categorie.code): m for m in donnees_reglement(reglement).modalites}
 
 
 def modalites_de_l_unite(reglement, unite: str) -> dict[str, ModaliteEpreuve]:
     """Code de catégorie → modalité de l'unité (le tableau de saisie d'une unité n'a besoin que de celles-là)."""
-    return {m.categorie.code: m for m in _MODALITES_UNITE(reglement_id=reglement.pk, unite=unite)}
+    return {m.categorie.code: m for m in donnees_reglement(reglement).modalites if m.epreuve.unite.code == unite}
 
 
 @dataclass

@@ -140,10 +140,17 @@ def jurys_verrouilles(session_ids: Iterable[int], etablissement_ids: Iterable[in
     """(session, établissement) → nom du jury verrouillé qui les couvre ; une requête."""
     from examens.models import EtablissementJury
 
+    session_ids, etablissement_ids = set(session_ids), set(etablissement_ids)
+    if len(session_ids) == 1 and len(etablissement_ids) == 1:
+        # Une seule paire (le tableau de saisie d'une division) : la requête compilée une fois de jury_verrouille,
+        # au lieu de 1 ms de construction et de compilation par l'ORM à chaque page (issue #23).
+        paire = (*session_ids, *etablissement_ids)
+        nom = jury_verrouille(*paire)
+        return {paire: nom} if nom is not None else {}
     return dict(
         (((session_id, etab_id), nom))
         for session_id, etab_id, nom in EtablissementJury.objects.filter(
-            jury__verrouille=True, session_id__in=set(session_ids), etablissement_id__in=set(etablissement_ids)
+            jury__verrouille=True, session_id__in=session_ids, etablissement_id__in=etablissement_ids
         ).values_list("session_id", "etablissement_id", "jury__nom")
     )
 

@@ -7,12 +7,15 @@ ligne), elles coûtaient près de la moitié du temps processeur de la page (ben
 modèle résolu une fois. Le HTML produit est celui qu'écrivaient les gabarits, octet pour octet.
 """
 
+import functools
+
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from agora.lignes import echapper, ligne, modele_adresse
 from examens.selectors import resultat_joint
-from examens.templatetags.agora_format import couleur_decision, decision, exact, mention, virgule
+from examens.templatetags.agora_format import capitales, couleur_decision, decision, exact, mention, virgule
 
 register = template.Library()
 
@@ -81,6 +84,32 @@ LIGNE_NOTE = (
     '      <td><span class="etat" id="etat-{pk}" role="status" aria-live="polite">{etat}</span></td>\n'
     "    </tr>\n  "
 )
+OPTION_UNITE = '<option value="{code}" {choisie}>{code} — {intitule}</option>'
+
+
+@functools.lru_cache(maxsize=256)
+def _intitule_court(intitule: str) -> str:
+    """`intitule|capitales|truncatechars:50`, calculé une fois par intitulé (les mêmes à chaque page)."""
+    return Truncator(capitales(intitule)).chars(50)
+
+
+@register.simple_tag
+def options_unites(epreuves, choisie):
+    """Le menu des unités du tableau de saisie : « U31 — Intitulé… » (50 caractères au plus), l'unité affichée
+    choisie ; une quinzaine d'options, dont chacune coûtait au gabarit deux filtres et cinq résolutions."""
+    return mark_safe(  # noqa: S308 (chaque option vient de `ligne`, qui a tout échappé)
+        "".join(
+            ligne(
+                OPTION_UNITE,
+                code=e.unite.code,
+                choisie="selected" if e.pk == choisie.pk else "",
+                intitule=_intitule_court(e.intitule),
+            )
+            for e in epreuves
+        )
+    )
+
+
 ETATS_NOTE = {
     "verrouille": mark_safe('<span class="text-muted">verrouillée</span>'),
     "close": mark_safe('<span class="text-muted">saisie close</span>'),

@@ -249,3 +249,22 @@ def test_une_grille_d_un_jury_verrouille_est_figee(monde):
         grille=None,
     )
     assert not d.modifier and "jury Paris est verrouillée" in d.raison
+
+
+def test_les_jurys_verrouilles_d_une_paire_ou_de_plusieurs_disent_la_meme_chose(monde):
+    """services.jurys_verrouilles lit une seule paire (session, établissement) par la requête compilée de
+    jury_verrouille, plusieurs par l'ORM : les deux chemins donnent la même réponse, avant et après un verrouillage."""
+    _, paris, creteil, un, deux = monde
+    paires = [(un.session_id, un.etablissement_id), (deux.session_id, deux.etablissement_id)]
+
+    def par_paire():
+        return [services.jurys_verrouilles([s], [e]) for s, e in paires]
+
+    assert par_paire() == [{}, {}] and services.jurys_verrouilles(*zip(*paires, strict=True)) == {}
+    jurys.verrouiller_jury(jury=paris.jury, auteur=paris.president)
+    assert par_paire() == [{paires[0]: "Paris"}, {}]
+    assert services.jurys_verrouilles(*zip(*paires, strict=True)) == {paires[0]: "Paris"}
+    jurys.verrouiller_jury(jury=creteil.jury, auteur=creteil.president)
+    assert par_paire() == [{paires[0]: "Paris"}, {paires[1]: "Créteil"}]
+    assert services.jurys_verrouilles(*zip(*paires, strict=True)) == {paires[0]: "Paris", paires[1]: "Créteil"}
+    assert services.jurys_verrouilles([], []) == {}

@@ -156,3 +156,61 @@ def test_un_gestionnaire_ne_lit_par_la_liste_compilee_que_son_etablissement(comp
     assert page.status_code == 200 and "AILLEURS" not in page.content.decode()
     assert page.context["page"].paginator.count == 0
     assert Candidat.objects.filter(nom="AILLEURS").exists()
+
+
+def test_les_donnees_du_reglement_sont_lues_une_fois_et_sont_celles_de_la_base(django_assert_num_queries):
+    """Catégories, épreuves notées et modalités d'un règlement : gardées par processus (ces lignes ne changent
+    jamais), sous la clé (règlement, empreinte) ; chaque appel rend une liste neuve."""
+    from examens.models import CategorieCandidat, Epreuve, ModaliteEpreuve
+
+    reglement = fabriques.session().reglement
+    selectors._donnees_reglement.cache_clear()
+    with django_assert_num_queries(3):
+        epreuves = selectors.epreuves_notees(reglement)
+    with django_assert_num_queries(0):
+        assert selectors.epreuves_notees(reglement) == epreuves
+        categories = selectors.categories(reglement)
+        par_statut = selectors.categories_par_statut(reglement)
+        modalites = selectors.modalites(reglement)
+        u51 = selectors.modalites_de_l_unite(reglement, "U51")
+    assert [e.pk for e in epreuves] == list(
+        Epreuve.objects.filter(reglement=reglement, unite__isnull=False).order_by("ordre").values_list("pk", flat=True)
+    )
+    assert [c.pk for c in categories] == list(
+        CategorieCandidat.objects.filter(reglement=reglement).values_list("pk", flat=True)
+    )
+    assert par_statut == {s: c for c in categories for s in c.statuts}
+    en_base = ModaliteEpreuve.objects.filter(epreuve__reglement=reglement, epreuve__unite__isnull=False)
+    assert {cle: m.pk for cle, m in modalites.items()} == {
+        (m.epreuve.unite.code, m.categorie.code): m.pk for m in en_base.select_related("epreuve__unite", "categorie")
+    }
+    assert {code: m.pk for code, m in u51.items()} == {
+        m.categorie.code: m.pk for m in en_base.filter(epreuve__unite__code="U51").select_related("categorie")
+    }
+    assert u51 and set(u51) <= {c.code for c in categories}
+    epreuves.clear()  # la liste rendue est à l'appelant : la suivante est entière
+    assert selectors.epreuves_notees(reglement) != []
+    # Une autre empreinte (un autre fichier) n'est jamais servie par la lecture gardée.
+    with django_assert_num_queries(3):
+        selectors._donnees_reglement(reglement.pk, "autre-empreinte")
+
+
+def test_le_menu_des_unites_est_celui_du_gabarit(comptes):
+    """Le menu des unités du tableau de saisie, construit en Python : « code — intitulé » en capitales accentuées,
+    coupé à 50 caractères comme truncatechars, l'unité affichée choisie."""
+    from django.template.defaultfilters import truncatechars
+    from django.utils.html import escape
+
+    from examens.templatetags.agora_format import capitales
+    from examens.templatetags.agora_lignes import options_unites
+
+    epreuves = selectors.epreuves_notees(fabriques.session().reglement)
+    choisie = next(e for e in epreuves if e.unite.code == "U51")
+    html = str(options_unites(epreuves, choisie))
+    for e in epreuves:
+        attendu = escape(truncatechars(capitales(e.intitule), 50))
+        selection = "selected" if e is choisie else ""
+        assert f'<option value="{e.unite.code}" {selection}>{e.unite.code} — {attendu}</option>' in html
+    assert html.count("selected") == 1 and html.count("<option") == len(epreuves)
+    page = comptes.client(comptes.academie).get(reverse("examens:saisie-notes", args=[2026, "U51"])).content.decode()
+    assert html in page
