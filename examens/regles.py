@@ -1336,9 +1336,10 @@ class Ecart:
     def atteint(self) -> bool:
         return self.ecart >= 0
 
-    @property
+    @functools.cached_property
     def texte(self) -> str:
-        """« +0,42 / 10 », « −0,005 / 10 » : exact (une moyenne sur 25 a au plus 5 décimales), signe explicite."""
+        """« +0,42 / 10 », « −0,005 / 10 » : exact (une moyenne sur 25 a au plus 5 décimales), signe explicite.
+        Calculé une fois (15 µs) : les écarts de la salle du jury sont gardés entre les pages (selectors.LigneJury)."""
         signe = "+" if self.ecart >= 0 else "−"
         return f"{signe}{_texte_ecart(abs(self.ecart))}\u202f/\u202f{_texte_exact(self.seuil)}"
 
