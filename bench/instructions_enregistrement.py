@@ -12,6 +12,9 @@ d'un enregistrement. Chaque exécution prend son propre candidat de la cible (au
 tournent en même temps). Les niveaux enregistrés suivent un tirage à graine fixe.
 
   python bench/instructions_enregistrement.py '<JSON de preparer_web>' [--racines /ancien/code /work/main] [-n 200]
+      [--page liste|grille|deliberation|notes]
+
+`--page` compte de même les instructions d'une des pages du banc (bench/profiler_pages.py), lue N fois.
 
 À lancer avec DJANGO_SETTINGS_MODULE, DATABASE_URL et la SECRET_KEY de bench/preparer_web.py ; valgrind installé.
 """
@@ -60,8 +63,37 @@ def enregistrer(cible: dict, candidat: int, nombre: int) -> None:
         version = reponse.json()["version"]
 
 
-def instructions(racine: str, cible: str, candidat: int, nombre: int) -> int:
-    """Les instructions d'un processus qui fait `nombre` enregistrements (après sa chauffe), code de `racine`."""
+# Les pages du banc (bench/profiler_pages.py) : (rôle dans la cible, adresse).
+PAGES = {
+    "liste": (0, "/examens/sessions/{annee}/candidats/?division={division}"),
+    "grille": (0, "/examens/grilles/commissions/{commission}/candidats/{candidat}/situations/1/"),
+    "deliberation": (1, "/examens/sessions/{annee}/deliberation/?division={division}"),
+    "notes": (1, "/examens/sessions/{annee}/notes/U51/?division={division}"),
+}
+
+
+def visiter(cible: dict, candidat: int, nombre: int, page: str) -> None:
+    """Dans le processus mesuré : 30 lectures de chauffe de la page, puis `nombre`."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["*"]
+    role, modele = PAGES[page]
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = cible["sessions"][role]
+    url = modele.format(**cible, candidat=cible["candidats"][candidat % len(cible["candidats"])])
+    for _ in range(30 + nombre):
+        reponse = client.get(url)
+        if reponse.status_code != 200:
+            raise SystemExit(f"{url} : {reponse.status_code}")
+
+
+def instructions(racine: str, cible: str, candidat: int, nombre: int, page: str = "") -> int:
+    """Les instructions d'un processus qui fait `nombre` enregistrements (ou lectures de `page`) après sa chauffe,
+    code de `racine`."""
     commande = [
         "valgrind",
         "--tool=callgrind",
@@ -72,17 +104,19 @@ def instructions(racine: str, cible: str, candidat: int, nombre: int) -> int:
         str(candidat),
         str(nombre),
         cible,
+        page,
     ]
     env = {**os.environ, "PYTHONPATH": racine}
     sortie = subprocess.run(commande, cwd=racine, env=env, capture_output=True, text=True, check=True).stderr
     return int(re.search(r"Collected : (\d+)", sortie).group(1))
 
 
-def mesurer(cible: str, racines: list[str], nombre: int) -> dict[str, int]:
-    """Instructions par enregistrement, pour chaque racine ; les exécutions tournent deux par deux (deux cœurs)."""
+def mesurer(cible: str, racines: list[str], nombre: int, page: str = "") -> dict[str, int]:
+    """Instructions par enregistrement (ou par page), pour chaque racine ; les exécutions tournent deux par deux
+    (deux cœurs)."""
     travaux = [(racine, n, 10 + 2 * i + (n > 0)) for i, racine in enumerate(racines) for n in (0, nombre)]
     with ThreadPoolExecutor(2) as groupe:
-        comptes = list(groupe.map(lambda t: instructions(t[0], cible, t[2], t[1]), travaux))
+        comptes = list(groupe.map(lambda t: instructions(t[0], cible, t[2], t[1], page), travaux))
     resultats = {}
     for i, racine in enumerate(racines):
         sans, avec = comptes[2 * i], comptes[2 * i + 1]
@@ -92,15 +126,21 @@ def mesurer(cible: str, racines: list[str], nombre: int) -> dict[str, int]:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--dedans"]:
-        candidat, nombre, texte = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-        enregistrer(json.loads(open(texte).read() if os.path.exists(texte) else texte), candidat, nombre)
+        candidat, nombre, texte, page = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+        lue = json.loads(open(texte).read() if os.path.exists(texte) else texte)
+        if page:
+            visiter(lue, candidat, nombre, page)
+        else:
+            enregistrer(lue, candidat, nombre)
         sys.exit(0)
     parser = argparse.ArgumentParser()
     parser.add_argument("cible")
     parser.add_argument("--racines", nargs="+", default=[str(RACINE)])
     parser.add_argument("-n", type=int, default=200)
+    parser.add_argument("--page", choices=sorted(PAGES), default="")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind introuvable : apt-get install valgrind")
-    for racine, compte in mesurer(args.cible, args.racines, args.n).items():
-        print(f"{racine} : {compte / 1e6:.2f} millions d'instructions par enregistrement automatique")
+    quoi = f"lecture de la page {args.page}" if args.page else "enregistrement automatique"
+    for racine, compte in mesurer(args.cible, args.racines, args.n, args.page).items():
+        print(f"{racine} : {compte / 1e6:.2f} millions d'instructions par {quoi}")
