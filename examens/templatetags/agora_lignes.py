@@ -13,7 +13,7 @@ from django import template
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from agora.lignes import echapper, ligne, modele_adresse
+from agora.lignes import echapper, elements_de_liste, ligne, modele_adresse
 from examens.selectors import resultat_joint
 from examens.templatetags.agora_format import capitales, couleur_decision, decision, exact, mention, virgule
 
@@ -169,7 +169,7 @@ def _cellule_raison(jury) -> str:
     """Cellule « Raison » : la décision en mots (regles.raisons), une ligne par raison."""
     if jury is None:
         return '\n<td data-testid="raison"></td>\n'
-    raisons = "".join(f"<li>{echapper(raison)}</li>" for raison in jury.raisons)
+    raisons = elements_de_liste(jury.raisons)
     return f'\n<td data-testid="raison"><ul class="list-unstyled small mb-0">{raisons}</ul></td>\n'
 
 
@@ -208,6 +208,38 @@ def _cellule_ecart(resultat, modele_simulateur: str) -> str:
         )
     morceaux.append("</td>\n")
     return "".join(morceaux)
+
+
+LIGNE_TAUX = (
+    '<tr><th scope="row"{classe}>{libelle}</th><td class="nombre">{total}</td>{colonnes}'
+    '<td class="nombre">{reussite}</td></tr>'
+)
+
+
+def _ligne_taux(groupe, classe: str) -> str:
+    taux = groupe.taux
+    return ligne(
+        LIGNE_TAUX,
+        classe=mark_safe(classe),  # noqa: S308 (une constante de ce module)
+        libelle=groupe.libelle,
+        total=groupe.total,
+        # Des effectifs entiers : rien à échapper ; une case vide pour zéro (le filtre default:"" des gabarits).
+        colonnes=mark_safe("".join(f'<td class="nombre">{n or ""}</td>' for n in groupe.colonnes)),  # noqa: S308
+        reussite=mark_safe(f"{echapper(virgule(taux))}&nbsp;%") if taux is not None else "—",  # noqa: S308
+    )
+
+
+@register.simple_tag
+def lignes_taux(groupes):
+    """Le tableau de réussite de la salle du jury (selectors.TauxGroupe) : une ligne par établissement ou division,
+    ses effectifs par décision et son taux de réussite."""
+    return mark_safe("".join(_ligne_taux(g, ' class="fw-normal"') for g in groupes))  # noqa: S308 (par `ligne`)
+
+
+@register.simple_tag
+def ligne_taux_totale(total):
+    """La ligne « Sélection » du pied du tableau de réussite."""
+    return mark_safe(_ligne_taux(total, ""))  # noqa: S308 (par `ligne`)
 
 
 LIGNE_A_EXAMINER = (
@@ -277,7 +309,7 @@ def lignes_par_decision(resultats):
                 remarques=mark_safe(_remarques(r)),  # noqa: S308 (chaque remarque échappée par echapper)
                 raison=mark_safe(_cellule_raison(r.jury)),  # noqa: S308 (idem)
                 # La trace, une vingtaine de lignes de texte par candidat, une ligne de liste chacune.
-                trace=mark_safe("".join(f"<li>{echapper(t)}</li>" for t in r.trace)),  # noqa: S308 (idem)
+                trace=mark_safe(elements_de_liste(r.trace)),  # noqa: S308 (idem)
             )
         )
     return mark_safe("".join(rendues))  # noqa: S308 (chaque ligne vient de `ligne`, qui a tout échappé)

@@ -214,3 +214,40 @@ def test_le_menu_des_unites_est_celui_du_gabarit(comptes):
     assert html.count("selected") == 1 and html.count("<option") == len(epreuves)
     page = comptes.client(comptes.academie).get(reverse("examens:saisie-notes", args=[2026, "U51"])).content.decode()
     assert html in page
+
+
+def test_une_liste_echappee_d_un_coup_est_celle_d_une_ligne_a_la_fois():
+    from django.utils.safestring import mark_safe
+
+    from agora.lignes import echapper, elements_de_liste
+
+    def une_a_une(textes):
+        return "".join(f"<li>{echapper(t)}</li>" for t in textes)
+
+    for textes in (
+        [],
+        ["seule"],
+        [PIEGE, "l'unité U31 & <b>", 'guillemets "doubles"', ""],
+        ["avec \x00 nul", "<x>"],  # le séparateur dans un texte : une ligne à la fois
+        [mark_safe("<b>sûr</b>"), "<i>"],  # une SafeString n'est pas échappée deux fois
+        ["9,99", 12],  # autre chose qu'une chaîne
+    ):
+        assert elements_de_liste(textes) == une_a_une(textes), textes
+    assert elements_de_liste([PIEGE, "b"]) == "<li>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</li><li>b</li>"
+
+
+def test_le_tableau_de_reussite_echappe_et_laisse_vides_les_zeros():
+    from examens.templatetags.agora_lignes import ligne_taux_totale, lignes_taux
+
+    lycee = selectors.TauxGroupe(PIEGE, total=3)
+    lycee.par_decision.update({"admis": 2, "refuse": 1})
+    vide = selectors.TauxGroupe("Sans division", total=1)
+    vide.par_decision.update({"incomplet": 1})  # aucun délibéré : pas de taux
+    html = str(lignes_taux([lycee, vide]))
+    colonnes = "".join(f'<td class="nombre">{lycee.par_decision[code] or ""}</td>' for code in selectors.DECISIONS)
+    assert html.startswith(
+        '<tr><th scope="row" class="fw-normal">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</th>'
+        f'<td class="nombre">3</td>{colonnes}<td class="nombre">66,6&nbsp;%</td></tr>'
+    )
+    assert '<td class="nombre">—</td></tr>' in html and PIEGE not in html
+    assert str(ligne_taux_totale(lycee)).startswith('<tr><th scope="row">&lt;script&gt;')
