@@ -63,28 +63,20 @@ def enregistrer(cible: dict, candidat: int, nombre: int) -> None:
         version = reponse.json()["version"]
 
 
-# Les pages du banc (bench/profiler_pages.py) : (rôle dans la cible, adresse).
-PAGES = {
-    "liste": (0, "/examens/sessions/{annee}/candidats/?division={division}"),
-    "grille": (0, "/examens/grilles/commissions/{commission}/candidats/{candidat}/situations/1/"),
-    "deliberation": (1, "/examens/sessions/{annee}/deliberation/?division={division}"),
-    "notes": (1, "/examens/sessions/{annee}/notes/U51/?division={division}"),
-}
+# Les pages du banc : leur rang dans bench/profiler_pages.pages(), qui donne leur rôle et leur adresse.
+PAGES = {"liste": 0, "grille": 1, "deliberation": 3, "notes": 4}
 
 
-def visiter(cible: dict, candidat: int, nombre: int, page: str) -> None:
+def visiter(cible: dict, nombre: int, page: str) -> None:
     """Dans le processus mesuré : 30 lectures de chauffe de la page, puis `nombre`."""
-    import django
-
-    django.setup()
     from django.conf import settings
     from django.test import Client
+    from profiler_pages import pages  # même dossier bench/ ; prépare Django
 
     settings.ALLOWED_HOSTS = ["*"]
-    role, modele = PAGES[page]
+    _, role, _, url = pages(cible)[PAGES[page]]
     client = Client()
-    client.cookies[settings.SESSION_COOKIE_NAME] = cible["sessions"][role]
-    url = modele.format(**cible, candidat=cible["candidats"][candidat % len(cible["candidats"])])
+    client.cookies[settings.SESSION_COOKIE_NAME] = cible["sessions"][0 if role == "enseignant" else 1]
     for _ in range(30 + nombre):
         reponse = client.get(url)
         if reponse.status_code != 200:
@@ -129,7 +121,7 @@ if __name__ == "__main__":
         candidat, nombre, texte, page = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
         lue = json.loads(open(texte).read() if os.path.exists(texte) else texte)
         if page:
-            visiter(lue, candidat, nombre, page)
+            visiter(lue, nombre, page)
         else:
             enregistrer(lue, candidat, nombre)
         sys.exit(0)
