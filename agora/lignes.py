@@ -43,8 +43,8 @@ def ligne(modele: str, **valeurs) -> SafeString:
 def elements_de_liste(textes) -> str:
     """`"".join(f"<li>{echapper(t)}</li>" for t in textes)`, en un seul échappement pour toute la liste.
 
-    La trace d'un candidat compte une vingtaine de lignes, une page de délibération six cents : un appel à
-    html.escape (cinq remplacements) par ligne. Les textes sont joints par le caractère nul, que html.escape laisse
+    Les raisons de chaque candidat d'une page de délibération : un appel à html.escape (cinq remplacements) par
+    ligne. Les textes sont joints par le caractère nul, que html.escape laisse
     tel quel, puis chaque séparateur devient « </li><li> ». Une liste qui n'est pas faite que de chaînes simples (une
     SafeString, déjà sûre) ou dont un texte contiendrait ce caractère (aucun texte lu de PostgreSQL : ni text ni
     jsonb ne l'acceptent) prend le chemin d'une ligne à la fois."""

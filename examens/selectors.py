@@ -279,8 +279,14 @@ _PREMIERE_PAGE = RequeteFigee(_premiere_page)
 
 def candidats_de_la_salle(candidats):
     """Les candidats de la délibération dans l'ordre des numéros, chacun avec son établissement, sa division et son
-    résultat enregistré (une seule lecture pour les tableaux de résultats et pour la salle du jury)."""
-    return candidats.select_related("etablissement", "division", "resultat").order_by("numero")
+    résultat enregistré (une seule lecture pour les tableaux de résultats et pour la salle du jury), sans sa trace :
+    la page la demande quand le jury la déplie (`trace_lue`)."""
+    return candidats.select_related("etablissement", "division", "resultat").defer("resultat__trace").order_by("numero")
+
+
+def trace_lue(candidat: Candidat) -> list[str] | None:
+    """La trace du calcul du résultat enregistré du candidat ; None s'il n'a pas encore de résultat."""
+    return Resultat.objects.filter(candidat=candidat).values_list("trace", flat=True).first()
 
 
 def resultat_joint(candidat: Candidat) -> Resultat | None:

@@ -8,5 +8,6 @@ urlpatterns = [
         views_jury.simulateur,
         name="simulateur",
     ),
+    path("sessions/<int:annee>/deliberation/candidats/<int:pk>/trace/", views_jury.trace, name="trace"),
     path("sessions/<int:annee>/deliberation/harmonisation/", views_jury.harmonisation, name="harmonisation"),
 ]

@@ -1,4 +1,5 @@
-"""Salle du jury (issue #17, partie 4) : simulateur d'un candidat et harmonisation des notes de CCF.
+"""Salle du jury (issue #17, partie 4) : simulateur d'un candidat, trace de son calcul et harmonisation des notes de
+CCF.
 
 Même droit que la page de délibération (`examens.deliberer`) et même périmètre de candidats
 (`perimetre.candidats_visibles`, par `Candidat.objects.visibles_par`) : un candidat hors du périmètre donne 404.
@@ -20,6 +21,13 @@ def simulateur(request, annee, pk):
         "examens/simulateur.html",
         {"session": session, "c": candidat, **selectors.simulation(candidat, session)},
     )
+
+
+@permission_required("examens.deliberer", raise_exception=True)
+def trace(request, annee, pk):
+    """La trace du calcul d'un candidat, que la page de délibération demande quand le jury la déplie (un fragment)."""
+    candidat = get_object_or_404(_perimetre(request, _session(annee)), pk=pk)
+    return render(request, "examens/_trace.html", {"trace": selectors.trace_lue(candidat)})
 
 
 @permission_required("examens.deliberer", raise_exception=True)

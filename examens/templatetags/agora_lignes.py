@@ -284,15 +284,24 @@ LIGNE_PAR_DECISION = (
     '\n          <tr><td>{numero}</td><td><a href="{adresse}">{nom} {prenom}</a></td>\n'
     '            <td class="nombre">{points}</td><td class="nombre">{moyenne}</td><td>{mention}{remarques}</td>\n'
     "            {raison}\n"
-    '            <td><details><summary class="small">trace</summary><ol class="small mb-0">{trace}</ol></details>'
+    # La trace (une vingtaine de lignes, repliée) vient quand le jury la déplie : voir `lignes_par_decision`.
+    '            <td><details hx-get="{adresse_trace}" hx-trigger="toggle once" hx-target="find ol" '
+    'hx-swap="outerHTML">'
+    '<summary class="small">trace</summary><ol class="small mb-0"><li><a href="{adresse}">Détail du calcul sur la fiche'
+    " du candidat</a></li></ol></details>"
     "</td></tr>\n        "
 )
 
 
 @register.simple_tag
-def lignes_par_decision(resultats):
-    """Les candidats d'une décision : points, moyenne, mention, raisons et la trace du calcul, repliée."""
+def lignes_par_decision(resultats, annee: int):
+    """Les candidats d'une décision : points, moyenne, mention, raisons et la trace du calcul, repliée.
+
+    La trace n'est ni lue ni écrite avec la page : six cents lignes de liste pour une division, que le jury déplie
+    une à une, c'était 7 % des instructions de la page (bench/instructions_enregistrement.py). Déplier
+    « trace » la demande (htmx, `views_jury.trace`) ; sans JavaScript, le lien mène à la fiche, qui la montre."""
     modele = modele_adresse("examens:candidat", None)
+    modele_trace = modele_adresse("examens:trace", annee, None)
     rendues = []
     for r in resultats:
         c = r.candidat
@@ -308,8 +317,7 @@ def lignes_par_decision(resultats):
                 mention=mention(r.mention),
                 remarques=mark_safe(_remarques(r)),  # noqa: S308 (chaque remarque échappée par echapper)
                 raison=mark_safe(_cellule_raison(r.jury)),  # noqa: S308 (idem)
-                # La trace, une vingtaine de lignes de texte par candidat, une ligne de liste chacune.
-                trace=mark_safe(elements_de_liste(r.trace)),  # noqa: S308 (idem)
+                adresse_trace=modele_trace.format(int(c.pk)),
             )
         )
     return mark_safe("".join(rendues))  # noqa: S308 (chaque ligne vient de `ligne`, qui a tout échappé)

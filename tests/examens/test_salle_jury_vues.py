@@ -6,12 +6,16 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
+from agora.requetes import sql_lisible
 from agora.roles import ENSEIGNANT
 from examens import selectors, services
 from examens.ccf import gabarits, saisie
-from examens.models import Candidat, Grille, MembreCommission
+from examens.models import Candidat, Grille, MembreCommission, Resultat
 from referentiel.models import Referentiel
 from tests import fabriques
 from tests.examens.test_deliberation import noter
@@ -52,6 +56,45 @@ def test_la_deliberation_dit_la_raison_l_ecart_et_la_reussite(comptes):
     assert (etablissement.libelle, etablissement.total, etablissement.deliberes) == ("Lycée Jean Jaurès", 4, 4)
     assert etablissement.taux == Decimal("25.0")
     assert "25,0&nbsp;%" in html
+
+
+def test_la_trace_vient_quand_le_jury_la_deplie_et_garde_le_perimetre(comptes):
+    """Issue #23 : la page ne lit ni n'écrit la trace de chaque candidat ; « trace » la demande, même droit et même
+    périmètre que le simulateur, et sans JavaScript le lien mène à la fiche."""
+    a, b, _, _ = _deliberation(comptes)
+    client = comptes.client(comptes.academie)
+    with CaptureQueriesContext(connection) as requetes:
+        page = client.get(reverse("examens:deliberation", args=[2026]) + f"?division={comptes.division_a.pk}")
+    assert page.status_code == 200
+    sql = " ".join(sql_lisible(q["sql"]) for q in requetes.captured_queries)
+    assert '"examens_resultat"."decision"' in sql and '"examens_resultat"."trace"' not in sql
+    html = page.content.decode()
+    url = reverse("examens:trace", args=[2026, b.pk])
+    assert f'hx-get="{url}" hx-trigger="toggle once"' in html
+    assert f'<a href="{reverse("examens:candidat", args=[b.pk])}">Détail du calcul' in html
+    trace = b.resultat.trace
+    assert trace and all(escape(ligne) not in html for ligne in trace[1:])
+
+    fragment = client.get(url)
+    assert fragment.status_code == 200
+    texte = fragment.content.decode()
+    assert texte.startswith('<ol class="small mb-0" data-testid="trace">')
+    assert texte.count("<li>") == len(trace) and all(f"<li>{escape(ligne)}</li>" in texte for ligne in trace)
+    # La fiche du candidat montre la même trace, du même fragment.
+    fiche = client.get(reverse("examens:candidat", args=[b.pk])).content.decode()
+    assert texte.strip() in fiche
+
+    sans = fabriques.candidat(division=comptes.division_a, nom="SANSRESULTAT")
+    Resultat.objects.filter(candidat=sans).delete()
+    assert (
+        "Pas encore de résultat calculé." in client.get(reverse("examens:trace", args=[2026, sans.pk])).content.decode()
+    )
+    creteil = fabriques.jury_de(comptes.division_c.etablissement, nom="Créteil", code_academie="CRETEIL")
+    assert comptes.client(creteil.president).get(url).status_code == 404  # hors de son périmètre
+    assert comptes.client(comptes.gestionnaire).get(url).status_code == 403  # un lycée ne délibère pas
+    assert comptes.client(comptes.enseignant).get(url).status_code == 403
+    assert client.get(reverse("examens:trace", args=[2026, 2_000_000_000])).status_code == 404
+    assert client.get(reverse("examens:trace", args=[1999, b.pk])).status_code == 404
 
 
 def test_salle_du_jury_fait_un_nombre_borne_de_requetes(comptes, django_assert_max_num_queries):

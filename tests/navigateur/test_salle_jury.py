@@ -1,5 +1,5 @@
-"""Dans Chromium : la page de délibération dit pourquoi (« U33 absente (ABS) »), et le simulateur d'un candidat à
-l'épreuve de contrôle propose la note du moteur (issue #17, partie 4)."""
+"""Dans Chromium : la page de délibération dit pourquoi (« U33 absente (ABS) ») et montre la trace qu'on déplie, et
+le simulateur d'un candidat à l'épreuve de contrôle propose la note du moteur (issue #17, partie 4)."""
 
 from decimal import Decimal
 
@@ -37,6 +37,11 @@ def test_la_deliberation_montre_la_raison_et_ouvre_le_simulateur(page: Page, liv
     page.goto(f"{live_server.url}/examens/sessions/2026/deliberation/")
     page.locator("details:has([data-testid=decision-non_delivrable]) > summary").click()  # liste repliée
     expect(page.get_by_test_id("decision-non_delivrable").get_by_test_id("raison")).to_have_text("U33 absente (ABS)")
+    # La trace n'est pas dans la page : déplier « trace » la demande au serveur (issue #23).
+    tableau = page.get_by_test_id("decision-non_delivrable")
+    expect(tableau.get_by_test_id("trace")).to_have_count(0)
+    tableau.locator("summary", has_text="trace").click()
+    expect(tableau.get_by_test_id("trace")).to_contain_text("moyenne générale")
     expect(page.get_by_test_id("taux-reussite")).to_contain_text("Lycée Jean Jaurès")
 
     page.get_by_test_id("a-examiner").get_by_role("link", name="Quelle note faut-il ? pour CONTROLE Léa").click()
