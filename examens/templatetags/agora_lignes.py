@@ -298,7 +298,7 @@ def lignes_par_decision(resultats, annee: int):
     """Les candidats d'une décision : points, moyenne, mention, raisons et la trace du calcul, repliée.
 
     La trace n'est ni lue ni écrite avec la page : six cents lignes de liste pour une division, que le jury déplie
-    une à une, c'était 7 % des instructions de la page (bench/instructions_enregistrement.py). Déplier
+    une à une, c'était 5 % des instructions de la page (bench/instructions_enregistrement.py). Déplier
     « trace » la demande (htmx, `views_jury.trace`) ; sans JavaScript, le lien mène à la fiche, qui la montre."""
     modele = modele_adresse("examens:candidat", None)
     modele_trace = modele_adresse("examens:trace", annee, None)
