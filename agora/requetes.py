@@ -36,6 +36,7 @@ normalement et vérifie que les objets lus sont les mêmes, champ par champ.
 import copy
 import datetime
 import functools
+import inspect
 import itertools
 import re
 from collections.abc import Callable
@@ -47,6 +48,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query import get_related_populators
+from django.db.models.signals import post_init, pre_init
 from django.db.transaction import TransactionManagementError
 from psycopg.pq import TransactionStatus
 
@@ -139,7 +144,7 @@ class _Compilee:
     def __init__(self, qs: QuerySet, compilateur, sql: str, params: list, places: dict[int, str]):
         self.qs, self.compilateur, self.sql, self.params, self.places = qs, compilateur, sql, params, places
         self.nom = f"agora_figee_{next(_NUMEROS)}"
-        self.convertisseurs = None
+        self.plan = None  # _Plan, fait à la première lecture sur chaque connexion
         _SQL_PREPARE[self.nom] = sql
         self.preparable = True
         # « %s » de Django → « $1, $2… » de PREPARE, « %% » → « % » (le texte n'est plus interpolé par psycopg).
@@ -201,20 +206,30 @@ class _Compilee:
             if type(valeur) is not type(compile_):
                 valeur = type(compile_)(valeur)
             params[i] = valeur
-        compilateur = copy.copy(self.compilateur)
-        # La connexion du fil qui exécute (les connexions de Django sont propres à chaque fil).
-        compilateur.connection = connexion = connections[self.qs.db]
+        connexion = connections[self.qs.db]
         if self.qs.query.select_for_update and connexion.get_autocommit():
             # Le contrôle que fait Django en compilant : un verrou hors transaction ne protégerait rien.
             raise TransactionManagementError("select_for_update ne s'emploie que dans une transaction.")
         sql = self.execution if self._preparee(connexion) else self.sql
+        # Ce que Django recalcule à chaque lecture et qui ne dépend que du SQL et de la connexion : une fois.
+        if self.plan is None or self.plan.connexion is not connexion:
+            self.plan = _Plan(connexion, self.qs, self.compilateur)
+        # Un récepteur de pre_init ou de post_init branché depuis : la construction de Django, qui l'appelle.
+        if not self.plan.simple or pre_init.receivers or post_init.receivers:
+            return self._par_django(connexion, sql, params)
+        # Le curseur de Django : journal des requêtes, erreurs de la base traduites, fermeture.
+        with connexion.cursor() as curseur:
+            curseur.execute(sql, params)
+            lignes = curseur.fetchall()
+        return self.plan.objets(lignes)
+
+    def _par_django(self, connexion, sql: str, params: list) -> list[Model]:
+        """La lecture par ModelIterable, avec ce SQL et ces paramètres, sans recompiler la requête."""
+        compilateur = copy.copy(self.compilateur)
+        # La connexion du fil qui exécute (les connexions de Django sont propres à chaque fil).
+        compilateur.connection = connexion
         compilateur.as_sql = lambda *args, **kwargs: (sql, params)
-        # Les convertisseurs des colonnes (JSON, décimaux…) ne dépendent que du SQL et de la connexion : calculés
-        # une fois (Django les recalcule à chaque lecture, un dixième du processeur d'un enregistrement automatique).
-        if self.convertisseurs is None or self.convertisseurs[0] is not connexion:
-            colonnes = [s[0] for s in compilateur.select[0 : compilateur.col_count]]
-            self.convertisseurs = (connexion, compilateur.get_converters(colonnes))
-        convertisseurs = self.convertisseurs[1]
+        convertisseurs = self.plan.convertisseurs
         compilateur.get_converters = lambda expressions: convertisseurs
         # Ce que ModelIterable lit du QuerySet, sans le cloner (QuerySet._chain copie toute la requête) : une
         # copie de surface, dont la requête (copiée en surface aussi) rend ce compilateur.
@@ -224,6 +239,92 @@ class _Compilee:
         qs.__dict__.update(self.qs.__dict__)
         qs._query, qs._result_cache = requete, None
         return list(qs._iterable_class(qs))
+
+
+class _Plan:
+    """Les objets d'une lecture figée, construits comme ModelIterable les construit, sans ce qu'il refait à chaque
+    lecture : la copie du compilateur et de la requête, les convertisseurs des colonnes (JSON, décimaux…), les
+    RelatedPopulator du select_related, puis Model.__init__ pour chaque objet (le signal pre_init, le tour de tous
+    les champs). C'était, hors de PostgreSQL, la moitié du coût d'une lecture figée : 0,1 à 0,2 ms par lecture, une
+    dizaine de lectures pour une page de grille.
+
+    Chaque objet est celui que fait Model.from_db quand la ligne donne une valeur à chacun de ses champs lus : un
+    `_state` (pas à ajouter, sa base, son mode de lecture) et la valeur de chaque colonne sous son attname (un
+    champ différé, absent de la ligne, reste absent, comme chez Django). Seulement dans ce cas simple (`simple`) :
+    ni récepteur de pre_init ou post_init (vu à chaque lecture), ni from_db propre à un modèle, ni attname à
+    descripteur d'écriture (hors celui des clés étrangères, qui sur un objet neuf ne fait qu'écrire la valeur), ni
+    colonne composite, ni lecture par pairs (fetch_mode), ni objets liés connus ; sinon Django lit. Les tests
+    comparent chaque lecture à celle de l'ORM, champ par champ et état compris (REQUETES_FIGEES_VERIFIEES)."""
+
+    def __init__(self, connexion, qs: QuerySet, compilateur):
+        colonnes = [s[0] for s in compilateur.select[0 : compilateur.col_count]]
+        self.connexion, self.db, self.fetch_mode = connexion, qs.db, qs._fetch_mode
+        self.convertisseurs = compilateur.get_converters(colonnes)
+        info = compilateur.klass_info
+        self.simple = not (
+            qs._known_related_objects
+            or self.fetch_mode.track_peers
+            or compilateur.has_composite_fields(colonnes)
+            or not _construisible(info)
+        )
+        if not self.simple:
+            return
+        champs = info["select_fields"]
+        debut, fin = champs[0], champs[-1] + 1
+        self.racine = (self._fabrique(info["model"]), debut, fin, [c.target.attname for c in colonnes[debut:fin]])
+        self.lies = get_related_populators(info, compilateur.select, self.db, self.fetch_mode)
+        pile = list(self.lies)
+        while pile:  # chaque RelatedPopulator, à toute profondeur, construit ses objets comme la racine
+            populateur = pile.pop()
+            populateur.from_db = self._fabrique(populateur.model_cls)
+            pile.extend(populateur.related_populators)
+        self.annotations = list(compilateur.annotation_col_map.items())
+        self.conversions = list(self.convertisseurs.items())
+
+    def _fabrique(self, modele):
+        db, fetch_mode = self.db, self.fetch_mode
+
+        def from_db(_db, noms, valeurs):
+            objet = modele.__new__(modele)
+            etat = objet._state = ModelState()
+            etat.adding, etat.db, etat.fetch_mode = False, db, fetch_mode
+            objet.__dict__.update(zip(noms, valeurs, strict=True))
+            return objet
+
+        return from_db
+
+    def objets(self, lignes: list) -> list[Model]:
+        construire, debut, fin, noms = self.racine
+        if self.conversions:  # SQLCompiler.apply_converters
+            connexion = self.connexion
+            lignes = list(map(list, lignes))
+            for ligne in lignes:
+                for rang, (fonctions, expression) in self.conversions:
+                    valeur = ligne[rang]
+                    for fonction in fonctions:
+                        valeur = fonction(valeur, expression, connexion)
+                    ligne[rang] = valeur
+        objets = []
+        for ligne in lignes:
+            objet = construire(self.db, noms, ligne[debut:fin])
+            for lie in self.lies:
+                lie.populate(ligne, objet)
+            for nom, rang in self.annotations:
+                setattr(objet, nom, ligne[rang])
+            objets.append(objet)
+        return objets
+
+
+def _construisible(info: dict) -> bool:
+    """Chaque modèle de la lecture (et de son select_related) se construit-il à l'identique sans Model.__init__ ?"""
+    modele = info["model"]
+    if modele.from_db.__func__ is not Model.from_db.__func__:
+        return False
+    for champ in modele._meta.concrete_fields:
+        descripteur = inspect.getattr_static(modele, champ.attname, None)
+        if hasattr(type(descripteur), "__set__") and not isinstance(descripteur, ForeignKeyDeferredAttribute):
+            return False
+    return all(_construisible(lie) for lie in info.get("related_klass_infos", []))
 
 
 def sql_lisible(sql: str) -> str:
@@ -311,8 +412,12 @@ def _empreinte(objets: list[Model], vus: frozenset = frozenset()) -> list:
         if id(o) in vus
         else (
             o._meta.label,
+            (o._state.adding, o._state.db, o._state.fetch_mode),
             {k: v for k, v in o.__dict__.items() if not k.startswith("_")},
-            {nom: _empreinte([lie], vus | {id(o)})[0] for nom, lie in o._state.fields_cache.items() if lie is not None},
+            {
+                nom: None if lie is None else _empreinte([lie], vus | {id(o)})[0]
+                for nom, lie in o._state.fields_cache.items()
+            },
         )
         for o in objets
     ]

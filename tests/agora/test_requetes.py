@@ -253,3 +253,67 @@ def test_un_entier_hors_de_bigint_ne_rend_rien_sans_erreur():
     assert lecture(pk=m.e31.pk)[0].pk == m.e31.pk
     assert lecture(pk=10**19) == [] and lecture(pk=-(10**19)) == []
     assert lecture(pk=2**63 - 1) == []
+
+
+def test_les_objets_construits_sans_model_init_sont_ceux_de_l_orm():
+    """Le plan de lecture (`_Plan`) construit les objets sans Model.__init__ : mêmes champs, mêmes objets liés
+    (un lien nul compris), mêmes champs différés, même état (`_state`) que l'ORM, et ils s'enregistrent comme eux."""
+    from examens.models import Candidat, Division
+    from tests import fabriques
+
+    m = monde()
+    sans_division = fabriques.candidat(division=m.comptes.division_a, nom="SANSDIV")
+    Candidat.objects.filter(pk=sans_division.pk).update(division=None)
+    lecture = RequeteFigee(
+        lambda session: (
+            Candidat.objects.filter(session_id=session)
+            .select_related("division__etablissement", "etablissement")
+            .defer("prenom")
+            .order_by("nom", "pk")
+        )
+    )
+    with override_settings(REQUETES_FIGEES_VERIFIEES=False):
+        lus = lecture(session=sans_division.session_id)
+    attendus = list(
+        Candidat.objects.filter(session_id=sans_division.session_id)
+        .select_related("division__etablissement", "etablissement")
+        .defer("prenom")
+        .order_by("nom", "pk")
+    )
+    from agora.requetes import _empreinte
+
+    assert len(lus) >= 2 and _empreinte(lus) == _empreinte(attendus)
+    assert lecture._compilees and all(c.plan.simple for c in lecture._compilees.values())
+    lu = next(c for c in lus if c.pk == sans_division.pk)
+    assert lu.division is None and "prenom" not in lu.__dict__ and lu.get_deferred_fields() == {"prenom"}
+    assert lu._state.adding is False and lu._state.db == "default"
+    autre = next(c for c in lus if c.division is not None)
+    assert isinstance(autre.division, Division) and autre.division.etablissement.pk == autre.division.etablissement_id
+    lu.nom = "RENOMME"
+    lu.save(update_fields=["nom"])  # un objet construit par le plan s'enregistre comme un objet de l'ORM
+    assert Candidat.objects.get(pk=lu.pk).nom == "RENOMME"
+    assert lu.prenom == Candidat.objects.get(pk=lu.pk).prenom  # le champ différé se relit à la demande
+
+
+def test_un_recepteur_de_post_init_rend_la_lecture_a_django():
+    """Un récepteur de pre_init ou post_init branché (une bibliothèque, un jour) : les objets sont construits par
+    Django, qui l'appelle, et non par le plan."""
+    from django.db.models.signals import post_init
+
+    m = monde()
+    lecture = RequeteFigee(lambda pk: Commission.objects.select_related("gabarit").filter(pk=pk))
+    assert lecture(pk=m.e31.pk)[0].pk == m.e31.pk
+    vus = []
+
+    def recepteur(sender, instance, **kwargs):
+        vus.append(type(instance).__name__)
+
+    with override_settings(REQUETES_FIGEES_VERIFIEES=False):  # la relecture par l'ORM appellerait le récepteur
+        assert lecture(pk=m.e31.pk)[0].pk == m.e31.pk
+        assert vus == []
+        post_init.connect(recepteur)
+        try:
+            assert lecture(pk=m.e31.pk)[0].gabarit.epreuve == "E31"
+        finally:
+            post_init.disconnect(recepteur)
+    assert sorted(vus) == ["Commission", "GabaritGrille"], vus
