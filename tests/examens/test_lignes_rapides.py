@@ -251,3 +251,26 @@ def test_le_tableau_de_reussite_echappe_et_laisse_vides_les_zeros():
     )
     assert '<td class="nombre">—</td></tr>' in html and PIEGE not in html
     assert str(ligne_taux_totale(lycee)).startswith('<tr><th scope="row">&lt;script&gt;')
+
+
+def test_l_en_tete_de_session_garde_rendu_suit_l_onglet_les_droits_et_le_verrou(comptes):
+    """L'en-tête des pages d'une session est gardé rendu ({% cache %}) : sa clé dit tout ce dont il dépend. Deux
+    rôles, deux onglets, puis la session verrouillée : chaque fois l'en-tête de ce cas, jamais celui d'un autre."""
+    from django.core.cache import cache
+
+    cache.clear()
+    candidats = reverse("examens:candidats", args=[2026])
+    deliberation = reverse("examens:deliberation", args=[2026])
+
+    def onglets(user, adresse):
+        html = comptes.client(user).get(adresse).content.decode()
+        entete = html.split('<ul class="nav nav-pills small">')[1].split("</ul>")[0]
+        actif = entete.split('active" aria-current="page"')[1].split(">")[1].split("<")[0]
+        return entete.count("nav-item"), actif, "délibération verrouillée" in html
+
+    assert onglets(comptes.academie, deliberation) == (9, "Délibération", False)
+    assert onglets(comptes.academie, candidats) == (9, "Candidats", False)
+    assert onglets(comptes.enseignant, candidats) == (2, "Candidats", False)  # ni notes, ni jury, ni documents
+    assert onglets(comptes.academie, candidats) == (9, "Candidats", False)
+    comptes.division_a.session.__class__.objects.filter(annee=2026).update(verrouillee=True)
+    assert onglets(comptes.academie, deliberation) == (9, "Délibération", True)
