@@ -1,7 +1,8 @@
 """Processeur du serveur par page (issue #23, cible 3 : ≤ 10 ms médiane) : les cinq pages du banc de charge et
 l'enregistrement automatique d'une grille, rejoués dans un seul processus par le client de test de Django, sans
-réseau ni gunicorn. Pour chacune : la médiane du temps processeur (time.process_time, qui ignore l'attente de
-PostgreSQL et ce que font les autres processus de la machine) et du temps écoulé, et le nombre de requêtes SQL.
+réseau ni gunicorn, à tour de rôle (une requête de chaque page par tour, trente tours). Pour chacune : la médiane
+du temps processeur (time.process_time, qui ignore l'attente de PostgreSQL et ce que font les autres processus de
+la machine) et du temps écoulé, et le nombre de requêtes SQL.
 Le plancher : une requête HTTP minimale (la redirection de /favicon.ico, sans session) dans le même processus.
 
 À lancer après bench/preparer_web.py (mêmes comptes, même commission), avec DJANGO_SETTINGS_MODULE et DATABASE_URL :
@@ -109,22 +110,34 @@ def mesurer(cible: dict, repetitions: int, profil: int, requetes_affichees: bool
 
     resultats = {}
     liste = [("plancher : redirection de /favicon.ico, sans session", "-", "GET", "/favicon.ico")] + pages(cible)
+    appels = {}
     for nom, role, methode, url in liste:
         appel = plancher if role == "-" else (lambda role=role, methode=methode, url=url: faire(role, methode, url))
         for _ in range(5):  # chauffe : gabarits compilés, connexions ouvertes, caches remplis
             r = appel()
         assert r.status_code in (200, 301), (nom, r.status_code, r.content[:300])
-        cpu, ecoule = [], []
-        for _ in range(repetitions):
+        appels[nom] = appel
+    # Les pages à tour de rôle, une requête chacune par tour, comme un worker les sert : les mesures de chaque page
+    # s'étalent sur toute l'exécution au lieu d'une fenêtre d'un tiers de seconde, où un voisin bruyant de la
+    # machine virtuelle suffisait à décaler sa médiane de moitié (session 17 : 7,0 à 10,5 ms pour la délibération,
+    # d'une exécution à la suivante, même code, même étalon).
+    cpu = {nom: [] for nom in appels}
+    ecoule = {nom: [] for nom in appels}
+    derniers = {}
+    for _ in range(repetitions):
+        for nom, appel in appels.items():
             with CaptureQueriesContext(connection) as requetes:
                 d0, c0 = time.perf_counter(), time.process_time()
-                appel()
+                r = appel()
                 c1, d1 = time.process_time(), time.perf_counter()
-            cpu.append((c1 - c0) * 1000)
-            ecoule.append((d1 - d0) * 1000)
+            cpu[nom].append((c1 - c0) * 1000)
+            ecoule[nom].append((d1 - d0) * 1000)
+            derniers[nom] = (requetes, r)
+    for nom, appel in appels.items():
+        requetes, r = derniers[nom]
         resultats[nom] = {
-            "cpu_ms_mediane": round(statistics.median(cpu), 2),
-            "ecoule_ms_mediane": round(statistics.median(ecoule), 2),
+            "cpu_ms_mediane": round(statistics.median(cpu[nom]), 2),
+            "ecoule_ms_mediane": round(statistics.median(ecoule[nom]), 2),
             "requetes_sql": len(requetes),
             "octets": len(r.content),
         }
