@@ -253,24 +253,40 @@ def test_le_tableau_de_reussite_echappe_et_laisse_vides_les_zeros():
     assert str(ligne_taux_totale(lycee)).startswith('<tr><th scope="row">&lt;script&gt;')
 
 
-def test_l_en_tete_de_session_garde_rendu_suit_l_onglet_les_droits_et_le_verrou(comptes):
-    """L'en-tête des pages d'une session est gardé rendu ({% cache %}) : sa clé dit tout ce dont il dépend. Deux
-    rôles, deux onglets, puis la session verrouillée : chaque fois l'en-tête de ce cas, jamais celui d'un autre."""
+def test_l_en_tete_de_session_et_le_menu_gardes_rendus_sont_ceux_rendus_a_neuf(comptes):
+    """L'en-tête des pages d'une session et le menu sont gardés rendus ({% cache %}) : leur clé dit tout ce dont ils
+    dépendent. Pour des rôles, des onglets et des rubriques qui se suivent, puis la session verrouillée, chacun est
+    celui que rend le gabarit sans rien garder (DummyCache) : jamais celui d'un autre cas."""
     from django.core.cache import cache
+    from django.test import override_settings
 
     cache.clear()
     candidats = reverse("examens:candidats", args=[2026])
     deliberation = reverse("examens:deliberation", args=[2026])
 
-    def onglets(user, adresse):
+    def morceaux(user, adresse):
         html = comptes.client(user).get(adresse).content.decode()
-        entete = html.split('<ul class="nav nav-pills small">')[1].split("</ul>")[0]
-        actif = entete.split('active" aria-current="page"')[1].split(">")[1].split("<")[0]
-        return entete.count("nav-item"), actif, "délibération verrouillée" in html
+        assert "{#" not in html and "{%" not in html and "issue #23" not in html  # aucun commentaire affiché
+        entete = html.split('<ul class="nav nav-pills small">')[1].split("</ul>")[0] if "nav-pills" in html else ""
+        menu = html.split('<ul class="navbar-nav me-auto">')[1].split("</ul>")[0]
+        return entete, menu, "délibération verrouillée" in html
 
-    assert onglets(comptes.academie, deliberation) == (9, "Délibération", False)
-    assert onglets(comptes.academie, candidats) == (9, "Candidats", False)
-    assert onglets(comptes.enseignant, candidats) == (2, "Candidats", False)  # ni notes, ni jury, ni documents
-    assert onglets(comptes.academie, candidats) == (9, "Candidats", False)
+    def visiter(user, adresse):
+        garde = morceaux(user, adresse)
+        with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}):
+            assert garde == morceaux(user, adresse), (user.username, adresse)
+        entete, menu, verrou = garde
+        actif = entete.split('active" aria-current="page"')[1].split(">")[1].split("<")[0] if entete else None
+        rubrique = (
+            menu.split('active" aria-current="page"')[1].split(">")[1].split("<")[0] if "active" in menu else None
+        )
+        return entete.count("nav-item"), actif, verrou, menu.count("nav-item"), rubrique
+
+    assert visiter(comptes.academie, deliberation)[:3] == (9, "Délibération", False)
+    assert visiter(comptes.academie, candidats)[:3] == (9, "Candidats", False)
+    assert visiter(comptes.enseignant, candidats)[:3] == (2, "Candidats", False)  # ni notes, ni jury, ni documents
+    assert visiter(comptes.gestionnaire, candidats)[3:] == (6, "Sessions")
+    assert visiter(comptes.gestionnaire, reverse("examens:commissions"))[3:] == (6, "Grilles CCF")
+    visiter(comptes.academie, candidats)
     comptes.division_a.session.__class__.objects.filter(annee=2026).update(verrouillee=True)
-    assert onglets(comptes.academie, deliberation) == (9, "Délibération", True)
+    assert visiter(comptes.academie, deliberation)[:3] == (9, "Délibération", True)
