@@ -250,7 +250,12 @@ def grille(request, pk, candidat, situation=1):
         g.forme = forme.forme
     calcul = lectures.calcul_de(g, lignes, evaluations)
     echelle = gabarits.echelle_de(gabarit)
-    autres = {x.situation: x for x in _SITUATIONS(candidat=cand.pk, epreuve=gabarit.epreuve)}
+    # Les onglets des situations (et l'état de chacune) ne s'affichent que pour une épreuve à deux situations (E2).
+    autres = (
+        {x.situation: x for x in _SITUATIONS(candidat=cand.pk, epreuve=gabarit.epreuve)}
+        if gabarit.situations > 1
+        else {}
+    )
     unites = _UNITE(referentiel=gabarit.referentiel_id, epreuve=gabarit.epreuve)
     unite = unites[0].code if unites else None
     # Seule la note venue des grilles (CCF, ou arrêtée par le jury) se montre ici : une note importée d'ailleurs sur
