@@ -552,3 +552,35 @@ def test_les_evaluations_lues_avec_les_droits_sont_celles_de_la_grille_colonne_p
         assert [getattr(e, c) for c in colonnes] == [getattr(attendues[ligne_id], c) for c in colonnes]
     assert {e.observation for e in lues.values()} >= {"Relances « bien » menées & <notées>"}
     assert d.modifier and lectures.droits(m.comptes.enseignant, **lecture) == d
+
+
+def test_la_legende_gardee_rendue_est_celle_de_l_echelle_de_chaque_gabarit():
+    """La légende des niveaux est gardée rendue sous (gabarit, empreinte) : pour E31, E32 et un gabarit à l'échelle
+    changée (une autre version, une autre empreinte), la légende est celle que rend le gabarit sans rien garder."""
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    cache.clear()
+    m = monde()
+    client = m.comptes.client(m.comptes.enseignant)
+
+    def legende(adresse):
+        return re.search(r'<p class="legende small" id="legende">.*?</p>', texte(client.get(adresse)), re.S).group(0)
+
+    def gardee_et_fraiche(adresse):
+        gardee = legende(adresse)
+        with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}):
+            assert legende(adresse) == gardee
+        return gardee
+
+    e31 = gardee_et_fraiche(url_grille(m))
+    assert "(hors calcul)" in e31 or " pt)" in e31
+    avant = gardee_et_fraiche(url_grille(m, commission=m.e32))
+    gabarit = m.e32.gabarit
+    gabarit.pk, gabarit.version, gabarit.empreinte = None, 99, "autre"
+    gabarit.echelle = [dict(n, libelle=n["libelle"] + " revu") for n in gabarit.echelle]
+    gabarit.save()
+    Commission.objects.filter(pk=m.e32.pk).update(gabarit=gabarit)
+    apres = gardee_et_fraiche(url_grille(m, commission=m.e32))
+    assert "revu" in apres and "revu" not in avant
+    assert "revu" not in gardee_et_fraiche(url_grille(m))
