@@ -39,6 +39,39 @@ def test_le_modele_d_adresse_donne_l_adresse_de_reverse_pour_chaque_cle():
     assert modele_adresse("examens:simulateur", 2026, None).format(7) == reverse("examens:simulateur", args=[2026, 7])
 
 
+@pytest.mark.parametrize(
+    "nom, args",
+    [
+        ("accueil", ()),
+        ("logout", ()),
+        ("examens:candidats", (2026,)),
+        ("examens:grille", (417, 1, 2)),
+        ("examens:grille-confirmer", (0, 2147483000, 1)),
+        ("examens:export-resultats", (2026, "csv")),  # une chaîne : reverse() lui-même
+        ("examens:saisie-notes", (2026, "U51")),
+    ],
+)
+def test_l_adresse_gardee_est_celle_de_reverse(nom, args):
+    """`adresse` (le {% adresse %} des pages chaudes) rend ce que rend reverse(), sous un préfixe d'adresse aussi
+    (SCRIPT_NAME), sans servir l'adresse gardée d'un autre préfixe ; un argument qui n'est pas un entier positif
+    passe par reverse(), qui refuse ce qu'il refuse."""
+    from django.urls import NoReverseMatch, get_script_prefix, set_script_prefix
+
+    from agora.lignes import adresse
+
+    assert adresse(nom, *args) == reverse(nom, args=args)
+    avant = get_script_prefix()
+    set_script_prefix("/agora/")
+    try:
+        assert adresse(nom, *args) == reverse(nom, args=args) and adresse(nom, *args).startswith("/agora/")
+    finally:
+        set_script_prefix(avant)
+    assert adresse(nom, *args) == reverse(nom, args=args)
+    if args:
+        with pytest.raises(NoReverseMatch):
+            adresse(nom, *args[:-1], -1) if type(args[-1]) is int else adresse(nom, *args, 5)
+
+
 def test_les_tableaux_du_bureau_echappent_les_noms(comptes):
     piege = fabriques.candidat(division=comptes.division_a, nom=PIEGE, prenom="<i>Zoé</i>")
     noter(piege, ["9"] * 12)
