@@ -4,6 +4,7 @@ Visibilité : une commission hors du périmètre (ni membre, ni gestionnaire de 
 comme un candidat qu'elle n'évalue pas ; une action hors des droits répond 403.
 """
 
+import functools
 from decimal import Decimal
 
 from django.contrib import messages
@@ -256,8 +257,7 @@ def grille(request, pk, candidat, situation=1):
         if gabarit.situations > 1
         else {}
     )
-    unites = _UNITE(referentiel=gabarit.referentiel_id, epreuve=gabarit.epreuve)
-    unite = unites[0].code if unites else None
+    unite = _code_unite(gabarit.referentiel_id, gabarit.epreuve)
     # Seule la note venue des grilles (CCF, ou arrêtée par le jury) se montre ici : une note importée d'ailleurs sur
     # une grille vierge laisserait croire que la commission l'a proposée.
     notes = _NOTE_DES_GRILLES(candidat=cand.pk, unite=unite) if unite else []
@@ -330,6 +330,17 @@ _UNITE = RequeteFigee(
         Unite.objects.filter(referentiel_id=referentiel, epreuve=epreuve).only("code").order_by("ordre", "pk")[:1]
     )
 )
+
+
+@functools.lru_cache(maxsize=256)
+def _code_unite(referentiel: int, epreuve: str) -> str | None:
+    """Le code de l'unité de l'épreuve dans ce référentiel, lu une fois par processus : les unités d'un référentiel
+    sont créées avec lui, dans la même transaction (referentiel.chargement, qui refuse de recharger un code sous une
+    autre empreinte), et l'admin du référentiel est en lecture seule. Une lecture de moins par page de grille."""
+    unites = _UNITE(referentiel=referentiel, epreuve=epreuve)
+    return unites[0].code if unites else None
+
+
 _NOTE_DES_GRILLES = RequeteFigee(
     lambda candidat, unite: Note.objects.filter(
         candidat_id=candidat, unite=unite, groupe=1, origine__in=[Note.Origine.CCF, Note.Origine.JURY]

@@ -584,3 +584,23 @@ def test_la_legende_gardee_rendue_est_celle_de_l_echelle_de_chaque_gabarit():
     apres = gardee_et_fraiche(url_grille(m, commission=m.e32))
     assert "revu" in apres and "revu" not in avant
     assert "revu" not in gardee_et_fraiche(url_grille(m))
+
+
+def test_le_code_de_l_unite_d_une_epreuve_est_lu_une_fois_et_est_celui_du_referentiel(django_assert_num_queries):
+    from examens.ccf.views import _code_unite
+    from referentiel.models import Unite
+
+    m = monde()
+    referentiel = m.e31.gabarit.referentiel_id
+    attendus = {
+        e: Unite.objects.filter(referentiel_id=referentiel, epreuve=e).order_by("ordre", "pk").first().code
+        for e in ("E2", "E31", "E32")
+    }
+    assert attendus == {"E2": "U2", "E31": "U31", "E32": "U32"}
+    _code_unite.cache_clear()
+    with django_assert_num_queries(3):
+        assert {e: _code_unite(referentiel, e) for e in attendus} == attendus
+    with django_assert_num_queries(0):
+        assert {e: _code_unite(referentiel, e) for e in attendus} == attendus
+    with django_assert_num_queries(1):  # un autre référentiel : lu, pas servi depuis celui-ci
+        assert _code_unite(referentiel + 10**6, "E31") is None
