@@ -1010,7 +1010,8 @@ def bench_web(duree: int, utilisateurs: int, repetitions: int, noeuds: int = 1, 
 def bench_pages_cpu(utilisateurs: int = 4) -> dict:
     """Processeur du serveur par page (issue #23, cible 3 : ≤ 10 ms médiane) : bench/profiler_pages.py rejoue les
     cinq pages du banc de charge et l'enregistrement automatique dans un seul processus chauffé (client de test de
-    Django, sans réseau), trois fois ; par page, la médiane des médianes de temps processeur, et ses requêtes SQL."""
+    Django, sans réseau), à tour de rôle (une requête de chaque page par tour, trente tours), trois fois ; par page,
+    la médiane des médianes de temps processeur, et ses requêtes SQL."""
     env = {**ENV, "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "SECURE_SSL_REDIRECT": "0", "COOKIES_HTTPS": "0"}
     cible = preparer_web(env, utilisateurs)
     executions = []
