@@ -85,6 +85,19 @@ LIGNE_NOTE = (
     "    </tr>\n  "
 )
 OPTION_UNITE = '<option value="{code}" {choisie}>{code} — {intitule}</option>'
+OPTION_FILTRE = '<option value="{pk}" {choisie}>{nom}</option>'
+
+
+@register.simple_tag
+def options_filtre(objets, choisie):
+    """Les options d'un filtre des pages de candidats (établissements, divisions) : la clé, le nom, l'option de
+    l'adresse choisie (`choisie` : la valeur lue de l'adresse, une chaîne). Une option par division visible : une
+    soixantaine pour une académie, dont chacune coûtait au gabarit un filtre et quatre résolutions."""
+    return mark_safe(  # noqa: S308 (chaque option vient de `ligne`, qui a tout échappé)
+        "".join(
+            ligne(OPTION_FILTRE, pk=o.pk, choisie="selected" if choisie == str(o.pk) else "", nom=o.nom) for o in objets
+        )
+    )
 
 
 @functools.lru_cache(maxsize=256)

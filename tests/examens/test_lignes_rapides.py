@@ -323,3 +323,14 @@ def test_l_en_tete_de_session_et_le_menu_gardes_rendus_sont_ceux_rendus_a_neuf(c
     visiter(comptes.academie, candidats)
     comptes.division_a.session.__class__.objects.filter(annee=2026).update(verrouillee=True)
     assert visiter(comptes.academie, deliberation)[:3] == (9, "Délibération", True)
+
+
+def test_les_options_d_un_filtre_echappent_et_choisissent_celle_de_l_adresse():
+    from examens.templatetags.agora_lignes import options_filtre
+
+    objets = [SimpleNamespace(pk=3, nom=PIEGE), SimpleNamespace(pk=12, nom="2nde A")]
+    assert options_filtre(objets, "12") == (
+        '<option value="3" >&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</option>'
+        '<option value="12" selected>2nde A</option>'
+    )
+    assert "selected" not in options_filtre(objets, "") and "selected" not in options_filtre(objets, "012")
