@@ -211,25 +211,26 @@ class _Compilee:
             # Le contrôle que fait Django en compilant : un verrou hors transaction ne protégerait rien.
             raise TransactionManagementError("select_for_update ne s'emploie que dans une transaction.")
         sql = self.execution if self._preparee(connexion) else self.sql
-        # Ce que Django recalcule à chaque lecture et qui ne dépend que du SQL et de la connexion : une fois.
-        if self.plan is None or self.plan.connexion is not connexion:
-            self.plan = _Plan(connexion, self.qs, self.compilateur)
+        # Ce que Django recalcule à chaque lecture et qui ne dépend que du SQL et de la connexion : une fois. Lu dans
+        # une variable : un autre fil (une autre connexion) peut remplacer `self.plan` pendant cette lecture.
+        plan = self.plan
+        if plan is None or plan.connexion is not connexion:
+            plan = self.plan = _Plan(connexion, self.qs, self.compilateur)
         # Un récepteur de pre_init ou de post_init branché depuis : la construction de Django, qui l'appelle.
-        if not self.plan.simple or pre_init.receivers or post_init.receivers:
-            return self._par_django(connexion, sql, params)
+        if not plan.simple or pre_init.receivers or post_init.receivers:
+            return self._par_django(connexion, sql, params, plan.convertisseurs)
         # Le curseur de Django : journal des requêtes, erreurs de la base traduites, fermeture.
         with connexion.cursor() as curseur:
             curseur.execute(sql, params)
             lignes = curseur.fetchall()
-        return self.plan.objets(lignes)
+        return plan.objets(lignes)
 
-    def _par_django(self, connexion, sql: str, params: list) -> list[Model]:
+    def _par_django(self, connexion, sql: str, params: list, convertisseurs: dict) -> list[Model]:
         """La lecture par ModelIterable, avec ce SQL et ces paramètres, sans recompiler la requête."""
         compilateur = copy.copy(self.compilateur)
         # La connexion du fil qui exécute (les connexions de Django sont propres à chaque fil).
         compilateur.connection = connexion
         compilateur.as_sql = lambda *args, **kwargs: (sql, params)
-        convertisseurs = self.plan.convertisseurs
         compilateur.get_converters = lambda expressions: convertisseurs
         # Ce que ModelIterable lit du QuerySet, sans le cloner (QuerySet._chain copie toute la requête) : une
         # copie de surface, dont la requête (copiée en surface aussi) rend ce compilateur.
